@@ -1,0 +1,77 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// nabDataDir finds the shared NAB data: $USAGE_DATA_DIR/nab, else ../shared/data/nab
+// beside the repository root. It skips the test, loudly, when the data is missing.
+func nabDataDir(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("USAGE_DATA_DIR")
+	if base == "" {
+		dir, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				break
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				t.Fatal("no go.mod above the test's directory")
+			}
+			dir = parent
+		}
+		base = filepath.Join(dir, "..", "shared", "data")
+	}
+	dir := filepath.Join(base, "nab")
+	if _, err := os.Stat(filepath.Join(dir, "labels", "combined_windows.json")); err != nil {
+		t.Skipf("SKIPPING: NAB data not found at %s (set USAGE_DATA_DIR): %v", dir, err)
+	}
+	return dir
+}
+
+// TestNABScorerReproducesWindowedGaussian scores NAB's published windowed Gaussian
+// outputs at their published threshold (1.0 for every profile) and must find the
+// published normalised scores.
+func TestNABScorerReproducesWindowedGaussian(t *testing.T) {
+	t.Parallel()
+	dir := nabDataDir(t)
+	files, err := loadNABCorpus(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var corpus nabCorpus
+	for _, f := range files {
+		category, name, _ := strings.Cut(f.Name, "/")
+		path := filepath.Join(dir, "results", "windowedGaussian", category, "windowedGaussian_"+name)
+		times, cols, err := readNABCSV(path, "anomaly_score")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(times) != len(f.Times) {
+			t.Fatalf("%s: %d rows of scores for %d rows of data", f.Name, len(times), len(f.Times))
+		}
+		corpus.add(f, cols[0])
+	}
+	if got := corpus.scorableWindows(); got != 116 {
+		t.Errorf("scorable windows = %d, want 116", got)
+	}
+	want := map[string]float64{"standard": 39.6, "low_fp": 20.9, "low_fn": 47.4}
+	for _, prof := range nabProfiles {
+		got := corpus.scoreAt(prof, 1.0)
+		t.Logf("%s: %.2f (raw %.4f, %d/%d windows, %d FP)", prof.Name, got.Normalised, got.Raw, got.Detected, got.Windows, got.FP)
+		if math.Abs(got.Normalised-want[prof.Key]) > 0.05 {
+			t.Errorf("%s: score %.3f (raw %.4f), want %.1f", prof.Name, got.Normalised, got.Raw, want[prof.Key])
+		}
+		if opt := corpus.optimise(prof); opt.Raw < got.Raw-1e-9 {
+			t.Errorf("%s: optimiser found %.4f below the score %.4f at threshold 1", prof.Name, opt.Raw, got.Raw)
+		}
+	}
+}
