@@ -1,0 +1,278 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store"
+)
+
+// chunkSize bounds the rows of one statement, keeping statements well inside both
+// backends' limits on query size.
+const chunkSize = 500
+
+type eventKey struct{ subject, id string }
+
+type distinctKey struct{ quotaID, value string }
+
+// Ingest implements store.Store.
+func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.IngestResult, error) {
+	if len(params.Events) == 0 {
+		return &store.IngestResult{}, nil
+	}
+	var result *store.IngestResult
+	err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		result, err = s.ingest(ctx, tx, params)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// ingest runs one attempt of Ingest inside tx. It locks the batch's quota rows in
+// key order (so concurrent batches cannot deadlock on them), reads which events and
+// distinct values already exist, decides every event in order in memory, then writes
+// the new events, distinct values and quota rows with a few multi-row statements.
+func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams) (*store.IngestResult, error) {
+	quotas, err := s.lockQuotas(ctx, tx, params)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := existingEvents(ctx, tx, params.Events)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := existingDistinct(ctx, tx, params.Events)
+	if err != nil {
+		return nil, err
+	}
+
+	outcomes := make([]store.Outcome, len(params.Events))
+	dirty := map[string]bool{}
+	var newEvents []eventRow
+	var newDistinct []distinctRow
+	for i, ie := range params.Events {
+		key := eventKey{ie.Event.Subject, ie.Event.ID}
+		qid := quotaID(ie.Event.Subject, ie.Event.Metric, micros(ie.Quota.PeriodStart))
+		q := quotas[qid]
+		if prev, ok := stored[key]; ok {
+			status := store.StatusDuplicate
+			if prev.Fingerprint != ie.Event.Fingerprint {
+				status = store.StatusConflict
+			}
+			outcomes[i] = store.Outcome{Status: status, Event: prev,
+				UsedBefore: prev.UsedAfter, UsedAfter: prev.UsedAfter, Quota: q}
+			continue
+		}
+		dk := distinctKey{qid, ie.Quota.Distinct}
+		isNew := q.Aggregation == store.AggregationUniqueCount && !seen[dk]
+		next, err := q.Apply(ie.Event.Value, ie.Event.Time, isNew)
+		if err != nil {
+			return nil, fmt.Errorf("event %d (%s): %w", i, ie.Event.ID, err)
+		}
+		if next.Refuses(q.Used) {
+			outcomes[i] = store.Outcome{Status: store.StatusQuotaExceeded,
+				UsedBefore: q.Used, UsedAfter: next.Used, Quota: q}
+			continue
+		}
+		next.UpdatedAt = params.Now
+		quotas[qid] = next
+		dirty[qid] = true
+		if isNew {
+			seen[dk] = true
+			newDistinct = append(newDistinct, distinctRow{QuotaID: qid, Value: ie.Quota.Distinct})
+		}
+		ev := ie.Event
+		ev.PeriodStart = ie.Quota.PeriodStart
+		ev.UsedAfter = next.Used
+		ev.CreatedAt = params.Now
+		row, err := newEventRow(ev)
+		if err != nil {
+			return nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
+		}
+		newEvents = append(newEvents, row)
+		stored[key] = ev
+		outcomes[i] = store.Outcome{Status: store.StatusInserted, Event: ev,
+			UsedBefore: q.Used, UsedAfter: next.Used, Quota: next}
+	}
+
+	seqs, err := insertEvents(ctx, tx, newEvents)
+	if err != nil {
+		return nil, err
+	}
+	for i := range outcomes {
+		if seq, ok := seqs[eventKey{outcomes[i].Event.Subject, outcomes[i].Event.ID}]; ok && outcomes[i].Event.Seq == 0 {
+			outcomes[i].Event.Seq = seq
+		}
+	}
+	if err := insertDistinct(ctx, tx, newDistinct); err != nil {
+		return nil, err
+	}
+	if err := updateQuotas(ctx, tx, quotas, dirty); err != nil {
+		return nil, err
+	}
+	return &store.IngestResult{Outcomes: outcomes}, nil
+}
+
+// lockQuotas creates the batch's missing quota rows and returns all of them, locked
+// for the transaction, by ID.
+func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, params *store.IngestParams) (map[string]store.Quota, error) {
+	specs := map[string]quotaRow{}
+	for _, ie := range params.Events {
+		q := store.Quota{
+			Subject: ie.Event.Subject, Metric: ie.Event.Metric,
+			PeriodStart: ie.Quota.PeriodStart, PeriodEnd: ie.Quota.PeriodEnd,
+			Aggregation: ie.Quota.Aggregation, Limit: ie.Quota.Limit,
+			Unlimited: ie.Quota.Unlimited, AllowOverage: ie.Quota.AllowOverage,
+			UpdatedAt: params.Now,
+		}
+		row := newQuotaRow(q)
+		specs[row.ID] = row
+	}
+	ids := make([]string, 0, len(specs))
+	for id := range specs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	quotas := make(map[string]store.Quota, len(ids))
+	for chunk := range slices.Chunk(ids, chunkSize) {
+		rows := make([]quotaRow, len(chunk))
+		for i, id := range chunk {
+			rows[i] = specs[id]
+		}
+		if _, err := tx.NewInsert().Model(&rows).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+			return nil, fmt.Errorf("create quota rows: %w", err)
+		}
+		var locked []quotaRow
+		q := tx.NewSelect().Model(&locked).Where("id IN (?)", bun.In(chunk)).Order("id")
+		if s.dialect.RowLocks {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return nil, fmt.Errorf("lock quota rows: %w", err)
+		}
+		for _, r := range locked {
+			quotas[r.ID] = r.quota()
+		}
+	}
+	if len(quotas) != len(ids) {
+		return nil, fmt.Errorf("lock quota rows: found %d of %d", len(quotas), len(ids))
+	}
+	return quotas, nil
+}
+
+// existingEvents returns the stored events with the batch's subjects and IDs.
+func existingEvents(ctx context.Context, tx bun.Tx, events []store.IngestEvent) (map[eventKey]store.Event, error) {
+	keys := make([]eventKey, 0, len(events))
+	for _, ie := range events {
+		keys = append(keys, eventKey{ie.Event.Subject, ie.Event.ID})
+	}
+	out := map[eventKey]store.Event{}
+	for chunk := range slices.Chunk(keys, chunkSize) {
+		var rows []eventRow
+		values, args := pairValues(chunk, func(k eventKey) (string, string) { return k.subject, k.id })
+		if err := tx.NewSelect().Model(&rows).
+			Where("(subject, event_id) IN (VALUES "+values+")", args...).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("read stored events: %w", err)
+		}
+		for _, r := range rows {
+			ev, err := r.event()
+			if err != nil {
+				return nil, fmt.Errorf("read stored event %s: %w", r.EventID, err)
+			}
+			out[eventKey{r.Subject, r.EventID}] = ev
+		}
+	}
+	return out, nil
+}
+
+// existingDistinct returns which of the batch's unique_count values their quotas
+// have already counted.
+func existingDistinct(ctx context.Context, tx bun.Tx, events []store.IngestEvent) (map[distinctKey]bool, error) {
+	var keys []distinctKey
+	for _, ie := range events {
+		if ie.Quota.Aggregation == store.AggregationUniqueCount {
+			qid := quotaID(ie.Event.Subject, ie.Event.Metric, micros(ie.Quota.PeriodStart))
+			keys = append(keys, distinctKey{qid, ie.Quota.Distinct})
+		}
+	}
+	out := map[distinctKey]bool{}
+	for chunk := range slices.Chunk(keys, chunkSize) {
+		var rows []distinctRow
+		values, args := pairValues(chunk, func(k distinctKey) (string, string) { return k.quotaID, k.value })
+		if err := tx.NewSelect().Model(&rows).
+			Where("(quota_id, value) IN (VALUES "+values+")", args...).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("read distinct values: %w", err)
+		}
+		for _, r := range rows {
+			out[distinctKey{r.QuotaID, r.Value}] = true
+		}
+	}
+	return out, nil
+}
+
+// insertEvents inserts new events and returns their sequence numbers. An event that
+// another transaction stored meanwhile (possible only for a subject and ID whose quota
+// rows differ, as quota locks serialise the rest) makes the batch start again.
+func insertEvents(ctx context.Context, tx bun.Tx, rows []eventRow) (map[eventKey]int64, error) {
+	seqs := make(map[eventKey]int64, len(rows))
+	for chunk := range slices.Chunk(rows, chunkSize) {
+		var returned []eventRow
+		if err := tx.NewInsert().Model(&chunk).ExcludeColumn("seq").
+			On("CONFLICT (subject, event_id) DO NOTHING").
+			Returning("seq, subject, event_id").Scan(ctx, &returned); err != nil {
+			return nil, fmt.Errorf("insert events: %w", err)
+		}
+		if len(returned) != len(chunk) {
+			return nil, errRetry
+		}
+		for _, r := range returned {
+			seqs[eventKey{r.Subject, r.EventID}] = r.Seq
+		}
+	}
+	return seqs, nil
+}
+
+func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {
+	for chunk := range slices.Chunk(rows, chunkSize) {
+		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+			return fmt.Errorf("insert distinct values: %w", err)
+		}
+	}
+	return nil
+}
+
+func updateQuotas(ctx context.Context, tx bun.Tx, quotas map[string]store.Quota, dirty map[string]bool) error {
+	for id := range dirty {
+		row := newQuotaRow(quotas[id])
+		if _, err := tx.NewUpdate().Model(&row).
+			Column("used", "count", "total", "last_at", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update quota: %w", err)
+		}
+	}
+	return nil
+}
+
+// pairValues renders "(?, ?), (?, ?)…" and its arguments for a row-value IN list,
+// the form both backends accept.
+func pairValues[T any](items []T, pair func(T) (string, string)) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 2*len(items))
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+		a, c := pair(it)
+		args = append(args, a, c)
+	}
+	return b.String(), args
+}

@@ -1,0 +1,119 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/uptrace/bun"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one numbered schema step. Files are named NNN_name.sql and written
+// once for both backends; {{.Serial}} and {{.Bytes}} stand for the column types that
+// differ.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrate applies the migrations the database lacks, in one transaction, under the
+// dialect's migration lock: several processes may open the same database at once,
+// and a process killed mid-way leaves nothing half-applied (DDL is transactional on
+// both backends).
+func (s *Store) migrate(ctx context.Context) error {
+	migrations, err := s.loadMigrations()
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if s.dialect.MigrationLock != "" {
+			if _, err := tx.ExecContext(ctx, s.dialect.MigrationLock); err != nil {
+				return fmt.Errorf("lock migrations: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS usage_schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+			return fmt.Errorf("create migrations table: %w", err)
+		}
+		var current sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM usage_schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		for _, m := range migrations {
+			if int64(m.version) <= current.Int64 {
+				continue
+			}
+			for _, stmt := range splitStatements(m.sql) {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %03d_%s: %w", m.version, m.name, err)
+				}
+			}
+			if _, err := tx.NewInsert().Model(&map[string]any{"version": m.version, "name": m.name}).
+				TableExpr("usage_schema_migrations").Exec(ctx); err != nil {
+				return fmt.Errorf("record migration %03d: %w", m.version, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) loadMigrations() ([]migration, error) {
+	entries, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, path := range entries {
+		base := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
+		num, name, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration file %s: want NNN_name.sql", path)
+		}
+		text, err := migrationFiles.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		tmpl, err := template.New(base).Option("missingkey=error").Parse(string(text))
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", path, err)
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, s.dialect); err != nil {
+			return nil, fmt.Errorf("migration %s: %w", path, err)
+		}
+		out = append(out, migration{version: version, name: name, sql: buf.String()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// splitStatements splits a migration file on semicolons that end a line, dropping
+// comment-only lines, since a prepared Exec runs one statement at a time.
+func splitStatements(script string) []string {
+	var lines []string
+	for _, line := range strings.Split(script, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+			continue
+		}
+		lines = append(lines, line)
+	}
+	var out []string
+	for _, stmt := range strings.Split(strings.Join(lines, "\n"), ";\n") {
+		if stmt = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(stmt), ";")); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+// Package sqlstore is the one implementation of store.Store over bun, shared by the
+// SQLite and Postgres backends. The backends differ only in what Dialect says: how to
+// lock rows and migrations, which errors are worth a retry, and whether writers run
+// concurrently.
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store"
+)
+
+// Dialect holds what differs between the backends.
+type Dialect struct {
+	// Capabilities is returned by Store.Capabilities.
+	Capabilities store.Capabilities
+	// Serial is the column type of an auto-incrementing primary key.
+	Serial string
+	// Bytes is the column type of binary content.
+	Bytes string
+	// RowLocks means a transaction must lock the rows it reads with SELECT … FOR
+	// UPDATE; false where every write transaction already holds the database's write
+	// lock from its start.
+	RowLocks bool
+	// MigrationLock is run first in the migration transaction so that only one
+	// process migrates at a time ("" where the transaction is already exclusive).
+	MigrationLock string
+	// Retryable reports whether a failed transaction may succeed when run again
+	// (deadlock, serialisation failure, database busy).
+	Retryable func(error) bool
+}
+
+// Store implements store.Store on a bun.DB.
+type Store struct {
+	db      *bun.DB
+	dialect Dialect
+	closeDB bool
+	// writeSlot serialises this process's writers on backends without concurrent
+	// writers, so they queue here instead of spinning on the database's busy lock.
+	writeSlot chan struct{}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open migrates the database to the current schema and returns a Store on it. With
+// closeDB, Close also closes db.
+func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
+	s := &Store{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1)}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Capabilities implements store.Store.
+func (s *Store) Capabilities() store.Capabilities { return s.dialect.Capabilities }
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	if s.closeDB {
+		return s.db.Close()
+	}
+	return nil
+}
+
+// DB returns the underlying database, for tests and tools.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// micros converts a time to stored microseconds since the Unix epoch.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts stored microseconds back to a UTC time; 0 is the zero time.
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}

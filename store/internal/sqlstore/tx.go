@@ -1,0 +1,55 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// errRetry asks inTx to run the transaction again: a concurrent writer changed what
+// the transaction had read in a way its locks could not prevent.
+var errRetry = errors.New("sqlstore: concurrent change, retry")
+
+const (
+	retryBaseDelay = 2 * time.Millisecond
+	retryMaxDelay  = 500 * time.Millisecond
+)
+
+// inTx runs fn in a transaction and commits it, running it again after retryable
+// failures (deadlock, serialisation failure, busy database) with capped exponential
+// backoff and jitter, for as long as ctx allows.
+func (s *Store) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+	delay := retryBaseDelay
+	for {
+		err := s.db.RunInTx(ctx, nil, fn)
+		if err == nil || !(errors.Is(err, errRetry) || s.dialect.Retryable(err)) {
+			return err
+		}
+		// Full jitter: sleep a random time up to delay, so racing writers spread out.
+		timer := time.NewTimer(rand.N(delay) + time.Microsecond)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return errors.Join(ctx.Err(), err)
+		case <-timer.C:
+		}
+		delay = min(2*delay, retryMaxDelay)
+	}
+}
+
+// inWriteTx is inTx for transactions that write. On backends that serialise writers
+// it queues this process's writers first, for as long as ctx allows.
+func (s *Store) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+	if !s.dialect.Capabilities.ConcurrentWriters {
+		select {
+		case s.writeSlot <- struct{}{}:
+			defer func() { <-s.writeSlot }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.inTx(ctx, fn)
+}

@@ -1,0 +1,70 @@
+// Package store defines the storage contract of usage: the Store interface that the
+// SQLite and Postgres backends implement, the records they keep and the errors they
+// return. The root package usage is the only intended caller; hosts open a backend
+// (store/sqlite, store/postgres) and hand it to usage.New.
+//
+// Every method takes a context first and a params struct, and returns a result
+// struct, so fields can be added without breaking backends or callers. Quantities are
+// exact fixed-point integers in micro-units (see MicrosPerUnit); times are stored with
+// microsecond precision on both backends.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// MicrosPerUnit is the number of stored micro-units in one unit of a metric: values and
+// limits are int64 counts of millionths, so sums are exact (ten million events of 0.1
+// add up to exactly 1,000,000).
+const MicrosPerUnit = 1_000_000
+
+// Store is the durable state of a Meter. Implementations must be safe for concurrent
+// use by many goroutines and, where Capabilities says so, by several processes
+// sharing one database.
+type Store interface {
+	// Ingest stores a batch of events in one transaction, in order, and applies each
+	// admitted event to its quota row. For each event the result holds its outcome:
+	// inserted, a replay of an identical event already stored (same subject and ID,
+	// same fingerprint: nothing changes and the original outcome is returned), a
+	// conflict (same subject and ID, another fingerprint: nothing changes), or refused
+	// because it would take a quota without overage past its limit (nothing stored).
+	// Events for one quota are admitted in order until the limit. The quota rows a
+	// batch touches are locked for the transaction, so the limit holds exactly across
+	// processes. A returned error means nothing of the batch was stored.
+	Ingest(ctx context.Context, params *IngestParams) (*IngestResult, error)
+
+	// GetQuotas returns the quota rows of a subject whose period contains At, for the
+	// given metrics (all metrics when Metrics is empty). A quota with no usage yet has
+	// no row and is absent from the result.
+	GetQuotas(ctx context.Context, params *GetQuotasParams) (*GetQuotasResult, error)
+
+	// PutSubject creates or replaces a subject's plan assignment.
+	PutSubject(ctx context.Context, params *PutSubjectParams) (*PutSubjectResult, error)
+
+	// GetSubject returns a subject's plan assignment, or an error that matches
+	// ErrNotFound.
+	GetSubject(ctx context.Context, params *GetSubjectParams) (*GetSubjectResult, error)
+
+	// ListEvents returns stored events of a subject in storage order, after the
+	// sequence number AfterSeq, at most Limit of them.
+	ListEvents(ctx context.Context, params *ListEventsParams) (*ListEventsResult, error)
+
+	// Capabilities states what this backend guarantees where backends differ.
+	Capabilities() Capabilities
+
+	// Close releases the backend's resources. It closes the database only when the
+	// backend opened it.
+	Close() error
+}
+
+// Capabilities states the differences between backends instead of hiding them.
+type Capabilities struct {
+	// Name is the backend's name: "sqlite" or "postgres".
+	Name string
+	// TimePrecision is the smallest time step the backend stores.
+	TimePrecision time.Duration
+	// ConcurrentWriters reports whether several transactions may write at once. SQLite
+	// serialises writers (one file lock); Postgres locks rows.
+	ConcurrentWriters bool
+}
