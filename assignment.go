@@ -1,0 +1,159 @@
+package usage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/usagekit/usage/store"
+)
+
+// Assignment puts a subject on a plan.
+type Assignment struct {
+	// Subject is the tenant or customer.
+	Subject string
+	// Plan is the key of one of the Config's plans.
+	Plan string
+	// Anchor is the start of the subscription; anniversary periods repeat from its day
+	// of the month. Zero means now.
+	Anchor time.Time
+	// Cycle lays out the billing periods. Defaults to CycleCalendar.
+	Cycle Cycle
+	// TimeZone is the subject's IANA time zone, such as "Europe/Lisbon", in which
+	// periods start at midnight. Defaults to "UTC".
+	TimeZone string
+}
+
+// PlanResolver tells a Meter which plan a subject is on, for hosts that keep plans
+// in their own licensing system. Resolve is called at most once per subject per
+// Config.AssignmentTTL; it must be safe for concurrent use. An error that matches
+// ErrNoPlan means the subject has no plan.
+type PlanResolver interface {
+	Resolve(ctx context.Context, subject string) (Assignment, error)
+}
+
+// resolved is an assignment with what the Meter derives from it.
+type resolved struct {
+	Assignment
+	plan    Plan
+	loc     *time.Location
+	expires time.Time
+}
+
+func (r *resolved) periodAt(t time.Time) Period {
+	return PeriodAt(t, r.Cycle, r.Anchor, r.loc)
+}
+
+// assignments caches resolved assignments for Config.AssignmentTTL.
+type assignments struct {
+	mu    sync.Mutex
+	byKey map[string]*resolved
+}
+
+// Assign puts a subject on a plan, replacing its previous assignment. Other instances
+// see the change within Config.AssignmentTTL.
+func (m *Meter) Assign(ctx context.Context, a Assignment) error {
+	if err := m.checkOpen(); err != nil {
+		return err
+	}
+	if err := checkName("subject", a.Subject, true); err != nil {
+		return err
+	}
+	now := m.now()
+	r, err := m.complete(a, now)
+	if err != nil {
+		return err
+	}
+	if _, err := m.store.PutSubject(ctx, &store.PutSubjectParams{Subject: store.Subject{
+		Subject: r.Subject, Plan: r.Plan, Anchor: r.Anchor, Cycle: string(r.Cycle),
+		TimeZone: r.TimeZone, UpdatedAt: now,
+	}}); err != nil {
+		return err
+	}
+	m.assignments.mu.Lock()
+	delete(m.assignments.byKey, a.Subject)
+	m.assignments.mu.Unlock()
+	return nil
+}
+
+// complete checks an assignment and fills in its defaults.
+func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
+	plan, ok := m.cfg.plans[a.Plan]
+	if !ok {
+		return nil, fmt.Errorf("%w %q for subject %q", ErrUnknownPlan, a.Plan, a.Subject)
+	}
+	if a.Cycle == "" {
+		a.Cycle = CycleCalendar
+	}
+	if !a.Cycle.valid() {
+		return nil, invalid("cycle", "%q: want %q or %q", a.Cycle, CycleCalendar, CycleAnniversary)
+	}
+	if a.TimeZone == "" {
+		a.TimeZone = "UTC"
+	}
+	loc, err := time.LoadLocation(a.TimeZone)
+	if err != nil {
+		return nil, invalid("time_zone", "%q is not an IANA time zone: %v", truncate(a.TimeZone), err)
+	}
+	if a.Anchor.IsZero() {
+		a.Anchor = now
+	}
+	a.Anchor = a.Anchor.Truncate(time.Microsecond)
+	return &resolved{Assignment: a, plan: plan, loc: loc}, nil
+}
+
+// resolve returns a subject's assignment, from the cache while it is fresh.
+func (m *Meter) resolve(ctx context.Context, subject string, now time.Time) (*resolved, error) {
+	m.assignments.mu.Lock()
+	r, ok := m.assignments.byKey[subject]
+	m.assignments.mu.Unlock()
+	if ok && now.Before(r.expires) {
+		return r, nil
+	}
+	a, err := m.lookup(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	r, err = m.complete(a, now)
+	if err != nil {
+		return nil, err
+	}
+	r.expires = now.Add(m.cfg.AssignmentTTL)
+	m.assignments.mu.Lock()
+	m.assignments.byKey[subject] = r
+	m.assignments.mu.Unlock()
+	return r, nil
+}
+
+// lookup asks the PlanResolver, or the store, for a subject's assignment, falling
+// back to the DefaultPlan.
+func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) {
+	if m.cfg.PlanResolver != nil {
+		a, err := m.cfg.PlanResolver.Resolve(ctx, subject)
+		if err == nil {
+			a.Subject = subject
+			return a, nil
+		}
+		if !errors.Is(err, ErrNoPlan) {
+			return Assignment{}, fmt.Errorf("usage: resolve plan of %q: %w", subject, err)
+		}
+	} else {
+		res, err := m.store.GetSubject(ctx, &store.GetSubjectParams{Subject: subject})
+		if err == nil {
+			s := res.Subject
+			return Assignment{Subject: s.Subject, Plan: s.Plan, Anchor: s.Anchor,
+				Cycle: Cycle(s.Cycle), TimeZone: s.TimeZone}, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return Assignment{}, err
+		}
+	}
+	if m.cfg.DefaultPlan == "" {
+		return Assignment{}, fmt.Errorf("%w: %q: assign one with Meter.Assign or set Config.DefaultPlan", ErrNoPlan, subject)
+	}
+	// The epoch as anchor keeps a default subject's periods the same on every
+	// instance; with the calendar cycle the anchor is not used anyway.
+	return Assignment{Subject: subject, Plan: m.cfg.DefaultPlan, Anchor: time.Unix(0, 0).UTC()}, nil
+}

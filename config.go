@@ -1,0 +1,126 @@
+package usage
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxLateness is how far in the past an event's time may lie.
+	DefaultMaxLateness = 35 * 24 * time.Hour
+	// DefaultMaxFuture is how far ahead of now an event's time may lie (clock skew).
+	DefaultMaxFuture = 5 * time.Minute
+	// DefaultMaxProperties is the most properties one event may carry.
+	DefaultMaxProperties = 32
+	// DefaultMaxPropertyBytes is the most bytes of keys and values one event's
+	// properties may hold.
+	DefaultMaxPropertyBytes = 4096
+	// DefaultAssignmentTTL is how long a Meter trusts a plan assignment it has read
+	// before reading it again.
+	DefaultAssignmentTTL = 10 * time.Second
+)
+
+// Config configures a Meter. The zero value of every field except Metrics and Plans
+// means its default.
+type Config struct {
+	// Metrics are the metrics the Meter accepts. Required.
+	Metrics []Metric
+	// Plans are the plans subjects can be assigned. Required.
+	Plans []Plan
+	// DefaultPlan is the key of the plan of subjects that have no assignment. Empty
+	// means such subjects are refused with ErrNoPlan.
+	DefaultPlan string
+	// PlanResolver, when set, tells the Meter each subject's plan from the host's own
+	// licensing system instead of the assignments kept in the store.
+	PlanResolver PlanResolver
+	// AssignmentTTL is how long a Meter keeps a subject's assignment before reading
+	// it again: the bound on how late this instance sees a plan change made by
+	// another instance. Defaults to DefaultAssignmentTTL.
+	AssignmentTTL time.Duration
+	// MaxLateness is how far in the past an event's time may lie. Defaults to
+	// DefaultMaxLateness.
+	MaxLateness time.Duration
+	// MaxFuture is how far ahead an event's time may lie. Defaults to
+	// DefaultMaxFuture.
+	MaxFuture time.Duration
+	// MaxProperties is the most properties an event may carry. Defaults to
+	// DefaultMaxProperties.
+	MaxProperties int
+	// MaxPropertyBytes is the most bytes an event's property keys and values may hold
+	// in all. Defaults to DefaultMaxPropertyBytes.
+	MaxPropertyBytes int
+	// Logger receives the Meter's logs. Defaults to slog.Default().
+	Logger *slog.Logger
+	// Test holds settings for tests.
+	Test TestConfig
+
+	metrics map[string]Metric
+	plans   map[string]Plan
+}
+
+// TestConfig holds Config settings meant for tests.
+type TestConfig struct {
+	// Time returns the current time. Defaults to time.Now.
+	Time func() time.Time
+}
+
+// withDefaults returns a copy of c with defaults filled in and lookups built.
+func (c *Config) withDefaults() *Config {
+	out := *c
+	out.AssignmentTTL = cmp.Or(out.AssignmentTTL, DefaultAssignmentTTL)
+	out.MaxLateness = cmp.Or(out.MaxLateness, DefaultMaxLateness)
+	out.MaxFuture = cmp.Or(out.MaxFuture, DefaultMaxFuture)
+	out.MaxProperties = cmp.Or(out.MaxProperties, DefaultMaxProperties)
+	out.MaxPropertyBytes = cmp.Or(out.MaxPropertyBytes, DefaultMaxPropertyBytes)
+	out.Logger = cmp.Or(out.Logger, slog.Default())
+	if out.Test.Time == nil {
+		out.Test.Time = time.Now
+	}
+	out.metrics = make(map[string]Metric, len(c.Metrics))
+	for _, m := range c.Metrics {
+		m.Aggregation = cmp.Or(m.Aggregation, AggregationSum)
+		out.metrics[m.Key] = m
+	}
+	out.plans = make(map[string]Plan, len(c.Plans))
+	for _, p := range c.Plans {
+		out.plans[p.Key] = p
+	}
+	return &out
+}
+
+// validate says what is wrong with a configuration and how to fix it.
+func (c *Config) validate() error {
+	if len(c.Metrics) == 0 {
+		return errors.New("usage: Config.Metrics is empty: declare the metrics to meter (see ExampleMetrics)")
+	}
+	if len(c.Plans) == 0 {
+		return errors.New("usage: Config.Plans is empty: declare at least one plan (see ExamplePlans)")
+	}
+	if len(c.metrics) != len(c.Metrics) {
+		return errors.New("usage: Config.Metrics has two metrics with the same key")
+	}
+	for _, m := range c.metrics {
+		if err := m.validate(); err != nil {
+			return fmt.Errorf("usage: Config.Metrics: %w", err)
+		}
+	}
+	if len(c.plans) != len(c.Plans) {
+		return errors.New("usage: Config.Plans has two plans with the same key")
+	}
+	for _, p := range c.Plans {
+		if err := p.validate(c.metrics); err != nil {
+			return fmt.Errorf("usage: Config.Plans: %w", err)
+		}
+	}
+	if _, ok := c.plans[c.DefaultPlan]; c.DefaultPlan != "" && !ok {
+		return fmt.Errorf("usage: Config.DefaultPlan %q is not one of Config.Plans", c.DefaultPlan)
+	}
+	if c.MaxLateness < 0 || c.MaxFuture < 0 || c.MaxProperties < 0 || c.MaxPropertyBytes < 0 || c.AssignmentTTL < 0 {
+		return errors.New("usage: Config durations and sizes must not be negative")
+	}
+	return nil
+}

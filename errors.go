@@ -1,0 +1,82 @@
+package usage
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Match them with errors.Is; the typed errors below carry details.
+var (
+	// ErrInvalidEvent is matched by every *ValidationError: the input was refused
+	// before anything was stored.
+	ErrInvalidEvent = errors.New("usage: invalid input")
+	// ErrQuotaExceeded is matched by *QuotaExceededError: the event would take a
+	// quota without overage past its limit, and nothing was recorded.
+	ErrQuotaExceeded = errors.New("usage: quota exceeded")
+	// ErrEventConflict is matched by *ConflictError: an event with the same subject
+	// and ID but another payload is already stored.
+	ErrEventConflict = errors.New("usage: event ID already used with another payload")
+	// ErrUnknownPlan is returned when a subject is assigned, or resolves to, a plan
+	// the Config does not define.
+	ErrUnknownPlan = errors.New("usage: unknown plan")
+	// ErrNoPlan is returned when a subject has no plan assignment and the Config has
+	// no DefaultPlan.
+	ErrNoPlan = errors.New("usage: subject has no plan")
+	// ErrClosed is returned by calls on a Meter after Close.
+	ErrClosed = errors.New("usage: meter closed")
+)
+
+// ValidationError says which field of an input was refused and why.
+type ValidationError struct {
+	// Field names the field, e.g. "value" or "properties[\"route\"]"; for a batch it
+	// is prefixed with the event's index, as in "events[3].value".
+	Field string
+	// Reason says what is wrong and, where it helps, how to fix it.
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("usage: invalid input: %s: %s", e.Field, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidEvent) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidEvent }
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// QuotaExceededError is returned when an event would take a quota without overage
+// past its limit. Nothing was recorded.
+type QuotaExceededError struct {
+	Subject string
+	Metric  string
+	// Limit is the quota's limit; Used is its usage before the refused event, and
+	// Requested what the event asked for.
+	Limit, Used, Requested Quantity
+	// PeriodEnd is when the quota starts again from zero.
+	PeriodEnd time.Time
+}
+
+func (e *QuotaExceededError) Error() string {
+	return fmt.Sprintf("usage: quota exceeded: %s %s: used %s of %s, requested %s, resets at %s",
+		e.Subject, e.Metric, e.Used, e.Limit, e.Requested, e.PeriodEnd.Format(time.RFC3339))
+}
+
+// Is makes errors.Is(err, ErrQuotaExceeded) true.
+func (e *QuotaExceededError) Is(target error) bool { return target == ErrQuotaExceeded }
+
+// ConflictError is returned when an event reuses a stored event's subject and ID with
+// another payload. The stored event is unchanged.
+type ConflictError struct {
+	Subject string
+	ID      string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("usage: event %q of subject %q is already stored with another payload", e.ID, e.Subject)
+}
+
+// Is makes errors.Is(err, ErrEventConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrEventConflict }

@@ -1,0 +1,184 @@
+package usage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/usagekit/usage/store"
+)
+
+// Meter meters usage of subjects against their plans. It is safe for concurrent use;
+// create one per process with New and share it.
+type Meter struct {
+	store       store.Store
+	cfg         *Config
+	assignments assignments
+	closed      atomic.Bool
+}
+
+// New returns a Meter that keeps its state in st. The Meter does not own st: close
+// the Meter, then the store.
+func New(st store.Store, cfg *Config) (*Meter, error) {
+	if st == nil {
+		return nil, errors.New("usage: nil store: open one with sqlite.Open or postgres.Open")
+	}
+	if cfg == nil {
+		return nil, errors.New("usage: nil Config: Metrics and Plans are required")
+	}
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &Meter{store: st, cfg: c, assignments: assignments{byKey: map[string]*resolved{}}}, nil
+}
+
+// Close stops the Meter: later calls return ErrClosed. It does not close the store.
+func (m *Meter) Close(ctx context.Context) error {
+	m.closed.Store(true)
+	return nil
+}
+
+func (m *Meter) checkOpen() error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (m *Meter) now() time.Time { return m.cfg.Test.Time() }
+
+// TrackResult is what Track did with an event.
+type TrackResult struct {
+	// Event is the event as stored: with its ID (generated if it was empty) and Time
+	// (now if it was zero). For a replay it is the event stored first.
+	Event Event
+	// Seq is the event's storage sequence number.
+	Seq int64
+	// Replayed is true when an identical event was already stored: nothing was
+	// charged again, and everything else in the result is the original's.
+	Replayed bool
+	// UsedAfter is the quota's usage right after the event was admitted.
+	UsedAfter Quantity
+	// Period is the billing period the event counts in.
+	Period Period
+}
+
+// Track records one event durably and applies it to the subject's quota, returning
+// only after the transaction holding it has committed. It is idempotent by subject
+// and event ID: tracking an identical event again returns the original result with
+// Replayed set and charges nothing; reusing the ID with another payload returns a
+// *ConflictError. With a limit that allows no overage, an event that would take usage
+// past the limit returns a *QuotaExceededError and nothing is recorded — exactly, also
+// with many goroutines and processes sharing the store. Invalid input returns a
+// *ValidationError naming the field.
+func (m *Meter) Track(ctx context.Context, ev Event) (TrackResult, error) {
+	results, err := m.track(ctx, []Event{ev}, false)
+	if err != nil {
+		return TrackResult{}, err
+	}
+	return results[0].TrackResult, results[0].Err
+}
+
+// BatchResult is the result of one event of TrackBatch.
+type BatchResult struct {
+	TrackResult
+	// Err is the event's own refusal: a *QuotaExceededError or *ConflictError.
+	Err error
+}
+
+// TrackBatch records several events in one transaction, in order, with Track's
+// guarantees for each. If any event is invalid, nothing is stored and the
+// *ValidationError names it ("events[3].value"). Refusals by quota and conflicts are
+// per event, in BatchResult.Err; the other events are stored. An error return means
+// nothing was stored.
+func (m *Meter) TrackBatch(ctx context.Context, events []Event) ([]BatchResult, error) {
+	return m.track(ctx, events, true)
+}
+
+func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchResult, error) {
+	if err := m.checkOpen(); err != nil {
+		return nil, err
+	}
+	now := m.now()
+	preps := make([]prepared, len(events))
+	ingest := make([]store.IngestEvent, len(events))
+	subjects := make([]*resolved, len(events))
+	for i, ev := range events {
+		p, err := m.cfg.prepare(ev, now)
+		if err != nil {
+			if batch {
+				var ve *ValidationError
+				if errors.As(err, &ve) {
+					ve.Field = fmt.Sprintf("events[%d].%s", i, ve.Field)
+				}
+			}
+			return nil, err
+		}
+		r, err := m.resolve(ctx, p.event.Subject, now)
+		if err != nil {
+			return nil, err
+		}
+		preps[i] = p
+		subjects[i] = r
+		ingest[i] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
+	}
+	res, err := m.store.Ingest(ctx, &store.IngestParams{Events: ingest, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("usage: track: %w", err)
+	}
+	out := make([]BatchResult, len(events))
+	for i, o := range res.Outcomes {
+		out[i] = result(preps[i], subjects[i], o)
+	}
+	return out, nil
+}
+
+// ingestEvent builds what the store needs for an event: the event and its quota.
+func (m *Meter) ingestEvent(p prepared, r *resolved, period Period) store.IngestEvent {
+	limit := r.plan.limitFor(p.metric.Key)
+	included, _ := quantityOf(limit.Included) // checked by Config.validate
+	return store.IngestEvent{
+		Event: store.Event{
+			Subject: p.event.Subject, ID: p.event.ID, User: p.event.User,
+			Metric: p.event.Metric, Value: p.value.micros, Time: p.event.Time,
+			Properties: p.event.Properties, Fingerprint: p.fingerprint(),
+		},
+		Quota: store.QuotaSpec{
+			PeriodStart: period.Start, PeriodEnd: period.End,
+			Aggregation: p.metric.Aggregation, Limit: included.micros,
+			Unlimited: limit.Unlimited, AllowOverage: limit.Overage,
+			Distinct: p.distinct(),
+		},
+	}
+}
+
+func result(p prepared, r *resolved, o store.Outcome) BatchResult {
+	switch o.Status {
+	case store.StatusInserted, store.StatusDuplicate:
+		return BatchResult{TrackResult: TrackResult{
+			Event:     eventFromStore(o.Event),
+			Seq:       o.Event.Seq,
+			Replayed:  o.Status == store.StatusDuplicate,
+			UsedAfter: QuantityFromMicros(o.Event.UsedAfter),
+			Period:    r.periodAt(o.Event.Time),
+		}}
+	case store.StatusConflict:
+		return BatchResult{Err: &ConflictError{Subject: p.event.Subject, ID: p.event.ID}}
+	default:
+		period := r.periodAt(p.event.Time)
+		return BatchResult{Err: &QuotaExceededError{
+			Subject: p.event.Subject, Metric: p.event.Metric,
+			Limit:     QuantityFromMicros(o.Quota.Limit),
+			Used:      QuantityFromMicros(o.UsedBefore),
+			Requested: p.amount(), PeriodEnd: period.End,
+		}}
+	}
+}
+
+func eventFromStore(e store.Event) Event {
+	return Event{ID: e.ID, Subject: e.Subject, User: e.User, Metric: e.Metric,
+		Value: QuantityFromMicros(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
+}

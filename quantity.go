@@ -1,0 +1,80 @@
+package usage
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/usagekit/usage/store"
+)
+
+// MaxValue is the largest magnitude of one event's value. With six decimal places it
+// keeps every sum of a period far inside the exact int64 range.
+const MaxValue = 1e12
+
+// Quantity is an exact amount of a metric's unit with six decimal places (stored as
+// an integer count of millionths). Ten million events of 0.1 add up to exactly
+// 1,000,000. The zero value is zero.
+type Quantity struct {
+	micros int64
+}
+
+// QuantityFromMicros returns the quantity of n millionths of a unit.
+func QuantityFromMicros(n int64) Quantity { return Quantity{micros: n} }
+
+// quantityOf returns v as an exact quantity: the decimal with at most six fractional
+// digits that converts to v, so 0.1 is exactly one tenth. It fails for NaN, ±Inf,
+// magnitudes above MaxValue, and values needing more than six decimal places.
+func quantityOf(v float64) (Quantity, string) {
+	switch {
+	case math.IsNaN(v):
+		return Quantity{}, "NaN is not a number"
+	case math.IsInf(v, 0):
+		return Quantity{}, "infinity is not a quantity"
+	case math.Abs(v) > MaxValue:
+		return Quantity{}, "magnitude above the maximum of 1e12"
+	}
+	if v == math.Trunc(v) {
+		return Quantity{micros: int64(v) * store.MicrosPerUnit}, ""
+	}
+	m := math.Round(v * store.MicrosPerUnit)
+	if m/store.MicrosPerUnit != v {
+		return Quantity{}, "more than six decimal places"
+	}
+	return Quantity{micros: int64(m)}, ""
+}
+
+// Micros returns the quantity in millionths of a unit.
+func (q Quantity) Micros() int64 { return q.micros }
+
+// Float64 returns the quantity as a float64, which may round.
+func (q Quantity) Float64() float64 { return float64(q.micros) / store.MicrosPerUnit }
+
+// IsZero reports whether the quantity is zero.
+func (q Quantity) IsZero() bool { return q.micros == 0 }
+
+// String returns the exact decimal, without trailing zeros: "1000", "0.1", "-52.5".
+func (q Quantity) String() string {
+	m := q.micros
+	neg := m < 0
+	var u uint64
+	if neg {
+		u = uint64(-(m + 1)) + 1 // safe for math.MinInt64
+	} else {
+		u = uint64(m)
+	}
+	whole := strconv.FormatUint(u/store.MicrosPerUnit, 10)
+	frac := u % store.MicrosPerUnit
+	s := whole
+	if frac != 0 {
+		f := strconv.FormatUint(frac+store.MicrosPerUnit, 10)[1:] // zero-padded to 6
+		s += "." + strings.TrimRight(f, "0")
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// MarshalJSON writes the quantity as a JSON number with its exact decimal digits.
+func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(q.String()), nil }

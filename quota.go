@@ -1,0 +1,142 @@
+package usage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/usagekit/usage/store"
+)
+
+// QuotaStatus is the state of one subject's quota for one metric in the current
+// billing period.
+type QuotaStatus struct {
+	Subject     string
+	Metric      string
+	Unit        string
+	Aggregation Aggregation
+	// Period is the current billing period, in the subject's time zone.
+	Period Period
+	// Limit is the quota's limit; zero and meaningless when Unlimited.
+	Limit     Quantity
+	Unlimited bool
+	// AllowOverage means usage may pass Limit and is billed as overage.
+	AllowOverage bool
+	// Used is the usage so far under the metric's aggregation.
+	Used Quantity
+	// Remaining is Limit - Used, never below zero; zero when Unlimited.
+	Remaining Quantity
+	// Overage is Used - Limit when positive, else zero.
+	Overage Quantity
+	// Percent is Used as a percentage of Limit (may pass 100); zero when Unlimited or
+	// the limit is zero.
+	Percent float64
+	// Requested is the amount CheckQuota asked about; zero from Quotas.
+	Requested Quantity
+	// Allowed reports whether Requested more would be admitted now. Over quota is an
+	// answer, not an error: Allowed is false and the call succeeds.
+	Allowed bool
+}
+
+// CheckQuota reports whether n more units of metric would be admitted for subject
+// now, and the quota's state. It does not record anything: Track is what enforces,
+// atomically. n must be a positive quantity; NaN, infinities, zero and negative
+// values return a *ValidationError.
+func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
+	if err := m.checkOpen(); err != nil {
+		return QuotaStatus{}, err
+	}
+	if err := checkName("subject", subject, true); err != nil {
+		return QuotaStatus{}, err
+	}
+	if _, ok := m.cfg.metrics[metric]; !ok {
+		return QuotaStatus{}, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	}
+	want, why := quantityOf(n)
+	if why == "" && want.micros <= 0 {
+		why = "must be positive"
+	}
+	if why != "" {
+		return QuotaStatus{}, invalid("n", "%s", why)
+	}
+	statuses, err := m.quotas(ctx, subject, []string{metric}, want)
+	if err != nil {
+		return QuotaStatus{}, err
+	}
+	return statuses[0], nil
+}
+
+// Quotas returns the state of every quota of subject's plan in the current period,
+// one per metric of the Config, ordered by metric key.
+func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, error) {
+	if err := m.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := checkName("subject", subject, true); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(m.cfg.metrics))
+	for k := range m.cfg.metrics {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return m.quotas(ctx, subject, keys, Quantity{})
+}
+
+func (m *Meter) quotas(ctx context.Context, subject string, metrics []string, want Quantity) ([]QuotaStatus, error) {
+	now := m.now()
+	r, err := m.resolve(ctx, subject, now)
+	if err != nil {
+		return nil, err
+	}
+	period := r.periodAt(now)
+	res, err := m.store.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, Metrics: metrics, At: now})
+	if err != nil {
+		return nil, fmt.Errorf("usage: quotas of %q: %w", subject, err)
+	}
+	rows := make(map[string]store.Quota, len(res.Quotas))
+	for _, q := range res.Quotas {
+		rows[q.Metric] = q
+	}
+	out := make([]QuotaStatus, len(metrics))
+	for i, key := range metrics {
+		metric := m.cfg.metrics[key]
+		q, ok := rows[key]
+		if !ok {
+			limit := r.plan.limitFor(key)
+			included, _ := quantityOf(limit.Included)
+			q = store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
+				Limit: included.micros, Unlimited: limit.Unlimited, AllowOverage: limit.Overage}
+		}
+		out[i] = status(metric, period, q, want, now)
+	}
+	return out, nil
+}
+
+// status derives a QuotaStatus from a quota row, asking whether want more would be
+// admitted (as a new distinct value, for unique_count).
+func status(metric Metric, period Period, q store.Quota, want Quantity, now time.Time) QuotaStatus {
+	s := QuotaStatus{
+		Subject: q.Subject, Metric: q.Metric, Unit: metric.Unit, Aggregation: q.Aggregation,
+		Period: period, Unlimited: q.Unlimited, AllowOverage: q.AllowOverage,
+		Used: QuantityFromMicros(q.Used), Requested: want, Allowed: true,
+	}
+	if !q.Unlimited {
+		s.Limit = QuantityFromMicros(q.Limit)
+		s.Remaining = QuantityFromMicros(max(q.Limit-q.Used, 0))
+		s.Overage = QuantityFromMicros(max(q.Used-q.Limit, 0))
+		if q.Limit > 0 {
+			s.Percent = float64(q.Used) / float64(q.Limit) * 100
+		}
+	}
+	if want.micros > 0 {
+		next, err := q.Apply(want.micros, now, true)
+		if q.Aggregation == AggregationCount {
+			// A count quota asks about want more events, not one event of that size.
+			next.Used, err = q.Used+want.micros, nil
+		}
+		s.Allowed = err == nil && !next.Refuses(q.Used)
+	}
+	return s
+}
