@@ -1,0 +1,112 @@
+package anomaly
+
+import (
+	"cmp"
+	"math"
+	"time"
+)
+
+// OffHoursConfig configures an [OffHours] detector. The zero value uses the
+// defaults.
+type OffHoursConfig struct {
+	// Location is the subject's time zone, in which hours are taken. Defaults to
+	// UTC.
+	Location *time.Location
+	// Learn is how much history the detector needs before it scores. Defaults to 7
+	// days.
+	Learn time.Duration
+	// Idle is the share of the average hour's usage below which an hour counts as
+	// idle: 0.1 means an hour that normally sees less than a tenth of the average.
+	// Defaults to 0.1.
+	Idle float64
+}
+
+// OffHours flags usage at hours of the day when the subject is normally idle, in the
+// subject's time zone: 3 a.m. traffic from an account that only ever works 9 to 5.
+// It learns each hour's share of the total usage from all points so far (positive
+// values only), so it needs Learn of history. O(1) per point.
+//
+// Score.Stat is the hour's usual usage relative to the average hour (1 is average,
+// 0 never used). For a positive value after the learning period, Score.Value is
+// 1 − Stat clamped to [0, 1] and Fired is Stat < Idle; zero or negative values
+// score 0.
+type OffHours struct {
+	cfg   OffHoursConfig
+	start time.Time
+	hours [24]float64
+	total float64
+}
+
+// NewOffHours returns an OffHours detector.
+func NewOffHours(cfg OffHoursConfig) *OffHours {
+	cfg.Location = cmp.Or(cfg.Location, time.UTC)
+	cfg.Learn = cmp.Or(cfg.Learn, 7*24*time.Hour)
+	cfg.Idle = cmp.Or(cfg.Idle, 0.1)
+	return &OffHours{cfg: cfg}
+}
+
+// Update scores usage v at time t against the hourly profile, then learns it.
+func (d *OffHours) Update(t time.Time, v float64) Score {
+	if !finite(v) {
+		return Score{}
+	}
+	if d.start.IsZero() || t.Before(d.start) {
+		d.start = t
+	}
+	h := t.In(d.cfg.Location).Hour()
+	var s Score
+	if v > 0 && d.total > 0 && t.Sub(d.start) >= d.cfg.Learn {
+		s.Stat = 24 * d.hours[h] / d.total
+		s.Value = clamp01(1 - s.Stat)
+		s.Fired = s.Stat < d.cfg.Idle
+	}
+	if v > 0 && finite(d.total+v) {
+		d.hours[h] += v
+		d.total += v
+	}
+	return s
+}
+
+// RegularityConfig configures a [Regularity] detector. The zero value uses the
+// defaults.
+type RegularityConfig struct {
+	// Window is the number of latest points examined. Defaults to 24.
+	Window int
+	// MaxCV is the coefficient of variation below which the counts are too regular
+	// for people. Defaults to 0.05.
+	MaxCV float64
+}
+
+// Regularity flags bot-like usage: per-interval counts that barely vary. People are
+// irregular — their counts per 5 minutes have a coefficient of variation (standard
+// deviation over mean) near 1 or more — while a script polling on a timer produces
+// nearly the same count every interval. It looks at the latest Window points
+// (the current one included) and needs a positive mean. O(1) per point.
+//
+// Score.Stat is the coefficient of variation. Score.Value is 1 − CV/(2·MaxCV)
+// clamped to [0, 1]: 1 for identical counts, 0.5 at MaxCV. Fired is CV < MaxCV.
+type Regularity struct {
+	cfg RegularityConfig
+	win meanVar
+}
+
+// NewRegularity returns a Regularity detector.
+func NewRegularity(cfg RegularityConfig) *Regularity {
+	cfg.Window = max(cmp.Or(cfg.Window, 24), 2)
+	cfg.MaxCV = cmp.Or(cfg.MaxCV, 0.05)
+	return &Regularity{cfg: cfg, win: newMeanVar(cfg.Window)}
+}
+
+// Update adds v to the window and scores its regularity.
+func (d *Regularity) Update(_ time.Time, v float64) Score {
+	if !finite(v) {
+		return Score{}
+	}
+	d.win.push(v)
+	mean := d.win.mean()
+	if !d.win.r.full() || !(mean > 0) || math.IsInf(mean, 0) {
+		return Score{}
+	}
+	cv := d.win.std() / mean
+	return Score{Value: clamp01(1 - cv/(2*d.cfg.MaxCV)), Stat: cv, Fired: cv < d.cfg.MaxCV}
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"time"
+
+	"github.com/usagekit/usage/anomaly"
+)
+
+// nabDetector is a detector as the NAB harness runs it: a fresh instance per file,
+// with the same configuration for every file.
+type nabDetector struct {
+	Name string
+	New  func() anomaly.Detector
+}
+
+// score runs a fresh detector over the file's rows in file order.
+func (d nabDetector) score(f nabFile) []float64 {
+	det := d.New()
+	out := make([]float64, len(f.Values))
+	for i, v := range f.Values {
+		out[i] = det.Update(f.Times[i], v).Value
+	}
+	return out
+}
+
+// nabDetectors lists the detectors the harness scores, in report order: each
+// detector alone with its defaults (zscore is the seed's rule), one calibrated by a
+// Surprise, and the ensemble. NAB's timestamps carry no zone, so UTC is used.
+func nabDetectors() []nabDetector {
+	return []nabDetector{
+		{"zscore", func() anomaly.Detector { return anomaly.NewZScore(anomaly.RollingConfig{}) }},
+		{"mad", func() anomaly.Detector { return anomaly.NewMAD(anomaly.RollingConfig{}) }},
+		{"seasonal", func() anomaly.Detector {
+			return anomaly.NewSeasonal(anomaly.SeasonalConfig{Season: anomaly.HourOfDay, Depth: 48})
+		}},
+		{"levelshift", func() anomaly.Detector { return anomaly.NewLevelShift(anomaly.LevelShiftConfig{}) }},
+		{"knn", func() anomaly.Detector { return anomaly.NewKNN(anomaly.KNNConfig{}) }},
+		{"velocity", func() anomaly.Detector { return anomaly.NewVelocity(anomaly.VelocityConfig{}) }},
+		{"offhours", func() anomaly.Detector { return anomaly.NewOffHours(anomaly.OffHoursConfig{}) }},
+		{"regularity", func() anomaly.Detector { return anomaly.NewRegularity(anomaly.RegularityConfig{}) }},
+		{"surprise_mad", func() anomaly.Detector {
+			return anomaly.NewSurprise(anomaly.NewMAD(anomaly.RollingConfig{}), anomaly.SurpriseConfig{})
+		}},
+		{"ensemble", func() anomaly.Detector { return ensembleDetector{anomaly.NewEnsemble(anomaly.EnsembleConfig{})} }},
+	}
+}
+
+// ensembleDetector scores with the ensemble's Alert: its score outside the quiet
+// periods that follow alarms, so one incident counts once.
+type ensembleDetector struct{ e *anomaly.Ensemble }
+
+func (d ensembleDetector) Update(t time.Time, v float64) anomaly.Score {
+	a := d.e.Update(t, v)
+	return anomaly.Score{Value: a.Alert, Fired: a.Alarm}
+}
