@@ -104,7 +104,8 @@ func (c *Config) prepare(ev Event, now time.Time) (prepared, error) {
 	if p.event.ID == "" {
 		p.event.ID = randomID()
 	}
-	p.event.Time = p.event.Time.Truncate(time.Microsecond)
+	// Stores keep microseconds in UTC; the result shows the event as stored.
+	p.event.Time = p.event.Time.Truncate(time.Microsecond).UTC()
 	return p, nil
 }
 

@@ -23,6 +23,11 @@ import (
 	"github.com/usagekit/usage/store/internal/sqlstore"
 )
 
+// MaxOpenConns bounds the connections a Store opened by Open keeps to the server,
+// so that many goroutines (and many instances) stay within the server's
+// max_connections; callers queue for a connection instead.
+const MaxOpenConns = 10
+
 // migrationLockKey is the advisory lock that serialises migrations across processes.
 const migrationLockKey = 7_151_820_231
 
@@ -42,6 +47,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 	}
 	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(MaxOpenConns)
 	s, err := newStore(ctx, db, true)
 	if err != nil {
 		db.Close()

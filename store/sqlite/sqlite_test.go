@@ -1,0 +1,22 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/usagekit/usage/store"
+	"github.com/usagekit/usage/store/sqlite"
+	"github.com/usagekit/usage/store/storetest"
+)
+
+var harness = storetest.Harness{
+	NewDatabase: func(t testing.TB) string { return filepath.Join(t.TempDir(), "usage.db") },
+	Open: func(ctx context.Context, path string) (store.Store, error) {
+		return sqlite.Open(ctx, path)
+	},
+}
+
+func TestMain(m *testing.M) { storetest.Main(m, harness) }
+
+func TestConformance(t *testing.T) { storetest.Exercise(t, harness) }

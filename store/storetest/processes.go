@@ -1,0 +1,138 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage"
+)
+
+// Child process scenarios.
+const scenarioConsume = "consume"
+
+// Environment of a consuming child: its tag (to make event IDs unique) and when to
+// start, in Unix nanoseconds.
+const (
+	envTag   = "USAGE_STORETEST_TAG"
+	envStart = "USAGE_STORETEST_START"
+)
+
+// processCount and workersPerProcess shape the multi-process test: several processes
+// of many goroutines each, on one database.
+const (
+	processCount      = 2
+	workersPerProcess = 64
+)
+
+func exerciseProcesses(t *testing.T, h Harness) {
+	t.Run("LimitHoldsExactlyAcrossProcesses", func(t *testing.T) {
+		t.Parallel()
+		loc := h.NewDatabase(t)
+		st := openAt(t, h, loc) // migrate before the children race
+		outputs := make([]string, processCount)
+		errs := make([]error, processCount)
+		// The children start consuming together, once all have opened the store.
+		start := time.Now().Add(3 * time.Second)
+		var wg sync.WaitGroup
+		for p := range processCount {
+			wg.Go(func() { outputs[p], errs[p] = spawn(t, scenarioConsume, loc, fmt.Sprint("p", p), start) })
+		}
+		wg.Wait()
+		var admitted int64
+		var count int
+		var firsts, lasts []time.Time
+		for p := range processCount {
+			require.NoError(t, errs[p], "child %d", p)
+			r := parseConsumed(t, outputs[p])
+			admitted += r.admitted
+			count += r.count
+			firsts = append(firsts, r.first)
+			lasts = append(lasts, r.last)
+		}
+		require.True(t, slices.MaxFunc(firsts, time.Time.Compare).Before(slices.MinFunc(lasts, time.Time.Compare)),
+			"the processes consumed at the same time: first attempts %v, last %v", firsts, lasts)
+		require.Equal(t, int64(creditLimit*unit), admitted, "exactly the limit is admitted across processes")
+		var stored int64
+		events := listEvents(t, st, "shared")
+		for _, e := range events {
+			stored += e.Value
+		}
+		require.Equal(t, admitted, stored, "stored usage equals the acknowledged total")
+		require.Equal(t, count, len(events))
+	})
+}
+
+// spawn runs this test binary as a child process on the scenario and returns what it
+// printed.
+func spawn(t *testing.T, scenario, loc, tag string, start time.Time) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"="+scenario, envLocation+"="+loc,
+		envTag+"="+tag, envStart+"="+strconv.FormatInt(start.UnixNano(), 10))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+// runChild is the child side: it opens the store at loc and runs the scenario.
+func runChild(scenario, loc string, h Harness) error {
+	ctx := context.Background()
+	st, err := h.Open(ctx, loc)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m, err := usage.New(st, suiteConfig(time.Now))
+	if err != nil {
+		return err
+	}
+	defer m.Close(ctx)
+	switch scenario {
+	case scenarioConsume:
+		start, err := strconv.ParseInt(os.Getenv(envStart), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s: %w", envStart, err)
+		}
+		time.Sleep(time.Until(time.Unix(0, start)))
+		r := consume(ctx, m, "shared", workersPerProcess, os.Getenv(envTag))
+		fmt.Printf("consumed %d %d %d %d\n", r.admitted, r.count, r.first.UnixNano(), r.last.UnixNano())
+		return nil
+	default:
+		return fmt.Errorf("unknown scenario %q", scenario)
+	}
+}
+
+func parseConsumed(t *testing.T, out string) consumed {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) != 5 || fields[0] != "consumed" {
+			continue
+		}
+		var nums [4]int64
+		for i := range nums {
+			n, err := strconv.ParseInt(fields[i+1], 10, 64)
+			require.NoError(t, err)
+			nums[i] = n
+		}
+		return consumed{admitted: nums[0], count: int(nums[1]),
+			first: time.Unix(0, nums[2]), last: time.Unix(0, nums[3])}
+	}
+	t.Fatalf("child printed no result: %q", out)
+	return consumed{}
+}

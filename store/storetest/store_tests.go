@@ -1,0 +1,325 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/store"
+)
+
+const unit = store.MicrosPerUnit
+
+var (
+	periodStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	periodEnd   = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	storeNow    = time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+)
+
+// ingestEvent builds an event of subject s with the given id, metric and value in
+// units, counted against a quota with the given aggregation and limit in units
+// (limit < 0: unlimited).
+func ingestEvent(s, id, metric string, value float64, agg store.Aggregation, limit int64, overage bool) store.IngestEvent {
+	return store.IngestEvent{
+		Event: store.Event{Subject: s, ID: id, Metric: metric, Value: int64(value * unit),
+			Time: storeNow, Fingerprint: fmt.Sprintf("%s/%v", metric, value)},
+		Quota: store.QuotaSpec{PeriodStart: periodStart, PeriodEnd: periodEnd, Aggregation: agg,
+			Limit: limit * unit, Unlimited: limit < 0, AllowOverage: overage},
+	}
+}
+
+func ingest(t *testing.T, st store.Store, events ...store.IngestEvent) []store.Outcome {
+	t.Helper()
+	res, err := st.Ingest(context.Background(), &store.IngestParams{Events: events, Now: storeNow})
+	require.NoError(t, err)
+	require.Len(t, res.Outcomes, len(events))
+	return res.Outcomes
+}
+
+func statuses(outcomes []store.Outcome) []store.Status {
+	out := make([]store.Status, len(outcomes))
+	for i, o := range outcomes {
+		out[i] = o.Status
+	}
+	return out
+}
+
+func exerciseStore(t *testing.T, h Harness) {
+	t.Run("MigrationsIdempotentAndConcurrent", func(t *testing.T) {
+		t.Parallel()
+		loc := h.NewDatabase(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				st, err := h.Open(context.Background(), loc)
+				if err == nil {
+					err = st.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err, "opening one database from several goroutines at once")
+		}
+		st := openAt(t, h, loc)
+		ingest(t, st, ingestEvent("acme", "e1", "api_calls", 1, store.AggregationSum, -1, false))
+	})
+
+	t.Run("InsertReplayConflict", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		first := ingest(t, st, ingestEvent("acme", "e1", "api_calls", 2, store.AggregationSum, 10, false))
+		require.Equal(t, store.StatusInserted, first[0].Status)
+		require.Positive(t, first[0].Event.Seq)
+		require.Equal(t, int64(0), first[0].UsedBefore)
+		require.Equal(t, int64(2*unit), first[0].UsedAfter)
+
+		again := ingest(t, st,
+			ingestEvent("acme", "e1", "api_calls", 2, store.AggregationSum, 10, false),
+			ingestEvent("acme", "e1", "api_calls", 3, store.AggregationSum, 10, false),
+			ingestEvent("globex", "e1", "api_calls", 3, store.AggregationSum, 10, false),
+		)
+		require.Equal(t, []store.Status{store.StatusDuplicate, store.StatusConflict, store.StatusInserted}, statuses(again))
+		require.Equal(t, first[0].Event.Seq, again[0].Event.Seq, "a replay returns the original event")
+		require.Equal(t, int64(2*unit), again[0].UsedAfter, "a replay returns the original usage")
+		require.Equal(t, int64(2*unit), again[1].Event.Value, "a conflict leaves the original unchanged")
+
+		q := getQuota(t, st, "acme", "api_calls")
+		require.Equal(t, int64(2*unit), q.Used, "replay and conflict charge nothing")
+		require.Equal(t, int64(1), q.Count)
+		require.Len(t, listEvents(t, st, "acme"), 1)
+	})
+
+	t.Run("DuplicateInsideOneBatch", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		out := ingest(t, st,
+			ingestEvent("acme", "e1", "api_calls", 1, store.AggregationSum, 10, false),
+			ingestEvent("acme", "e1", "api_calls", 1, store.AggregationSum, 10, false),
+			ingestEvent("acme", "e1", "api_calls", 5, store.AggregationSum, 10, false),
+		)
+		require.Equal(t, []store.Status{store.StatusInserted, store.StatusDuplicate, store.StatusConflict}, statuses(out))
+		require.Equal(t, out[0].Event.Seq, out[1].Event.Seq)
+		require.Equal(t, int64(unit), getQuota(t, st, "acme", "api_calls").Used)
+	})
+
+	t.Run("RefusesInArrivalOrderUntilLimit", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		var batch []store.IngestEvent
+		for i, v := range []float64{4, 4, 3, 2, 1, 1} {
+			batch = append(batch, ingestEvent("acme", fmt.Sprint("e", i), "credits", v, store.AggregationSum, 10, false))
+		}
+		out := ingest(t, st, batch...)
+		require.Equal(t, []store.Status{store.StatusInserted, store.StatusInserted, store.StatusQuotaExceeded,
+			store.StatusInserted, store.StatusQuotaExceeded, store.StatusQuotaExceeded}, statuses(out))
+		require.Equal(t, int64(8*unit), out[2].UsedBefore)
+		require.Equal(t, int64(11*unit), out[2].UsedAfter, "a refusal says what usage would have become")
+		q := getQuota(t, st, "acme", "credits")
+		require.Equal(t, int64(10*unit), q.Used)
+		require.Len(t, listEvents(t, st, "acme"), 3, "refused events are not stored")
+	})
+
+	t.Run("OverageAndUnlimitedNeverRefuse", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		out := ingest(t, st,
+			ingestEvent("acme", "o1", "docs", 8, store.AggregationSum, 5, true),
+			ingestEvent("acme", "u1", "calls", 1e6, store.AggregationSum, -1, false),
+		)
+		require.Equal(t, []store.Status{store.StatusInserted, store.StatusInserted}, statuses(out))
+		require.Equal(t, int64(8*unit), getQuota(t, st, "acme", "docs").Used)
+	})
+
+	t.Run("Aggregations", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		values := []float64{3, 7.5, 2, 7.5, 0.25}
+		cases := []struct {
+			agg  store.Aggregation
+			want int64 // micro-units
+		}{
+			{store.AggregationSum, 20_250_000},
+			{store.AggregationCount, 5_000_000},
+			{store.AggregationMax, 7_500_000},
+			{store.AggregationMin, 250_000},
+			{store.AggregationAvg, 4_050_000},
+			{store.AggregationLatest, 250_000},
+		}
+		for _, c := range cases {
+			metric := string(c.agg)
+			var batch []store.IngestEvent
+			for i, v := range values {
+				batch = append(batch, ingestEvent("acme", fmt.Sprint(metric, i), metric, v, c.agg, -1, false))
+			}
+			ingest(t, st, batch...)
+			require.Equal(t, c.want, getQuota(t, st, "acme", metric).Used, metric)
+		}
+	})
+
+	t.Run("LatestFollowsEventTimeNotArrival", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		newer := ingestEvent("acme", "new", "level", 9, store.AggregationLatest, -1, false)
+		older := ingestEvent("acme", "old", "level", 4, store.AggregationLatest, -1, false)
+		older.Event.Time = storeNow.Add(-time.Hour)
+		ingest(t, st, newer)
+		ingest(t, st, older)
+		require.Equal(t, int64(9*unit), getQuota(t, st, "acme", "level").Used)
+	})
+
+	t.Run("UniqueCountCountsEachValueOncePerPeriod", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		seat := func(id, user string) store.IngestEvent {
+			e := ingestEvent("acme", id, "seats", 0, store.AggregationUniqueCount, 3, false)
+			e.Quota.Distinct = user
+			e.Event.Fingerprint = user
+			return e
+		}
+		var batch []store.IngestEvent
+		for i := range 300 {
+			batch = append(batch, seat(fmt.Sprint("s", i), fmt.Sprint("user", i%2)))
+		}
+		out := ingest(t, st, batch...)
+		for _, o := range out {
+			require.Equal(t, store.StatusInserted, o.Status)
+		}
+		require.Equal(t, int64(2*unit), getQuota(t, st, "acme", "seats").Used)
+		out = ingest(t, st, seat("a", "carol"), seat("b", "dave"), seat("c", "user0"), seat("d", "carol"))
+		require.Equal(t, []store.Status{store.StatusInserted, store.StatusQuotaExceeded,
+			store.StatusInserted, store.StatusInserted}, statuses(out),
+			"a fourth seat is refused; seats already counted stay usable")
+		require.Equal(t, int64(3*unit), getQuota(t, st, "acme", "seats").Used)
+	})
+
+	t.Run("LargeBatchSpansStatements", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		var batch []store.IngestEvent
+		for i := range 1234 {
+			batch = append(batch, ingestEvent(fmt.Sprint("s", i%7), fmt.Sprint("e", i), "api_calls", 0.1, store.AggregationSum, -1, false))
+		}
+		out := ingest(t, st, batch...)
+		seqs := map[int64]bool{}
+		for _, o := range out {
+			require.Equal(t, store.StatusInserted, o.Status)
+			seqs[o.Event.Seq] = true
+		}
+		require.Len(t, seqs, 1234, "every event gets its own sequence number")
+		var total int64
+		for s := range 7 {
+			total += getQuota(t, st, fmt.Sprint("s", s), "api_calls").Used
+		}
+		require.Equal(t, int64(123_400_000), total, "1234 × 0.1 = 123.4 exactly")
+	})
+
+	t.Run("Subjects", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		ctx := context.Background()
+		_, err := st.GetSubject(ctx, &store.GetSubjectParams{Subject: "nobody"})
+		require.ErrorIs(t, err, store.ErrNotFound)
+		sub := store.Subject{Subject: "acme", Plan: "basic", Anchor: storeNow, Cycle: "anniversary",
+			TimeZone: "Europe/Lisbon", UpdatedAt: storeNow}
+		_, err = st.PutSubject(ctx, &store.PutSubjectParams{Subject: sub})
+		require.NoError(t, err)
+		sub.Plan = "professional"
+		_, err = st.PutSubject(ctx, &store.PutSubjectParams{Subject: sub})
+		require.NoError(t, err)
+		got, err := st.GetSubject(ctx, &store.GetSubjectParams{Subject: "acme"})
+		require.NoError(t, err)
+		require.Equal(t, sub, got.Subject)
+	})
+
+	t.Run("EventsRoundTripAndPage", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		e := ingestEvent("acme", "e1", "api_calls", 1.5, store.AggregationSum, -1, false)
+		e.Event.User = "ünïcode 用户"
+		e.Event.Properties = map[string]string{"route": "/v1/docs", "emoji": "€ 🚀"}
+		e.Event.Time = storeNow.Add(123456 * time.Microsecond)
+		ingest(t, st, e)
+		for i := range 4 {
+			ingest(t, st, ingestEvent("acme", fmt.Sprint("p", i), "api_calls", 1, store.AggregationSum, -1, false))
+		}
+		ctx := context.Background()
+		page, err := st.ListEvents(ctx, &store.ListEventsParams{Subject: "acme", Limit: 2})
+		require.NoError(t, err)
+		require.Len(t, page.Events, 2)
+		got := page.Events[0]
+		require.Equal(t, e.Event.User, got.User)
+		require.Equal(t, e.Event.Properties, got.Properties)
+		require.True(t, e.Event.Time.Equal(got.Time), "microsecond precision: %v vs %v", e.Event.Time, got.Time)
+		require.Equal(t, int64(1_500_000), got.Value)
+		require.True(t, periodStart.Equal(got.PeriodStart))
+		rest, err := st.ListEvents(ctx, &store.ListEventsParams{Subject: "acme", AfterSeq: page.Events[1].Seq})
+		require.NoError(t, err)
+		require.Len(t, rest.Events, 3)
+	})
+
+	t.Run("QuotasByPeriod", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		next := ingestEvent("acme", "n1", "api_calls", 5, store.AggregationSum, -1, false)
+		next.Quota.PeriodStart, next.Quota.PeriodEnd = periodEnd, periodEnd.AddDate(0, 1, 0)
+		next.Event.Time = periodEnd
+		ingest(t, st, ingestEvent("acme", "c1", "api_calls", 2, store.AggregationSum, -1, false), next)
+		res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: "acme", At: periodEnd.Add(-time.Microsecond)})
+		require.NoError(t, err)
+		require.Len(t, res.Quotas, 1)
+		require.Equal(t, int64(2*unit), res.Quotas[0].Used)
+		res, err = st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: "acme", At: periodEnd})
+		require.NoError(t, err)
+		require.Len(t, res.Quotas, 1)
+		require.Equal(t, int64(5*unit), res.Quotas[0].Used, "the new period starts from zero")
+	})
+
+	t.Run("ConcurrentBatchesOnSharedQuotasDoNotDeadlock", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 20 {
+					// Each batch touches the same three quotas, in a different order.
+					var batch []store.IngestEvent
+					for k := range 3 {
+						metric := fmt.Sprint("m", (g+i+k)%3)
+						batch = append(batch, ingestEvent("acme", fmt.Sprint(g, "-", i, "-", k), metric, 1, store.AggregationSum, -1, false))
+					}
+					_, err := st.Ingest(context.Background(), &store.IngestParams{Events: batch, Now: storeNow})
+					assert.NoError(t, err)
+				}
+			})
+		}
+		wg.Wait()
+		var total int64
+		for k := range 3 {
+			total += getQuota(t, st, "acme", fmt.Sprint("m", k)).Used
+		}
+		require.Equal(t, int64(8*20*3*unit), total)
+	})
+}
+
+func getQuota(t *testing.T, st store.Store, subject, metric string) store.Quota {
+	t.Helper()
+	res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: subject, Metrics: []string{metric}, At: storeNow})
+	require.NoError(t, err)
+	require.Len(t, res.Quotas, 1, "quota %s/%s", subject, metric)
+	return res.Quotas[0]
+}
+
+func listEvents(t *testing.T, st store.Store, subject string) []store.Event {
+	t.Helper()
+	res, err := st.ListEvents(context.Background(), &store.ListEventsParams{Subject: subject, Limit: 100000})
+	require.NoError(t, err)
+	return res.Events
+}
