@@ -152,7 +152,7 @@ func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, params *store.IngestP
 			return nil, fmt.Errorf("create quota rows: %w", err)
 		}
 		var locked []quotaRow
-		q := tx.NewSelect().Model(&locked).Where("id IN (?)", bun.In(chunk)).Order("id")
+		q := tx.NewSelect().Model(&locked).Where("id IN ?", bun.Tuple(chunk)).Order("id")
 		if s.dialect.RowLocks {
 			q = q.For("UPDATE")
 		}

@@ -19,7 +19,7 @@ func (s *Store) GetQuotas(ctx context.Context, params *store.GetQuotasParams) (*
 		Where("period_end > ?", at).
 		Order("metric")
 	if len(params.Metrics) > 0 {
-		q = q.Where("metric IN (?)", bun.In(params.Metrics))
+		q = q.Where("metric IN ?", bun.Tuple(params.Metrics))
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("get quotas: %w", err)
