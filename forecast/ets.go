@@ -181,41 +181,38 @@ var errUnstable = errors.New("model state left the valid region")
 // models, the sum of squared errors relative to the seasonal factor. It returns
 // errUnstable when a multiplicative model's trend line stops being positive.
 func (s etsSpec) filter(y []float64, p etsParams, st *etsState) (sse, sseRel float64, err error) {
-	m := s.season
-	for t, v := range y {
+	// i is t%m, kept by hand: a division per step would dominate the cost.
+	m, i := s.season, 0
+	for _, v := range y {
 		base := st.level + p.phi*st.slope
-		var sf, yhat float64
-		switch {
-		case m == 0:
-			yhat = base
-		case s.mul:
-			sf = st.season[t%m]
-			yhat = base * sf
-		default:
-			sf = st.season[t%m]
-			yhat = base + sf
-		}
-		e := v - yhat
-		sse += e * e
-		if s.mul {
-			if !(base > 0) || !(sf > 0) {
-				return 0, 0, errUnstable
-			}
-			sseRel += (e / sf) * (e / sf)
-		}
 		prev := st.level
 		switch {
 		case m == 0:
+			e := v - base
+			sse += e * e
 			st.level = base + p.alpha*e
 		case s.mul:
+			sf := st.season[i]
+			if !(base > 0) || !(sf > 0) {
+				return 0, 0, errUnstable
+			}
+			e := v - base*sf
+			sse += e * e
+			sseRel += (e / sf) * (e / sf)
 			st.level = p.alpha*v/sf + (1-p.alpha)*base
-			st.season[t%m] = p.gamma*v/base + (1-p.gamma)*sf
+			st.season[i] = p.gamma*v/base + (1-p.gamma)*sf
 		default:
+			sf := st.season[i]
+			e := v - base - sf
+			sse += e * e
 			st.level = base + p.alpha*e
-			st.season[t%m] = sf + p.gamma*e
+			st.season[i] = sf + p.gamma*e
 		}
 		if s.trend {
 			st.slope = p.beta*(st.level-prev) + (1-p.beta)*p.phi*st.slope
+		}
+		if i++; i == m {
+			i = 0
 		}
 	}
 	return sse, sseRel, nil

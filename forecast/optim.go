@@ -2,7 +2,7 @@ package forecast
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // minimizeBox minimises f over the unit box [0,1]^d with the Nelder-Mead simplex
@@ -14,11 +14,11 @@ import (
 // evaluating a smoothing model on a 90-point series; fitting thousands of series
 // per second needs this plain loop.
 func minimizeBox(f func(x []float64) float64, x0 []float64, maxEvals int) []float64 {
+	// Stop when the simplex's values agree to this relative precision: the
+	// objectives are sums of squared errors, where finer digits do not change
+	// forecasts.
+	const tol = 1e-7
 	d := len(x0)
-	type vertex struct {
-		x []float64
-		f float64
-	}
 	clampUnit := func(x []float64) {
 		for i, v := range x {
 			switch {
@@ -58,9 +58,9 @@ func minimizeBox(f func(x []float64) float64, x0 []float64, maxEvals int) []floa
 		return x
 	}
 	for evals < maxEvals {
-		sort.Slice(simplex, func(i, j int) bool { return simplex[i].f < simplex[j].f })
+		slices.SortFunc(simplex, byValue)
 		best, worst := simplex[0], simplex[d]
-		if worst.f-best.f <= 1e-10*(1+math.Abs(best.f)) {
+		if worst.f-best.f <= tol*(1e-3+math.Abs(best.f)) {
 			break
 		}
 		for i := range centroid {
@@ -98,6 +98,21 @@ func minimizeBox(f func(x []float64) float64, x0 []float64, maxEvals int) []floa
 			}
 		}
 	}
-	sort.Slice(simplex, func(i, j int) bool { return simplex[i].f < simplex[j].f })
+	slices.SortFunc(simplex, byValue)
 	return simplex[0].x
+}
+
+type vertex struct {
+	x []float64
+	f float64
+}
+
+func byValue(a, b vertex) int {
+	switch {
+	case a.f < b.f:
+		return -1
+	case a.f > b.f:
+		return 1
+	}
+	return 0
 }
