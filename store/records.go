@@ -201,3 +201,24 @@ type ListEventsParams struct {
 type ListEventsResult struct {
 	Events []Event
 }
+
+// SeriesParams are the arguments of Store.Series.
+type SeriesParams struct {
+	Subject  string
+	Metric   string
+	From, To time.Time
+}
+
+// Bucket is the rollup of the events of one subject and metric in one hour (UTC
+// hours: Start is a whole hour since the Unix epoch).
+type Bucket struct {
+	Start time.Time
+	// Total is the sum of the values in micro-units; Count the number of events; Min
+	// and Max the extreme values in micro-units.
+	Total, Count, Min, Max int64
+}
+
+// SeriesResult is the result of Store.Series.
+type SeriesResult struct {
+	Buckets []Bucket
+}

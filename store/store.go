@@ -50,6 +50,11 @@ type Store interface {
 	// sequence number AfterSeq, at most Limit of them.
 	ListEvents(ctx context.Context, params *ListEventsParams) (*ListEventsResult, error)
 
+	// Series returns the hourly rollups of a subject's metric whose buckets start in
+	// [From, To), oldest first. Rollups are kept in the same transaction as the events,
+	// so they always agree with them. Hours without events are absent.
+	Series(ctx context.Context, params *SeriesParams) (*SeriesResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

@@ -282,6 +282,40 @@ func exerciseStore(t *testing.T, h Harness) {
 		require.Equal(t, int64(5*unit), res.Quotas[0].Used, "the new period starts from zero")
 	})
 
+	t.Run("HourlyRollupsFollowAdmittedEvents", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		at := func(id string, v float64, offset time.Duration) store.IngestEvent {
+			e := ingestEvent("acme", id, "credits", v, store.AggregationSum, 10, false)
+			e.Event.Time = storeNow.Add(offset)
+			return e
+		}
+		ingest(t, st,
+			at("a", 2, 5*time.Minute), at("b", 0.5, 59*time.Minute), at("c", 3, 61*time.Minute),
+			at("a", 2, 5*time.Minute),  // replay: not counted again
+			at("d", 9, 70*time.Minute), // refused: not counted
+			at("e", 4.5, -time.Minute), // the hour before
+		)
+		res, err := st.Series(context.Background(), &store.SeriesParams{Subject: "acme", Metric: "credits",
+			From: storeNow.Add(-24 * time.Hour), To: storeNow.Add(24 * time.Hour)})
+		require.NoError(t, err)
+		require.Len(t, res.Buckets, 3)
+		want := []store.Bucket{
+			{Start: storeNow.Add(-time.Hour), Total: 4_500_000, Count: 1, Min: 4_500_000, Max: 4_500_000},
+			{Start: storeNow, Total: 2_500_000, Count: 2, Min: 500_000, Max: 2_000_000},
+			{Start: storeNow.Add(time.Hour), Total: 3_000_000, Count: 1, Min: 3_000_000, Max: 3_000_000},
+		}
+		for i, b := range res.Buckets {
+			require.True(t, want[i].Start.Equal(b.Start), "bucket %d starts %v, want %v", i, b.Start, want[i].Start)
+			b.Start = want[i].Start
+			require.Equal(t, want[i], b)
+		}
+		res, err = st.Series(context.Background(), &store.SeriesParams{Subject: "acme", Metric: "credits",
+			From: storeNow, To: storeNow.Add(time.Hour)})
+		require.NoError(t, err)
+		require.Len(t, res.Buckets, 1, "From is inclusive, To exclusive")
+	})
+
 	t.Run("ConcurrentBatchesOnSharedQuotasDoNotDeadlock", func(t *testing.T) {
 		t.Parallel()
 		st, _ := open(t, h)

@@ -40,7 +40,8 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 // ingest runs one attempt of Ingest inside tx. It locks the batch's quota rows in
 // key order (so concurrent batches cannot deadlock on them), reads which events and
 // distinct values already exist, decides every event in order in memory, then writes
-// the new events, distinct values and quota rows with a few multi-row statements.
+// the new events, distinct values, quota rows and hourly rollups with a few multi-row
+// statements.
 func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams) (*store.IngestResult, error) {
 	quotas, err := s.lockQuotas(ctx, tx, params)
 	if err != nil {
@@ -57,6 +58,7 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 
 	outcomes := make([]store.Outcome, len(params.Events))
 	dirty := map[string]bool{}
+	hourly := rollups{}
 	var newEvents []eventRow
 	var newDistinct []distinctRow
 	for i, ie := range params.Events {
@@ -99,6 +101,7 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 			return nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
 		}
 		newEvents = append(newEvents, row)
+		hourly.add(ev)
 		stored[key] = ev
 		outcomes[i] = store.Outcome{Status: store.StatusInserted, Event: ev,
 			UsedBefore: q.Used, UsedAfter: next.Used, Quota: next}
@@ -117,6 +120,9 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 		return nil, err
 	}
 	if err := updateQuotas(ctx, tx, quotas, dirty); err != nil {
+		return nil, err
+	}
+	if err := hourly.write(ctx, tx); err != nil {
 		return nil, err
 	}
 	return &store.IngestResult{Outcomes: outcomes}, nil

@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store"
+)
+
+// granularityHour names the hourly rollups in usage_aggregations. Longer steps (days
+// in a subject's time zone) are folded from hours by the caller.
+const granularityHour = "hour"
+
+const hourMicros = int64(time.Hour / time.Microsecond)
+
+// rollupRow is a row of usage_aggregations: the admitted events of one subject and
+// metric in one bucket.
+type rollupRow struct {
+	bun.BaseModel `bun:"table:usage_aggregations"`
+
+	Subject     string `bun:"subject,pk"`
+	Metric      string `bun:"metric,pk"`
+	Granularity string `bun:"granularity,pk"`
+	BucketStart int64  `bun:"bucket_start,pk"`
+	Dimensions  string `bun:"dimensions,pk"`
+	Total       int64  `bun:"total"`
+	Count       int64  `bun:"count"`
+	Min         int64  `bun:"min_value"`
+	Max         int64  `bun:"max_value"`
+}
+
+// rollups accumulates a batch's admitted events into hourly rows.
+type rollups map[[2]string]map[int64]*rollupRow
+
+func (r rollups) add(e store.Event) {
+	key := [2]string{e.Subject, e.Metric}
+	at := micros(e.Time)
+	bucket := at - ((at%hourMicros)+hourMicros)%hourMicros
+	if r[key] == nil {
+		r[key] = map[int64]*rollupRow{}
+	}
+	row := r[key][bucket]
+	if row == nil {
+		r[key][bucket] = &rollupRow{Subject: e.Subject, Metric: e.Metric, Granularity: granularityHour,
+			BucketStart: bucket, Total: e.Value, Count: 1, Min: e.Value, Max: e.Value}
+		return
+	}
+	row.Total += e.Value
+	row.Count++
+	row.Min = min(row.Min, e.Value)
+	row.Max = max(row.Max, e.Value)
+}
+
+// write upserts the rows in key order. Concurrent batches touching one row share its
+// quota row too (an hour lies in one period), so the quota locks already order them.
+func (r rollups) write(ctx context.Context, tx bun.Tx) error {
+	var rows []rollupRow
+	for _, buckets := range r {
+		for _, row := range buckets {
+			rows = append(rows, *row)
+		}
+	}
+	slices.SortFunc(rows, func(a, b rollupRow) int {
+		return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Metric, b.Metric),
+			cmp.Compare(a.BucketStart, b.BucketStart))
+	})
+	for chunk := range slices.Chunk(rows, chunkSize) {
+		if _, err := tx.NewInsert().Model(&chunk).
+			On("CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE").
+			Set("total = ?TableAlias.total + EXCLUDED.total").
+			Set("count = ?TableAlias.count + EXCLUDED.count").
+			Set("min_value = CASE WHEN EXCLUDED.min_value < ?TableAlias.min_value THEN EXCLUDED.min_value ELSE ?TableAlias.min_value END").
+			Set("max_value = CASE WHEN EXCLUDED.max_value > ?TableAlias.max_value THEN EXCLUDED.max_value ELSE ?TableAlias.max_value END").
+			Exec(ctx); err != nil {
+			return fmt.Errorf("update rollups: %w", err)
+		}
+	}
+	return nil
+}
+
+// Series implements store.Store.
+func (s *Store) Series(ctx context.Context, params *store.SeriesParams) (*store.SeriesResult, error) {
+	var rows []rollupRow
+	if err := s.db.NewSelect().Model(&rows).
+		Where("subject = ?", params.Subject).
+		Where("metric = ?", params.Metric).
+		Where("granularity = ?", granularityHour).
+		Where("dimensions = ''").
+		Where("bucket_start >= ?", micros(params.From)).
+		Where("bucket_start < ?", micros(params.To)).
+		Order("bucket_start").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	out := &store.SeriesResult{Buckets: make([]store.Bucket, len(rows))}
+	for i, r := range rows {
+		out.Buckets[i] = store.Bucket{Start: fromMicros(r.BucketStart), Total: r.Total,
+			Count: r.Count, Min: r.Min, Max: r.Max}
+	}
+	return out, nil
+}
