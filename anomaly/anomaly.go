@@ -19,6 +19,9 @@ type Score struct {
 	// Fired reports whether the detector's rule fired: |z| > 3 for [ZScore], a
 	// change above 500 % for [Velocity], and so on.
 	Fired bool
+	// Ready reports whether the detector had enough history to judge the point.
+	// While it is false the other fields are zero: "not known yet", not "normal".
+	Ready bool
 }
 
 // Detector scores a series one point at a time.

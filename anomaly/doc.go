@@ -18,13 +18,15 @@
 //     guarded against tiny bases (> 500 %).
 //   - [OffHours]: usage at hours the subject is normally idle, in its time zone.
 //   - [Regularity]: per-interval counts too regular to be human (bot-like).
+//   - [KNN]: contexts (the last few points) unlike their nearest neighbours in
+//     the recent past, in the manner of KNN-CAD.
 //   - [Surprise]: the tail probability of a short-window mean of prediction errors
 //     under their long-window distribution, with alarm suppression.
 //   - [Ensemble]: all of the above, giving each point a score in [0, 1], a risk
 //     score, a fraud-suspect flag and the reasons.
 //
-// For raw events rather than series, [RegularArrivals] and [Bursts] flag bot-like
-// regular arrivals and bursts per subject.
+// For raw events rather than series, [CheckEvents] flags, per subject, bot-like
+// regular arrivals (see [ArrivalCV]) and bursts (see [Bursts]).
 //
 // Detectors are not safe for concurrent use; use one per series (subject and metric)
 // and serialise calls to it.

@@ -3,6 +3,7 @@ package anomaly
 import (
 	"cmp"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -16,7 +17,7 @@ type KNNConfig struct {
 	Segments int
 	// History is the number of past contexts searched. Defaults to 1000.
 	History int
-	// K is the number of nearest contexts averaged. Defaults to 5.
+	// K is the number of nearest contexts averaged. Defaults to 10.
 	K int
 	// MinPoints is how many past contexts are needed before it scores. Defaults to
 	// DefaultWindow, and at most History.
@@ -45,6 +46,15 @@ type KNN struct {
 	nvec int
 	ncm  sortedWindow // recent neighbour distances
 	near []float64    // scratch: the K smallest squared distances
+	// index holds the candidate contexts sorted by key, the sum of their segment
+	// means over √Segments: the squared key difference of two contexts is a lower
+	// bound of their squared distance, so the search can stop early.
+	index []keyedSlot
+}
+
+type keyedSlot struct {
+	key  float64
+	slot int
 }
 
 // NewKNN returns a KNN detector.
@@ -54,7 +64,7 @@ func NewKNN(cfg KNNConfig) *KNN {
 	seg := (cfg.Dim + cfg.Segments - 1) / cfg.Segments
 	cfg.Dim = seg * cfg.Segments
 	cfg.History = max(cmp.Or(cfg.History, 1000), 2)
-	cfg.K = min(max(cmp.Or(cfg.K, 5), 1), cfg.History)
+	cfg.K = min(max(cmp.Or(cfg.K, 10), 1), cfg.History)
 	cfg.MinPoints = min(max(cmp.Or(cfg.MinPoints, DefaultWindow), 2), cfg.History)
 	cfg.Threshold = cmp.Or(cfg.Threshold, 3)
 	return &KNN{
@@ -77,6 +87,10 @@ func (d *KNN) Update(_ time.Time, v float64) Score {
 		return Score{}
 	}
 	p := d.cfg.Segments
+	slots := len(d.vecs) / p
+	if d.nvec == slots {
+		d.unindex(d.next) // the oldest context is overwritten below
+	}
 	cur := d.vecs[d.next*p : (d.next+1)*p]
 	for s := range p {
 		var sum float64
@@ -85,27 +99,17 @@ func (d *KNN) Update(_ time.Time, v float64) Score {
 		}
 		cur[s] = sum / float64(d.seg)
 	}
-	slots := len(d.vecs) / p
+	// Contexts overlapping the current one are trivially close: a context becomes
+	// a candidate once Dim newer ones exist.
+	if d.nvec >= d.cfg.Dim {
+		d.reindex((d.next - d.cfg.Dim + slots) % slots)
+	}
 	d.next = (d.next + 1) % slots
 	d.nvec = min(d.nvec+1, slots)
-	// Contexts overlapping the current one are trivially close: candidates are the
-	// stored contexts except the latest Dim.
-	candidates := d.nvec - d.cfg.Dim
-	if candidates < d.cfg.K {
+	if len(d.index) < d.cfg.K {
 		return Score{}
 	}
-	d.near = d.near[:0]
-	first := (d.next - d.nvec + slots) % slots
-	for c := range candidates {
-		i := (first + c) % slots
-		vec := d.vecs[i*p : (i+1)*p]
-		var dist float64
-		for j, x := range vec {
-			diff := x - cur[j]
-			dist += diff * diff
-		}
-		d.insertNear(dist)
-	}
+	d.search(cur)
 	var sum float64
 	for _, x := range d.near {
 		sum += math.Sqrt(x)
@@ -113,20 +117,82 @@ func (d *KNN) Update(_ time.Time, v float64) Score {
 	alpha := sum / float64(len(d.near))
 	var s Score
 	if d.ncm.count() >= d.cfg.MinPoints {
-		below := 0
-		for _, x := range d.ncm.sorted {
-			if x >= alpha {
-				break
-			}
-			below++
-		}
+		below, _ := slices.BinarySearch(d.ncm.sorted, alpha) // contexts closer than this one
 		rel := ratio(alpha, d.ncm.median())
-		s = Score{Value: float64(below) / float64(d.ncm.count()), Stat: rel, Fired: rel > d.cfg.Threshold}
+		s = Score{Value: float64(below) / float64(d.ncm.count()), Stat: rel, Fired: rel > d.cfg.Threshold, Ready: true}
 	}
 	if finite(alpha) {
 		d.ncm.push(alpha)
 	}
 	return s
+}
+
+func (d *KNN) key(slot int) float64 {
+	p := d.cfg.Segments
+	var sum float64
+	for _, x := range d.vecs[slot*p : (slot+1)*p] {
+		sum += x
+	}
+	return sum / math.Sqrt(float64(p))
+}
+
+func (d *KNN) position(k keyedSlot) int {
+	i, _ := slices.BinarySearchFunc(d.index, k, func(a, b keyedSlot) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), a.slot-b.slot)
+	})
+	return i
+}
+
+// reindex makes the context in slot a candidate.
+func (d *KNN) reindex(slot int) {
+	k := keyedSlot{d.key(slot), slot}
+	d.index = slices.Insert(d.index, d.position(k), k)
+}
+
+// unindex removes the context in slot from the candidates.
+func (d *KNN) unindex(slot int) {
+	if i := d.position(keyedSlot{d.key(slot), slot}); i < len(d.index) && d.index[i].slot == slot {
+		d.index = slices.Delete(d.index, i, i+1)
+	}
+}
+
+// search fills d.near with the K smallest squared distances from cur to the
+// candidates, walking outwards from cur's key until the key bound rules out the rest.
+func (d *KNN) search(cur []float64) {
+	p := len(cur)
+	var key float64
+	for _, x := range cur {
+		key += x
+	}
+	key /= math.Sqrt(float64(p))
+	d.near = d.near[:0]
+	kth := math.Inf(1)
+	hi := d.position(keyedSlot{key, -1})
+	lo := hi - 1
+	for lo >= 0 || hi < len(d.index) {
+		var next keyedSlot
+		if hi >= len(d.index) || (lo >= 0 && key-d.index[lo].key <= d.index[hi].key-key) {
+			next = d.index[lo]
+			lo--
+		} else {
+			next = d.index[hi]
+			hi++
+		}
+		if gap := next.key - key; gap*gap >= kth {
+			break // every remaining key is at least as far
+		}
+		var dist float64
+		for j, x := range d.vecs[next.slot*p : (next.slot+1)*p] {
+			diff := x - cur[j]
+			dist += diff * diff
+		}
+		if dist < kth {
+			d.insertNear(dist)
+			if len(d.near) == d.cfg.K {
+				kth = d.near[len(d.near)-1]
+			}
+		}
+	}
 }
 
 // insertNear keeps d.near as the K smallest distances seen, ascending.

@@ -29,7 +29,7 @@ type LevelShiftConfig struct {
 // not to spikes. O(Recent + Reference) per point.
 //
 // Score.Stat is the shift in robust standard deviations (signed). Score.Value is
-// 1 − P(|Z| ≥ |Stat|).
+// its z-value, as for [ZScore].
 type LevelShift struct {
 	cfg    LevelShiftConfig
 	recent sortedWindow
@@ -59,5 +59,5 @@ func (d *LevelShift) Update(_ time.Time, v float64) Score {
 	}
 	med := d.ref.median()
 	shift := ratio(d.recent.median()-med, robustScale(&d.ref, med))
-	return Score{Value: zValue(shift), Stat: shift, Fired: math.Abs(shift) > d.cfg.Threshold}
+	return Score{Value: zValue(shift), Stat: shift, Fired: math.Abs(shift) > d.cfg.Threshold, Ready: true}
 }

@@ -13,7 +13,7 @@ import (
 // absolute deviation stands in. O(Window) per point.
 //
 // Score.Stat is the robust z (signed; ±Inf when the window is constant and the point
-// is not). Score.Value is 1 − P(|Z| ≥ |z|) for a standard normal Z.
+// is not). Score.Value is its z-value, as for [ZScore].
 type MAD struct {
 	cfg RollingConfig
 	win sortedWindow
@@ -34,7 +34,7 @@ func (d *MAD) Update(_ time.Time, v float64) Score {
 	if d.win.count() >= d.cfg.MinPoints {
 		med := d.win.median()
 		z := ratio(v-med, robustScale(&d.win, med))
-		s = Score{Value: zValue(z), Stat: z, Fired: math.Abs(z) > d.cfg.Threshold}
+		s = Score{Value: zValue(z), Stat: z, Fired: math.Abs(z) > d.cfg.Threshold, Ready: true}
 	}
 	d.win.push(v)
 	return s

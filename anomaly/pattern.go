@@ -55,10 +55,13 @@ func (d *OffHours) Update(t time.Time, v float64) Score {
 	}
 	h := t.In(d.cfg.Location).Hour()
 	var s Score
-	if v > 0 && d.total > 0 && t.Sub(d.start) >= d.cfg.Learn {
-		s.Stat = 24 * d.hours[h] / d.total
-		s.Value = clamp01(1 - s.Stat)
-		s.Fired = s.Stat < d.cfg.Idle
+	if d.total > 0 && t.Sub(d.start) >= d.cfg.Learn {
+		s.Ready = true
+		if v > 0 {
+			s.Stat = 24 * d.hours[h] / d.total
+			s.Value = clamp01(1 - s.Stat)
+			s.Fired = s.Stat < d.cfg.Idle
+		}
 	}
 	if v > 0 && finite(d.total+v) {
 		d.hours[h] += v
@@ -72,19 +75,24 @@ func (d *OffHours) Update(t time.Time, v float64) Score {
 type RegularityConfig struct {
 	// Window is the number of latest points examined. Defaults to 24.
 	Window int
-	// MaxCV is the coefficient of variation below which the counts are too regular
-	// for people. Defaults to 0.05.
-	MaxCV float64
+	// MaxDispersion is the index of dispersion (variance over mean) below which the
+	// counts are too regular for people. Defaults to 0.1.
+	MaxDispersion float64
 }
 
-// Regularity flags bot-like usage: per-interval counts that barely vary. People are
-// irregular — their counts per 5 minutes have a coefficient of variation (standard
-// deviation over mean) near 1 or more — while a script polling on a timer produces
-// nearly the same count every interval. It looks at the latest Window points
-// (the current one included) and needs a positive mean. O(1) per point.
+// Regularity flags bot-like usage: per-interval counts that barely vary. Counts
+// from people arriving independently are Poisson-like, with a variance about equal
+// to their mean (an index of dispersion near 1, or above when they come in
+// sessions), while a script on a timer produces nearly the same count every
+// interval (near 0). The index of dispersion, CV²·mean, is used rather than the
+// coefficient of variation alone because the CV of honest Poisson counts shrinks
+// as their mean grows. It looks at the latest Window points (the current one
+// included), which should be event counts, and needs a positive mean. O(1) per
+// point.
 //
-// Score.Stat is the coefficient of variation. Score.Value is 1 − CV/(2·MaxCV)
-// clamped to [0, 1]: 1 for identical counts, 0.5 at MaxCV. Fired is CV < MaxCV.
+// Score.Stat is the index of dispersion. Score.Value is 1 − Stat/(2·MaxDispersion)
+// clamped to [0, 1]: 1 for identical counts, 0.5 at MaxDispersion. Fired is Stat <
+// MaxDispersion.
 type Regularity struct {
 	cfg RegularityConfig
 	win meanVar
@@ -93,7 +101,7 @@ type Regularity struct {
 // NewRegularity returns a Regularity detector.
 func NewRegularity(cfg RegularityConfig) *Regularity {
 	cfg.Window = max(cmp.Or(cfg.Window, 24), 2)
-	cfg.MaxCV = cmp.Or(cfg.MaxCV, 0.05)
+	cfg.MaxDispersion = cmp.Or(cfg.MaxDispersion, 0.1)
 	return &Regularity{cfg: cfg, win: newMeanVar(cfg.Window)}
 }
 
@@ -104,9 +112,14 @@ func (d *Regularity) Update(_ time.Time, v float64) Score {
 	}
 	d.win.push(v)
 	mean := d.win.mean()
-	if !d.win.r.full() || !(mean > 0) || math.IsInf(mean, 0) {
+	if !d.win.r.full() {
 		return Score{}
 	}
-	cv := d.win.std() / mean
-	return Score{Value: clamp01(1 - cv/(2*d.cfg.MaxCV)), Stat: cv, Fired: cv < d.cfg.MaxCV}
+	if !(mean > 0) || math.IsInf(mean, 0) {
+		return Score{Ready: true}
+	}
+	sd := d.win.std()
+	disp := sd * sd / mean
+	return Score{Value: clamp01(1 - disp/(2*d.cfg.MaxDispersion)), Stat: disp,
+		Fired: disp < d.cfg.MaxDispersion, Ready: true}
 }

@@ -42,7 +42,7 @@ type SeasonalConfig struct {
 // has MinPoints points, so it needs a few weeks of history with HourOfWeek.
 // O(Depth) per point, 168·Depth values of memory.
 //
-// Score.Stat is the robust z (signed). Score.Value is 1 − P(|Z| ≥ |z|).
+// Score.Stat is the robust z (signed). Score.Value is its z-value, as for [ZScore].
 type Seasonal struct {
 	cfg   SeasonalConfig
 	slots []sortedWindow
@@ -79,7 +79,7 @@ func (d *Seasonal) Update(t time.Time, v float64) Score {
 	if slot.count() >= d.cfg.MinPoints {
 		med := slot.median()
 		z := ratio(v-med, robustScale(slot, med))
-		s = Score{Value: zValue(z), Stat: z, Fired: math.Abs(z) > d.cfg.Threshold}
+		s = Score{Value: zValue(z), Stat: z, Fired: math.Abs(z) > d.cfg.Threshold, Ready: true}
 	}
 	slot.push(v)
 	return s

@@ -58,7 +58,7 @@ func (d *Surprise) Update(t time.Time, v float64) Score {
 	if !finite(v) {
 		return Score{}
 	}
-	return d.lik.observe(d.base.Update(t, v).Stat)
+	return d.lik.observe(d.base.Update(t, v))
 }
 
 // likelihood is the state of a Surprise, shared with the Ensemble, which feeds it
@@ -73,8 +73,11 @@ func newLikelihood(cfg SurpriseConfig) likelihood {
 	return likelihood{cfg: cfg, short: newMeanVar(cfg.Short), hist: newMeanVar(cfg.History)}
 }
 
-func (l *likelihood) observe(stat float64) Score {
-	if math.IsNaN(stat) {
+// observe scores the wrapped detector's score b; scores of a detector that is
+// still learning are skipped, so that its warm-up zeros do not shape the reference.
+func (l *likelihood) observe(b Score) Score {
+	stat := b.Stat
+	if !b.Ready || math.IsNaN(stat) {
 		return Score{}
 	}
 	// Errors are capped so that one infinite z (a constant baseline) cannot blow up
@@ -86,8 +89,9 @@ func (l *likelihood) observe(stat float64) Score {
 	avg := l.short.mean()
 	var s Score
 	if l.hist.count() >= l.cfg.MinPoints {
-		z := ratio(avg-l.hist.mean(), l.hist.std())
-		s.Stat = z
+		// The floor keeps rounding noise in a constant error from reading as infinite.
+		z := (avg - l.hist.mean()) / max(l.hist.std(), 1e-3)
+		s.Stat, s.Ready = z, true
 		if z > 0 {
 			s.Value = zValue(z)
 		}

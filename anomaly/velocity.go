@@ -80,10 +80,10 @@ func (d *Velocity) Update(t time.Time, v float64) Score {
 		}
 	}
 	change := (cur - prev) / max(prev, d.cfg.MinBase)
-	s := Score{Stat: change, Fired: change > d.cfg.MaxChange}
+	s := Score{Stat: change, Fired: change > d.cfg.MaxChange, Ready: true}
 	switch {
 	case math.IsNaN(change):
-		return Score{}
+		return Score{Ready: true}
 	case math.IsInf(change, 1):
 		s.Value = 1 // overflowed sums of huge values
 	case change > 0:

@@ -44,7 +44,10 @@ func (c RollingConfig) withDefaults() RollingConfig {
 // for; [MAD] is the robust alternative.
 //
 // Score.Stat is z (signed; ±Inf when the baseline is constant and the point is not).
-// Score.Value is 1 − P(|Z| ≥ |z|) for a standard normal Z: 0.9973 at |z| = 3.
+// Score.Value is the z-value: the two-sided normal tail probability p = P(|Z| ≥
+// |z|) as a surprisal s = −log10 p (in decades) squashed to s/(1+s). It is 0 at
+// z = 0, 0.72 at |z| = 3 (p = 0.0027), 0.9 at p = 1e-9 and 1 only for infinite z,
+// so that extreme points stay ranked instead of all rounding to 1 − p = 1.
 type ZScore struct {
 	cfg RollingConfig
 	win meanVar
@@ -64,7 +67,7 @@ func (d *ZScore) Update(_ time.Time, v float64) Score {
 	var s Score
 	if d.win.count() >= d.cfg.MinPoints {
 		z := ratio(v-d.win.mean(), d.win.std())
-		s = Score{Value: zValue(z), Stat: z, Fired: math.Abs(z) > d.cfg.Threshold}
+		s = Score{Value: zValue(z), Stat: z, Fired: math.Abs(z) > d.cfg.Threshold, Ready: true}
 	}
 	d.win.push(v)
 	return s

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/csv"
+	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -120,18 +118,19 @@ func nabWindowRows(times []time.Time, windows [][2]time.Time) ([]nabWindow, erro
 
 // readNABCSV reads the timestamp column and the named numeric columns of a CSV file
 // with a header row, in row order: NAB files are not strictly time-ordered (one has a
-// DST repeat, one steps back an hour), and NAB scores rows in file order.
+// DST repeat, one steps back an hour), and NAB scores rows in file order. NAB's CSVs
+// have no quoted fields, so lines are split on commas.
 func readNABCSV(path string, columns ...string) ([]time.Time, [][]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	header, err := r.Read()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: header: %w", path, err)
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return nil, nil, fmt.Errorf("%s: no header row: %v", path, sc.Err())
 	}
+	header := strings.Split(strings.TrimSpace(sc.Text()), ",")
 	idx := make([]int, len(columns))
 	for i, c := range columns {
 		idx[i] = slices.Index(header, c)
@@ -145,13 +144,14 @@ func readNABCSV(path string, columns ...string) ([]time.Time, [][]float64, error
 	}
 	var times []time.Time
 	cols := make([][]float64, len(columns))
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	for line := 2; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
 		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		rec := strings.Split(text, ",")
+		if len(rec) != len(header) {
+			return nil, nil, fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), len(header))
 		}
 		t, err := parseNABTime(rec[tcol])
 		if err != nil {
@@ -166,10 +166,30 @@ func readNABCSV(path string, columns ...string) ([]time.Time, [][]float64, error
 			cols[i] = append(cols[i], v)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return times, cols, nil
 }
 
+// parseNABTime parses NAB's "YYYY-MM-DD hh:mm:ss" (UTC), by hand for speed, and
+// falls back to time.Parse for fractional seconds and RFC 3339.
 func parseNABTime(s string) (time.Time, error) {
+	if len(s) == 19 && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' {
+		var n [6]int
+		ok := true
+		for i, r := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+			v, err := strconv.Atoi(s[r[0]:r[1]])
+			ok = ok && err == nil
+			n[i] = v
+		}
+		if ok {
+			t := time.Date(n[0], time.Month(n[1]), n[2], n[3], n[4], n[5], 0, time.UTC)
+			if t.Format(time.DateTime) == s { // rejects 2014-02-30 and friends
+				return t, nil
+			}
+		}
+	}
 	for _, layout := range nabTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil

@@ -92,26 +92,22 @@ type nabResult struct {
 
 // nabCorpus is every scorable point of a corpus for one detector.
 type nabCorpus struct {
-	points  []nabPoint
-	windows int
+	points   []nabPoint
+	windows  int // windows added, for corpus-wide ids
+	scorable int // windows with at least one row after probation
 }
 
 // add appends one file's scores.
 func (c *nabCorpus) add(f nabFile, scores []float64) {
 	c.points = append(c.points, nabPoints(f, scores, c.windows)...)
 	c.windows += len(f.Windows)
-}
-
-// scorableWindows counts windows with at least one row after probation: only those
-// enter S, S_null and S_perfect.
-func (c *nabCorpus) scorableWindows() int {
-	seen := make(map[int]bool)
-	for _, p := range c.points {
-		if p.Window >= 0 {
-			seen[p.Window] = true
+	// Only windows reaching past probation enter S, S_null and S_perfect.
+	probation := nabProbation(len(scores))
+	for _, w := range f.Windows {
+		if w.Right >= probation {
+			c.scorable++
 		}
 	}
-	return len(seen)
 }
 
 func (c *nabCorpus) normalise(prof nabProfile, raw float64, windows int) float64 {
@@ -122,7 +118,7 @@ func (c *nabCorpus) normalise(prof nabProfile, raw float64, windows int) float64
 
 // scoreAt scores the corpus with detections at score ≥ threshold.
 func (c *nabCorpus) scoreAt(prof nabProfile, threshold float64) nabResult {
-	windows := c.scorableWindows()
+	windows := c.scorable
 	best := make(map[int]float64)
 	var fp float64
 	var nfp int
@@ -148,7 +144,7 @@ func (c *nabCorpus) scoreAt(prof nabProfile, threshold float64) nabResult {
 // optimise sweeps every distinct score as the threshold, as NAB's optimiser does, and
 // returns the best corpus score (the highest threshold among ties).
 func (c *nabCorpus) optimise(prof nabProfile) nabResult {
-	windows := c.scorableWindows()
+	windows := c.scorable
 	order := slices.Clone(c.points)
 	slices.SortStableFunc(order, func(a, b nabPoint) int { return cmp.Compare(b.Score, a.Score) })
 	bestIn := make(map[int]float64) // window → best detection value so far
