@@ -19,6 +19,13 @@ const (
 	// DefaultMaxPropertyBytes is the most bytes of keys and values one event's
 	// properties may hold.
 	DefaultMaxPropertyBytes = 4096
+	// DefaultMaxBatchSize is the most events one group-commit transaction holds.
+	DefaultMaxBatchSize = 1000
+	// DefaultMaxInFlight is the most events accepted by Track but not yet committed.
+	DefaultMaxInFlight = 20_000
+	// DefaultConcurrentWriters is the number of group-commit writers on a store with
+	// concurrent writers (Postgres); stores that serialise writers (SQLite) get one.
+	DefaultConcurrentWriters = 4
 	// DefaultAssignmentTTL is how long a Meter trusts a plan assignment it has read
 	// before reading it again.
 	DefaultAssignmentTTL = 10 * time.Second
@@ -41,6 +48,20 @@ type Config struct {
 	// it again: the bound on how late this instance sees a plan change made by
 	// another instance. Defaults to DefaultAssignmentTTL.
 	AssignmentTTL time.Duration
+	// MaxBatchSize is the most events one group-commit transaction holds. Defaults
+	// to DefaultMaxBatchSize.
+	MaxBatchSize int
+	// BatchWait is how long a writer holds a batch open for more events when fewer
+	// than MaxBatchSize are waiting. Zero (the default) commits what is waiting at
+	// once: batches still form from the calls that arrive while a commit runs.
+	BatchWait time.Duration
+	// MaxInFlight bounds the events accepted but not yet committed; Track waits for
+	// room until its context ends, then returns ErrOverloaded. Defaults to
+	// DefaultMaxInFlight.
+	MaxInFlight int
+	// Writers is the number of goroutines committing batches. Defaults to 1 on a store
+	// that serialises writers and DefaultConcurrentWriters on one that does not.
+	Writers int
 	// MaxLateness is how far in the past an event's time may lie. Defaults to
 	// DefaultMaxLateness.
 	MaxLateness time.Duration
@@ -72,6 +93,8 @@ type TestConfig struct {
 func (c *Config) withDefaults() *Config {
 	out := *c
 	out.AssignmentTTL = cmp.Or(out.AssignmentTTL, DefaultAssignmentTTL)
+	out.MaxBatchSize = cmp.Or(out.MaxBatchSize, DefaultMaxBatchSize)
+	out.MaxInFlight = cmp.Or(out.MaxInFlight, DefaultMaxInFlight)
 	out.MaxLateness = cmp.Or(out.MaxLateness, DefaultMaxLateness)
 	out.MaxFuture = cmp.Or(out.MaxFuture, DefaultMaxFuture)
 	out.MaxProperties = cmp.Or(out.MaxProperties, DefaultMaxProperties)
@@ -100,16 +123,23 @@ func (c *Config) validate() error {
 	if len(c.Plans) == 0 {
 		return errors.New("usage: Config.Plans is empty: declare at least one plan (see ExamplePlans)")
 	}
-	if len(c.metrics) != len(c.Metrics) {
-		return errors.New("usage: Config.Metrics has two metrics with the same key")
-	}
-	for _, m := range c.metrics {
-		if err := m.validate(); err != nil {
+	// In the order given, so the same Config always reports the same error.
+	seen := make(map[string]bool, len(c.Metrics))
+	for _, m := range c.Metrics {
+		if seen[m.Key] {
+			return fmt.Errorf("usage: Config.Metrics has two metrics with key %q: give each metric its own key", m.Key)
+		}
+		seen[m.Key] = true
+		if err := c.metrics[m.Key].validate(); err != nil {
 			return fmt.Errorf("usage: Config.Metrics: %w", err)
 		}
 	}
-	if len(c.plans) != len(c.Plans) {
-		return errors.New("usage: Config.Plans has two plans with the same key")
+	seen = make(map[string]bool, len(c.Plans))
+	for _, p := range c.Plans {
+		if seen[p.Key] {
+			return fmt.Errorf("usage: Config.Plans has two plans with key %q: give each plan its own key", p.Key)
+		}
+		seen[p.Key] = true
 	}
 	for _, p := range c.Plans {
 		if err := p.validate(c.metrics); err != nil {
@@ -117,9 +147,10 @@ func (c *Config) validate() error {
 		}
 	}
 	if _, ok := c.plans[c.DefaultPlan]; c.DefaultPlan != "" && !ok {
-		return fmt.Errorf("usage: Config.DefaultPlan %q is not one of Config.Plans", c.DefaultPlan)
+		return fmt.Errorf("usage: Config.DefaultPlan %q is not one of Config.Plans: name one of their keys, or leave it empty to refuse subjects without a plan", c.DefaultPlan)
 	}
-	if c.MaxLateness < 0 || c.MaxFuture < 0 || c.MaxProperties < 0 || c.MaxPropertyBytes < 0 || c.AssignmentTTL < 0 {
+	if c.MaxLateness < 0 || c.MaxFuture < 0 || c.MaxProperties < 0 || c.MaxPropertyBytes < 0 || c.AssignmentTTL < 0 ||
+		c.MaxBatchSize < 0 || c.BatchWait < 0 || c.MaxInFlight < 0 || c.Writers < 0 {
 		return errors.New("usage: Config durations and sizes must not be negative")
 	}
 	return nil

@@ -25,6 +25,10 @@ var (
 	ErrNoPlan = errors.New("usage: subject has no plan")
 	// ErrClosed is returned by calls on a Meter after Close.
 	ErrClosed = errors.New("usage: meter closed")
+	// ErrOverloaded is returned when Config.MaxInFlight events are already waiting
+	// to commit and the caller's context ended before there was room. Nothing of the
+	// call was stored.
+	ErrOverloaded = errors.New("usage: overloaded")
 )
 
 // ValidationError says which field of an input was refused and why.

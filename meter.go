@@ -16,6 +16,7 @@ type Meter struct {
 	store       store.Store
 	cfg         *Config
 	assignments assignments
+	batcher     *batcher
 	closed      atomic.Bool
 }
 
@@ -32,13 +33,17 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Meter{store: st, cfg: c, assignments: assignments{byKey: map[string]*resolved{}}}, nil
+	m := &Meter{store: st, cfg: c, assignments: assignments{byKey: map[string]*resolved{}}}
+	m.batcher = newBatcher(st, c, nil)
+	return m, nil
 }
 
-// Close stops the Meter: later calls return ErrClosed. It does not close the store.
+// Close stops the Meter: new calls return ErrClosed, and Close returns once every
+// event already accepted has been committed (or ctx ends). It does not close the
+// store.
 func (m *Meter) Close(ctx context.Context) error {
 	m.closed.Store(true)
-	return nil
+	return m.batcher.close(ctx)
 }
 
 func (m *Meter) checkOpen() error {
@@ -67,7 +72,8 @@ type TrackResult struct {
 }
 
 // Track records one event durably and applies it to the subject's quota, returning
-// only after the transaction holding it has committed. It is idempotent by subject
+// only after the transaction holding it has committed. Concurrent calls share
+// transactions (group commit), each still waiting for its own. It is idempotent by subject
 // and event ID: tracking an identical event again returns the original result with
 // Replayed set and charges nothing; reusing the ID with another payload returns a
 // *ConflictError. With a limit that allows no overage, an event that would take usage
@@ -125,12 +131,12 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		subjects[i] = r
 		ingest[i] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
 	}
-	res, err := m.store.Ingest(ctx, &store.IngestParams{Events: ingest, Now: now})
+	outcomes, err := m.batcher.commit(ctx, ingest, now)
 	if err != nil {
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
-	for i, o := range res.Outcomes {
+	for i, o := range outcomes {
 		out[i] = result(preps[i], subjects[i], o)
 	}
 	return out, nil

@@ -7,3 +7,8 @@ var ErrNotFound = errors.New("not found")
 
 // ErrOverflow is returned when a quantity would leave the int64 micro-unit range.
 var ErrOverflow = errors.New("quantity overflows the int64 micro-unit range")
+
+// ErrUnavailable is matched by errors from a database that cannot be reached or is
+// shutting down, where nothing of the transaction was applied or its commit is
+// unknown. Running the same idempotent work again later is safe.
+var ErrUnavailable = errors.New("database unavailable")

@@ -9,8 +9,12 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,6 +85,7 @@ var dialect = sqlstore.Dialect{
 	RowLocks:      true,
 	MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 	Retryable:     retryable,
+	Unavailable:   unavailable,
 }
 
 // retryable reports deadlocks and serialisation failures, which Postgres resolves by
@@ -93,6 +98,22 @@ func retryable(err error) bool {
 	switch e.Code {
 	case "40001", "40P01":
 		return true
+	}
+	return false
+}
+
+// unavailable reports errors that mean the server cannot be reached or is going
+// away: failed connects, lost connections, shutdowns (SQLSTATE class 08, 57P01-03).
+func unavailable(err error) bool {
+	var connect *pgconn.ConnectError
+	var netErr net.Error
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connect), errors.As(err, &netErr), pgconn.SafeToRetry(err),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.As(err, &pgErr):
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
 	}
 	return false
 }

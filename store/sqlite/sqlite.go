@@ -76,10 +76,11 @@ var dialect = sqlstore.Dialect{
 		TimePrecision:     time.Microsecond,
 		ConcurrentWriters: false,
 	},
-	Serial:    "INTEGER PRIMARY KEY AUTOINCREMENT",
-	Bytes:     "BLOB",
-	RowLocks:  false,
-	Retryable: retryable,
+	Serial:      "INTEGER PRIMARY KEY AUTOINCREMENT",
+	Bytes:       "BLOB",
+	RowLocks:    false,
+	Retryable:   retryable,
+	Unavailable: unavailable,
 }
 
 // retryable reports SQLite's "busy" and "locked" errors: another connection held
@@ -91,6 +92,20 @@ func retryable(err error) bool {
 	}
 	switch e.Code() & 0xff {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}
+
+// unavailable reports I/O failures, a full disk and a file that cannot be opened:
+// the database is there but cannot take the write now.
+func unavailable(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
 		return true
 	}
 	return false

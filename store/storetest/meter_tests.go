@@ -319,6 +319,7 @@ func exerciseMeter(t *testing.T, h Harness) {
 		b := setupMeter(t, h)
 		other, err := usage.New(b.st, suiteConfig(b.clock.Now))
 		require.NoError(t, err)
+		defer other.Close(ctx)
 		q, err := other.CheckQuota(ctx, "acme", "credits", 1)
 		require.NoError(t, err)
 		require.Equal(t, "1000", q.Limit.String(), "the default plan")

@@ -31,6 +31,10 @@ type Dialect struct {
 	// Retryable reports whether a failed transaction may succeed when run again
 	// (deadlock, serialisation failure, database busy).
 	Retryable func(error) bool
+	// Unavailable reports whether an error means the database cannot be reached
+	// (connection refused or lost, server shutting down); such errors are returned
+	// wrapped in store.ErrUnavailable for the caller to retry later.
+	Unavailable func(error) bool
 }
 
 // Store implements store.Store on a bun.DB.

@@ -3,10 +3,13 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store"
 )
 
 // errRetry asks inTx to run the transaction again: a concurrent writer changed what
@@ -25,6 +28,9 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error
 	delay := retryBaseDelay
 	for {
 		err := s.db.RunInTx(ctx, nil, fn)
+		if err != nil && s.dialect.Unavailable(err) {
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
 		if err == nil || !(errors.Is(err, errRetry) || s.dialect.Retryable(err)) {
 			return err
 		}

@@ -1,0 +1,263 @@
+package usage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/usagekit/usage/store"
+)
+
+// Retry of a batch while the database is unavailable: capped exponential backoff
+// with full jitter, for as long as a caller in the batch still waits.
+const (
+	unavailableBaseDelay = 10 * time.Millisecond
+	unavailableMaxDelay  = time.Second
+)
+
+// batcher is the group commit behind Track: concurrent calls are handed to a few
+// writer goroutines, each of which gathers what is waiting into one transaction.
+// Every caller waits for the commit that holds its events and gets its own outcomes.
+// Batches form naturally: what arrives while a commit is in flight makes up the next
+// one, up to maxBatch events (BatchWait can hold a small batch open a little longer).
+//
+// It is bounded: at most MaxInFlight events are accepted but not yet committed, and
+// further callers wait for room until their context ends.
+type batcher struct {
+	store    store.Store
+	logger   *slog.Logger
+	maxBatch int
+	wait     time.Duration
+	// slots counts events in flight; a writer releases them after their commit.
+	slots      *semaphore.Weighted
+	maxSlots   int64
+	queue      chan *commitRequest // unbuffered: a request is handed to a writer directly
+	stop       chan struct{}
+	stopOnce   sync.Once
+	writers    sync.WaitGroup
+	afterWrite func([]store.Outcome)
+}
+
+type commitRequest struct {
+	ctx    context.Context
+	events []store.IngestEvent
+	now    time.Time
+	done   chan commitResult // buffered, so a writer never blocks on a caller
+}
+
+type commitResult struct {
+	outcomes []store.Outcome
+	err      error
+}
+
+func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *batcher {
+	writers := cfg.Writers
+	if writers == 0 {
+		writers = 1
+		if st.Capabilities().ConcurrentWriters {
+			writers = DefaultConcurrentWriters
+		}
+	}
+	b := &batcher{
+		store: st, logger: cfg.Logger, maxBatch: cfg.MaxBatchSize, wait: cfg.BatchWait,
+		slots: semaphore.NewWeighted(int64(cfg.MaxInFlight)), maxSlots: int64(cfg.MaxInFlight),
+		queue: make(chan *commitRequest), stop: make(chan struct{}), afterWrite: afterWrite,
+	}
+	for range writers {
+		b.writers.Go(b.run)
+	}
+	return b
+}
+
+// commit stores events in a shared transaction and returns their outcomes once it
+// has committed. If ctx ends first, the error says so and the events may or may not
+// have been stored: tracking them again with the same IDs is safe.
+func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now time.Time) ([]store.Outcome, error) {
+	n := int64(len(events))
+	if n > b.maxSlots {
+		return nil, fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, b.maxSlots)
+	}
+	if err := b.slots.Acquire(ctx, n); err != nil {
+		return nil, fmt.Errorf("%w: %d events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
+	}
+	req := &commitRequest{ctx: ctx, events: events, now: now, done: make(chan commitResult, 1)}
+	select {
+	case b.queue <- req:
+	case <-b.stop:
+		b.slots.Release(n)
+		return nil, ErrClosed
+	case <-ctx.Done():
+		b.slots.Release(n)
+		return nil, ctx.Err()
+	}
+	select {
+	case r := <-req.done:
+		return r.outcomes, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("usage: gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", ctx.Err())
+	}
+}
+
+// close waits until every accepted event has been committed, or ctx ends, and then
+// stops the writers. Callers still waiting for room get ErrClosed.
+func (b *batcher) close(ctx context.Context) error {
+	err := b.slots.Acquire(ctx, b.maxSlots)
+	b.stopOnce.Do(func() { close(b.stop) })
+	b.writers.Wait()
+	if err == nil {
+		b.slots.Release(b.maxSlots)
+		return nil
+	}
+	return fmt.Errorf("usage: close: events still in flight: %w", err)
+}
+
+// run is a writer: it takes a request, gathers what else is waiting, and commits.
+func (b *batcher) run() {
+	for {
+		var first *commitRequest
+		select {
+		case first = <-b.queue:
+		case <-b.stop:
+			return
+		}
+		b.write(b.gather(first))
+	}
+}
+
+// gather adds the requests already waiting to first, up to maxBatch events, holding
+// the batch open for up to b.wait when it is small.
+func (b *batcher) gather(first *commitRequest) []*commitRequest {
+	batch := []*commitRequest{first}
+	n := len(first.events)
+	var timeout <-chan time.Time
+	if b.wait > 0 {
+		timer := time.NewTimer(b.wait)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	for n < b.maxBatch {
+		select {
+		case r := <-b.queue:
+			batch = append(batch, r)
+			n += len(r.events)
+			continue
+		default:
+		}
+		if timeout == nil {
+			break
+		}
+		select {
+		case r := <-b.queue:
+			batch = append(batch, r)
+			n += len(r.events)
+		case <-timeout:
+			timeout = nil // the wait is over: take only what is already waiting
+		}
+	}
+	return batch
+}
+
+// write commits a batch, retrying while the database is unavailable and some caller
+// still waits, and answers every request.
+func (b *batcher) write(batch []*commitRequest) {
+	delay := unavailableBaseDelay
+	for attempt := 1; ; attempt++ {
+		batch = b.dropAbandoned(batch)
+		if len(batch) == 0 {
+			return
+		}
+		err := b.attempt(batch)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			b.answerAll(batch, commitResult{err: err})
+			return
+		}
+		b.logger.Warn("usage: database unavailable, retrying", "attempt", attempt, "events", countEvents(batch), "err", err)
+		timer := time.NewTimer(rand.N(delay) + time.Millisecond)
+		select {
+		case <-timer.C:
+		case <-b.stop:
+			timer.Stop()
+			b.answerAll(batch, commitResult{err: fmt.Errorf("%w: %w", ErrClosed, err)})
+			return
+		}
+		delay = min(2*delay, unavailableMaxDelay)
+	}
+}
+
+// attempt runs one transaction for the batch. Its context ends when every caller in
+// the batch has stopped waiting, so an unreachable database holds nobody forever.
+func (b *batcher) attempt(batch []*commitRequest) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var waiting atomic.Int64
+	waiting.Store(int64(len(batch)))
+	for _, r := range batch {
+		stop := context.AfterFunc(r.ctx, func() {
+			if waiting.Add(-1) == 0 {
+				cancel()
+			}
+		})
+		defer stop()
+	}
+	events := make([]store.IngestEvent, 0, countEvents(batch))
+	for _, r := range batch {
+		events = append(events, r.events...)
+	}
+	res, err := b.store.Ingest(ctx, &store.IngestParams{Events: events, Now: batch[0].now})
+	if err != nil {
+		return err
+	}
+	if b.afterWrite != nil {
+		b.afterWrite(res.Outcomes)
+	}
+	i := 0
+	for _, r := range batch {
+		n := len(r.events)
+		b.answer(r, commitResult{outcomes: res.Outcomes[i : i+n : i+n]})
+		i += n
+	}
+	return nil
+}
+
+// dropAbandoned answers the requests whose callers stopped waiting and returns the
+// rest; nothing of theirs has been committed yet.
+func (b *batcher) dropAbandoned(batch []*commitRequest) []*commitRequest {
+	live := batch[:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			b.answer(r, commitResult{err: err})
+			continue
+		}
+		live = append(live, r)
+	}
+	return live
+}
+
+func (b *batcher) answerAll(batch []*commitRequest, res commitResult) {
+	for _, r := range batch {
+		b.answer(r, res)
+	}
+}
+
+func (b *batcher) answer(r *commitRequest, res commitResult) {
+	r.done <- res
+	b.slots.Release(int64(len(r.events)))
+}
+
+func countEvents(batch []*commitRequest) int {
+	n := 0
+	for _, r := range batch {
+		n += len(r.events)
+	}
+	return n
+}
