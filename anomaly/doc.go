@@ -20,10 +20,12 @@
 //   - [Regularity]: per-interval counts too regular to be human (bot-like).
 //   - [KNN]: contexts (the last few points) unlike their nearest neighbours in
 //     the recent past, in the manner of KNN-CAD.
-//   - [Surprise]: the tail probability of a short-window mean of prediction errors
-//     under their long-window distribution, with alarm suppression.
-//   - [Ensemble]: all of the above, giving each point a score in [0, 1], a risk
-//     score, a fraud-suspect flag and the reasons.
+//   - [Surprise]: calibrates another detector: the tail probability of the mean of
+//     its recent errors under their long-run distribution (an "anomaly
+//     likelihood").
+//   - [Ensemble]: the statistical detectors calibrated and combined, plus the
+//     behavioural ones, giving each point a score in [0, 1], a risk score, a
+//     fraud-suspect flag and the reasons; one alarm per incident.
 //
 // For raw events rather than series, [CheckEvents] flags, per subject, bot-like
 // regular arrivals (see [ArrivalCV]) and bursts (see [Bursts]).

@@ -9,8 +9,8 @@ import (
 
 // Event is one usage event of a subject (a user, an API key, a tenant).
 type Event struct {
-	Subject string
-	Time    time.Time
+	Subject string    // who: events are grouped by this key
+	Time    time.Time // when it happened
 }
 
 // EventConfig configures [CheckEvents]. The zero value uses the defaults.
@@ -40,10 +40,10 @@ const (
 
 // Finding is a suspicious stretch of one subject's events.
 type Finding struct {
-	Subject    string
-	Kind       FindingKind
-	Start, End time.Time // first and last event concerned
-	Events     int       // number of events concerned
+	Subject    string      // the subject's key, empty from Bursts
+	Kind       FindingKind // Regular or Burst
+	Start, End time.Time   // first and last event concerned
+	Events     int         // number of events concerned
 	// Stat is the coefficient of variation of inter-arrival times for Regular,
 	// the largest number of events in one BurstWindow for Burst.
 	Stat float64
