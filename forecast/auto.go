@@ -19,12 +19,13 @@ const DefaultOrigins = 3
 // looked at, and the procedure is the same for every series.
 //
 // The score of a candidate is its summed sMAPE divided by the best candidate's
-// plus its summed MASE divided by the best candidate's, so that neither
+// plus its summed MASE (scaled by the differences over the shortest season)
+// divided by the best candidate's, so that neither
 // relative nor absolute errors dominate. With Combine above 1 the Combine best
 // candidates are averaged, points and interval bounds alike.
 //
 // A series too short for one validation window (fewer than v+3 points) gets
-// the first candidate. Candidates that fail are skipped; Auto fails only when
+// the first candidate: seasonal naive for the shortest season by default. Candidates that fail are skipped; Auto fails only when
 // all do. The zero value validates non-seasonal candidates.
 type Auto struct {
 	// Seasons lists the seasonal periods of the data, for example {24, 168} for
@@ -122,13 +123,8 @@ func (a Auto) rank(cands []Model, y []float64, h int) []int {
 	for i := range order {
 		order[i] = i
 	}
-	v := h
-	for _, s := range a.Seasons {
-		if s >= 2 {
-			v = max(v, s)
-			break
-		}
-	}
+	m := shortestSeason(a.Seasons)
+	v := max(h, m)
 	origins := a.Origins
 	if origins <= 0 {
 		origins = DefaultOrigins
@@ -136,10 +132,6 @@ func (a Auto) rank(cands []Model, y []float64, h int) []int {
 	origins = min(origins, (len(y)-3)/v)
 	if origins < 1 {
 		return order
-	}
-	m := 1
-	if len(a.Seasons) > 0 && a.Seasons[0] > 1 {
-		m = a.Seasons[0]
 	}
 	smapes := make([]float64, len(cands))
 	mases := make([]float64, len(cands))
@@ -175,6 +167,18 @@ func (a Auto) rank(cands []Model, y []float64, h int) []int {
 		return 0
 	})
 	return order
+}
+
+// shortestSeason returns the shortest period of at least 2, or 1 when there is
+// none.
+func shortestSeason(seasons []int) int {
+	m := 0
+	for _, s := range seasons {
+		if s >= 2 && (m == 0 || s < m) {
+			m = s
+		}
+	}
+	return max(m, 1)
 }
 
 // average returns the step-by-step mean of forecasts of equal length. Averaging

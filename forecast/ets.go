@@ -247,7 +247,7 @@ func fitSmoothing(y []float64, s etsSpec) (etsModel, error) {
 		return sse
 	}
 	dim := len(s.start())
-	u := minimizeBox(objective, s.start(), 40+80*dim)
+	u := minimizeBox(objective, s.start(), 30+50*dim)
 	p := s.params(u)
 	st := init
 	st.season = append([]float64(nil), init.season...)
