@@ -56,7 +56,16 @@ func PeriodAt(t time.Time, cycle Cycle, anchor time.Time, loc *time.Location) Pe
 // periodStart is midnight in loc on the given day of month y-m, or on the month's
 // last day when it is shorter. time.Date normalises m outside 1..12.
 func periodStart(y int, m time.Month, day int, loc *time.Location) time.Time {
-	first := time.Date(y, m, 1, 0, 0, 0, 0, loc)
-	last := first.AddDate(0, 1, -1).Day()
-	return time.Date(first.Year(), first.Month(), min(day, last), 0, 0, 0, 0, loc)
+	// The calendar arithmetic is done in UTC, where every midnight exists.
+	first := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	y, m = first.Year(), first.Month()
+	day = min(day, first.AddDate(0, 1, -1).Day())
+	start := time.Date(y, m, day, 0, 0, 0, 0, loc)
+	if start.Day() != day {
+		// A clock change skips that midnight (America/Santiago, America/Havana), and
+		// time.Date answers with 23:00 the day before; the day starts when the clock
+		// changes instead.
+		_, start = start.ZoneBounds()
+	}
+	return start
 }

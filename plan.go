@@ -109,7 +109,7 @@ func (p Plan) validate(metrics map[string]Metric) error {
 			if why == "" {
 				why = "negative"
 			}
-			return fmt.Errorf("plan %s: metric %s: included %v: %s", p.Key, k, l.Included, why)
+			return fmt.Errorf("plan %s: metric %s: included %v: %s: want a non-negative number with at most six decimal places, or set Unlimited", p.Key, k, l.Included, why)
 		}
 	}
 	return nil

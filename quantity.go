@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -25,6 +26,11 @@ func QuantityFromMicros(n int64) Quantity { return Quantity{micros: n} }
 // quantityOf returns v as an exact quantity: the decimal with at most six fractional
 // digits that converts to v, so 0.1 is exactly one tenth. It fails for NaN, ±Inf,
 // magnitudes above MaxValue, and values needing more than six decimal places.
+//
+// It reads the digits of the shortest decimal that converts to v rather than
+// rounding v*1e6: above 2^53 micro-units (about 9e9) that product is inexact, and
+// 999999999999.5 would become 999999999999.500032. There, several decimals of six
+// places may convert to the same v; the shortest is taken.
 func quantityOf(v float64) (Quantity, string) {
 	switch {
 	case math.IsNaN(v):
@@ -37,18 +43,42 @@ func quantityOf(v float64) (Quantity, string) {
 	if v == math.Trunc(v) {
 		return Quantity{micros: int64(v) * store.MicrosPerUnit}, ""
 	}
-	m := math.Round(v * store.MicrosPerUnit)
-	if m/store.MicrosPerUnit != v {
+	var buf [32]byte
+	digits := strconv.AppendFloat(buf[:0], math.Abs(v), 'f', -1, 64)
+	whole, frac, _ := bytes.Cut(digits, []byte("."))
+	if len(frac) > 6 {
 		return Quantity{}, "more than six decimal places"
 	}
-	return Quantity{micros: int64(m)}, ""
+	var m int64
+	for _, c := range whole {
+		m = m*10 + int64(c-'0')
+	}
+	for i := range 6 {
+		m *= 10
+		if i < len(frac) {
+			m += int64(frac[i] - '0')
+		}
+	}
+	if v < 0 {
+		m = -m
+	}
+	return Quantity{micros: m}, ""
 }
 
 // Micros returns the quantity in millionths of a unit.
 func (q Quantity) Micros() int64 { return q.micros }
 
-// Float64 returns the quantity as a float64, which may round.
-func (q Quantity) Float64() float64 { return float64(q.micros) / store.MicrosPerUnit }
+// Float64 returns the float64 nearest to the quantity, so a value that became a
+// quantity converts back to itself.
+func (q Quantity) Float64() float64 {
+	const exact = 1 << 53 // micros up to here convert to float64 exactly
+	if -exact <= q.micros && q.micros <= exact {
+		return float64(q.micros) / store.MicrosPerUnit
+	}
+	// float64(micros) would round once and the division again.
+	f, _ := strconv.ParseFloat(q.String(), 64)
+	return f
+}
 
 // IsZero reports whether the quantity is zero.
 func (q Quantity) IsZero() bool { return q.micros == 0 }
