@@ -50,6 +50,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 	}
+	// bun writes arguments into the SQL text, so each statement is sent once with the
+	// simple protocol instead of being prepared first.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(MaxOpenConns)
 	s, err := newStore(ctx, db, true)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -25,29 +26,49 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 	if len(params.Events) == 0 {
 		return &store.IngestResult{}, nil
 	}
-	var result *store.IngestResult
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		result, err = s.ingest(ctx, tx, params)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	// Events are inserted on the assumption that they are new, which they nearly
+	// always are. The few that turn out to be stored already are read first on a
+	// second attempt, and only they.
+	var stored []eventKey
+	for {
+		var result *store.IngestResult
+		err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			result, err = s.ingest(ctx, tx, params, stored)
+			return err
+		})
+		var already *alreadyStored
+		if errors.As(err, &already) {
+			stored = append(stored, already.keys...)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return result, nil
 	}
-	return result, nil
+}
+
+// alreadyStored aborts an attempt of Ingest that found some of its events stored
+// already.
+type alreadyStored struct{ keys []eventKey }
+
+func (e *alreadyStored) Error() string {
+	return fmt.Sprintf("sqlstore: %d events already stored", len(e.keys))
 }
 
 // ingest runs one attempt of Ingest inside tx. It locks the batch's quota rows in
-// key order (so concurrent batches cannot deadlock on them), reads which events and
-// distinct values already exist, decides every event in order in memory, then writes
-// the new events, distinct values, quota rows and hourly rollups with a few multi-row
-// statements.
-func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams) (*store.IngestResult, error) {
+// key order (so concurrent batches cannot deadlock on them), reads the events known
+// to be stored already and the distinct values already counted, decides every event
+// in order in memory, then writes the new events, distinct values, quota rows and
+// hourly rollups with a few multi-row statements. If an event it took for new is
+// stored already, it returns *alreadyStored.
+func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams, known []eventKey) (*store.IngestResult, error) {
 	quotas, err := s.lockQuotas(ctx, tx, params)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := existingEvents(ctx, tx, params.Events)
+	stored, err := existingEvents(ctx, tx, known)
 	if err != nil {
 		return nil, err
 	}
@@ -175,12 +196,8 @@ func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, params *store.IngestP
 	return quotas, nil
 }
 
-// existingEvents returns the stored events with the batch's subjects and IDs.
-func existingEvents(ctx context.Context, tx bun.Tx, events []store.IngestEvent) (map[eventKey]store.Event, error) {
-	keys := make([]eventKey, 0, len(events))
-	for _, ie := range events {
-		keys = append(keys, eventKey{ie.Event.Subject, ie.Event.ID})
-	}
+// existingEvents returns the stored events with the given subjects and IDs.
+func existingEvents(ctx context.Context, tx bun.Tx, keys []eventKey) (map[eventKey]store.Event, error) {
 	out := map[eventKey]store.Event{}
 	for chunk := range slices.Chunk(keys, chunkSize) {
 		var rows []eventRow
@@ -225,9 +242,8 @@ func existingDistinct(ctx context.Context, tx bun.Tx, events []store.IngestEvent
 	return out, nil
 }
 
-// insertEvents inserts new events and returns their sequence numbers. An event that
-// another transaction stored meanwhile (possible only for a subject and ID whose quota
-// rows differ, as quota locks serialise the rest) makes the batch start again.
+// insertEvents inserts events taken for new and returns their sequence numbers, or
+// *alreadyStored naming those that were not new after all.
 func insertEvents(ctx context.Context, tx bun.Tx, rows []eventRow) (map[eventKey]int64, error) {
 	seqs := make(map[eventKey]int64, len(rows))
 	for chunk := range slices.Chunk(rows, chunkSize) {
@@ -237,14 +253,20 @@ func insertEvents(ctx context.Context, tx bun.Tx, rows []eventRow) (map[eventKey
 			Returning("seq, subject, event_id").Scan(ctx, &returned); err != nil {
 			return nil, fmt.Errorf("insert events: %w", err)
 		}
-		if len(returned) != len(chunk) {
-			return nil, errRetry
-		}
 		for _, r := range returned {
 			seqs[eventKey{r.Subject, r.EventID}] = r.Seq
 		}
 	}
-	return seqs, nil
+	if len(seqs) == len(rows) {
+		return seqs, nil
+	}
+	already := &alreadyStored{}
+	for _, r := range rows {
+		if key := (eventKey{r.Subject, r.EventID}); seqs[key] == 0 {
+			already.keys = append(already.keys, key)
+		}
+	}
+	return nil, already
 }
 
 func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {
@@ -256,12 +278,21 @@ func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {
 	return nil
 }
 
+// updateQuotas writes the changed quota rows back, all in one statement: an upsert
+// of rows that exist and are locked, which both backends accept.
 func updateQuotas(ctx context.Context, tx bun.Tx, quotas map[string]store.Quota, dirty map[string]bool) error {
+	rows := make([]quotaRow, 0, len(dirty))
 	for id := range dirty {
-		row := newQuotaRow(quotas[id])
-		if _, err := tx.NewUpdate().Model(&row).
-			Column("used", "count", "total", "last_at", "updated_at").WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update quota: %w", err)
+		rows = append(rows, newQuotaRow(quotas[id]))
+	}
+	slices.SortFunc(rows, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
+	for chunk := range slices.Chunk(rows, chunkSize) {
+		if _, err := tx.NewInsert().Model(&chunk).
+			On("CONFLICT (id) DO UPDATE").
+			Set("used = EXCLUDED.used, count = EXCLUDED.count, total = EXCLUDED.total").
+			Set("last_at = EXCLUDED.last_at, updated_at = EXCLUDED.updated_at").
+			Exec(ctx); err != nil {
+			return fmt.Errorf("update quotas: %w", err)
 		}
 	}
 	return nil

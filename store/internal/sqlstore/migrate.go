@@ -3,10 +3,10 @@ package sqlstore
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,12 +46,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 			return fmt.Errorf("create migrations table: %w", err)
 		}
-		var current sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM usage_schema_migrations`).Scan(&current); err != nil {
+		var applied []int
+		if err := tx.NewSelect().TableExpr("usage_schema_migrations").Column("version").Scan(ctx, &applied); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
 		for _, m := range migrations {
-			if int64(m.version) <= current.Int64 {
+			// Every missing version runs, not only those above the highest applied.
+			if slices.Contains(applied, m.version) {
 				continue
 			}
 			for _, stmt := range splitStatements(m.sql) {

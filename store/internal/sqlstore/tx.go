@@ -12,10 +12,6 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// errRetry asks inTx to run the transaction again: a concurrent writer changed what
-// the transaction had read in a way its locks could not prevent.
-var errRetry = errors.New("sqlstore: concurrent change, retry")
-
 const (
 	retryBaseDelay = 2 * time.Millisecond
 	retryMaxDelay  = 500 * time.Millisecond
@@ -31,7 +27,7 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error
 		if err != nil && s.dialect.Unavailable(err) {
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
-		if err == nil || !(errors.Is(err, errRetry) || s.dialect.Retryable(err)) {
+		if err == nil || !s.dialect.Retryable(err) {
 			return err
 		}
 		// Full jitter: sleep a random time up to delay, so racing writers spread out.

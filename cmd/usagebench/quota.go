@@ -1,0 +1,10 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+func runQuota(args []string, out io.Writer) error {
+	return fmt.Errorf("quota: not yet")
+}

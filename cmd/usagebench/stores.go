@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/usagekit/usage/store"
+	"github.com/usagekit/usage/store/postgres"
+	"github.com/usagekit/usage/store/sqlite"
+)
+
+// defaultDSN is the Postgres server used when -dsn is not given.
+const defaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// openFresh opens an empty store of the named kind for one run and returns a
+// function that closes it and removes what the run created: a temporary SQLite file,
+// or a schema of its own on the Postgres server.
+func openFresh(ctx context.Context, kind, dsn string) (store.Store, func(), error) {
+	switch kind {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "usagebench")
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+	case "postgres":
+		if dsn == "" {
+			dsn = defaultDSN
+		}
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		schema := "usagebench_" + hex.EncodeToString(b[:])
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			admin.Close()
+			return nil, nil, fmt.Errorf("create schema: %w", err)
+		}
+		drop := func() {
+			admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			admin.Close()
+		}
+		u, err := url.Parse(dsn)
+		if err != nil {
+			drop()
+			return nil, nil, fmt.Errorf("-dsn must be a postgres:// URL: %w", err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		st, err := postgres.Open(ctx, u.String())
+		if err != nil {
+			drop()
+			return nil, nil, err
+		}
+		return st, func() { st.Close(); drop() }, nil
+	default:
+		return nil, nil, fmt.Errorf("unknown store %q: want sqlite or postgres", kind)
+	}
+}
