@@ -9,11 +9,12 @@ import (
 
 // DefaultOrigins is the number of validation windows Auto uses when Origins is
 // zero.
-const DefaultOrigins = 3
+const DefaultOrigins = 5
 
 // Auto forecasts with the candidate model that predicted the end of the series
 // best. It fits every candidate on the series cut at up to Origins points
-// (origins n−v, n−2v, …, with v the larger of h and the shortest season),
+// (origins n−v, n−2v, …, with v the larger of h and the shortest season, and
+// no origin before the middle of the series so every fit sees half the data),
 // scores each candidate's forecasts of the v values after each cut, and uses
 // the best candidate, refitted on the whole series. Only the series given is
 // looked at, and the procedure is the same for every series.
@@ -24,7 +25,7 @@ const DefaultOrigins = 3
 // relative nor absolute errors dominate. With Combine above 1 the Combine best
 // candidates are averaged, points and interval bounds alike.
 //
-// A series too short for one validation window (fewer than v+3 points) gets
+// A series too short for one validation window (fewer than 2v points) gets
 // the first candidate: seasonal naive for the shortest season by default. Candidates that fail are skipped; Auto fails only when
 // all do. The zero value validates non-seasonal candidates.
 type Auto struct {
@@ -47,7 +48,8 @@ func (Auto) Name() string { return "auto" }
 // seasonal periods. For every period s: seasonal naive, SES and damped Holt on
 // the series adjusted for s, Theta, and Holt-Winters additive and
 // multiplicative, each with and without damping. For every pair of periods
-// s1 < s2: SES and Theta on the series adjusted for s2 and then s1. Without
+// s1 < s2: SES and Theta on the series adjusted for s2 and then s1. For the
+// longest period: the seasonal means of the last 2, 3 and 4 cycles. Without
 // periods: Naive, SES, damped Holt, Theta and Linear.
 func Candidates(seasons []int) []Model {
 	var ss []int
@@ -80,6 +82,10 @@ func Candidates(seasons []int) []Model {
 				Adjusted{Model: Theta{Season: s2}, Season: s1},
 			)
 		}
+	}
+	longest := ss[len(ss)-1]
+	for k := 2; k <= 4; k++ {
+		out = append(out, SeasonalMean{Season: longest, Cycles: k})
 	}
 	return out
 }
@@ -129,7 +135,7 @@ func (a Auto) rank(cands []Model, y []float64, h int) []int {
 	if origins <= 0 {
 		origins = DefaultOrigins
 	}
-	origins = min(origins, (len(y)-3)/v)
+	origins = min(origins, len(y)/2/v)
 	if origins < 1 {
 		return order
 	}

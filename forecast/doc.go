@@ -9,6 +9,7 @@
 // usable:
 //
 //   - [Naive], [SeasonalNaive], [Naive2]: benchmarks;
+//   - [SeasonalMean]: mean of the last few seasons at the same position;
 //   - [Linear]: least-squares trend line;
 //   - [MovingAverage]: mean of the last Window points;
 //   - [SES], [Holt], [HoltWinters]: exponential smoothing with parameters fitted

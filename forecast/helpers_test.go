@@ -13,6 +13,7 @@ func allModels(season int) []Model {
 	return []Model{
 		Naive{},
 		SeasonalNaive{Season: season},
+		SeasonalMean{Season: season, Cycles: 3},
 		Naive2{Season: season},
 		Linear{},
 		MovingAverage{},

@@ -69,6 +69,21 @@ func TestSeasonalSeriesIsForecastExactly(t *testing.T) {
 	}
 }
 
+func TestSeasonalMeanAveragesCycles(t *testing.T) {
+	t.Parallel()
+	y := []float64{1, 10, 3, 20, 5, 30, 7, 40}
+	f, err := SeasonalMean{Season: 2, Cycles: 3}.Forecast(y, 4)
+	require.NoError(t, err)
+	require.Equal(t, []float64{5, 30, 5, 30}, f.Point)
+	require.Equal(t, "smean2x3", f.Model)
+	require.Greater(t, f.Upper95[2]-f.Lower95[2], f.Upper95[1]-f.Lower95[1], "widens each season")
+
+	// More cycles than the series holds: all of them are used.
+	f, err = SeasonalMean{Season: 2, Cycles: 10}.Forecast(y, 1)
+	require.NoError(t, err)
+	require.Equal(t, 4.0, f.Point[0])
+}
+
 func TestSmoothingFollowsLevelAndTrend(t *testing.T) {
 	t.Parallel()
 	// A random walk: SES should put nearly all weight on the last value.
