@@ -181,40 +181,44 @@ var errUnstable = errors.New("model state left the valid region")
 // models, the sum of squared errors relative to the seasonal factor. It returns
 // errUnstable when a multiplicative model's trend line stops being positive.
 func (s etsSpec) filter(y []float64, p etsParams, st *etsState) (sse, sseRel float64, err error) {
-	// i is t%m, kept by hand: a division per step would dominate the cost.
+	// Locals rather than st's fields keep the state in registers, and i is
+	// t%m kept by hand: a division per step would dominate the cost.
+	level, slope, season := st.level, st.slope, st.season
+	alpha, beta, gamma, phi := p.alpha, p.beta, p.gamma, p.phi
 	m, i := s.season, 0
 	for _, v := range y {
-		base := st.level + p.phi*st.slope
-		prev := st.level
+		base := level + phi*slope
+		prev := level
 		switch {
 		case m == 0:
 			e := v - base
 			sse += e * e
-			st.level = base + p.alpha*e
+			level = base + alpha*e
 		case s.mul:
-			sf := st.season[i]
+			sf := season[i]
 			if !(base > 0) || !(sf > 0) {
 				return 0, 0, errUnstable
 			}
 			e := v - base*sf
 			sse += e * e
 			sseRel += (e / sf) * (e / sf)
-			st.level = p.alpha*v/sf + (1-p.alpha)*base
-			st.season[i] = p.gamma*v/base + (1-p.gamma)*sf
+			level = alpha*v/sf + (1-alpha)*base
+			season[i] = gamma*v/base + (1-gamma)*sf
 		default:
-			sf := st.season[i]
+			sf := season[i]
 			e := v - base - sf
 			sse += e * e
-			st.level = base + p.alpha*e
-			st.season[i] = sf + p.gamma*e
+			level = base + alpha*e
+			season[i] = sf + gamma*e
 		}
 		if s.trend {
-			st.slope = p.beta*(st.level-prev) + (1-p.beta)*p.phi*st.slope
+			slope = beta*(level-prev) + (1-beta)*phi*slope
 		}
 		if i++; i == m {
 			i = 0
 		}
 	}
+	st.level, st.slope = level, slope
 	return sse, sseRel, nil
 }
 
