@@ -44,12 +44,15 @@ func harnessModels(m int, seasons []int) []namedModel {
 
 // score is the accuracy of one model over a data set.
 type score struct {
-	name    string
-	smape   float64 // mean over series, percent
-	mase    float64 // mean over series
-	owa     float64 // relative to Naive2; NaN when Naive2 is perfect
-	failed  int     // series where the model erred and Naive1 stood in
-	elapsed time.Duration
+	name   string
+	smape  float64 // mean over series, percent
+	mase   float64 // mean over series
+	owa    float64 // relative to Naive2; NaN when Naive2 is perfect
+	failed int     // series where the model erred and Naive1 stood in
+	// cover80 and cover95 are the percentages of held-out values inside the
+	// 80 % and 95 % prediction intervals, over all series and steps.
+	cover80, cover95 float64
+	elapsed          time.Duration
 }
 
 func runForecast(args []string, out io.Writer) error {
@@ -125,9 +128,9 @@ func runForecast(args []string, out io.Writer) error {
 	scores := evaluate(models, data, h, seasons[0], *workers)
 	fmt.Fprintf(out, "%s: %d series, h=%d, m=%d, auto seasons %v\n", label, len(data), h, seasons[0], seasons)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tsMAPE\tMASE\tOWA\tfailed\ttime\t")
+	fmt.Fprintln(tw, "model\tsMAPE\tMASE\tOWA\tfailed\tin 80%\tin 95%\ttime\t")
 	for _, s := range scores {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t%s\t\n", s.name, s.smape, s.mase, s.owa, s.failed, s.elapsed.Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t%.1f%%\t%.1f%%\t%s\t\n", s.name, s.smape, s.mase, s.owa, s.failed, s.cover80, s.cover95, s.elapsed.Round(time.Millisecond))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -198,6 +201,8 @@ func evaluateModel(nm namedModel, data []series, h, m, workers int) score {
 	smapes := make([]float64, len(data))
 	mases := make([]float64, len(data))
 	failed := make([]bool, len(data))
+	in80 := make([]int, len(data))
+	in95 := make([]int, len(data))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
@@ -212,6 +217,14 @@ func evaluateModel(nm namedModel, data []series, h, m, workers int) score {
 				test := s.test[:min(h, len(s.test))]
 				smapes[i] = smape(test, f.Point)
 				mases[i] = mase(s.train, test, f.Point, m)
+				for j, y := range test {
+					if y >= f.Lower80[j] && y <= f.Upper80[j] {
+						in80[i]++
+					}
+					if y >= f.Lower95[j] && y <= f.Upper95[j] {
+						in95[i]++
+					}
+				}
 			}
 		})
 	}
@@ -221,14 +234,20 @@ func evaluateModel(nm namedModel, data []series, h, m, workers int) score {
 	close(jobs)
 	wg.Wait()
 	sc := score{name: nm.name, elapsed: time.Since(start)}
-	for i := range data {
+	points := 0
+	for i, s := range data {
 		sc.smape += smapes[i]
 		sc.mase += mases[i]
+		sc.cover80 += float64(in80[i])
+		sc.cover95 += float64(in95[i])
+		points += min(h, len(s.test))
 		if failed[i] {
 			sc.failed++
 		}
 	}
 	sc.smape /= float64(len(data))
 	sc.mase /= float64(len(data))
+	sc.cover80 *= 100 / float64(points)
+	sc.cover95 *= 100 / float64(points)
 	return sc
 }

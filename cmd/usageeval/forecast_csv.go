@@ -6,14 +6,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// loadCSVDir reads every *.csv file of dir as a "timestamp,value" series in file
-// order (a first row whose value does not parse is a header) and holds out its
-// last h values. Files with h or fewer values cannot be evaluated and are
+// loadCSVDir reads every *.csv file of dir as a "timestamp,value" series (a
+// first row whose value does not parse is a header), in time order when every
+// timestamp parses and in file order otherwise, and holds out its last h
+// values. Files with h or fewer values cannot be evaluated and are
 // returned in skipped.
 func loadCSVDir(dir string, h int) (out []series, skipped []string, err error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.csv"))
@@ -40,6 +43,18 @@ func loadCSVDir(dir string, h int) (out []series, skipped []string, err error) {
 	return out, skipped, nil
 }
 
+// csvTimeLayouts are the timestamp layouts recognised for sorting rows.
+var csvTimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05", "2006-01-02"}
+
+func parseCSVTime(s string) (time.Time, bool) {
+	for _, layout := range csvTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
 func readValueCSV(path string) ([]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -48,11 +63,16 @@ func readValueCSV(path string) ([]float64, error) {
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
-	var values []float64
+	type row struct {
+		t     time.Time
+		value float64
+	}
+	var rows []row
+	sorted := true
 	for line := 1; ; line++ {
 		rec, err := r.Read()
 		if err == io.EOF {
-			return values, nil
+			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -67,6 +87,16 @@ func readValueCSV(path string) ([]float64, error) {
 			}
 			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
-		values = append(values, v)
+		t, ok := parseCSVTime(strings.TrimSpace(rec[0]))
+		sorted = sorted && ok
+		rows = append(rows, row{t, v})
 	}
+	if sorted {
+		slices.SortStableFunc(rows, func(a, b row) int { return a.t.Compare(b.t) })
+	}
+	values := make([]float64, len(rows))
+	for i, r := range rows {
+		values[i] = r.value
+	}
+	return values, nil
 }

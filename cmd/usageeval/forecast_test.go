@@ -6,8 +6,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/usagekit/usage/forecast"
@@ -77,14 +79,21 @@ func TestForecastCSVDir(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("timestamp,value\n")
 		for d := range 60 {
-			fmt.Fprintf(&b, "2025-01-%02dT00:00:00Z,%d\n", d%28+1, 100+10*(d%7)+i)
+			day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d)
+			fmt.Fprintf(&b, "%s,%d\n", day.Format(time.RFC3339), 100+10*(d%7)+i)
 		}
 		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("s%d.csv", i)), []byte(b.String()), 0o600))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "short.csv"), []byte("t,v\nx,1\n"), 0o600))
+	// Rows out of time order are sorted: this file is the first one reversed.
+	first, err := os.ReadFile(filepath.Join(dir, "s0.csv"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(first)), "\n")
+	slices.Reverse(lines[1:])
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s3.csv"), []byte(strings.Join(lines, "\n")), 0o600))
 
 	var out bytes.Buffer
-	err := runForecast([]string{"-csv", dir, "-h", "14", "-m", "7", "-models", "naive1,snaive,ses,auto"}, &out)
+	err = runForecast([]string{"-csv", dir, "-h", "14", "-m", "7", "-models", "naive1,snaive,ses,auto"}, &out)
 	require.NoError(t, err)
 	text := out.String()
 	require.Contains(t, text, "skipped 1 series")
