@@ -15,8 +15,8 @@
 //   - [SES], [Holt], [HoltWinters]: exponential smoothing with parameters fitted
 //     by minimising the squared one-step errors;
 //   - [Theta]: the Theta method of Assimakopoulos and Nikolopoulos;
-//   - [Auto]: a combination of the above chosen per series by rolling-origin
-//     validation on the tail of the training data.
+//   - [Auto]: the best of the above for each series (or the average of the
+//     best few), chosen by rolling-origin validation on the series' own tail.
 //
 // Any model can be wrapped in [Adjusted] to forecast a seasonally adjusted series
 // (classical multiplicative decomposition, applied only when [IsSeasonal] says so).

@@ -23,9 +23,12 @@ func (SES) Forecast(y []float64, h int) (Forecast, error) {
 }
 
 // Holt is Holt's linear trend method: a level and a slope, both smoothed. With
-// Damped the slope is multiplied by φ in (0.8, 0.98) at every step, so long-range
-// forecasts flatten out instead of growing without bound. Series shorter than 3
-// points fall back to SES. The zero value is the undamped method.
+// Damped the slope is multiplied by φ in [0.8, 0.98] at every step, so
+// long-range forecasts flatten out instead of growing without bound. α, β (and
+// φ) minimise the sum of squared one-step errors; the initial level and slope
+// come from a least-squares line through the first ten points. Intervals use
+// the model's variance, as for [HoltWinters]. Series shorter than 3 points fall
+// back to SES. The zero value is the undamped method.
 type Holt struct {
 	Damped bool
 }
@@ -47,8 +50,12 @@ func (m Holt) Forecast(y []float64, h int) (Forecast, error) {
 
 // HoltWinters is the Holt-Winters method: level, trend and a seasonal pattern of
 // period Season (for example 24 on hourly data, 7 on daily data), either added to
-// or, with Multiplicative, multiplied with the trend line. The initial seasonal
-// pattern comes from a classical decomposition of y.
+// or, with Multiplicative, multiplied with the trend line. α, β, γ (and φ when
+// Damped) minimise the sum of squared one-step errors; the initial seasonal
+// pattern comes from a classical decomposition of y. Intervals use the
+// additive model's variance σ²·(1 + Σ_{k<j} c_k²) (see Hyndman et al.,
+// Forecasting with Exponential Smoothing, 2008), scaled by the seasonal factor
+// of the step for the multiplicative method, an approximation.
 //
 // Fallbacks, in order: a Season below 2 or a series shorter than two seasons
 // gives Holt's method; Multiplicative on a series that is not strictly positive,

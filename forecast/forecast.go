@@ -14,8 +14,8 @@ import (
 // falls inside them with probability 0.80 and 0.95. All values are finite. The zero
 // value is an empty forecast.
 type Forecast struct {
-	// Model names the method that produced the forecast, for example "ses" or
-	// "auto(snaive168+theta)".
+	// Model names the method that produced the forecast, for example "ses" or,
+	// for Auto, the candidate it chose: "auto(smean168x3)".
 	Model string
 
 	Point            []float64

@@ -12,8 +12,8 @@ import (
 // repeats.
 //
 // σ is the root mean square of the same rule's in-sample errors and the
-// interval at step j is σ·sqrt(1 + ⌊j/Season⌋), a heuristic that widens once
-// per season. Cycles defaults to 2 and is cut to the number of whole seasons
+// interval at step j (from 1) is σ·sqrt(⌈j/Season⌉), a heuristic that widens
+// once per season, as for [SeasonalNaive]. Cycles defaults to 2 and is cut to the number of whole seasons
 // in the series; with none (or Season below 2) the method is [Naive].
 type SeasonalMean struct {
 	Season int
