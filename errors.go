@@ -84,3 +84,7 @@ func (e *ConflictError) Error() string {
 
 // Is makes errors.Is(err, ErrEventConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrEventConflict }
+
+// ErrAnomalyNotFound is returned (wrapped, with the ID) by Meter.SetAnomalyStatus for
+// an anomaly record that does not exist.
+var ErrAnomalyNotFound = errors.New("usage: anomaly not found")

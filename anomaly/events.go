@@ -28,6 +28,16 @@ type EventConfig struct {
 	BurstEvents int
 }
 
+// WithDefaults returns c with its zero fields set to their defaults, as
+// [CheckEvents] uses it.
+func (c EventConfig) WithDefaults() EventConfig {
+	c.MinEvents = max(cmp.Or(c.MinEvents, 20), 3)
+	c.MaxCV = cmp.Or(c.MaxCV, 0.1)
+	c.BurstWindow = cmp.Or(c.BurstWindow, time.Minute)
+	c.BurstEvents = cmp.Or(c.BurstEvents, 60)
+	return c
+}
+
 // FindingKind is the kind of a [Finding].
 type FindingKind string
 
@@ -53,10 +63,7 @@ type Finding struct {
 // arrivals over all its events and every burst. The events need not be sorted and
 // are not modified. Findings are ordered by subject, then start time.
 func CheckEvents(events []Event, cfg EventConfig) []Finding {
-	cfg.MinEvents = max(cmp.Or(cfg.MinEvents, 20), 3)
-	cfg.MaxCV = cmp.Or(cfg.MaxCV, 0.1)
-	cfg.BurstWindow = cmp.Or(cfg.BurstWindow, time.Minute)
-	cfg.BurstEvents = cmp.Or(cfg.BurstEvents, 60)
+	cfg = cfg.WithDefaults()
 	bySubject := make(map[string][]time.Time)
 	for _, e := range events {
 		bySubject[e.Subject] = append(bySubject[e.Subject], e.Time)

@@ -55,6 +55,30 @@ type Store interface {
 	// so they always agree with them. Hours without events are absent.
 	Series(ctx context.Context, params *SeriesParams) (*SeriesResult, error)
 
+	// InsertAnomalies stores anomaly records in one transaction, skipping those whose
+	// subject, metric, time and method are already stored, and returns the new ones
+	// with their IDs. An invalid status fails with ErrInvalidStatus and stores nothing.
+	InsertAnomalies(ctx context.Context, params *InsertAnomaliesParams) (*InsertAnomaliesResult, error)
+
+	// ListAnomalies returns anomaly records matching the filters, ordered by ID, after
+	// AfterID, at most Limit of them. An invalid Status filter fails with
+	// ErrInvalidStatus.
+	ListAnomalies(ctx context.Context, params *ListAnomaliesParams) (*ListAnomaliesResult, error)
+
+	// SetAnomalyStatus changes an anomaly's status and note and returns the record.
+	// An unknown ID fails with an error matching ErrNotFound, an invalid status with
+	// ErrInvalidStatus.
+	SetAnomalyStatus(ctx context.Context, params *SetAnomalyStatusParams) (*SetAnomalyStatusResult, error)
+
+	// ListActiveSeries returns the distinct subject and metric pairs that have an
+	// hourly rollup starting at or after Since, ordered by subject then metric, after
+	// After, at most Limit of them.
+	ListActiveSeries(ctx context.Context, params *ListActiveSeriesParams) (*ListActiveSeriesResult, error)
+
+	// ListEventTimes returns the times of a subject's events of one metric in
+	// [From, To), oldest first: the latest Limit of them when there are more.
+	ListEventTimes(ctx context.Context, params *ListEventTimesParams) (*ListEventTimesResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

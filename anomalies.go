@@ -1,0 +1,620 @@
+package usage
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/usagekit/usage/anomaly"
+	"github.com/usagekit/usage/store"
+)
+
+// Defaults and bounds of anomaly detection.
+const (
+	// DefaultAnomalyLookback is how much hourly history DetectAnomalies scores.
+	DefaultAnomalyLookback = 30 * 24 * time.Hour
+	// MaxAnomalyLookback is the longest DetectOptions.Lookback.
+	MaxAnomalyLookback = 90 * 24 * time.Hour
+	// DefaultAnomalyEventWindow is how far back DetectAnomalies checks events.
+	DefaultAnomalyEventWindow = 24 * time.Hour
+	// DefaultAnomalyMaxEvents is the most events DetectAnomalies reads per series.
+	DefaultAnomalyMaxEvents = 10_000
+	// DefaultDetectConcurrency is how many series DetectAllAnomalies scores at once.
+	DefaultDetectConcurrency = 4
+	// DefaultAnomalyListLimit is the page size of Meter.Anomalies when none is given,
+	// and MaxAnomalyListLimit the largest.
+	DefaultAnomalyListLimit = 100
+	MaxAnomalyListLimit     = 1000
+	// MaxAnomalyNoteBytes is the longest note SetAnomalyStatus accepts.
+	MaxAnomalyNoteBytes = 4096
+)
+
+// AnomalyStatus is where an anomaly record stands in its review.
+type AnomalyStatus string
+
+// The anomaly statuses. Detection stores records as AnomalyOpen; any status may
+// follow any other, so a dismissed anomaly can be reopened.
+const (
+	AnomalyOpen          AnomalyStatus = store.AnomalyOpen
+	AnomalyInvestigating AnomalyStatus = store.AnomalyInvestigating
+	AnomalyConfirmed     AnomalyStatus = store.AnomalyConfirmed
+	AnomalyDismissed     AnomalyStatus = store.AnomalyDismissed
+)
+
+// AnomalyMethod names what found an anomaly.
+type AnomalyMethod string
+
+const (
+	// AnomalyMethodEnsemble is an alarm of anomaly.Ensemble on the hourly series: one
+	// per incident, at the hour it starts. Value is the hour's usage and Expected the
+	// median of the same hour of the day (in the subject's time zone) over the week
+	// before.
+	AnomalyMethodEnsemble AnomalyMethod = "ensemble"
+	// AnomalyMethodBurst is a burst of events (see anomaly.Bursts): At is its first
+	// event, Value the most events within one EventConfig.BurstWindow, Expected the
+	// limit EventConfig.BurstEvents.
+	AnomalyMethodBurst AnomalyMethod = "burst"
+	// AnomalyMethodRegularity is a day (midnight to midnight in the subject's time
+	// zone) of bot-like regular events (see anomaly.ArrivalCV): At is the day's
+	// start, Value the coefficient of variation of the gaps between events, Expected
+	// 1, that of people's (Poisson) arrivals. It is always a fraud suspect.
+	AnomalyMethodRegularity AnomalyMethod = "regularity"
+)
+
+// Anomaly is a stored anomaly record: something unusual in a subject's usage of one
+// metric, and its review.
+type Anomaly struct {
+	// ID identifies the record, for SetAnomalyStatus.
+	ID      int64
+	Subject string
+	Metric  string
+	// At is when the anomaly starts, in UTC.
+	At time.Time
+	// Method names what found it; it says what Value and Expected measure.
+	Method AnomalyMethod
+	// Value is what was observed and Expected what was usual (see AnomalyMethod).
+	Value, Expected float64
+	// Score is the anomaly score in [0, 1]. For AnomalyMethodEnsemble it is the
+	// ensemble's calibrated score; for the event checks it is how far past its limit
+	// the statistic went (1 − limit/Value for a burst, 1 − Value/MaxCV for
+	// regularity).
+	Score float64
+	// Risk is a risk score from 0 to 100.
+	Risk int
+	// FraudSuspect flags usage that looks like abuse rather than a change of habits
+	// (see anomaly.Assessment.FraudSuspect; always true for regularity).
+	FraudSuspect bool
+	// Reasons are the detectors that fired, strongest first. An infinite statistic
+	// is kept as ±math.MaxFloat64.
+	Reasons []anomaly.Reason
+	// Status is the review status, and Note the text left with its latest change.
+	Status AnomalyStatus
+	Note   string
+	// CreatedAt is when detection stored the record; UpdatedAt when its status last
+	// changed (CreatedAt until then).
+	CreatedAt, UpdatedAt time.Time
+}
+
+// DetectOptions tune DetectAnomalies and DetectAllAnomalies. The zero value uses
+// the defaults.
+type DetectOptions struct {
+	// Lookback is how much hourly history is scored, ending at the start of the
+	// current hour (the current hour is not complete yet). The ensemble learns from
+	// the first two weeks or so of it before it can raise an alarm, so with the
+	// default only the latest fortnight can alarm; run detection more often than
+	// that. Defaults to DefaultAnomalyLookback; at most MaxAnomalyLookback.
+	Lookback time.Duration
+	// Ensemble tunes the detectors. Its Location is replaced by the subject's time
+	// zone.
+	Ensemble anomaly.EnsembleConfig
+	// SkipEvents turns the event checks (bursts, bot-like regularity) off.
+	SkipEvents bool
+	// EventWindow is how far back, from the start of the current hour, events are
+	// checked for bursts and regularity. Defaults to DefaultAnomalyEventWindow; at
+	// most Lookback.
+	EventWindow time.Duration
+	// MaxEvents bounds the events read for the event checks: the latest MaxEvents of
+	// the window. Defaults to DefaultAnomalyMaxEvents.
+	MaxEvents int
+	// Events tunes the event checks.
+	Events anomaly.EventConfig
+}
+
+func (o DetectOptions) withDefaults() (DetectOptions, error) {
+	o.Lookback = cmp.Or(o.Lookback, DefaultAnomalyLookback)
+	if o.Lookback < time.Hour || o.Lookback > MaxAnomalyLookback {
+		return o, invalid("lookback", "%v: want from one hour to %v", o.Lookback, MaxAnomalyLookback)
+	}
+	o.EventWindow = min(cmp.Or(o.EventWindow, DefaultAnomalyEventWindow), o.Lookback)
+	o.MaxEvents = cmp.Or(o.MaxEvents, DefaultAnomalyMaxEvents)
+	if o.EventWindow < 0 || o.MaxEvents < 0 {
+		return o, invalid("event_window", "EventWindow and MaxEvents must not be negative")
+	}
+	o.Ensemble.Quiet = cmp.Or(o.Ensemble.Quiet, anomaly.DefaultQuiet)
+	o.Events = o.Events.WithDefaults()
+	return o, nil
+}
+
+// DetectAnomalies scores the hourly usage of subject's metric over the lookback
+// window and stores an open anomaly record for each incident it finds. It returns the
+// records it stored: those not stored by an earlier run.
+//
+// What runs:
+//   - anomaly.Ensemble, causally, over the hourly series in the subject's time zone
+//     from its first hour with usage (later hours without events are zero; for
+//     gauges — max, min, avg, latest — the level of the hour before), one record per
+//     alarm (AnomalyMethodEnsemble). An alarm
+//     within the ensemble's quiet period (EnsembleConfig.Quiet hours) of one already
+//     stored is taken for the same incident and not stored again.
+//   - Unless SkipEvents, anomaly.CheckEvents over the latest events of the event
+//     window, per day in the subject's time zone: bursts (AnomalyMethodBurst) and
+//     bot-like regular days (AnomalyMethodRegularity).
+//
+// Records are keyed by subject, metric, time and method, so running detection again
+// over an overlapping window stores nothing twice. The work is bounded: at most
+// MaxAnomalyLookback of hours and MaxEvents events per call.
+func (m *Meter) DetectAnomalies(ctx context.Context, subject, metric string, opts DetectOptions) ([]Anomaly, error) {
+	if err := m.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := checkName("subject", subject, true); err != nil {
+		return nil, err
+	}
+	met, ok := m.cfg.metrics[metric]
+	if !ok {
+		return nil, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	r, err := m.resolve(ctx, subject, now)
+	if err != nil {
+		return nil, err
+	}
+	d := detection{m: m, subject: subject, metric: met, loc: r.loc, opts: opts, now: now,
+		end: now.Truncate(time.Hour)}
+	found, err := d.series(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("usage: detect anomalies of %q %s: %w", subject, metric, err)
+	}
+	if !opts.SkipEvents {
+		events, err := d.events(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("usage: detect anomalies of %q %s: %w", subject, metric, err)
+		}
+		found = append(found, events...)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	res, err := m.store.InsertAnomalies(ctx, &store.InsertAnomaliesParams{Anomalies: found})
+	if err != nil {
+		return nil, fmt.Errorf("usage: store anomalies of %q %s: %w", subject, metric, err)
+	}
+	out := make([]Anomaly, len(res.Inserted))
+	for i, a := range res.Inserted {
+		out[i] = anomalyFromStore(a)
+	}
+	return out, nil
+}
+
+// detection is one DetectAnomalies call.
+type detection struct {
+	m       *Meter
+	subject string
+	metric  Metric
+	loc     *time.Location
+	opts    DetectOptions
+	now     time.Time
+	// end is the start of the current hour: the window ends there.
+	end time.Time
+}
+
+// series runs the ensemble over the hourly series and returns its alarms, less
+// those of incidents already stored.
+func (d *detection) series(ctx context.Context) ([]store.Anomaly, error) {
+	start := d.end.Add(-d.opts.Lookback).Truncate(time.Hour)
+	res, err := d.m.store.Series(ctx, &store.SeriesParams{Subject: d.subject, Metric: d.metric.Key,
+		From: start, To: d.end})
+	if err != nil {
+		return nil, err
+	}
+	n := int(d.end.Sub(start) / time.Hour)
+	values := make([]float64, n)
+	seen := make([]bool, n)
+	for _, b := range res.Buckets {
+		i := int(b.Start.Sub(start) / time.Hour)
+		if i >= 0 && i < n {
+			values[i], seen[i] = hourlyValue(d.metric.Aggregation, b), true
+		}
+	}
+	if gauge(d.metric.Aggregation) {
+		for i := 1; i < n; i++ {
+			if !seen[i] {
+				values[i] = values[i-1]
+			}
+		}
+	}
+	// Hours before the first usage are not history: scored, they would make the
+	// first usage of a new subject look like an anomaly of an idle one.
+	first := slices.Index(seen, true)
+	if first < 0 {
+		return nil, nil
+	}
+	cfg := d.opts.Ensemble
+	cfg.Location = d.loc
+	e := anomaly.NewEnsemble(cfg)
+	var usual sameHour
+	var alarms []store.Anomaly
+	for i := first; i < n; i++ {
+		v := values[i]
+		at := start.Add(time.Duration(i) * time.Hour)
+		expected := usual.median(at.In(d.loc).Hour())
+		usual.add(at.In(d.loc).Hour(), v)
+		a := e.Update(at, v)
+		if !a.Alarm {
+			continue
+		}
+		alarms = append(alarms, store.Anomaly{Subject: d.subject, Metric: d.metric.Key, At: at,
+			Method: string(AnomalyMethodEnsemble), Value: v, Expected: expected, Score: a.Score,
+			Risk: a.Risk, FraudSuspect: a.FraudSuspect, Reasons: storeReasons(a.Reasons),
+			Status: store.AnomalyOpen, CreatedAt: d.now})
+	}
+	if len(alarms) == 0 {
+		return nil, nil
+	}
+	quiet := time.Duration(d.opts.Ensemble.Quiet) * time.Hour
+	stored, err := d.stored(ctx, AnomalyMethodEnsemble, alarms[0].At.Add(-quiet), d.end.Add(quiet))
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(alarms, func(a store.Anomaly) bool {
+		return slices.ContainsFunc(stored, func(s time.Time) bool {
+			return !s.Equal(a.At) && s.Sub(a.At).Abs() <= quiet
+		})
+	}), nil
+}
+
+// stored returns the times of the stored anomalies of the series found by method
+// in [from, to).
+func (d *detection) stored(ctx context.Context, method AnomalyMethod, from, to time.Time) ([]time.Time, error) {
+	var out []time.Time
+	var after int64
+	for {
+		res, err := d.m.store.ListAnomalies(ctx, &store.ListAnomaliesParams{Subject: d.subject,
+			Metric: d.metric.Key, Method: string(method), From: from, To: to, AfterID: after})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range res.Anomalies {
+			out = append(out, a.At)
+			after = a.ID
+		}
+		if len(res.Anomalies) == 0 {
+			return out, nil
+		}
+	}
+}
+
+// events checks the latest events of the event window for bursts and for days of
+// bot-like regularity.
+func (d *detection) events(ctx context.Context) ([]store.Anomaly, error) {
+	res, err := d.m.store.ListEventTimes(ctx, &store.ListEventTimesParams{Subject: d.subject,
+		Metric: d.metric.Key, From: d.end.Add(-d.opts.EventWindow), To: d.end, Limit: d.opts.MaxEvents})
+	if err != nil {
+		return nil, err
+	}
+	// CheckEvents judges regularity per subject; grouping by local day instead gives
+	// each day its own verdict, at a time that stays the same from run to run.
+	events := make([]anomaly.Event, len(res.Times))
+	for i, t := range res.Times {
+		events[i] = anomaly.Event{Subject: t.In(d.loc).Format(time.DateOnly), Time: t}
+	}
+	cfg := d.opts.Events
+	var out []store.Anomaly
+	for _, f := range anomaly.CheckEvents(events, cfg) {
+		a := store.Anomaly{Subject: d.subject, Metric: d.metric.Key, Value: f.Stat,
+			Status: store.AnomalyOpen, CreatedAt: d.now}
+		switch f.Kind {
+		case anomaly.Burst:
+			a.At, a.Method, a.Expected = f.Start, string(AnomalyMethodBurst), float64(cfg.BurstEvents)
+			a.Score = 1 - float64(cfg.BurstEvents)/f.Stat
+		case anomaly.Regular:
+			day := f.Start.In(d.loc)
+			a.At = periodStart(day.Year(), day.Month(), day.Day(), d.loc).UTC()
+			a.Method, a.Expected = string(AnomalyMethodRegularity), 1
+			a.Score, a.FraudSuspect = 1-f.Stat/cfg.MaxCV, true
+		default:
+			continue
+		}
+		a.Score = clamp01(a.Score)
+		a.Risk = int(math.Round(100 * a.Score))
+		a.Reasons = []store.AnomalyReason{{Detector: a.Method, Stat: finite(f.Stat), Value: a.Score}}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// hourlyValue is the value of an hour's rollup in metric units: the total for sums,
+// the number of events for counts, and the level for gauges.
+func hourlyValue(agg Aggregation, b store.Bucket) float64 {
+	units := func(micros int64) float64 { return QuantityFromMicros(micros).Float64() }
+	switch agg {
+	case AggregationCount, AggregationUniqueCount:
+		return float64(b.Count)
+	case AggregationMax, AggregationLatest:
+		return units(b.Max)
+	case AggregationMin:
+		return units(b.Min)
+	case AggregationAvg:
+		if b.Count == 0 {
+			return 0
+		}
+		return units(b.Total) / float64(b.Count)
+	default:
+		return units(b.Total)
+	}
+}
+
+// gauge reports whether an aggregation describes a level, which persists through
+// hours without events, rather than a flow.
+func gauge(agg Aggregation) bool {
+	switch agg {
+	case AggregationMax, AggregationMin, AggregationAvg, AggregationLatest:
+		return true
+	}
+	return false
+}
+
+// sameHour keeps the latest week of values per hour of the day, for the expected
+// value of an hour.
+type sameHour [24][]float64
+
+const sameHourDepth = 7
+
+func (s *sameHour) add(hour int, v float64) {
+	s[hour] = append(s[hour], v)
+	if len(s[hour]) > sameHourDepth {
+		s[hour] = s[hour][1:]
+	}
+}
+
+func (s *sameHour) median(hour int) float64 {
+	vs := slices.Clone(s[hour])
+	if len(vs) == 0 {
+		return 0
+	}
+	slices.Sort(vs)
+	if n := len(vs); n%2 == 0 {
+		return (vs[n/2-1] + vs[n/2]) / 2
+	}
+	return vs[len(vs)/2]
+}
+
+func storeReasons(rs []anomaly.Reason) []store.AnomalyReason {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]store.AnomalyReason, len(rs))
+	for i, r := range rs {
+		out[i] = store.AnomalyReason{Detector: r.Detector, Stat: finite(r.Stat), Value: finite(r.Value)}
+	}
+	return out
+}
+
+// finite maps NaN to 0 and ±Inf to ±math.MaxFloat64, which both stores and JSON
+// keep.
+func finite(v float64) float64 {
+	switch {
+	case math.IsNaN(v):
+		return 0
+	case math.IsInf(v, 1):
+		return math.MaxFloat64
+	case math.IsInf(v, -1):
+		return -math.MaxFloat64
+	}
+	return v
+}
+
+func clamp01(v float64) float64 { return min(max(v, 0), 1) }
+
+// DetectAllOptions tune DetectAllAnomalies.
+type DetectAllOptions struct {
+	DetectOptions
+	// Concurrency is how many series are scored at once. Defaults to
+	// DefaultDetectConcurrency.
+	Concurrency int
+}
+
+// DetectSummary is what DetectAllAnomalies did.
+type DetectSummary struct {
+	// Subjects and Series count the subjects and the series (subject and metric)
+	// scored, including those that failed.
+	Subjects, Series int
+	// Found is the number of anomaly records stored.
+	Found int
+	// Failed is the number of series whose detection failed.
+	Failed int
+}
+
+const (
+	// maxDetectErrors bounds the errors of failed series DetectAllAnomalies returns.
+	maxDetectErrors = 10
+	// detectPageSize is the number of series DetectAllAnomalies lists at a time.
+	detectPageSize = 100
+)
+
+// DetectAllAnomalies runs DetectAnomalies for every series (subject and metric of
+// the Config) with usage in the lookback window, paging through them in subject
+// order, Concurrency at a time: memory stays bounded by Concurrency series, and the
+// time by the number of series. A series that fails does not stop the others. It
+// stops early when ctx ends. The summary counts what was done in every case; the
+// error is non-nil when ctx ended, the series could not be listed, or some series
+// failed (it then joins the first ten of their errors).
+func (m *Meter) DetectAllAnomalies(ctx context.Context, opts DetectAllOptions) (DetectSummary, error) {
+	if err := m.checkOpen(); err != nil {
+		return DetectSummary{}, err
+	}
+	if _, err := opts.DetectOptions.withDefaults(); err != nil {
+		return DetectSummary{}, err
+	}
+	if opts.Concurrency < 0 {
+		return DetectSummary{}, invalid("concurrency", "%d: must not be negative", opts.Concurrency)
+	}
+	workers := cmp.Or(opts.Concurrency, DefaultDetectConcurrency)
+	since := m.now().Truncate(time.Hour).Add(-cmp.Or(opts.Lookback, DefaultAnomalyLookback))
+
+	var (
+		sum      DetectSummary
+		errs     []error
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, workers)
+		after    store.SeriesKey
+		lastSubj string
+	)
+	defer wg.Wait()
+	finish := func(err error) (DetectSummary, error) {
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return sum, errors.Join(append([]error{err}, errs...)...)
+	}
+	for {
+		res, err := m.store.ListActiveSeries(ctx, &store.ListActiveSeriesParams{Since: since, After: after,
+			Limit: detectPageSize})
+		if err != nil {
+			return finish(fmt.Errorf("usage: list series with usage: %w", err))
+		}
+		for _, key := range res.Series {
+			after = key
+			if _, ok := m.cfg.metrics[key.Metric]; !ok {
+				continue // a metric no longer configured
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return finish(ctx.Err())
+			}
+			mu.Lock()
+			sum.Series++
+			if key.Subject != lastSubj {
+				sum.Subjects++
+				lastSubj = key.Subject
+			}
+			mu.Unlock()
+			wg.Go(func() {
+				defer func() { <-slots }()
+				found, err := m.DetectAnomalies(ctx, key.Subject, key.Metric, opts.DetectOptions)
+				mu.Lock()
+				defer mu.Unlock()
+				sum.Found += len(found)
+				if err != nil && ctx.Err() == nil {
+					sum.Failed++
+					if len(errs) < maxDetectErrors {
+						errs = append(errs, err)
+					}
+				}
+			})
+		}
+		if len(res.Series) < detectPageSize {
+			return finish(ctx.Err())
+		}
+	}
+}
+
+// Anomalies lists stored anomaly records matching the filter, ordered by ID. Page
+// by passing the last ID received as the next filter's AfterID.
+func (m *Meter) Anomalies(ctx context.Context, filter AnomalyFilter) ([]Anomaly, error) {
+	if err := m.checkOpen(); err != nil {
+		return nil, err
+	}
+	if filter.Status != "" && !store.ValidAnomalyStatus(string(filter.Status)) {
+		return nil, invalidStatus(filter.Status)
+	}
+	if filter.Limit < 0 || filter.Limit > MaxAnomalyListLimit {
+		return nil, invalid("limit", "%d: want from 1 to %d, or 0 for %d", filter.Limit,
+			MaxAnomalyListLimit, DefaultAnomalyListLimit)
+	}
+	res, err := m.store.ListAnomalies(ctx, &store.ListAnomaliesParams{Subject: filter.Subject,
+		Metric: filter.Metric, Method: string(filter.Method), Status: string(filter.Status),
+		From: filter.From, To: filter.To, AfterID: filter.AfterID,
+		Limit: cmp.Or(filter.Limit, DefaultAnomalyListLimit)})
+	if err != nil {
+		return nil, fmt.Errorf("usage: list anomalies: %w", err)
+	}
+	out := make([]Anomaly, len(res.Anomalies))
+	for i, a := range res.Anomalies {
+		out[i] = anomalyFromStore(a)
+	}
+	return out, nil
+}
+
+// AnomalyFilter selects anomaly records for Meter.Anomalies. Empty fields do not
+// filter.
+type AnomalyFilter struct {
+	Subject string
+	Metric  string
+	Method  AnomalyMethod
+	Status  AnomalyStatus
+	// From and To bound the anomalies' At to [From, To); a zero time leaves that
+	// side open.
+	From, To time.Time
+	// AfterID lists records with a greater ID: the last ID of the previous page.
+	AfterID int64
+	// Limit is the page size. Defaults to DefaultAnomalyListLimit; at most
+	// MaxAnomalyListLimit.
+	Limit int
+}
+
+// SetAnomalyStatus moves an anomaly record to status, leaving note (up to
+// MaxAnomalyNoteBytes of UTF-8; empty clears it) with the change, and returns the
+// record. An invalid status or note returns a *ValidationError; an unknown id an
+// error matching ErrAnomalyNotFound.
+func (m *Meter) SetAnomalyStatus(ctx context.Context, id int64, status AnomalyStatus, note string) (Anomaly, error) {
+	if err := m.checkOpen(); err != nil {
+		return Anomaly{}, err
+	}
+	if !store.ValidAnomalyStatus(string(status)) {
+		return Anomaly{}, invalidStatus(status)
+	}
+	if len(note) > MaxAnomalyNoteBytes {
+		return Anomaly{}, invalid("note", "%d bytes, more than the maximum of %d", len(note), MaxAnomalyNoteBytes)
+	}
+	if !utf8.ValidString(note) {
+		return Anomaly{}, invalid("note", "not valid UTF-8")
+	}
+	res, err := m.store.SetAnomalyStatus(ctx, &store.SetAnomalyStatusParams{ID: id, Status: string(status),
+		Note: note, Now: m.now()})
+	if errors.Is(err, store.ErrNotFound) {
+		return Anomaly{}, fmt.Errorf("%w: id %d", ErrAnomalyNotFound, id)
+	}
+	if err != nil {
+		return Anomaly{}, fmt.Errorf("usage: set status of anomaly %d: %w", id, err)
+	}
+	return anomalyFromStore(res.Anomaly), nil
+}
+
+func invalidStatus(s AnomalyStatus) *ValidationError {
+	return invalid("status", "%q: want %q, %q, %q or %q", truncate(string(s)),
+		AnomalyOpen, AnomalyInvestigating, AnomalyConfirmed, AnomalyDismissed)
+}
+
+func anomalyFromStore(a store.Anomaly) Anomaly {
+	var reasons []anomaly.Reason
+	for _, r := range a.Reasons {
+		reasons = append(reasons, anomaly.Reason{Detector: r.Detector, Stat: r.Stat, Value: r.Value})
+	}
+	return Anomaly{ID: a.ID, Subject: a.Subject, Metric: a.Metric, At: a.At,
+		Method: AnomalyMethod(a.Method), Value: a.Value, Expected: a.Expected, Score: a.Score,
+		Risk: a.Risk, FraudSuspect: a.FraudSuspect, Reasons: reasons,
+		Status: AnomalyStatus(a.Status), Note: a.Note, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
