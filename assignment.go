@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/puzpuzpuz/xsync/v3"
 
 	"github.com/usagekit/usage/store"
 )
@@ -40,20 +42,32 @@ type resolved struct {
 	plan    Plan
 	loc     *time.Location
 	expires time.Time
+	// current caches the period computed last, as most calls ask about now.
+	current atomic.Pointer[Period]
 }
 
 func (r *resolved) periodAt(t time.Time) Period {
 	return PeriodAt(t, r.Cycle, r.Anchor, r.loc)
 }
 
-// assignments caches resolved assignments for Config.AssignmentTTL.
-type assignments struct {
-	mu    sync.Mutex
-	byKey map[string]*resolved
+// currentPeriod is periodAt(now), cached while now stays in the same period.
+func (r *resolved) currentPeriod(now time.Time) Period {
+	if p := r.current.Load(); p != nil && p.Contains(now) {
+		return *p
+	}
+	p := r.periodAt(now)
+	r.current.Store(&p)
+	return p
 }
 
+// assignments caches resolved assignments for Config.AssignmentTTL, in a concurrent
+// map whose reads take no lock.
+type assignments = *xsync.MapOf[string, *resolved]
+
 // Assign puts a subject on a plan, replacing its previous assignment. Other instances
-// see the change within Config.AssignmentTTL.
+// see the change within Config.AssignmentTTL. A change within a period applies the
+// new plan's limits to the period's quotas from now on (units granted stay granted);
+// the period is billed by the plan in force at its end (see Invoice).
 func (m *Meter) Assign(ctx context.Context, a Assignment) error {
 	if err := m.checkOpen(); err != nil {
 		return err
@@ -66,15 +80,10 @@ func (m *Meter) Assign(ctx context.Context, a Assignment) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.store.PutSubject(ctx, &store.PutSubjectParams{Subject: store.Subject{
-		Subject: r.Subject, Plan: r.Plan, Anchor: r.Anchor, Cycle: string(r.Cycle),
-		TimeZone: r.TimeZone, UpdatedAt: now,
-	}}); err != nil {
+	if err := m.changePlan(ctx, r, now); err != nil {
 		return err
 	}
-	m.assignments.mu.Lock()
-	delete(m.assignments.byKey, a.Subject)
-	m.assignments.mu.Unlock()
+	m.assignments.Delete(a.Subject)
 	return nil
 }
 
@@ -106,9 +115,7 @@ func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 
 // resolve returns a subject's assignment, from the cache while it is fresh.
 func (m *Meter) resolve(ctx context.Context, subject string, now time.Time) (*resolved, error) {
-	m.assignments.mu.Lock()
-	r, ok := m.assignments.byKey[subject]
-	m.assignments.mu.Unlock()
+	r, ok := m.assignments.Load(subject)
 	if ok && now.Before(r.expires) {
 		return r, nil
 	}
@@ -121,9 +128,7 @@ func (m *Meter) resolve(ctx context.Context, subject string, now time.Time) (*re
 		return nil, err
 	}
 	r.expires = now.Add(m.cfg.AssignmentTTL)
-	m.assignments.mu.Lock()
-	m.assignments.byKey[subject] = r
-	m.assignments.mu.Unlock()
+	m.assignments.Store(subject, r)
 	return r, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -27,6 +28,8 @@ const (
 // Every caller waits for the commit that holds its events and gets its own outcomes.
 // Batches form naturally: what arrives while a commit is in flight makes up the next
 // one, up to maxBatch events (BatchWait can hold a small batch open a little longer).
+// Calls are spread over the writers by subject, so the writers of one process do not
+// wait for each other's quota row locks.
 //
 // It is bounded: at most MaxInFlight events are accepted but not yet committed, and
 // further callers wait for room until their context ends.
@@ -38,7 +41,8 @@ type batcher struct {
 	// slots counts events in flight; a writer releases them after their commit.
 	slots      *semaphore.Weighted
 	maxSlots   int64
-	queue      chan *commitRequest // unbuffered: a request is handed to a writer directly
+	queues     []chan *commitRequest // one per writer, unbuffered: handed over directly
+	seed       maphash.Seed
 	stop       chan struct{}
 	stopOnce   sync.Once
 	writers    sync.WaitGroup
@@ -68,10 +72,12 @@ func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *
 	b := &batcher{
 		store: st, logger: cfg.Logger, maxBatch: cfg.MaxBatchSize, wait: cfg.BatchWait,
 		slots: semaphore.NewWeighted(int64(cfg.MaxInFlight)), maxSlots: int64(cfg.MaxInFlight),
-		queue: make(chan *commitRequest), stop: make(chan struct{}), afterWrite: afterWrite,
+		stop: make(chan struct{}), afterWrite: afterWrite, seed: maphash.MakeSeed(),
 	}
 	for range writers {
-		b.writers.Go(b.run)
+		queue := make(chan *commitRequest)
+		b.queues = append(b.queues, queue)
+		b.writers.Go(func() { b.run(queue) })
 	}
 	return b
 }
@@ -88,8 +94,9 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 		return nil, fmt.Errorf("%w: %d events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
 	}
 	req := &commitRequest{ctx: ctx, events: events, now: now, done: make(chan commitResult, 1)}
+	queue := b.queues[maphash.String(b.seed, events[0].Event.Subject)%uint64(len(b.queues))]
 	select {
-	case b.queue <- req:
+	case queue <- req:
 	case <-b.stop:
 		b.slots.Release(n)
 		return nil, ErrClosed
@@ -119,21 +126,21 @@ func (b *batcher) close(ctx context.Context) error {
 }
 
 // run is a writer: it takes a request, gathers what else is waiting, and commits.
-func (b *batcher) run() {
+func (b *batcher) run(queue chan *commitRequest) {
 	for {
 		var first *commitRequest
 		select {
-		case first = <-b.queue:
+		case first = <-queue:
 		case <-b.stop:
 			return
 		}
-		b.write(b.gather(first))
+		b.write(b.gather(queue, first))
 	}
 }
 
 // gather adds the requests already waiting to first, up to maxBatch events, holding
 // the batch open for up to b.wait when it is small.
-func (b *batcher) gather(first *commitRequest) []*commitRequest {
+func (b *batcher) gather(queue chan *commitRequest, first *commitRequest) []*commitRequest {
 	batch := []*commitRequest{first}
 	n := len(first.events)
 	var timeout <-chan time.Time
@@ -144,7 +151,7 @@ func (b *batcher) gather(first *commitRequest) []*commitRequest {
 	}
 	for n < b.maxBatch {
 		select {
-		case r := <-b.queue:
+		case r := <-queue:
 			batch = append(batch, r)
 			n += len(r.events)
 			continue
@@ -154,7 +161,7 @@ func (b *batcher) gather(first *commitRequest) []*commitRequest {
 			break
 		}
 		select {
-		case r := <-b.queue:
+		case r := <-queue:
 			batch = append(batch, r)
 			n += len(r.events)
 		case <-timeout:

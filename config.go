@@ -26,6 +26,9 @@ const (
 	// DefaultConcurrentWriters is the number of group-commit writers on a store with
 	// concurrent writers (Postgres); stores that serialise writers (SQLite) get one.
 	DefaultConcurrentWriters = 4
+	// DefaultQuotaViewTTL is how long CheckQuota trusts a quota row it has read before
+	// reading it again.
+	DefaultQuotaViewTTL = time.Second
 	// DefaultAssignmentTTL is how long a Meter trusts a plan assignment it has read
 	// before reading it again.
 	DefaultAssignmentTTL = 10 * time.Second
@@ -48,6 +51,13 @@ type Config struct {
 	// it again: the bound on how late this instance sees a plan change made by
 	// another instance. Defaults to DefaultAssignmentTTL.
 	AssignmentTTL time.Duration
+	// QuotaViewTTL bounds how far CheckQuota's answers from memory may lag behind
+	// writes by other instances sharing the database; this Meter's own writes show at
+	// once. Defaults to DefaultQuotaViewTTL.
+	QuotaViewTTL time.Duration
+	// StrictQuotaCheck makes CheckQuota read the database on every call instead of
+	// answering from memory.
+	StrictQuotaCheck bool
 	// MaxBatchSize is the most events one group-commit transaction holds. Defaults
 	// to DefaultMaxBatchSize.
 	MaxBatchSize int
@@ -93,6 +103,7 @@ type TestConfig struct {
 func (c *Config) withDefaults() *Config {
 	out := *c
 	out.AssignmentTTL = cmp.Or(out.AssignmentTTL, DefaultAssignmentTTL)
+	out.QuotaViewTTL = cmp.Or(out.QuotaViewTTL, DefaultQuotaViewTTL)
 	out.MaxBatchSize = cmp.Or(out.MaxBatchSize, DefaultMaxBatchSize)
 	out.MaxInFlight = cmp.Or(out.MaxInFlight, DefaultMaxInFlight)
 	out.MaxLateness = cmp.Or(out.MaxLateness, DefaultMaxLateness)
@@ -150,7 +161,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("usage: Config.DefaultPlan %q is not one of Config.Plans: name one of their keys, or leave it empty to refuse subjects without a plan", c.DefaultPlan)
 	}
 	if c.MaxLateness < 0 || c.MaxFuture < 0 || c.MaxProperties < 0 || c.MaxPropertyBytes < 0 || c.AssignmentTTL < 0 ||
-		c.MaxBatchSize < 0 || c.BatchWait < 0 || c.MaxInFlight < 0 || c.Writers < 0 {
+		c.QuotaViewTTL < 0 || c.MaxBatchSize < 0 || c.BatchWait < 0 || c.MaxInFlight < 0 || c.Writers < 0 {
 		return errors.New("usage: Config durations and sizes must not be negative")
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/puzpuzpuz/xsync/v3"
+
 	"github.com/usagekit/usage/store"
 )
 
@@ -17,6 +19,7 @@ type Meter struct {
 	cfg         *Config
 	assignments assignments
 	batcher     *batcher
+	view        quotaView
 	closed      atomic.Bool
 }
 
@@ -33,8 +36,9 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	m := &Meter{store: st, cfg: c, assignments: assignments{byKey: map[string]*resolved{}}}
-	m.batcher = newBatcher(st, c, nil)
+	m := &Meter{store: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
+		view: newQuotaView()}
+	m.batcher = newBatcher(st, c, func(outcomes []store.Outcome) { m.view.written(outcomes, m.now()) })
 	return m, nil
 }
 

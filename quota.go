@@ -2,7 +2,6 @@ package usage
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -41,7 +40,9 @@ type QuotaStatus struct {
 
 // CheckQuota reports whether n more units of metric would be admitted for subject
 // now, and the quota's state. It does not record anything: Track is what enforces,
-// atomically. n must be a positive quantity; NaN, infinities, zero and negative
+// atomically. It answers from memory when it can: always consistent with this
+// Meter's own Track calls, and at most Config.QuotaViewTTL behind the writes of other
+// instances (Config.StrictQuotaCheck reads the database every time). n must be a positive quantity; NaN, infinities, zero and negative
 // values return a *ValidationError.
 func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
 	if err := m.checkOpen(); err != nil {
@@ -60,11 +61,7 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 	if why != "" {
 		return QuotaStatus{}, invalid("n", "%s", why)
 	}
-	statuses, err := m.quotas(ctx, subject, []string{metric}, want)
-	if err != nil {
-		return QuotaStatus{}, err
-	}
-	return statuses[0], nil
+	return m.quota(ctx, subject, metric, want)
 }
 
 // Quotas returns the state of every quota of subject's plan in the current period,
@@ -85,33 +82,37 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 }
 
 func (m *Meter) quotas(ctx context.Context, subject string, metrics []string, want Quantity) ([]QuotaStatus, error) {
+	out := make([]QuotaStatus, len(metrics))
+	for i, key := range metrics {
+		s, err := m.quota(ctx, subject, key, want)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// quota returns one quota's status, asking whether want more would be admitted.
+func (m *Meter) quota(ctx context.Context, subject, key string, want Quantity) (QuotaStatus, error) {
 	now := m.now()
 	r, err := m.resolve(ctx, subject, now)
 	if err != nil {
-		return nil, err
+		return QuotaStatus{}, err
 	}
-	period := r.periodAt(now)
-	res, err := m.store.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, Metrics: metrics, At: now})
+	period := r.currentPeriod(now)
+	metric := m.cfg.metrics[key]
+	q, found, err := m.quotaAt(ctx, subject, key, period, now)
 	if err != nil {
-		return nil, fmt.Errorf("usage: quotas of %q: %w", subject, err)
+		return QuotaStatus{}, err
 	}
-	rows := make(map[string]store.Quota, len(res.Quotas))
-	for _, q := range res.Quotas {
-		rows[q.Metric] = q
+	if !found {
+		limit := r.plan.limitFor(key)
+		included, _ := quantityOf(limit.Included)
+		q = store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
+			Limit: included.micros, Unlimited: limit.Unlimited, AllowOverage: limit.Overage}
 	}
-	out := make([]QuotaStatus, len(metrics))
-	for i, key := range metrics {
-		metric := m.cfg.metrics[key]
-		q, ok := rows[key]
-		if !ok {
-			limit := r.plan.limitFor(key)
-			included, _ := quantityOf(limit.Included)
-			q = store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
-				Limit: included.micros, Unlimited: limit.Unlimited, AllowOverage: limit.Overage}
-		}
-		out[i] = status(metric, period, q, want, now)
-	}
-	return out, nil
+	return status(metric, period, q, want, now), nil
 }
 
 // status derives a QuotaStatus from a quota row, asking whether want more would be

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ func runIngest(args []string, out io.Writer) error {
 	events := fs.Int("events", 100_000, "events to track in all")
 	mode := fs.String("mode", "group", "group (group commit) or naive (one transaction per event)")
 	subjects := fs.Int("subjects", 100, "distinct subjects the events are spread over")
+	writers := fs.Int("writers", 0, "group-commit writers (0: the Meter's default for the store)")
+	batch := fs.Int("batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,6 +60,7 @@ func runIngest(args []string, out io.Writer) error {
 			"api_calls": {Included: 1e11},
 		}}},
 		DefaultPlan: "bench",
+		Writers:     *writers,
 	}
 	switch *mode {
 	case "group":
@@ -80,19 +84,34 @@ func runIngest(args []string, out io.Writer) error {
 	var failed atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
+	event := func(i int64) usage.Event {
+		return usage.Event{ID: fmt.Sprintf("e%d", i), Subject: fmt.Sprintf("tenant-%d", i%int64(*subjects)),
+			Metric: "api_calls", Value: 1}
+	}
 	for p := range *producers {
 		wg.Go(func() {
 			for {
-				i := next.Add(1)
-				if i > int64(*events) {
+				last := next.Add(int64(*batch))
+				first := last - int64(*batch) + 1
+				if first > int64(*events) {
 					return
 				}
+				last = min(last, int64(*events))
 				t0 := time.Now()
-				_, err := m.Track(ctx, usage.Event{
-					ID:      fmt.Sprintf("e%d", i),
-					Subject: fmt.Sprintf("tenant-%d", i%int64(*subjects)),
-					Metric:  "api_calls", Value: 1,
-				})
+				var err error
+				if *batch == 1 {
+					_, err = m.Track(ctx, event(first))
+				} else {
+					evs := make([]usage.Event, 0, last-first+1)
+					for i := first; i <= last; i++ {
+						evs = append(evs, event(i))
+					}
+					var res []usage.BatchResult
+					res, err = m.TrackBatch(ctx, evs)
+					for _, r := range res {
+						err = errors.Join(err, r.Err)
+					}
+				}
 				latencies[p] = append(latencies[p], time.Since(t0))
 				if err != nil {
 					failed.Add(1)
@@ -106,17 +125,17 @@ func runIngest(args []string, out io.Writer) error {
 		return err
 	}
 	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("%d of %d Track calls failed", n, *events)
+		return fmt.Errorf("%d calls failed", n)
 	}
 	all := slices.Concat(latencies...)
 	slices.Sort(all)
 	rate := float64(*events) / elapsed.Seconds()
 	p50, p99 := percentile(all, 0.50), percentile(all, 0.99)
 	rss := peakRSSMiB()
-	fmt.Fprintf(out, "ingest %s %s: %d producers, %d events in %.2fs: %.0f events/s, Track p50 %.2f ms, p99 %.2f ms, peak RSS %.0f MiB\n",
-		*kind, *mode, *producers, *events, elapsed.Seconds(), rate, ms(p50), ms(p99), rss)
-	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d events=%d events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f peak_rss_mib=%.0f\n",
-		*kind, *mode, *producers, *events, rate, ms(p50), ms(p99), rss)
+	fmt.Fprintf(out, "ingest %s %s: %d producers × %d events per call, %d events in %.2fs: %.0f events/s, call latency p50 %.2f ms, p99 %.2f ms, peak RSS %.0f MiB\n",
+		*kind, *mode, *producers, *batch, *events, elapsed.Seconds(), rate, ms(p50), ms(p99), rss)
+	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f peak_rss_mib=%.0f\n",
+		*kind, *mode, *producers, *batch, *events, rate, ms(p50), ms(p99), rss)
 	return nil
 }
 

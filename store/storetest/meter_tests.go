@@ -333,6 +333,45 @@ func exerciseMeter(t *testing.T, h Harness) {
 		require.ErrorAs(t, b.meter.Assign(ctx, usage.Assignment{Subject: "acme", Plan: "basic", TimeZone: "Mars/Olympus"}), &ve)
 	})
 
+	t.Run("CheckQuotaFromMemoryIsBoundedBehindOtherInstances", func(t *testing.T) {
+		t.Parallel()
+		b := setupMeter(t, h)
+		other, err := usage.New(b.st, suiteConfig(b.clock.Now))
+		require.NoError(t, err)
+		defer other.Close(ctx)
+		strictCfg := suiteConfig(b.clock.Now)
+		strictCfg.StrictQuotaCheck = true
+		strict, err := usage.New(b.st, strictCfg)
+		require.NoError(t, err)
+		defer strict.Close(ctx)
+
+		used := func(m *usage.Meter) string {
+			q, err := m.CheckQuota(ctx, "acme", "credits", 1)
+			require.NoError(t, err)
+			return q.Used.String()
+		}
+		require.Equal(t, "0", used(b.meter))
+		_, err = b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: 5})
+		require.NoError(t, err)
+		require.Equal(t, "5", used(b.meter), "a Meter's own writes show at once")
+		require.Equal(t, "5", used(other))
+
+		_, err = other.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: 7})
+		require.NoError(t, err)
+		require.Equal(t, "12", used(other))
+		require.Equal(t, "12", used(strict), "a strict check reads the database")
+		require.Equal(t, "5", used(b.meter), "another instance's write may lag behind")
+		b.clock.Set(b.clock.Now().Add(usage.DefaultQuotaViewTTL + time.Millisecond))
+		require.Equal(t, "12", used(b.meter), "but no longer than QuotaViewTTL")
+
+		// Enforcement never trusts the view: 988 more fits the stale view of this Meter
+		// (12 used) but not the database (12.5 used), and is refused.
+		_, err = other.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: 0.5})
+		require.NoError(t, err)
+		_, err = b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: 988})
+		require.ErrorIs(t, err, usage.ErrQuotaExceeded)
+	})
+
 	t.Run("ClosedMeterRefuses", func(t *testing.T) {
 		t.Parallel()
 		b := setupMeter(t, h)
