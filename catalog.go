@@ -1,5 +1,7 @@
 package usage
 
+import "github.com/shopspring/decimal"
+
 // Metric keys of the example catalog.
 const (
 	MetricDocuments = "documents"
@@ -22,27 +24,31 @@ func ExampleMetrics() []Metric {
 
 // ExamplePlans returns the example catalog's Basic, Professional and Enterprise plans,
 // with monthly limits of documents 100 / 500 / 5,000, API calls 1,000 / 10,000 /
-// 100,000, storage 5 / 50 / 500 GB and users 3 / 10 / 100. Overage is allowed for
-// every metric except users on Basic. It is an example to start from, not built in.
+// 100,000, storage 5 / 50 / 500 GB and users 3 / 10 / 100, and overage prices in
+// euros of documents €0.50 / €0.40 / €0.30 each, API calls €0.01 / €0.008 / €0.005
+// per started package of 10, storage €2.00 / €1.50 / €1.00 per GB (fractions pro
+// rata) and users €5.00 / €4.00 each on Professional / Enterprise. Basic allows no
+// users beyond its 3. It is an example to start from, not built in.
 func ExamplePlans() []Plan {
+	eur := decimal.New // eur(8, -3) is €0.008
 	return []Plan{
 		{Key: "basic", Name: "Basic", Limits: map[string]Limit{
-			MetricDocuments: {Included: 100, Overage: true},
-			MetricAPICalls:  {Included: 1_000, Overage: true},
-			MetricStorageGB: {Included: 5, Overage: true},
+			MetricDocuments: {Included: 100, Overage: true, Price: PerUnit(eur(50, -2))},
+			MetricAPICalls:  {Included: 1_000, Overage: true, Price: PerPackage(eur(1, -2), 10)},
+			MetricStorageGB: {Included: 5, Overage: true, Price: PerUnit(eur(200, -2))},
 			MetricUsers:     {Included: 3, Overage: false},
 		}},
 		{Key: "professional", Name: "Professional", Limits: map[string]Limit{
-			MetricDocuments: {Included: 500, Overage: true},
-			MetricAPICalls:  {Included: 10_000, Overage: true},
-			MetricStorageGB: {Included: 50, Overage: true},
-			MetricUsers:     {Included: 10, Overage: true},
+			MetricDocuments: {Included: 500, Overage: true, Price: PerUnit(eur(40, -2))},
+			MetricAPICalls:  {Included: 10_000, Overage: true, Price: PerPackage(eur(8, -3), 10)},
+			MetricStorageGB: {Included: 50, Overage: true, Price: PerUnit(eur(150, -2))},
+			MetricUsers:     {Included: 10, Overage: true, Price: PerUnit(eur(500, -2))},
 		}},
 		{Key: "enterprise", Name: "Enterprise", Limits: map[string]Limit{
-			MetricDocuments: {Included: 5_000, Overage: true},
-			MetricAPICalls:  {Included: 100_000, Overage: true},
-			MetricStorageGB: {Included: 500, Overage: true},
-			MetricUsers:     {Included: 100, Overage: true},
+			MetricDocuments: {Included: 5_000, Overage: true, Price: PerUnit(eur(30, -2))},
+			MetricAPICalls:  {Included: 100_000, Overage: true, Price: PerPackage(eur(5, -3), 10)},
+			MetricStorageGB: {Included: 500, Overage: true, Price: PerUnit(eur(100, -2))},
+			MetricUsers:     {Included: 100, Overage: true, Price: PerUnit(eur(400, -2))},
 		}},
 	}
 }

@@ -77,6 +77,25 @@ type Limit struct {
 	// Overage lets usage continue past Included (billed as overage). Without it, an
 	// event that would take usage past Included is refused.
 	Overage bool
+	// Price is what usage beyond Included costs; it needs Overage. The zero Price
+	// bills overage at nothing.
+	Price Price
+}
+
+// currency is the currency of the plan's prices: the first priced metric's, in key
+// order, or DefaultCurrency.
+func (p Plan) currency() string {
+	keys := make([]string, 0, len(p.Limits))
+	for k, l := range p.Limits {
+		if !l.Price.IsZero() {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return DefaultCurrency
+	}
+	slices.Sort(keys)
+	return p.Limits[keys[0]].Price.currency()
 }
 
 // limitFor returns the plan's limit for a metric; metrics the plan does not list are
@@ -101,6 +120,15 @@ func (p Plan) validate(metrics map[string]Metric) error {
 		l := p.Limits[k]
 		if _, ok := metrics[k]; !ok {
 			return fmt.Errorf("plan %s: limit for unknown metric %q: add it to Config.Metrics", p.Key, k)
+		}
+		if err := l.Price.validate(); err != nil {
+			return fmt.Errorf("plan %s: metric %s: price: %w", p.Key, k, err)
+		}
+		if !l.Price.IsZero() && (l.Unlimited || !l.Overage) {
+			return fmt.Errorf("plan %s: metric %s: a price is only charged for overage: set Overage, or remove the price", p.Key, k)
+		}
+		if currency := l.Price.currency(); !l.Price.IsZero() && currency != p.currency() {
+			return fmt.Errorf("plan %s: metric %s: price in %s, other prices of the plan in %s: bill a plan in one currency", p.Key, k, currency, p.currency())
 		}
 		if l.Unlimited {
 			continue
