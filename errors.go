@@ -88,3 +88,15 @@ func (e *ConflictError) Is(target error) bool { return target == ErrEventConflic
 // ErrAnomalyNotFound is returned (wrapped, with the ID) by Meter.SetAnomalyStatus for
 // an anomaly record that does not exist.
 var ErrAnomalyNotFound = errors.New("usage: anomaly not found")
+
+// ErrEventNotFound is returned (wrapped) by Meter.Correct for an event that is not
+// stored.
+var ErrEventNotFound = errors.New("usage: event not found")
+
+// ErrEventVoided is returned (wrapped) by Meter.Correct for an event that an earlier
+// correction voided: it cannot be corrected again.
+var ErrEventVoided = errors.New("usage: event already voided")
+
+// ErrInsufficientHistory is matched by *InsufficientHistoryError: Meter.Forecast was
+// asked about usage too recent to forecast.
+var ErrInsufficientHistory = errors.New("usage: not enough usage history to forecast")

@@ -79,6 +79,46 @@ type Store interface {
 	// [From, To), oldest first: the latest Limit of them when there are more.
 	ListEventTimes(ctx context.Context, params *ListEventTimesParams) (*ListEventTimesResult, error)
 
+	// ChangePlan stores a subject's new plan assignment, records it in the plan
+	// history at At, and sets the limits of the subject's quota rows whose period
+	// contains At to the new plan's, plus the units granted to them: the new limit
+	// applies from the change. All in one transaction.
+	ChangePlan(ctx context.Context, params *ChangePlanParams) (*ChangePlanResult, error)
+
+	// AdjustQuota records a grant or a reset of one quota row and raises the row's
+	// limit by the amount, in one transaction under the row's lock. Usage itself
+	// never changes: a reset grants what is used beyond earlier grants.
+	AdjustQuota(ctx context.Context, params *AdjustQuotaParams) (*AdjustQuotaResult, error)
+
+	// CorrectEvent stores a compensating entry that voids or amends a stored event,
+	// and applies it to the event's quota row under the row's lock: a sum or count
+	// changes by the difference, other aggregations are recomputed from the period's
+	// events as corrected. The event itself never changes. A correction ID already
+	// stored returns that correction with Replayed set. An unknown event fails with
+	// ErrNotFound, a voided one with ErrVoided.
+	CorrectEvent(ctx context.Context, params *CorrectEventParams) (*CorrectEventResult, error)
+
+	// ListCorrections returns a subject's corrections in storage order, after the
+	// sequence number AfterSeq, at most Limit of them.
+	ListCorrections(ctx context.Context, params *ListCorrectionsParams) (*ListCorrectionsResult, error)
+
+	// ListUnbilled returns the billing periods that ended by EndedBy, have quota rows
+	// and no closed bill.
+	ListUnbilled(ctx context.Context, params *ListUnbilledParams) (*ListUnbilledResult, error)
+
+	// GetBill returns what a period's bill is made from, and the closed bill if there
+	// is one.
+	GetBill(ctx context.Context, params *GetBillParams) (*GetBillResult, error)
+
+	// CloseBill closes a period's bill exactly once across processes: in one
+	// transaction it claims the bill (a unique key per subject and period), locks the
+	// period's quota rows, reads the bill's data, calls Deliver, and records the bill
+	// and its lines. The claim commits with the record; when Deliver fails, or the
+	// transaction does, nothing is recorded and the bill stays open. Bills of one
+	// subject close one at a time. If the bill is closed already, Deliver is not
+	// called and Closed is false.
+	CloseBill(ctx context.Context, params *CloseBillParams) (*CloseBillResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

@@ -56,6 +56,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Store", func(t *testing.T) { exerciseStore(t, h) })
 	t.Run("Meter", func(t *testing.T) { exerciseMeter(t, h) })
 	t.Run("Processes", func(t *testing.T) { exerciseProcesses(t, h) })
+	t.Run("Billing", func(t *testing.T) { exerciseBilling(t, h) })
 	t.Run("Anomalies", func(t *testing.T) { exerciseAnomalies(t, h) })
 }
 

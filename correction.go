@@ -1,0 +1,166 @@
+package usage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/usagekit/usage/store"
+)
+
+// CorrectionKind is what a correction does to an event.
+type CorrectionKind = store.CorrectionKind
+
+// The corrections.
+const (
+	// CorrectionVoid takes an event out of usage, as if it had not been tracked.
+	CorrectionVoid = store.CorrectionVoid
+	// CorrectionAmend replaces an event's value.
+	CorrectionAmend = store.CorrectionAmend
+)
+
+// Correction voids or amends a tracked event. It is stored as a compensating entry:
+// the event itself never changes, the ledger only grows.
+type Correction struct {
+	// ID is the correction's idempotency key, unique per subject: correcting again
+	// with the same ID returns the first result and changes nothing; reusing it for
+	// another correction returns a *ConflictError. Empty means a random ID.
+	ID string
+	// Subject and EventID name the event to correct.
+	Subject string
+	EventID string
+	// Kind is CorrectionVoid or CorrectionAmend.
+	Kind CorrectionKind
+	// Value is the event's new value, for an amend; checked as an event's value for
+	// the event's metric. Ignored by a void.
+	Value float64
+	// Reason says why, for the record. Required, at most 1024 bytes of UTF-8.
+	Reason string
+	// Actor names who made the correction. Optional.
+	Actor string
+}
+
+// CorrectionResult is what Correct did.
+type CorrectionResult struct {
+	// Correction is the correction as stored, with its ID.
+	Correction Correction
+	// Metric is the corrected event's metric, and Period the period it counts in.
+	Metric string
+	Period Period
+	// Previous is the event's value before the correction: as tracked, or as
+	// amended last.
+	Previous Quantity
+	// UsedAfter is the usage of the event's quota after the correction.
+	UsedAfter Quantity
+	// Replayed is true when the correction ID was stored already: nothing changed.
+	Replayed bool
+}
+
+// Correct applies a correction to a tracked event, atomically under the event's quota
+// lock: for sum and count metrics the usage changes by the difference, for the
+// others (max, min, avg, latest, unique_count) the period's usage is recomputed from
+// its events as corrected. Rollups follow in their totals and counts.
+//
+// A correction may concern any period. While the period is open (its invoice not
+// closed) it shows in the period's invoice; once the period is billed, the
+// difference it makes is billed as an adjustment line on the subject's next invoice
+// (see CloseInvoices).
+//
+// An amend that would raise a quota without overage past its limit returns a
+// *QuotaExceededError and changes nothing. An event that is not stored returns an
+// error matching ErrEventNotFound; one already voided, ErrEventVoided; bad input, a
+// *ValidationError.
+func (m *Meter) Correct(ctx context.Context, c Correction) (CorrectionResult, error) {
+	if err := m.checkOpen(); err != nil {
+		return CorrectionResult{}, err
+	}
+	if err := m.checkCorrection(&c); err != nil {
+		return CorrectionResult{}, err
+	}
+	now := m.now()
+	r, err := m.resolve(ctx, c.Subject, now)
+	if err != nil {
+		return CorrectionResult{}, err
+	}
+	var value Quantity
+	if c.Kind == CorrectionAmend {
+		v, why := quantityOf(c.Value)
+		if why != "" {
+			return CorrectionResult{}, invalid("value", "%s", why)
+		}
+		value = v
+	}
+	res, err := m.store.CorrectEvent(ctx, &store.CorrectEventParams{Now: now,
+		Correction: store.Correction{ID: c.ID, Subject: c.Subject, EventID: c.EventID, Kind: c.Kind,
+			Reason: c.Reason, Actor: c.Actor},
+		Check: func(ev store.Event) (int64, string, error) {
+			metric, ok := m.cfg.metrics[ev.Metric]
+			if !ok {
+				return 0, "", invalid("event_id", "the event's metric %q is no longer in Config.Metrics", ev.Metric)
+			}
+			if c.Kind == CorrectionAmend {
+				if err := checkSign(metric, value); err != nil {
+					return 0, "", err
+				}
+			}
+			return value.micros, metric.DistinctProperty, nil
+		}})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return CorrectionResult{}, fmt.Errorf("%w: %q of subject %q", ErrEventNotFound, c.EventID, c.Subject)
+	case errors.Is(err, store.ErrVoided):
+		return CorrectionResult{}, fmt.Errorf("%w: %q of subject %q", ErrEventVoided, c.EventID, c.Subject)
+	case err != nil:
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return CorrectionResult{}, ve
+		}
+		return CorrectionResult{}, fmt.Errorf("usage: %w", err)
+	}
+	stored := res.Correction
+	period := r.periodAt(res.Quota.PeriodStart)
+	if res.Refused {
+		return CorrectionResult{}, &QuotaExceededError{Subject: c.Subject, Metric: res.Quota.Metric,
+			Limit: QuantityFromMicros(res.Quota.Limit), Used: QuantityFromMicros(res.UsedBefore),
+			Requested: value, PeriodEnd: period.End}
+	}
+	if res.Replayed && (stored.EventID != c.EventID || stored.Kind != c.Kind ||
+		(c.Kind == CorrectionAmend && stored.NewValue != value.micros)) {
+		return CorrectionResult{}, &ConflictError{Subject: c.Subject, ID: c.ID}
+	}
+	if !res.Replayed {
+		m.quotaChanged(res.Quota, now)
+	}
+	return CorrectionResult{
+		Correction: Correction{ID: stored.ID, Subject: stored.Subject, EventID: stored.EventID,
+			Kind: stored.Kind, Value: QuantityFromMicros(stored.NewValue).Float64(),
+			Reason: stored.Reason, Actor: stored.Actor},
+		Metric: stored.Metric, Period: period, Previous: QuantityFromMicros(stored.OldValue),
+		UsedAfter: QuantityFromMicros(res.Quota.Used), Replayed: res.Replayed,
+	}, nil
+}
+
+func (m *Meter) checkCorrection(c *Correction) error {
+	if err := checkName("subject", c.Subject, true); err != nil {
+		return err
+	}
+	if err := checkName("event_id", c.EventID, true); err != nil {
+		return err
+	}
+	if err := checkName("id", c.ID, false); err != nil {
+		return err
+	}
+	if err := checkName("actor", c.Actor, false); err != nil {
+		return err
+	}
+	if c.Kind != CorrectionVoid && c.Kind != CorrectionAmend {
+		return invalid("kind", "%q: want %q or %q", truncate(string(c.Kind)), CorrectionVoid, CorrectionAmend)
+	}
+	if err := checkReason(c.Reason); err != nil {
+		return err
+	}
+	if c.ID == "" {
+		c.ID = randomID()
+	}
+	return nil
+}
