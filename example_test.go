@@ -16,17 +16,8 @@ import (
 // Example meters a subject's documents and asks how much of its quota is left.
 func Example() {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "usage-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "usage.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer st.Close()
+	st, done := openExampleStore(ctx)
+	defer done()
 
 	// A fixed clock keeps the output the same on every run; leave Test.Time unset
 	// in production.
@@ -72,17 +63,8 @@ func Example() {
 // conflict.
 func ExampleMeter_Track_idempotent() {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "usage-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "usage.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer st.Close()
+	st, done := openExampleStore(ctx)
+	defer done()
 
 	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
 	m, err := usage.New(st, &usage.Config{
@@ -128,17 +110,8 @@ func ExampleMeter_Track_idempotent() {
 // counted this period keep working.
 func ExampleMeter_Track_quotaExceeded() {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "usage-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "usage.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer st.Close()
+	st, done := openExampleStore(ctx)
+	defer done()
 
 	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
 	m, err := usage.New(st, &usage.Config{
@@ -208,4 +181,22 @@ func ExamplePeriodAt() {
 	// Fri Mar 31 00:00 EDT to Sun Apr 30 00:00 EDT
 	// Sun Apr 30 00:00 EDT to Wed May 31 00:00 EDT
 	// 2028-01-31
+}
+
+// openExampleStore opens an SQLite store in a temporary folder; done closes it and
+// removes the folder.
+func openExampleStore(ctx context.Context) (st *sqlite.Store, done func()) {
+	dir, err := os.MkdirTemp("", "usage-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	st, err = sqlite.Open(ctx, filepath.Join(dir, "usage.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		log.Fatal(err)
+	}
+	return st, func() {
+		st.Close()
+		os.RemoveAll(dir)
+	}
 }
