@@ -13,8 +13,10 @@ const DefaultOrigins = 5
 
 // Auto forecasts with the candidate model that predicted the end of the series
 // best. It fits every candidate on the series cut at up to Origins points
-// (origins n−v, n−2v, …, with v the larger of h and the shortest season, and
-// no origin before the middle of the series so every fit sees half the data),
+// (origins n−v, n−2v, …, with v the larger of the shortest season and h — or
+// half the series, when h is longer, so that a long horizon on a short series
+// is still validated — and no origin before the middle of the series so every
+// fit sees half the data),
 // scores each candidate's forecasts of the v values after each cut, and uses
 // the best candidate, refitted on the whole series. Only the series given is
 // looked at, and the procedure is the same for every series.
@@ -25,9 +27,10 @@ const DefaultOrigins = 5
 // relative nor absolute errors dominate. With Combine above 1 the Combine best
 // candidates are averaged, points and interval bounds alike.
 //
-// A series too short for one validation window (fewer than 2v points) gets
-// the first candidate: seasonal naive for the shortest season by default. Candidates that fail are skipped; Auto fails only when
-// all do. The zero value validates non-seasonal candidates.
+// A series too short for one validation window (fewer than twice the shortest
+// season) gets the first candidate: seasonal naive for the shortest season by
+// default. Candidates that fail are skipped; Auto fails only when all do. The
+// zero value validates non-seasonal candidates.
 type Auto struct {
 	// Seasons lists the seasonal periods of the data, for example {24, 168} for
 	// hourly data with daily and weekly cycles or {7} for daily data. Periods
@@ -130,7 +133,7 @@ func (a Auto) rank(cands []Model, y []float64, h int) []int {
 		order[i] = i
 	}
 	m := shortestSeason(a.Seasons)
-	v := max(h, m)
+	v := max(m, min(h, len(y)/2))
 	origins := a.Origins
 	if origins <= 0 {
 		origins = DefaultOrigins

@@ -236,6 +236,22 @@ func TestAutoValidatesOnTrainingTailOnly(t *testing.T) {
 	require.Contains(t, f.Model, "auto(")
 }
 
+func TestAutoValidatesALongHorizonOnAShortSeries(t *testing.T) {
+	t.Parallel()
+	// Three weeks of a level growing by one a day, forecast to the end of a
+	// month: longer than half the series, so validation uses shorter windows
+	// instead of none (which would leave the first candidate, seasonal naive).
+	y := make([]float64, 21)
+	for i := range y {
+		y[i] = 20 + float64(i)
+	}
+	f, err := Auto{Seasons: []int{7}}.Forecast(y, 17)
+	require.NoError(t, err)
+	for j, p := range f.Point {
+		require.InDelta(t, 41+float64(j), p, 0.5, "step %d (%s)", j, f.Model)
+	}
+}
+
 func TestAutoCombine(t *testing.T) {
 	t.Parallel()
 	y := seasonalSeries(24*14, 24, 100, 0.05, 10, 3, 3)
