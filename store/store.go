@@ -119,6 +119,13 @@ type Store interface {
 	// called and Closed is false.
 	CloseBill(ctx context.Context, params *CloseBillParams) (*CloseBillResult, error)
 
+	// InsertForecast stores a forecast record and returns it with its ID.
+	InsertForecast(ctx context.Context, params *InsertForecastParams) (*InsertForecastResult, error)
+
+	// ListForecasts returns a subject's latest forecast records, of one metric or of
+	// all, newest first (by GeneratedAt, then ID), at most Limit of them.
+	ListForecasts(ctx context.Context, params *ListForecastsParams) (*ListForecastsResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 
