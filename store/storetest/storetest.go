@@ -58,6 +58,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Processes", func(t *testing.T) { exerciseProcesses(t, h) })
 	t.Run("Billing", func(t *testing.T) { exerciseBilling(t, h) })
 	t.Run("Anomalies", func(t *testing.T) { exerciseAnomalies(t, h) })
+	t.Run("Forecasts", func(t *testing.T) { exerciseForecasts(t, h) })
 }
 
 // open opens a store on a fresh database and closes it when the test ends.

@@ -1,0 +1,640 @@
+package usage
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/usagekit/usage/forecast"
+	"github.com/usagekit/usage/store"
+)
+
+// Defaults and bounds of usage forecasts.
+const (
+	// MinForecastHistory is the least usage history a forecast is made from: a week,
+	// so that the weekly cycle can be seen (7 daily or 168 hourly steps).
+	MinForecastHistory = 7 * 24 * time.Hour
+	// DefaultForecastHistory is how far back Forecast reads usage.
+	DefaultForecastHistory = 90 * 24 * time.Hour
+	// MaxForecastHistory is the longest ForecastOptions.History.
+	MaxForecastHistory = 400 * 24 * time.Hour
+	// MinForecastHorizon is the fewest steps Forecast predicts by default.
+	MinForecastHorizon = 7
+	// MaxForecastHorizon is the largest ForecastOptions.Horizon: enough for a month
+	// of hourly steps.
+	MaxForecastHorizon = 1000
+	// DefaultForecastListLimit is the number of records Meter.Forecasts returns when
+	// none is asked, and MaxForecastListLimit the largest.
+	DefaultForecastListLimit = 20
+	MaxForecastListLimit     = 1000
+)
+
+// DefaultForecastThresholds are the percentages of a limit whose crossing times a
+// forecast reports, as the default alert thresholds.
+var DefaultForecastThresholds = []float64{80, 90, 100}
+
+// ForecastStep is the length of one step of a forecast.
+type ForecastStep string
+
+const (
+	// ForecastDaily steps are days, from midnight to midnight in the subject's time
+	// zone (23 or 25 hours across a clock change). Models look for a weekly cycle.
+	ForecastDaily ForecastStep = "day"
+	// ForecastHourly steps are the hours of the hourly rollups, which start on the
+	// hour in UTC. Models look for daily and weekly cycles.
+	ForecastHourly ForecastStep = "hour"
+)
+
+// ForecastOptions tune Meter.Forecast. The zero value forecasts daily usage to the
+// end of the billing period.
+type ForecastOptions struct {
+	// Step is the length of one step. Defaults to ForecastDaily.
+	Step ForecastStep
+	// Horizon is the number of steps to forecast, counting the current one.
+	// Defaults to the steps left in the current billing period, and at least
+	// MinForecastHorizon; at most MaxForecastHorizon. The quota projection always
+	// runs to the end of the period, also when Horizon stops before it.
+	Horizon int
+	// History is how far back usage is read, from the start of the current step.
+	// Defaults to DefaultForecastHistory; from MinForecastHistory to
+	// MaxForecastHistory.
+	History time.Duration
+	// Thresholds are the percentages of the limit whose crossing times are
+	// reported. Defaults to DefaultForecastThresholds.
+	Thresholds []float64
+	// Model makes the forecast. Defaults to forecast.Auto with the seasons of the
+	// step: 7 for daily steps, 24 and 168 for hourly ones.
+	Model forecast.Model
+}
+
+func (o ForecastOptions) withDefaults() (ForecastOptions, error) {
+	o.Step = cmp.Or(o.Step, ForecastDaily)
+	if o.Step != ForecastDaily && o.Step != ForecastHourly {
+		return o, invalid("step", "%q: want %q or %q", truncate(string(o.Step)), ForecastDaily, ForecastHourly)
+	}
+	if o.Horizon < 0 || o.Horizon > MaxForecastHorizon {
+		return o, invalid("horizon", "%d: want from 1 to %d steps, or 0 for the rest of the period", o.Horizon, MaxForecastHorizon)
+	}
+	o.History = cmp.Or(o.History, DefaultForecastHistory)
+	if o.History < MinForecastHistory || o.History > MaxForecastHistory {
+		return o, invalid("history", "%v: want from %v to %v", o.History, MinForecastHistory, MaxForecastHistory)
+	}
+	if len(o.Thresholds) == 0 {
+		o.Thresholds = DefaultForecastThresholds
+	}
+	for _, p := range o.Thresholds {
+		if !(p > 0) || math.IsInf(p, 0) {
+			return o, invalid("thresholds", "%v: want positive percentages such as 80", p)
+		}
+	}
+	if o.Model == nil {
+		seasons := []int{7}
+		if o.Step == ForecastHourly {
+			seasons = []int{24, 168}
+		}
+		o.Model = forecast.Auto{Seasons: seasons}
+	}
+	return o, nil
+}
+
+// UsageForecast is a forecast of a subject's usage of one metric, and what it means
+// for the subject's quota. Meter.Forecast stores each one it makes.
+type UsageForecast struct {
+	// ID identifies the stored record.
+	ID      int64
+	Subject string
+	Metric  string
+	// Aggregation is the metric's: it says what Points measure.
+	Aggregation Aggregation
+	// Model names the model that made the forecast, such as "auto(hw_add7)".
+	Model string
+	Step  ForecastStep
+	// GeneratedAt is when the forecast was made.
+	GeneratedAt time.Time
+	// History is the number of steps of usage the model learnt from: from the first
+	// step with usage in the window read to the current step, which is excluded.
+	History int
+	// Points are the forecasts, one per step of the horizon, starting with the
+	// current step (whose value is the forecast for all of it, the part already
+	// used included).
+	Points []ForecastPoint
+	// Quota is what the forecast means for the quota of the current billing period.
+	// It is nil when the metric has no limit (or a limit of zero) in the subject's
+	// plan, and for min and avg metrics, whose period usage a level forecast does not
+	// bound.
+	Quota *QuotaForecast
+}
+
+// ForecastPoint is the forecast of one step. For flows (sum, count) the values are
+// the usage during the step; for gauges (max, min, avg, latest) they are the level
+// during the step. Values are in the metric's unit (events, for count).
+type ForecastPoint struct {
+	// Start and End bound the step, [Start, End), in UTC.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Value is the point forecast.
+	Value float64 `json:"value"`
+	// Lower80 to Upper80 and Lower95 to Upper95 are the central 80 % and 95 %
+	// prediction intervals.
+	Lower80 float64 `json:"lower80"`
+	Upper80 float64 `json:"upper80"`
+	Lower95 float64 `json:"lower95"`
+	Upper95 float64 `json:"upper95"`
+}
+
+// QuotaForecast projects a forecast onto the quota of the current billing period
+// (see forecast.Project and forecast.ProjectLevel).
+//
+// For flows, usage at the period's end is Used plus the forecast usage of the
+// steps left, the current one less what it has used so far. For a max metric it is
+// the highest of Used and the forecast levels; for latest, the forecast level of the
+// period's last step. A quota without overage refuses usage past its limit: there,
+// ExceedProbability and ExpectedOverage describe the demand that would be refused.
+type QuotaForecast struct {
+	// Period is the current billing period, in UTC.
+	Period Period
+	// Limit is the quota's limit, and AllowOverage whether usage may pass it.
+	Limit        Quantity
+	AllowOverage bool
+	// Used is the period's usage when the forecast was made.
+	Used Quantity
+	// ExpectedUsage is the period's usage at its end following the point forecast
+	// (for max metrics: its mean over the forecast's uncertainty).
+	ExpectedUsage float64
+	// Crossings says when usage is forecast to reach each threshold, in the order of
+	// ForecastOptions.Thresholds.
+	Crossings []QuotaCrossing
+	// ExceedProbability is the probability that the period's usage ends above Limit,
+	// in [0, 1].
+	ExceedProbability float64
+	// ExpectedOverage is the expected usage above Limit at the period's end,
+	// E[max(usage − Limit, 0)], in the metric's unit.
+	ExpectedOverage float64
+	// ExpectedCost is the plan's overage price of ExpectedOverage, rounded to cents
+	// (RoundCents). It prices the expected overage, which for package and tiered
+	// prices is not quite the expected price. Zero when the quota allows no overage
+	// or has no price.
+	ExpectedCost Money
+}
+
+// QuotaCrossing says when usage is forecast to reach a percentage of the limit.
+type QuotaCrossing struct {
+	// Percent of the limit, such as 90.
+	Percent float64 `json:"percent"`
+	// Already is true when usage had reached it when the forecast was made.
+	Already bool `json:"already"`
+	// Reached is true when it is reached by the end of the period (Already
+	// included), following the point forecast.
+	Reached bool `json:"reached"`
+	// At is the end of the step in which it is reached; zero when not Reached or
+	// Already.
+	At time.Time `json:"at,omitzero"`
+}
+
+// InsufficientHistoryError is returned by Meter.Forecast when a subject's usage of a
+// metric is too recent to forecast. It matches ErrInsufficientHistory.
+type InsufficientHistoryError struct {
+	Subject string
+	Metric  string
+	Step    ForecastStep
+	// Have is the number of whole steps since the first usage in the history
+	// window; Need is the fewest a forecast is made from.
+	Have, Need int
+}
+
+func (e *InsufficientHistoryError) Error() string {
+	return fmt.Sprintf("usage: not enough history to forecast %q %s: %d %ss of usage, need at least %d",
+		e.Subject, e.Metric, e.Have, e.Step, e.Need)
+}
+
+// Is makes errors.Is(err, ErrInsufficientHistory) true.
+func (e *InsufficientHistoryError) Is(target error) bool { return target == ErrInsufficientHistory }
+
+// Forecast predicts subject's usage of metric, says what that means for the quota
+// of the current billing period, and stores the result (see Forecasts).
+//
+// It reads the hourly rollups of the History window, folds them into steps — days
+// in the subject's time zone by default — and forecasts from the first step with
+// usage to the current step, which is only partly observed and so is forecast, not
+// learnt from. Flows (sum, count) are forecast as usage per step, steps without
+// events counting zero, and projected as a running total. Gauges (max, min, avg,
+// latest) are forecast as their level, which a step without events keeps from the
+// step before: per step the highest value (max), the lowest (min), the mean (avg),
+// or the highest of the step's last hour with events (latest; the rollups keep no
+// last value). unique_count metrics cannot be forecast: the rollups do not keep
+// distinct values. Steps are made of whole hourly rollups, so in a zone offset from
+// UTC by a fraction of an hour each rollup counts in the step it starts in.
+//
+// With fewer than MinForecastHistory of steps since the first usage it returns an
+// *InsufficientHistoryError, which matches ErrInsufficientHistory.
+func (m *Meter) Forecast(ctx context.Context, subject, metric string, opts ForecastOptions) (UsageForecast, error) {
+	if err := m.checkOpen(); err != nil {
+		return UsageForecast{}, err
+	}
+	if err := checkName("subject", subject, true); err != nil {
+		return UsageForecast{}, err
+	}
+	met, ok := m.cfg.metrics[metric]
+	if !ok {
+		return UsageForecast{}, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	}
+	if met.Aggregation == AggregationUniqueCount {
+		return UsageForecast{}, invalid("metric", "%s counts distinct values, which the usage rollups do not keep: it cannot be forecast", metric)
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return UsageForecast{}, err
+	}
+	now := m.now()
+	r, err := m.resolve(ctx, subject, now)
+	if err != nil {
+		return UsageForecast{}, err
+	}
+	fc, err := m.makeForecast(ctx, r, met, opts, now)
+	if err != nil {
+		return UsageForecast{}, err
+	}
+	payload, err := json.Marshal(newForecastPayload(fc))
+	if err != nil {
+		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, metric, err)
+	}
+	res, err := m.store.InsertForecast(ctx, &store.InsertForecastParams{Forecast: store.Forecast{
+		Subject: subject, Metric: metric, Model: fc.Model, Step: string(fc.Step),
+		Horizon: len(fc.Points), GeneratedAt: now, Payload: string(payload)}})
+	if err != nil {
+		return UsageForecast{}, fmt.Errorf("usage: store forecast of %q %s: %w", subject, metric, err)
+	}
+	fc.ID, fc.GeneratedAt = res.Forecast.ID, res.Forecast.GeneratedAt
+	return fc, nil
+}
+
+// makeForecast reads the series, forecasts it and projects it onto the quota.
+func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts ForecastOptions, now time.Time) (UsageForecast, error) {
+	subject := r.Subject
+	steps := stepper{step: opts.Step, loc: r.loc}
+	cur := steps.start(now)
+	from := steps.start(cur.Add(-opts.History))
+	quota, err := m.quota(ctx, subject, met.Key, Quantity{})
+	if err != nil {
+		return UsageForecast{}, err
+	}
+	// One read covers the history and the current step, whose usage so far the
+	// projection needs.
+	res, err := m.store.Series(ctx, &store.SeriesParams{Subject: subject, Metric: met.Key,
+		From: from, To: steps.next(cur)})
+	if err != nil {
+		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
+	}
+	s := fold(met.Aggregation, steps, from, cur, res.Buckets)
+	need := int(MinForecastHistory / steps.nominal())
+	have := 0
+	if s.first >= 0 {
+		have = len(s.values) - s.first
+	}
+	if have < need {
+		return UsageForecast{}, &InsufficientHistoryError{Subject: subject, Metric: met.Key,
+			Step: opts.Step, Have: have, Need: need}
+	}
+	// The model forecasts the horizon or the steps left in the period, whichever
+	// is longer, so the projection always reaches the period's end.
+	left := 0
+	for t := cur; t.Before(quota.Period.End) && left < MaxForecastHorizon; t = steps.next(t) {
+		left++
+	}
+	h := opts.Horizon
+	if h == 0 {
+		h = max(left, MinForecastHorizon)
+	}
+	ends := make([]time.Time, max(h, left))
+	for j, t := 0, cur; j < len(ends); j++ {
+		t = steps.next(t)
+		ends[j] = t
+	}
+	f, err := opts.Model.Forecast(s.values[s.first:], len(ends))
+	if err == nil {
+		err = checkForecast(f, len(ends))
+	}
+	if err != nil {
+		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
+	}
+	out := UsageForecast{Subject: subject, Metric: met.Key, Aggregation: met.Aggregation,
+		Model: cmp.Or(f.Model, opts.Model.Name()), Step: opts.Step, GeneratedAt: now, History: have,
+		Points: make([]ForecastPoint, h)}
+	start := cur
+	for j := range h {
+		out.Points[j] = ForecastPoint{Start: start.UTC(), End: ends[j].UTC(),
+			Value: f.Point[j], Lower80: f.Lower80[j], Upper80: f.Upper80[j],
+			Lower95: f.Lower95[j], Upper95: f.Upper95[j]}
+		start = ends[j]
+	}
+	q, err := project(r, met, quota, f, ends[:left], s.current, opts.Thresholds)
+	if err != nil {
+		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
+	}
+	out.Quota = q
+	return out, nil
+}
+
+// checkForecast checks what a model returned, which may be a caller's model: h
+// finite values in each series, so that neither indexing nor storing it fails.
+func checkForecast(f forecast.Forecast, h int) error {
+	for _, s := range [][]float64{f.Point, f.Lower80, f.Upper80, f.Lower95, f.Upper95} {
+		if len(s) < h {
+			return fmt.Errorf("model %s returned %d steps, %d were asked for", f.Model, len(s), h)
+		}
+		for j, v := range s[:h] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("model %s returned %v at step %d", f.Model, v, j)
+			}
+		}
+	}
+	return nil
+}
+
+// project answers what the forecast f means for the quota, over the steps left in
+// the period, which end at ends (the last one clipped to the period's end). current
+// is the usage of the current step so far.
+func project(r *resolved, met Metric, quota QuotaStatus, f forecast.Forecast, ends []time.Time,
+	current float64, thresholds []float64) (*QuotaForecast, error) {
+	if quota.Unlimited || quota.Limit.micros <= 0 {
+		return nil, nil
+	}
+	ends = slices.Clone(ends)
+	if n := len(ends); n > 0 && ends[n-1].After(quota.Period.End) {
+		ends[n-1] = quota.Period.End
+	}
+	fractions := make([]float64, len(thresholds))
+	for i, p := range thresholds {
+		fractions[i] = p / 100
+	}
+	used, limit := quota.Used.Float64(), quota.Limit.Float64()
+	var p forecast.QuotaProjection
+	var err error
+	switch met.Aggregation {
+	case AggregationSum, AggregationCount:
+		// What the current step has used is in Used already: only the rest of its
+		// forecast is still to come.
+		if len(ends) > 0 {
+			f = shiftFirst(f, current)
+		}
+		p, err = forecast.Project(forecast.QuotaInput{Forecast: f, StepEnds: ends, Used: used,
+			Limit: limit, Thresholds: fractions})
+	case AggregationMax, AggregationLatest:
+		p, err = forecast.ProjectLevel(forecast.LevelInput{Forecast: f, StepEnds: ends, Used: used,
+			Limit: limit, Thresholds: fractions, Final: met.Aggregation == AggregationLatest})
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	period := Period{Start: quota.Period.Start.UTC(), End: quota.Period.End.UTC()}
+	q := &QuotaForecast{Period: period, Limit: quota.Limit, AllowOverage: quota.AllowOverage,
+		Used: quota.Used, ExpectedUsage: p.ExpectedTotal, Crossings: make([]QuotaCrossing, len(p.Crossings)),
+		ExceedProbability: p.ExceedProbability, ExpectedOverage: p.ExpectedOverage,
+		ExpectedCost: Money{Amount: decimal.Zero, Currency: r.plan.currency()}}
+	for i, c := range p.Crossings {
+		q.Crossings[i] = QuotaCrossing{Percent: thresholds[i], Already: c.Already, Reached: c.Reached}
+		if !c.At.IsZero() {
+			q.Crossings[i].At = c.At.UTC()
+		}
+	}
+	limitOf := r.plan.limitFor(met.Key)
+	if quota.AllowOverage && !limitOf.Price.IsZero() && p.ExpectedOverage > 0 {
+		// Overage in micro-units, bounded so the conversion cannot overflow.
+		const most = math.MaxInt64 / store.MicrosPerUnit
+		over := QuantityFromMicros(int64(math.Round(min(p.ExpectedOverage, most) * store.MicrosPerUnit)))
+		cost, err := limitOf.Price.Charge(over)
+		if err != nil {
+			return nil, err
+		}
+		q.ExpectedCost = Money{Amount: RoundCents(cost.Amount), Currency: cost.Currency}
+	}
+	return q, nil
+}
+
+// shiftFirst returns f with its first step lowered by used, the part of that step
+// already counted.
+func shiftFirst(f forecast.Forecast, used float64) forecast.Forecast {
+	out := f
+	for _, s := range []*[]float64{&out.Point, &out.Lower80, &out.Upper80, &out.Lower95, &out.Upper95} {
+		*s = slices.Clone(*s)
+		(*s)[0] -= used
+	}
+	return out
+}
+
+// stepper lays out forecast steps: days in loc, or hours.
+type stepper struct {
+	step ForecastStep
+	loc  *time.Location
+}
+
+// start returns the start of the step containing t.
+func (s stepper) start(t time.Time) time.Time {
+	if s.step == ForecastHourly {
+		return t.Truncate(time.Hour)
+	}
+	local := t.In(s.loc)
+	day := periodStart(local.Year(), local.Month(), local.Day(), s.loc)
+	if day.After(t) {
+		// A day whose midnight a clock change skipped starts late (see periodStart).
+		local = local.AddDate(0, 0, -1)
+		day = periodStart(local.Year(), local.Month(), local.Day(), s.loc)
+	}
+	return day
+}
+
+// next returns the start of the step after the one starting at t.
+func (s stepper) next(t time.Time) time.Time {
+	if s.step == ForecastHourly {
+		return t.Add(time.Hour)
+	}
+	// Tomorrow's date is worked out in UTC, where every day exists: periodStart
+	// clamps a day past the month's end to its last day, which would not advance.
+	y, m, d := t.In(s.loc).Date()
+	tomorrow := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+	return periodStart(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), s.loc)
+}
+
+// nominal is the usual length of a step.
+func (s stepper) nominal() time.Duration {
+	if s.step == ForecastHourly {
+		return time.Hour
+	}
+	return 24 * time.Hour
+}
+
+// series is usage folded into steps.
+type series struct {
+	// values has one value per step from the window's start to the current step,
+	// which is excluded.
+	values []float64
+	// first is the index of the first step with usage, -1 when there is none.
+	first int
+	// current is the value of the current step so far.
+	current float64
+}
+
+// fold folds hourly buckets into steps from from to cur, and the current step.
+func fold(agg Aggregation, steps stepper, from, cur time.Time, buckets []store.Bucket) series {
+	var starts []time.Time
+	for t := from; t.Before(cur); t = steps.next(t) {
+		starts = append(starts, t)
+	}
+	n := len(starts)
+	acc := make([]stepAcc, n+1) // the last one is the current step
+	for _, b := range buckets {
+		// The step whose start is the last at or before the bucket's.
+		i, found := slices.BinarySearchFunc(starts, b.Start, func(s, t time.Time) int { return s.Compare(t) })
+		if !found {
+			i--
+		}
+		if !b.Start.Before(cur) {
+			i = n
+		}
+		if i < 0 {
+			continue
+		}
+		acc[i].add(b)
+	}
+	s := series{values: make([]float64, n), first: -1, current: acc[n].value(agg)}
+	level := gauge(agg)
+	for i := range n {
+		switch {
+		case acc[i].seen:
+			s.values[i] = acc[i].value(agg)
+			if s.first < 0 {
+				s.first = i
+			}
+		case level && i > 0:
+			s.values[i] = s.values[i-1]
+		}
+	}
+	return s
+}
+
+// stepAcc accumulates the hourly buckets of one step.
+type stepAcc struct {
+	seen                 bool
+	total, count, lo, hi int64
+	last                 int64 // the Max of the latest bucket
+}
+
+func (a *stepAcc) add(b store.Bucket) {
+	if !a.seen {
+		a.seen, a.lo, a.hi = true, b.Min, b.Max
+	}
+	a.total += b.Total
+	a.count += b.Count
+	a.lo, a.hi = min(a.lo, b.Min), max(a.hi, b.Max)
+	a.last = b.Max // buckets come oldest first
+}
+
+// value is the step's value in metric units: usage for flows, a level for gauges.
+func (a *stepAcc) value(agg Aggregation) float64 {
+	units := func(micros int64) float64 { return QuantityFromMicros(micros).Float64() }
+	if !a.seen {
+		return 0
+	}
+	switch agg {
+	case AggregationCount:
+		return float64(a.count)
+	case AggregationMax:
+		return units(a.hi)
+	case AggregationMin:
+		return units(a.lo)
+	case AggregationAvg:
+		return units(a.total) / float64(a.count)
+	case AggregationLatest:
+		return units(a.last)
+	default:
+		return units(a.total)
+	}
+}
+
+// Forecasts returns the latest stored forecasts of subject's metric, newest first:
+// at most limit of them (0 means DefaultForecastListLimit; at most
+// MaxForecastListLimit). An empty metric lists the forecasts of every metric.
+func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int) ([]UsageForecast, error) {
+	if err := m.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := checkName("subject", subject, true); err != nil {
+		return nil, err
+	}
+	if _, ok := m.cfg.metrics[metric]; metric != "" && !ok {
+		return nil, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	}
+	if limit < 0 || limit > MaxForecastListLimit {
+		return nil, invalid("limit", "%d: want from 1 to %d, or 0 for %d", limit, MaxForecastListLimit, DefaultForecastListLimit)
+	}
+	res, err := m.store.ListForecasts(ctx, &store.ListForecastsParams{Subject: subject, Metric: metric,
+		Limit: cmp.Or(limit, DefaultForecastListLimit)})
+	if err != nil {
+		return nil, fmt.Errorf("usage: list forecasts of %q: %w", subject, err)
+	}
+	out := make([]UsageForecast, len(res.Forecasts))
+	for i, rec := range res.Forecasts {
+		var p forecastPayload
+		if err := json.Unmarshal([]byte(rec.Payload), &p); err != nil {
+			return nil, fmt.Errorf("usage: forecast %d of %q: %w", rec.ID, subject, err)
+		}
+		out[i] = p.forecast(rec)
+	}
+	return out, nil
+}
+
+// forecastPayload is what the store keeps of a UsageForecast beyond its columns.
+type forecastPayload struct {
+	Aggregation Aggregation     `json:"aggregation"`
+	History     int             `json:"history"`
+	Points      []ForecastPoint `json:"points"`
+	Quota       *quotaPayload   `json:"quota,omitempty"`
+}
+
+// quotaPayload is a QuotaForecast as stored: quantities in micro-units, money as a
+// decimal string.
+type quotaPayload struct {
+	PeriodStart       time.Time       `json:"period_start"`
+	PeriodEnd         time.Time       `json:"period_end"`
+	Limit             int64           `json:"limit_micros"`
+	AllowOverage      bool            `json:"allow_overage"`
+	Used              int64           `json:"used_micros"`
+	ExpectedUsage     float64         `json:"expected_usage"`
+	Crossings         []QuotaCrossing `json:"crossings"`
+	ExceedProbability float64         `json:"exceed_probability"`
+	ExpectedOverage   float64         `json:"expected_overage"`
+	ExpectedCost      decimal.Decimal `json:"expected_cost"`
+	Currency          string          `json:"currency"`
+}
+
+func newForecastPayload(f UsageForecast) forecastPayload {
+	p := forecastPayload{Aggregation: f.Aggregation, History: f.History, Points: f.Points}
+	if q := f.Quota; q != nil {
+		p.Quota = &quotaPayload{PeriodStart: q.Period.Start, PeriodEnd: q.Period.End,
+			Limit: q.Limit.micros, AllowOverage: q.AllowOverage, Used: q.Used.micros,
+			ExpectedUsage: q.ExpectedUsage, Crossings: q.Crossings, ExceedProbability: q.ExceedProbability,
+			ExpectedOverage: q.ExpectedOverage, ExpectedCost: q.ExpectedCost.Amount, Currency: q.ExpectedCost.Currency}
+	}
+	return p
+}
+
+func (p forecastPayload) forecast(rec store.Forecast) UsageForecast {
+	f := UsageForecast{ID: rec.ID, Subject: rec.Subject, Metric: rec.Metric, Aggregation: p.Aggregation,
+		Model: rec.Model, Step: ForecastStep(rec.Step), GeneratedAt: rec.GeneratedAt, History: p.History,
+		Points: p.Points}
+	if q := p.Quota; q != nil {
+		f.Quota = &QuotaForecast{Period: Period{Start: q.PeriodStart, End: q.PeriodEnd},
+			Limit: QuantityFromMicros(q.Limit), AllowOverage: q.AllowOverage, Used: QuantityFromMicros(q.Used),
+			ExpectedUsage: q.ExpectedUsage, Crossings: q.Crossings, ExceedProbability: q.ExceedProbability,
+			ExpectedOverage: q.ExpectedOverage, ExpectedCost: Money{Amount: q.ExpectedCost, Currency: q.Currency}}
+	}
+	return f
+}
