@@ -1,7 +1,6 @@
 package forecast
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -50,32 +49,17 @@ const (
 // threshold. Levels are not clamped at zero.
 func ProjectLevel(in LevelInput) (QuotaProjection, error) {
 	f := in.Forecast
-	switch {
-	case !(in.Limit > 0) || math.IsInf(in.Limit, 0):
-		return QuotaProjection{}, fmt.Errorf("%w: limit %v must be positive and finite", ErrQuotaInput, in.Limit)
-	case math.IsNaN(in.Used) || math.IsInf(in.Used, 0):
-		return QuotaProjection{}, fmt.Errorf("%w: used %v must be finite", ErrQuotaInput, in.Used)
-	case len(in.StepEnds) > f.Len():
-		return QuotaProjection{}, fmt.Errorf("%w: %d steps left but the forecast has %d; forecast further ahead", ErrQuotaInput, len(in.StepEnds), f.Len())
-	case len(f.Lower95) < f.Len() || len(f.Upper95) < f.Len():
-		return QuotaProjection{}, fmt.Errorf("%w: forecast lacks 95 %% bounds", ErrQuotaInput)
+	if err := checkProjection(f, in.Limit, in.Used, len(in.StepEnds)); err != nil {
+		return QuotaProjection{}, err
 	}
-	thresholds := in.Thresholds
-	if len(thresholds) == 0 {
-		thresholds = []float64{0.8, 0.9, 1}
-	}
-	p := QuotaProjection{Crossings: make([]Crossing, len(thresholds))}
-	for i, fr := range thresholds {
-		c := Crossing{Fraction: fr}
-		if in.Used >= fr*in.Limit {
-			c.Already, c.Reached = true, true
-		}
+	p := QuotaProjection{Crossings: crossingsSoFar(in.Thresholds, in.Used, in.Limit)}
+	for i := range p.Crossings {
+		c := &p.Crossings[i]
 		for j, end := range in.StepEnds {
-			if !c.Reached && f.Point[j] >= fr*in.Limit {
+			if !c.Reached && f.Point[j] >= c.Fraction*in.Limit {
 				c.Reached, c.At = true, end
 			}
 		}
-		p.Crossings[i] = c
 	}
 	n := len(in.StepEnds)
 	if n == 0 {

@@ -71,28 +71,10 @@ var ErrQuotaInput = errors.New("forecast: invalid quota input")
 // independent errors would.
 func Project(in QuotaInput) (QuotaProjection, error) {
 	f := in.Forecast
-	switch {
-	case !(in.Limit > 0) || math.IsInf(in.Limit, 0):
-		return QuotaProjection{}, fmt.Errorf("%w: limit %v must be positive and finite", ErrQuotaInput, in.Limit)
-	case math.IsNaN(in.Used) || math.IsInf(in.Used, 0):
-		return QuotaProjection{}, fmt.Errorf("%w: used %v must be finite", ErrQuotaInput, in.Used)
-	case len(in.StepEnds) > f.Len():
-		return QuotaProjection{}, fmt.Errorf("%w: %d steps left but the forecast has %d; forecast further ahead", ErrQuotaInput, len(in.StepEnds), f.Len())
-	case len(f.Lower95) < f.Len() || len(f.Upper95) < f.Len():
-		return QuotaProjection{}, fmt.Errorf("%w: forecast lacks 95 %% bounds", ErrQuotaInput)
+	if err := checkProjection(f, in.Limit, in.Used, len(in.StepEnds)); err != nil {
+		return QuotaProjection{}, err
 	}
-	thresholds := in.Thresholds
-	if len(thresholds) == 0 {
-		thresholds = []float64{0.8, 0.9, 1}
-	}
-	p := QuotaProjection{Crossings: make([]Crossing, len(thresholds))}
-	for i, fr := range thresholds {
-		c := Crossing{Fraction: fr}
-		if in.Used >= fr*in.Limit {
-			c.Already, c.Reached = true, true
-		}
-		p.Crossings[i] = c
-	}
+	p := QuotaProjection{Crossings: crossingsSoFar(in.Thresholds, in.Used, in.Limit)}
 	total, sd := in.Used, 0.0
 	for j, end := range in.StepEnds {
 		total += math.Max(f.Point[j], 0)
@@ -118,4 +100,35 @@ func Project(in QuotaInput) (QuotaProjection, error) {
 	// E[max(X, 0)] for X normal with mean excess and deviation sd.
 	p.ExpectedOverage = math.Max(excess*distuv.UnitNormal.CDF(d)+sd*distuv.UnitNormal.Prob(d), 0)
 	return p, nil
+}
+
+// checkProjection refuses inputs Project and ProjectLevel cannot work with.
+func checkProjection(f Forecast, limit, used float64, steps int) error {
+	switch {
+	case !(limit > 0) || math.IsInf(limit, 0):
+		return fmt.Errorf("%w: limit %v must be positive and finite", ErrQuotaInput, limit)
+	case math.IsNaN(used) || math.IsInf(used, 0):
+		return fmt.Errorf("%w: used %v must be finite", ErrQuotaInput, used)
+	case steps > f.Len():
+		return fmt.Errorf("%w: %d steps left but the forecast has %d; forecast further ahead", ErrQuotaInput, steps, f.Len())
+	case len(f.Lower95) < f.Len() || len(f.Upper95) < f.Len():
+		return fmt.Errorf("%w: forecast lacks 95 %% bounds", ErrQuotaInput)
+	}
+	return nil
+}
+
+// crossingsSoFar returns a Crossing per threshold (0.8, 0.9 and 1 when there are
+// none), marked Already and Reached where used is at or past it.
+func crossingsSoFar(thresholds []float64, used, limit float64) []Crossing {
+	if len(thresholds) == 0 {
+		thresholds = []float64{0.8, 0.9, 1}
+	}
+	cs := make([]Crossing, len(thresholds))
+	for i, fr := range thresholds {
+		cs[i] = Crossing{Fraction: fr}
+		if used >= fr*limit {
+			cs[i].Already, cs[i].Reached = true, true
+		}
+	}
+	return cs
 }
