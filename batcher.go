@@ -39,12 +39,14 @@ type batcher struct {
 	maxBatch int
 	wait     time.Duration
 	// slots counts events in flight; a writer releases them after their commit.
-	slots      *semaphore.Weighted
-	maxSlots   int64
-	queues     []chan *commitRequest // one per writer, unbuffered: handed over directly
-	seed       maphash.Seed
-	stop       chan struct{}
-	stopOnce   sync.Once
+	slots    *semaphore.Weighted
+	maxSlots int64
+	queues   []chan *commitRequest // one per writer, unbuffered: handed over directly
+	seed     maphash.Seed
+	// stopped ends when Close stops the writers; it also ends a commit in progress
+	// when Close gives up waiting for it.
+	stopped    context.Context
+	stop       context.CancelFunc
 	writers    sync.WaitGroup
 	afterWrite func([]store.Outcome)
 }
@@ -72,8 +74,9 @@ func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *
 	b := &batcher{
 		store: st, logger: cfg.Logger, maxBatch: cfg.MaxBatchSize, wait: cfg.BatchWait,
 		slots: semaphore.NewWeighted(int64(cfg.MaxInFlight)), maxSlots: int64(cfg.MaxInFlight),
-		stop: make(chan struct{}), afterWrite: afterWrite, seed: maphash.MakeSeed(),
+		afterWrite: afterWrite, seed: maphash.MakeSeed(),
 	}
+	b.stopped, b.stop = context.WithCancel(context.Background())
 	for range writers {
 		queue := make(chan *commitRequest)
 		b.queues = append(b.queues, queue)
@@ -97,7 +100,7 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 	queue := b.queues[maphash.String(b.seed, events[0].Event.Subject)%uint64(len(b.queues))]
 	select {
 	case queue <- req:
-	case <-b.stop:
+	case <-b.stopped.Done():
 		b.slots.Release(n)
 		return nil, ErrClosed
 	case <-ctx.Done():
@@ -113,10 +116,12 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 }
 
 // close waits until every accepted event has been committed, or ctx ends, and then
-// stops the writers. Callers still waiting for room get ErrClosed.
+// stops the writers. If ctx ends first, commits in progress are abandoned, so that
+// an unreachable database does not hold Close past its deadline; their callers get
+// ErrClosed, as do callers still waiting for room.
 func (b *batcher) close(ctx context.Context) error {
 	err := b.slots.Acquire(ctx, b.maxSlots)
-	b.stopOnce.Do(func() { close(b.stop) })
+	b.stop()
 	b.writers.Wait()
 	if err == nil {
 		b.slots.Release(b.maxSlots)
@@ -131,7 +136,7 @@ func (b *batcher) run(queue chan *commitRequest) {
 		var first *commitRequest
 		select {
 		case first = <-queue:
-		case <-b.stop:
+		case <-b.stopped.Done():
 			return
 		}
 		b.write(b.gather(queue, first))
@@ -184,6 +189,11 @@ func (b *batcher) write(batch []*commitRequest) {
 		if err == nil {
 			return
 		}
+		if b.stopped.Err() != nil {
+			b.answerAll(batch, commitResult{err: fmt.Errorf(
+				"%w: gave up on a commit in progress (the events may have been stored; tracking them again is safe): %w", ErrClosed, err)})
+			return
+		}
 		if !errors.Is(err, store.ErrUnavailable) {
 			b.answerAll(batch, commitResult{err: err})
 			return
@@ -192,7 +202,7 @@ func (b *batcher) write(batch []*commitRequest) {
 		timer := time.NewTimer(rand.N(delay) + time.Millisecond)
 		select {
 		case <-timer.C:
-		case <-b.stop:
+		case <-b.stopped.Done():
 			timer.Stop()
 			b.answerAll(batch, commitResult{err: fmt.Errorf("%w: %w", ErrClosed, err)})
 			return
@@ -202,9 +212,10 @@ func (b *batcher) write(batch []*commitRequest) {
 }
 
 // attempt runs one transaction for the batch. Its context ends when every caller in
-// the batch has stopped waiting, so an unreachable database holds nobody forever.
+// the batch has stopped waiting, or Close has given up waiting for it, so an
+// unreachable database holds nobody forever.
 func (b *batcher) attempt(batch []*commitRequest) error {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(b.stopped)
 	defer cancel()
 	var waiting atomic.Int64
 	waiting.Store(int64(len(batch)))

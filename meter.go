@@ -43,8 +43,9 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 }
 
 // Close stops the Meter: new calls return ErrClosed, and Close returns once every
-// event already accepted has been committed (or ctx ends). It does not close the
-// store.
+// event already accepted has been committed. If ctx ends first, Close abandons the
+// commits still in progress and returns ctx's error; their callers get ErrClosed, and
+// their events may or may not be stored. It does not close the store.
 func (m *Meter) Close(ctx context.Context) error {
 	m.closed.Store(true)
 	return m.batcher.close(ctx)

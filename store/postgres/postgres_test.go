@@ -25,6 +25,7 @@ var harness = storetest.Harness{
 	Open: func(ctx context.Context, dsn string) (store.Store, error) {
 		return postgres.Open(ctx, dsn)
 	},
+	Outage: outage,
 }
 
 func TestMain(m *testing.M) { storetest.Main(m, harness) }

@@ -15,6 +15,7 @@ var harness = storetest.Harness{
 	Open: func(ctx context.Context, path string) (store.Store, error) {
 		return sqlite.Open(ctx, path)
 	},
+	Outage: outage,
 }
 
 func TestMain(m *testing.M) { storetest.Main(m, harness) }

@@ -30,6 +30,15 @@ type Harness struct {
 	// Open opens a store on a location from NewDatabase. It is called several times
 	// per location, concurrently, and from child processes.
 	Open func(ctx context.Context, location string) (store.Store, error)
+	// Outage prepares a database from NewDatabase for outage tests. It returns the
+	// location to open stores on (it may differ from location, e.g. a proxy's DSN),
+	// cut, which makes the database unavailable to those stores until restore is
+	// called, and restore. Both are called from the test's goroutine, in turn.
+	// Goroutines started by Outage itself may run until the test ends; any other
+	// must end by restore or when the store closes its connections, since the outage
+	// test checks for leaked goroutines after that. Required: the outage tests fail
+	// without it.
+	Outage func(t testing.TB, location string) (storeLocation string, cut, restore func())
 }
 
 // Environment variables that turn a test binary into a child process of the suite.
@@ -59,6 +68,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Billing", func(t *testing.T) { exerciseBilling(t, h) })
 	t.Run("Anomalies", func(t *testing.T) { exerciseAnomalies(t, h) })
 	t.Run("Forecasts", func(t *testing.T) { exerciseForecasts(t, h) })
+	t.Run("Reliability", func(t *testing.T) { exerciseReliability(t, h) })
 }
 
 // open opens a store on a fresh database and closes it when the test ends.
