@@ -9,9 +9,12 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// exerciseReliability runs the tests of the ingestion engine under failure: a full
-// in-flight bound and Close while the database is down. They run in parallel.
+// exerciseReliability runs the tests of the ingestion engine under failure: a database
+// outage under load, a full in-flight bound and Close. The outage test runs alone,
+// since its leak check must see only its own goroutines; the rest run in parallel
+// after it.
 func exerciseReliability(t *testing.T, h Harness) {
+	t.Run("OutageUnderLoad", func(t *testing.T) { testOutage(t, h) })
 	t.Run("OverloadedCallsWaitThenFail", func(t *testing.T) { testOverloaded(t, h) })
 	t.Run("CloseGivesUpWhenItsContextEnds", func(t *testing.T) { testCloseDeadline(t, h) })
 }
@@ -53,4 +56,17 @@ func listAll(t *testing.T, st store.Store, subjects ...string) map[eventKey]stor
 		}
 	}
 	return out
+}
+
+// requireStored fails t unless every acknowledged event is stored, naming a few of
+// those that are not.
+func requireStored(t *testing.T, acked map[eventKey]bool, stored map[eventKey]store.Event) {
+	t.Helper()
+	var lost []eventKey
+	for k := range acked {
+		if _, ok := stored[k]; !ok {
+			lost = append(lost, k)
+		}
+	}
+	require.Empty(t, lost[:min(len(lost), 10)], "%d of %d acknowledged events are not stored (at most 10 shown)", len(lost), len(acked))
 }
