@@ -112,6 +112,8 @@ func runChild(scenario, loc string, h Harness) error {
 		r := consume(ctx, m, "shared", workersPerProcess, os.Getenv(envTag))
 		fmt.Printf("consumed %d %d %d %d\n", r.admitted, r.count, r.first.UnixNano(), r.last.UnixNano())
 		return nil
+	case scenarioCrash:
+		return runCrashChild(ctx, m)
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}

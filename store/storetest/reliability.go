@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -9,11 +12,13 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// exerciseReliability runs the tests of the ingestion engine under failure: a database
-// outage under load, a full in-flight bound and Close. The outage test runs alone,
-// since its leak check must see only its own goroutines; the rest run in parallel
-// after it.
+// exerciseReliability runs the tests of the ingestion engine under failure: processes
+// killed mid-ingest, a database outage under load, a full in-flight bound and Close.
+// The crash drill and the outage test run alone: the drill is heavy, and the outage
+// test's leak check must see only its own goroutines. The rest run in parallel after
+// them.
 func exerciseReliability(t *testing.T, h Harness) {
+	t.Run("CrashDrill", func(t *testing.T) { testCrashDrill(t, h) })
 	t.Run("OutageUnderLoad", func(t *testing.T) { testOutage(t, h) })
 	t.Run("OverloadedCallsWaitThenFail", func(t *testing.T) { testOverloaded(t, h) })
 	t.Run("CloseGivesUpWhenItsContextEnds", func(t *testing.T) { testCloseDeadline(t, h) })
@@ -69,4 +74,19 @@ func requireStored(t *testing.T, acked map[eventKey]bool, stored map[eventKey]st
 		}
 	}
 	require.Empty(t, lost[:min(len(lost), 10)], "%d of %d acknowledged events are not stored (at most 10 shown)", len(lost), len(acked))
+}
+
+// lines writes whole lines to a child's stdout, one write per line, so that a line
+// the parent reads was written completely before the child was killed.
+type lines struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lines) printf(format string, args ...any) error {
+	b := fmt.Appendf(nil, format+"\n", args...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := l.w.Write(b)
+	return err
 }
