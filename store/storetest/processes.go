@@ -114,6 +114,8 @@ func runChild(scenario, loc string, h Harness) error {
 		return nil
 	case scenarioCrash:
 		return runCrashChild(ctx, m)
+	case scenarioInstances:
+		return runInstancesChild(ctx, m)
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}

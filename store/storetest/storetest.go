@@ -68,6 +68,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Billing", func(t *testing.T) { exerciseBilling(t, h) })
 	t.Run("Anomalies", func(t *testing.T) { exerciseAnomalies(t, h) })
 	t.Run("Forecasts", func(t *testing.T) { exerciseForecasts(t, h) })
+	t.Run("Instances", func(t *testing.T) { exerciseInstances(t, h) })
 	t.Run("Reliability", func(t *testing.T) { exerciseReliability(t, h) })
 }
 
