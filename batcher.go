@@ -93,8 +93,13 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 	if n > b.maxSlots {
 		return nil, fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, b.maxSlots)
 	}
+	// A context that has ended already is the caller's doing, not a full Meter:
+	// Acquire would fail it even with room to spare.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := b.slots.Acquire(ctx, n); err != nil {
-		return nil, fmt.Errorf("%w: %d events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
+		return nil, fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
 	}
 	req := &commitRequest{ctx: ctx, events: events, now: now, done: make(chan commitResult, 1)}
 	queue := b.queues[maphash.String(b.seed, events[0].Event.Subject)%uint64(len(b.queues))]

@@ -115,6 +115,11 @@ func testOverloaded(t *testing.T, h Harness) {
 	}
 	_, err := b.meter.TrackBatch(ctx, big)
 	require.ErrorIs(t, err, usage.ErrOverloaded, "a batch larger than MaxInFlight can never fit")
+	ended, cancelEnded := context.WithCancel(ctx)
+	cancelEnded()
+	_, err = b.meter.Track(ended, usage.Event{ID: "ended", Subject: "acme", Metric: usage.MetricAPICalls, Value: 1})
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, usage.ErrOverloaded, "with room to spare, a call whose context has ended is not told the Meter is overloaded")
 
 	b.cut()
 	restored := false
@@ -164,6 +169,7 @@ func testOverloaded(t *testing.T, h Harness) {
 	for i := range big {
 		require.False(t, stored[eventKey{"acme", big[i].ID}], "nothing of the refused batch is stored")
 	}
+	require.False(t, stored[eventKey{"acme", "ended"}], "nothing of a call whose context had ended is stored")
 	t.Logf("%d calls found no room, %d got room and gave up waiting (stored or not), %d refused while closing",
 		len(overloaded), len(gaveUp), len(late))
 }
