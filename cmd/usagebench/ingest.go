@@ -27,6 +27,7 @@ func runIngest(args []string, out io.Writer) error {
 	subjects := fs.Int("subjects", 100, "distinct subjects the events are spread over")
 	writers := fs.Int("writers", 0, "group-commit writers (0: the Meter's default for the store)")
 	batch := fs.Int("batch", 1, "events per call: 1 calls Track, more call TrackBatch")
+	maxBatch := fs.Int("max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -59,8 +60,9 @@ func runIngest(args []string, out io.Writer) error {
 			// what the run uses.
 			"api_calls": {Included: 1e11},
 		}}},
-		DefaultPlan: "bench",
-		Writers:     *writers,
+		DefaultPlan:  "bench",
+		Writers:      *writers,
+		MaxBatchSize: *maxBatch,
 	}
 	switch *mode {
 	case "group":

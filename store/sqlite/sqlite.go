@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -60,13 +61,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // DSN returns the modernc.org/sqlite data source name Open uses for path: WAL,
-// synchronous=FULL, a busy timeout and BEGIN IMMEDIATE transactions.
+// synchronous=FULL, a busy timeout, BEGIN IMMEDIATE transactions and temporary
+// storage in memory.
 func DSN(path string) string {
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// Temporary files (statement journals, sorts) in memory: no crash needs them,
+	// and on disk they cost a system call per page written.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	return path + "?" + q.Encode()
 }
 
@@ -76,11 +81,29 @@ var dialect = sqlstore.Dialect{
 		TimePrecision:     time.Microsecond,
 		ConcurrentWriters: false,
 	},
-	Serial:      "INTEGER PRIMARY KEY AUTOINCREMENT",
-	Bytes:       "BLOB",
-	RowLocks:    false,
-	Retryable:   retryable,
-	Unavailable: unavailable,
+	Serial:          "INTEGER PRIMARY KEY AUTOINCREMENT",
+	Bytes:           "BLOB",
+	RowLocks:        false,
+	Retryable:       retryable,
+	UniqueViolation: uniqueViolation,
+	JSONRows:        jsonRows,
+	Unavailable:     unavailable,
+}
+
+// jsonRows expands the JSON argument with json_each; ->> yields SQL values (TEXT,
+// INTEGER) as the columns' types want. WHERE true tells SQLite that an ON CONFLICT
+// clause after it is not a join's ON.
+func jsonRows(columns []sqlstore.Column) string {
+	exprs := make([]string, len(columns))
+	for i, c := range columns {
+		exprs[i] = "value->>'" + c.Name + "' AS " + c.Name
+	}
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM json_each(?) WHERE true"
+}
+
+func uniqueViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 // retryable reports SQLite's "busy" and "locked" errors: another connection held

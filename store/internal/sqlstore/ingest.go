@@ -27,19 +27,19 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 		return &store.IngestResult{}, nil
 	}
 	// Events are inserted on the assumption that they are new, which they nearly
-	// always are. The few that turn out to be stored already are read first on a
-	// second attempt, and only they.
-	var stored []eventKey
+	// always are, with a plain INSERT: cheaper than one that resolves conflicts. If
+	// one was stored already, the attempt fails on the unique key and runs again,
+	// having first read which of the batch's events are stored.
+	readStored := false
 	for {
 		var result *store.IngestResult
 		err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 			var err error
-			result, err = s.ingest(ctx, tx, params, stored)
+			result, err = s.ingest(ctx, tx, params, readStored)
 			return err
 		})
-		var already *alreadyStored
-		if errors.As(err, &already) {
-			stored = append(stored, already.keys...)
+		if errors.Is(err, errAlreadyStored) {
+			readStored = true
 			continue
 		}
 		if err != nil {
@@ -49,26 +49,28 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 	}
 }
 
-// alreadyStored aborts an attempt of Ingest that found some of its events stored
-// already.
-type alreadyStored struct{ keys []eventKey }
+// errAlreadyStored aborts an attempt of Ingest that found one of the events it took
+// for new stored already.
+var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 
-func (e *alreadyStored) Error() string {
-	return fmt.Sprintf("sqlstore: %d events already stored", len(e.keys))
-}
-
-// ingest runs one attempt of Ingest inside tx. It locks the batch's quota rows in
-// key order (so concurrent batches cannot deadlock on them), reads the events known
-// to be stored already and the distinct values already counted, decides every event
-// in order in memory, then writes the new events, distinct values, quota rows and
-// hourly rollups with a few multi-row statements. If an event it took for new is
-// stored already, it returns *alreadyStored.
-func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams, known []eventKey) (*store.IngestResult, error) {
+// ingest runs one attempt of Ingest inside tx. It locks the batch's quota rows,
+// reads the events stored already (if readStored) and the distinct values already
+// counted, decides every event in order in memory, then writes the new events in one
+// statement and the distinct values, quota rows and hourly rollups in one more round
+// trip. If an event it took for new is stored already, it returns errAlreadyStored.
+func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
 	quotas, err := s.lockQuotas(ctx, tx, params)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := existingEvents(ctx, tx, known)
+	var keys []eventKey
+	if readStored {
+		keys = make([]eventKey, len(params.Events))
+		for i, ie := range params.Events {
+			keys[i] = eventKey{ie.Event.Subject, ie.Event.ID}
+		}
+	}
+	stored, err := existingEvents(ctx, tx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +130,7 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 			UsedBefore: q.Used, UsedAfter: next.Used, Quota: next}
 	}
 
-	seqs, err := insertEvents(ctx, tx, newEvents)
+	seqs, err := s.insertEvents(ctx, tx, newEvents)
 	if err != nil {
 		return nil, err
 	}
@@ -137,20 +139,16 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 			outcomes[i].Event.Seq = seq
 		}
 	}
-	if err := insertDistinct(ctx, tx, newDistinct); err != nil {
-		return nil, err
-	}
-	if err := updateQuotas(ctx, tx, quotas, dirty); err != nil {
-		return nil, err
-	}
-	if err := hourly.write(ctx, tx); err != nil {
+	if err := s.writeBack(ctx, tx, newDistinct, quotas, dirty, hourly); err != nil {
 		return nil, err
 	}
 	return &store.IngestResult{Outcomes: outcomes}, nil
 }
 
-// lockQuotas creates the batch's missing quota rows and returns all of them, locked
-// for the transaction, by ID.
+// lockQuotas returns the batch's quota rows by ID, locked for the transaction,
+// creating the missing ones. Rows are locked in key order, so concurrent batches do
+// not deadlock on rows that exist; creating rows (once a period) locks them after
+// the others, and the rare deadlock that can cause is retried like any other.
 func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, params *store.IngestParams) (map[string]store.Quota, error) {
 	specs := map[string]quotaRow{}
 	for _, ie := range params.Events {
@@ -170,30 +168,51 @@ func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, params *store.IngestP
 	}
 	sort.Strings(ids)
 	quotas := make(map[string]store.Quota, len(ids))
-	for chunk := range slices.Chunk(ids, chunkSize) {
-		rows := make([]quotaRow, len(chunk))
-		for i, id := range chunk {
-			rows[i] = specs[id]
+	if err := s.selectQuotas(ctx, tx, ids, quotas); err != nil {
+		return nil, err
+	}
+	var missing []quotaRow
+	var missingIDs []string
+	for _, id := range ids {
+		if _, ok := quotas[id]; !ok {
+			missing = append(missing, specs[id])
+			missingIDs = append(missingIDs, id)
 		}
-		if _, err := tx.NewInsert().Model(&rows).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+	}
+	if len(missing) == 0 {
+		return quotas, nil
+	}
+	for chunk := range slices.Chunk(missing, chunkSize) {
+		if _, err := tx.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
 			return nil, fmt.Errorf("create quota rows: %w", err)
 		}
-		var locked []quotaRow
-		q := tx.NewSelect().Model(&locked).Where("id IN ?", bun.Tuple(chunk)).Order("id")
-		if s.dialect.RowLocks {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
-			return nil, fmt.Errorf("lock quota rows: %w", err)
-		}
-		for _, r := range locked {
-			quotas[r.ID] = r.quota()
-		}
+	}
+	if err := s.selectQuotas(ctx, tx, missingIDs, quotas); err != nil {
+		return nil, err
 	}
 	if len(quotas) != len(ids) {
 		return nil, fmt.Errorf("lock quota rows: found %d of %d", len(quotas), len(ids))
 	}
 	return quotas, nil
+}
+
+// selectQuotas reads the quota rows with the given IDs, in order, into quotas,
+// locking them where the backend has row locks.
+func (s *Store) selectQuotas(ctx context.Context, tx bun.Tx, ids []string, quotas map[string]store.Quota) error {
+	for chunk := range slices.Chunk(ids, chunkSize) {
+		var rows []quotaRow
+		q := tx.NewSelect().Model(&rows).Where("id IN ?", bun.Tuple(chunk)).Order("id")
+		if s.dialect.RowLocks {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return fmt.Errorf("lock quota rows: %w", err)
+		}
+		for _, r := range rows {
+			quotas[r.ID] = r.quota()
+		}
+	}
+	return nil
 }
 
 // existingEvents returns the stored events with the given subjects and IDs.
@@ -242,57 +261,42 @@ func existingDistinct(ctx context.Context, tx bun.Tx, events []store.IngestEvent
 	return out, nil
 }
 
-// insertEvents inserts events taken for new and returns their sequence numbers, or
-// *alreadyStored naming those that were not new after all.
-func insertEvents(ctx context.Context, tx bun.Tx, rows []eventRow) (map[eventKey]int64, error) {
-	seqs := make(map[eventKey]int64, len(rows))
-	for chunk := range slices.Chunk(rows, chunkSize) {
-		var returned []eventRow
-		if err := tx.NewInsert().Model(&chunk).ExcludeColumn("seq").
-			On("CONFLICT (subject, event_id) DO NOTHING").
-			Returning("seq, subject, event_id").Scan(ctx, &returned); err != nil {
-			return nil, fmt.Errorf("insert events: %w", err)
-		}
-		for _, r := range returned {
-			seqs[eventKey{r.Subject, r.EventID}] = r.Seq
-		}
+// writeBack writes a batch's new distinct values, changed quota rows and hourly
+// rollups, in one round trip. The quota rows are upserted (they exist and are
+// locked), a form both backends accept for many rows at once.
+func (s *Store) writeBack(ctx context.Context, tx bun.Tx, distinct []distinctRow, quotas map[string]store.Quota, dirty map[string]bool, hourly rollups) error {
+	var stmts []string
+	for chunk := range slices.Chunk(distinct, chunkSize) {
+		stmts = append(stmts, tx.NewInsert().Model(&chunk).String())
 	}
-	if len(seqs) == len(rows) {
-		return seqs, nil
-	}
-	already := &alreadyStored{}
-	for _, r := range rows {
-		if key := (eventKey{r.Subject, r.EventID}); seqs[key] == 0 {
-			already.keys = append(already.keys, key)
-		}
-	}
-	return nil, already
-}
-
-func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {
-	for chunk := range slices.Chunk(rows, chunkSize) {
-		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-			return fmt.Errorf("insert distinct values: %w", err)
-		}
-	}
-	return nil
-}
-
-// updateQuotas writes the changed quota rows back, all in one statement: an upsert
-// of rows that exist and are locked, which both backends accept.
-func updateQuotas(ctx context.Context, tx bun.Tx, quotas map[string]store.Quota, dirty map[string]bool) error {
 	rows := make([]quotaRow, 0, len(dirty))
 	for id := range dirty {
 		rows = append(rows, newQuotaRow(quotas[id]))
 	}
 	slices.SortFunc(rows, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
 	for chunk := range slices.Chunk(rows, chunkSize) {
-		if _, err := tx.NewInsert().Model(&chunk).
+		stmts = append(stmts, tx.NewInsert().Model(&chunk).
 			On("CONFLICT (id) DO UPDATE").
 			Set("used = EXCLUDED.used, count = EXCLUDED.count, total = EXCLUDED.total").
 			Set("last_at = EXCLUDED.last_at, updated_at = EXCLUDED.updated_at").
-			Exec(ctx); err != nil {
-			return fmt.Errorf("update quotas: %w", err)
+			String())
+	}
+	stmts = append(stmts, hourly.statements(tx)...)
+	if len(stmts) == 0 {
+		return nil
+	}
+	// Without arguments the text goes to the driver as it is, and both drivers run
+	// every statement in it.
+	if _, err := tx.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
+		return fmt.Errorf("update quotas, distinct values and rollups: %w", err)
+	}
+	return nil
+}
+
+func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {
+	for chunk := range slices.Chunk(rows, chunkSize) {
+		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+			return fmt.Errorf("insert distinct values: %w", err)
 		}
 	}
 	return nil

@@ -57,9 +57,10 @@ func (r rollups) add(e store.Event) {
 	row.Max = max(row.Max, e.Value)
 }
 
-// write upserts the rows in key order. Concurrent batches touching one row share its
-// quota row too (an hour lies in one period), so the quota locks already order them.
-func (r rollups) write(ctx context.Context, tx bun.Tx) error {
+// statements returns the upserts of the rows, in key order. Concurrent batches
+// touching one row share its quota row too (an hour lies in one period), so the
+// quota locks already order them.
+func (r rollups) statements(tx bun.Tx) []string {
 	var rows []rollupRow
 	for _, buckets := range r {
 		for _, row := range buckets {
@@ -70,18 +71,17 @@ func (r rollups) write(ctx context.Context, tx bun.Tx) error {
 		return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Metric, b.Metric),
 			cmp.Compare(a.BucketStart, b.BucketStart))
 	})
+	var stmts []string
 	for chunk := range slices.Chunk(rows, chunkSize) {
-		if _, err := tx.NewInsert().Model(&chunk).
+		stmts = append(stmts, tx.NewInsert().Model(&chunk).
 			On("CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE").
 			Set("total = ?TableAlias.total + EXCLUDED.total").
 			Set("count = ?TableAlias.count + EXCLUDED.count").
 			Set("min_value = CASE WHEN EXCLUDED.min_value < ?TableAlias.min_value THEN EXCLUDED.min_value ELSE ?TableAlias.min_value END").
 			Set("max_value = CASE WHEN EXCLUDED.max_value > ?TableAlias.max_value THEN EXCLUDED.max_value ELSE ?TableAlias.max_value END").
-			Exec(ctx); err != nil {
-			return fmt.Errorf("update rollups: %w", err)
-		}
+			String())
 	}
-	return nil
+	return stmts
 }
 
 // Series implements store.Store.

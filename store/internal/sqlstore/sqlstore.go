@@ -31,6 +31,12 @@ type Dialect struct {
 	// Retryable reports whether a failed transaction may succeed when run again
 	// (deadlock, serialisation failure, database busy).
 	Retryable func(error) bool
+	// UniqueViolation reports whether an error is a violated unique constraint.
+	UniqueViolation func(error) bool
+	// JSONRows returns a SELECT of columns from its one argument, a JSON array of
+	// objects keyed by column name, so that a batch's rows travel in one statement.
+	// It ends with a WHERE clause, so an ON CONFLICT clause may follow.
+	JSONRows func(columns []Column) string
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned
 	// wrapped in store.ErrUnavailable for the caller to retry later.
