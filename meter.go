@@ -68,7 +68,9 @@ type TrackResult struct {
 	// Seq is the event's storage sequence number.
 	Seq int64
 	// Replayed is true when an identical event was already stored: nothing was
-	// charged again, and everything else in the result is the original's.
+	// charged again, and everything else in the result is the original's. It is
+	// also true for the first Track of an event when the commit that stored it
+	// succeeded but its reply was lost, and the retry found it stored.
 	Replayed bool
 	// UsedAfter is the quota's usage right after the event was admitted.
 	UsedAfter Quantity

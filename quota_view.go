@@ -53,8 +53,16 @@ func (v *quotaView) put(key quotaKey, e viewEntry) {
 // written merges the rows a commit wrote. A row with fewer applied events than the
 // view's entry for the same period is older (another writer of this process
 // committed after it) and is skipped.
+//
+// A duplicate drops the view's entry instead: when a commit succeeds but its reply
+// is lost, the retry finds this instance's own events stored as duplicates, and the
+// view must not keep the usage from before them.
 func (v *quotaView) written(outcomes []store.Outcome, now time.Time) {
 	for _, o := range outcomes {
+		if o.Status == store.StatusDuplicate {
+			v.rows.Delete(quotaKey{o.Event.Subject, o.Event.Metric})
+			continue
+		}
 		if o.Status != store.StatusInserted {
 			continue
 		}
