@@ -99,7 +99,6 @@ func uniqueViolation(err error) bool {
 }
 
 // jsonRows expands the JSON argument with json_to_recordset, which parses it once.
-// WHERE true keeps the SELECT complete before an ON CONFLICT clause.
 func jsonRows(columns []sqlstore.Column) string {
 	names := make([]string, len(columns))
 	defs := make([]string, len(columns))
@@ -107,7 +106,7 @@ func jsonRows(columns []sqlstore.Column) string {
 		names[i] = c.Name
 		defs[i] = c.Name + " " + c.Type
 	}
-	return "SELECT " + strings.Join(names, ", ") + " FROM json_to_recordset(?::json) AS r(" + strings.Join(defs, ", ") + ") WHERE true"
+	return "SELECT " + strings.Join(names, ", ") + " FROM json_to_recordset(?::json) AS r(" + strings.Join(defs, ", ") + ")"
 }
 
 // retryable reports deadlocks and serialisation failures, which Postgres resolves by

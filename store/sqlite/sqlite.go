@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -86,19 +85,7 @@ var dialect = sqlstore.Dialect{
 	RowLocks:        false,
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
-	JSONRows:        jsonRows,
 	Unavailable:     unavailable,
-}
-
-// jsonRows expands the JSON argument with json_each; ->> yields SQL values (TEXT,
-// INTEGER) as the columns' types want. WHERE true tells SQLite that an ON CONFLICT
-// clause after it is not a join's ON.
-func jsonRows(columns []sqlstore.Column) string {
-	exprs := make([]string, len(columns))
-	for i, c := range columns {
-		exprs[i] = "value->>'" + c.Name + "' AS " + c.Name
-	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM json_each(?) WHERE true"
 }
 
 func uniqueViolation(err error) bool {

@@ -34,8 +34,9 @@ type Dialect struct {
 	// UniqueViolation reports whether an error is a violated unique constraint.
 	UniqueViolation func(error) bool
 	// JSONRows returns a SELECT of columns from its one argument, a JSON array of
-	// objects keyed by column name, so that a batch's rows travel in one statement.
-	// It ends with a WHERE clause, so an ON CONFLICT clause may follow.
+	// objects keyed by column name, so that a batch's rows travel to the server in
+	// one statement. Nil for a database in process, where rows are inserted one at a
+	// time through a prepared statement and LastInsertId is the new row's key.
 	JSONRows func(columns []Column) string
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned
