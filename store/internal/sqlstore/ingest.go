@@ -55,9 +55,9 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 
 // ingest runs one attempt of Ingest inside tx. It locks the batch's quota rows,
 // reads the events stored already (if readStored) and the distinct values already
-// counted, decides every event in order in memory, then writes the new events in one
-// statement and the distinct values, quota rows and hourly rollups in one more round
-// trip. If an event it took for new is stored already, it returns errAlreadyStored.
+// counted, decides every event in order in memory, then writes the new events,
+// distinct values, quota rows and hourly rollups (in one round trip on a server). If
+// an event it took for new is stored already, it returns errAlreadyStored.
 func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
 	quotas, err := s.lockQuotas(ctx, tx, params)
 	if err != nil {
@@ -130,7 +130,8 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 			UsedBefore: q.Used, UsedAfter: next.Used, Quota: next}
 	}
 
-	seqs, err := s.insertEvents(ctx, tx, newEvents)
+	rest := writeBack(tx, newDistinct, quotas, dirty, hourly)
+	seqs, err := s.writeBatch(ctx, tx, newEvents, rest)
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +139,6 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 		if seq, ok := seqs[eventKey{outcomes[i].Event.Subject, outcomes[i].Event.ID}]; ok && outcomes[i].Event.Seq == 0 {
 			outcomes[i].Event.Seq = seq
 		}
-	}
-	if err := s.writeBack(ctx, tx, newDistinct, quotas, dirty, hourly); err != nil {
-		return nil, err
 	}
 	return &store.IngestResult{Outcomes: outcomes}, nil
 }
@@ -261,10 +259,10 @@ func existingDistinct(ctx context.Context, tx bun.Tx, events []store.IngestEvent
 	return out, nil
 }
 
-// writeBack writes a batch's new distinct values, changed quota rows and hourly
-// rollups, in one round trip. The quota rows are upserted (they exist and are
-// locked), a form both backends accept for many rows at once.
-func (s *Store) writeBack(ctx context.Context, tx bun.Tx, distinct []distinctRow, quotas map[string]store.Quota, dirty map[string]bool, hourly rollups) error {
+// writeBack returns the statements that write a batch's new distinct values,
+// changed quota rows and hourly rollups. The quota rows are upserted (they exist and
+// are locked), a form both backends accept for many rows at once.
+func writeBack(tx bun.Tx, distinct []distinctRow, quotas map[string]store.Quota, dirty map[string]bool, hourly rollups) []string {
 	var stmts []string
 	for chunk := range slices.Chunk(distinct, chunkSize) {
 		stmts = append(stmts, tx.NewInsert().Model(&chunk).String())
@@ -281,16 +279,7 @@ func (s *Store) writeBack(ctx context.Context, tx bun.Tx, distinct []distinctRow
 			Set("last_at = EXCLUDED.last_at, updated_at = EXCLUDED.updated_at").
 			String())
 	}
-	stmts = append(stmts, hourly.statements(tx)...)
-	if len(stmts) == 0 {
-		return nil
-	}
-	// Without arguments the text goes to the driver as it is, and both drivers run
-	// every statement in it.
-	if _, err := tx.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
-		return fmt.Errorf("update quotas, distinct values and rollups: %w", err)
-	}
-	return nil
+	return append(stmts, hourly.statements(tx)...)
 }
 
 func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {

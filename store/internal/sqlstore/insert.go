@@ -24,37 +24,47 @@ var eventColumns = []Column{
 	{"fingerprint", "TEXT"}, {"used_after", "BIGINT"}, {"created_at", "BIGINT"},
 }
 
-// insertEvents inserts events taken for new and returns their sequence numbers, or
-// errAlreadyStored if one was not new after all. The INSERT is a plain one, cheaper
-// than one that resolves conflicts, as duplicates are rare.
-func (s *Store) insertEvents(ctx context.Context, tx bun.Tx, rows []eventRow) (map[eventKey]int64, error) {
-	if len(rows) == 0 {
-		return map[eventKey]int64{}, nil
+// writeBatch inserts a batch's new events and runs rest, the statements that write
+// the rest of the batch, and returns the events' sequence numbers, or
+// errAlreadyStored if an event was not new after all. The INSERT is a plain one,
+// cheaper than one that resolves conflicts, as duplicates are rare.
+func (s *Store) writeBatch(ctx context.Context, tx bun.Tx, rows []eventRow, rest []string) (map[eventKey]int64, error) {
+	seqs := map[eventKey]int64{}
+	var err error
+	switch {
+	case len(rows) == 0:
+		err = execAll(ctx, tx, rest)
+	case s.dialect.JSONRows != nil:
+		seqs, err = s.insertEventsJSON(ctx, tx, rows, rest)
+	default:
+		seqs, err = insertEventsPrepared(ctx, tx, rows)
+		if err == nil {
+			err = execAll(ctx, tx, rest)
+		}
 	}
-	insert := insertEventsPrepared
-	if s.dialect.JSONRows != nil {
-		insert = s.insertEventsJSON
-	}
-	seqs, err := insert(ctx, tx, rows)
 	if err != nil && s.dialect.UniqueViolation(err) {
 		return nil, errAlreadyStored
 	}
 	if err != nil {
-		return nil, fmt.Errorf("insert events: %w", err)
+		return nil, fmt.Errorf("write events, quotas, rollups: %w", err)
 	}
 	return seqs, nil
 }
 
 // insertEventsJSON inserts rows with one statement whose one argument is the rows as
-// JSON: one round trip and a short statement, where a VALUES list would have the
-// server parse every value, in chunks that fit the limit on bound variables.
-func (s *Store) insertEventsJSON(ctx context.Context, tx bun.Tx, rows []eventRow) (map[eventKey]int64, error) {
+// JSON, followed by rest in the same round trip: a short statement, where a VALUES
+// list would have the server parse every value, in chunks that fit the limit on
+// bound variables.
+func (s *Store) insertEventsJSON(ctx context.Context, tx bun.Tx, rows []eventRow, rest []string) (map[eventKey]int64, error) {
 	arg, err := json.Marshal(rows)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := tx.QueryContext(ctx, "INSERT INTO usage_events ("+columnNames(eventColumns)+") "+
+	insert := s.db.QueryGen().FormatQuery("INSERT INTO usage_events ("+columnNames(eventColumns)+") "+
 		s.dialect.JSONRows(eventColumns)+" RETURNING seq, subject, event_id", string(arg))
+	// Formatted already, the text goes to the driver as it is; the INSERT's rows
+	// come first, and an error of a later statement ends them.
+	cur, err := tx.QueryContext(ctx, strings.Join(append([]string{insert}, rest...), ";\n"))
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +79,9 @@ func (s *Store) insertEventsJSON(ctx context.Context, tx bun.Tx, rows []eventRow
 		seqs[key] = seq
 	}
 	if err := cur.Err(); err != nil {
+		return nil, err
+	}
+	if err := cur.Close(); err != nil {
 		return nil, err
 	}
 	if len(seqs) != len(rows) {
@@ -101,6 +114,16 @@ func insertEventsPrepared(ctx context.Context, tx bun.Tx, rows []eventRow) (map[
 		}
 	}
 	return seqs, nil
+}
+
+// execAll runs statements in one round trip: without arguments their text goes to
+// the driver as it is, and both drivers run every statement in it.
+func execAll(ctx context.Context, tx bun.Tx, stmts []string) error {
+	if len(stmts) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, strings.Join(stmts, ";\n"))
+	return err
 }
 
 func columnNames(columns []Column) string {
