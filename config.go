@@ -20,12 +20,16 @@ const (
 	// properties may hold.
 	DefaultMaxPropertyBytes = 4096
 	// DefaultMaxBatchSize is the most events one group-commit transaction holds.
-	DefaultMaxBatchSize = 1000
+	// Larger transactions spread a commit's fixed cost (round trips, the sync, the
+	// quota and rollup rows) over more events.
+	DefaultMaxBatchSize = 5000
 	// DefaultMaxInFlight is the most events accepted by Track but not yet committed.
 	DefaultMaxInFlight = 20_000
 	// DefaultConcurrentWriters is the number of group-commit writers on a store with
 	// concurrent writers (Postgres); stores that serialise writers (SQLite) get one.
-	DefaultConcurrentWriters = 4
+	// Two keep a commit in flight while the next batch forms; more only split the
+	// waiting events into smaller transactions.
+	DefaultConcurrentWriters = 2
 	// DefaultQuotaViewTTL is how long CheckQuota trusts a quota row it has read before
 	// reading it again.
 	DefaultQuotaViewTTL = time.Second
