@@ -93,9 +93,9 @@ var dialect = sqlstore.Dialect{
 	Unavailable:     unavailable,
 }
 
-func uniqueViolation(err error) bool {
+func uniqueViolation(err error, table string) bool {
 	var e *pgconn.PgError
-	return errors.As(err, &e) && e.Code == "23505"
+	return errors.As(err, &e) && e.Code == "23505" && e.TableName == table
 }
 
 // jsonRows expands the JSON argument with json_to_recordset, which parses it once.

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -88,9 +89,13 @@ var dialect = sqlstore.Dialect{
 	Unavailable:     unavailable,
 }
 
-func uniqueViolation(err error) bool {
+// uniqueViolation reports a violated unique constraint of table, which SQLite names
+// only in the message ("UNIQUE constraint failed: table.column, …").
+func uniqueViolation(err error, table string) bool {
 	var e *sqlite.Error
-	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	return errors.As(err, &e) &&
+		(e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) &&
+		strings.Contains(e.Error(), " failed: "+table+".")
 }
 
 // retryable reports SQLite's "busy" and "locked" errors: another connection held

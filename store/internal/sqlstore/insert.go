@@ -42,7 +42,7 @@ func (s *Store) writeBatch(ctx context.Context, tx bun.Tx, rows []eventRow, rest
 			err = execAll(ctx, tx, rest)
 		}
 	}
-	if err != nil && s.dialect.UniqueViolation(err) {
+	if err != nil && s.dialect.UniqueViolation(err, "usage_events") {
 		return nil, errAlreadyStored
 	}
 	if err != nil {

@@ -31,8 +31,9 @@ type Dialect struct {
 	// Retryable reports whether a failed transaction may succeed when run again
 	// (deadlock, serialisation failure, database busy).
 	Retryable func(error) bool
-	// UniqueViolation reports whether an error is a violated unique constraint.
-	UniqueViolation func(error) bool
+	// UniqueViolation reports whether an error is a violated unique constraint of
+	// table.
+	UniqueViolation func(err error, table string) bool
 	// JSONRows returns a SELECT of columns from its one argument, a JSON array of
 	// objects keyed by column name, so that a batch's rows travel to the server in
 	// one statement. Nil for a database in process, where rows are inserted one at a
