@@ -83,6 +83,9 @@ func (m *Meter) Assign(ctx context.Context, a Assignment) error {
 	if err := m.changePlan(ctx, r, now); err != nil {
 		return err
 	}
+	// A lookup already running may have read the old plan: later calls must not
+	// join it.
+	m.lookups.Forget(a.Subject)
 	m.assignments.Delete(a.Subject)
 	return nil
 }
@@ -119,7 +122,7 @@ func (m *Meter) resolve(ctx context.Context, subject string, now time.Time) (*re
 	if ok && now.Before(r.expires) {
 		return r, nil
 	}
-	a, err := m.lookup(ctx, subject)
+	a, err := m.sharedLookup(ctx, subject)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +133,20 @@ func (m *Meter) resolve(ctx context.Context, subject string, now time.Time) (*re
 	r.expires = now.Add(m.cfg.AssignmentTTL)
 	m.assignments.Store(subject, r)
 	return r, nil
+}
+
+// sharedLookup is lookup, shared with the concurrent calls for the same subject.
+// The shared lookup runs under the context of the call that started it; a call whose
+// own context is still alive when that one ended looks up again by itself.
+func (m *Meter) sharedLookup(ctx context.Context, subject string) (Assignment, error) {
+	v, err, _ := m.lookups.Do(subject, func() (any, error) { return m.lookup(ctx, subject) })
+	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return m.lookup(ctx, subject)
+	}
+	if err != nil {
+		return Assignment{}, err
+	}
+	return v.(Assignment), nil
 }
 
 // lookup asks the PlanResolver, or the store, for a subject's assignment, falling

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/puzpuzpuz/xsync/v3"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/usagekit/usage/store"
 )
@@ -18,9 +19,12 @@ type Meter struct {
 	store       store.Store
 	cfg         *Config
 	assignments assignments
-	batcher     *batcher
-	view        quotaView
-	closed      atomic.Bool
+	// lookups lets concurrent cache misses for one subject share one lookup, so a
+	// cold start does not send every producer's first call to the store.
+	lookups singleflight.Group
+	batcher *batcher
+	view    quotaView
+	closed  atomic.Bool
 }
 
 // New returns a Meter that keeps its state in st. The Meter does not own st: close
