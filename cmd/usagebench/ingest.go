@@ -17,17 +17,25 @@ import (
 	"github.com/usagekit/usage"
 )
 
+// ingestParams are the flags of one ingest run.
+type ingestParams struct {
+	kind, dsn, mode                                       string
+	producers, events, subjects, writers, batch, maxBatch int
+}
+
 func runIngest(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	kind := fs.String("store", "sqlite", "store: sqlite or postgres")
-	dsn := fs.String("dsn", "", "Postgres DSN (default "+defaultDSN+"); the run uses a schema of its own and drops it")
-	producers := fs.Int("producers", 64, "goroutines calling Track")
-	events := fs.Int("events", 100_000, "events to track in all")
-	mode := fs.String("mode", "group", "group (group commit) or naive (one transaction per event)")
-	subjects := fs.Int("subjects", 100, "distinct subjects the events are spread over")
-	writers := fs.Int("writers", 0, "group-commit writers (0: the Meter's default for the store)")
-	batch := fs.Int("batch", 1, "events per call: 1 calls Track, more call TrackBatch")
-	maxBatch := fs.Int("max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
+	var p ingestParams
+	fs.StringVar(&p.kind, "store", "sqlite", "store: sqlite or postgres")
+	fs.StringVar(&p.dsn, "dsn", "", "Postgres DSN (default "+defaultDSN+"); the run uses a schema of its own and drops it")
+	fs.IntVar(&p.producers, "producers", 64, "goroutines calling Track")
+	fs.IntVar(&p.events, "events", 100_000, "events to track in all")
+	mode := fs.String("mode", "group", "group (group commit), naive (one transaction per event), or both: naive, then group, and their ratio")
+	naiveEvents := fs.Int("naive-events", 20_000, "with -mode both: events of the naive run (at most -events, one per call), which is far slower")
+	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects the events are spread over")
+	fs.IntVar(&p.writers, "writers", 0, "group-commit writers (0: the Meter's default for the store)")
+	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
+	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,13 +51,38 @@ func runIngest(args []string, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *producers < 1 || *events < 1 || *subjects < 1 {
-		return fmt.Errorf("-producers, -events and -subjects must be positive")
+	if p.producers < 1 || p.events < 1 || p.subjects < 1 || *naiveEvents < 1 {
+		return fmt.Errorf("-producers, -events, -naive-events and -subjects must be positive")
 	}
-	ctx := context.Background()
-	st, cleanup, err := openFresh(ctx, *kind, *dsn)
+	if *mode != "both" {
+		p.mode = *mode
+		_, err := ingestOnce(p, out)
+		return err
+	}
+	naive, group := p, p
+	naive.mode, naive.events, naive.batch = "naive", min(*naiveEvents, p.events), 1
+	group.mode = "group"
+	naiveRate, err := ingestOnce(naive, out)
 	if err != nil {
 		return err
+	}
+	groupRate, err := ingestOnce(group, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "group commit is %.1f× the naive design\n", groupRate/naiveRate)
+	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=both producers=%d batch=%d group_over_naive=%.1f\n",
+		p.kind, p.producers, p.batch, groupRate/naiveRate)
+	return nil
+}
+
+// ingestOnce tracks p.events events into a fresh store, prints the figures and
+// returns the rate in events/s.
+func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
+	ctx := context.Background()
+	st, cleanup, err := openFresh(ctx, p.kind, p.dsn)
+	if err != nil {
+		return 0, err
 	}
 	defer cleanup()
 
@@ -61,47 +94,50 @@ func runIngest(args []string, out io.Writer) error {
 			"api_calls": {Included: 1e11},
 		}}},
 		DefaultPlan:  "bench",
-		Writers:      *writers,
-		MaxBatchSize: *maxBatch,
+		Writers:      p.writers,
+		MaxBatchSize: p.maxBatch,
 	}
-	switch *mode {
+	switch p.mode {
 	case "group":
 	case "naive":
 		// The seed's design: each event its own transaction (insert, update quota).
+		if p.batch != 1 {
+			return 0, fmt.Errorf("-mode naive tracks one event per call: drop -batch %d", p.batch)
+		}
 		cfg.MaxBatchSize = 1
-		cfg.Writers = *producers
+		cfg.Writers = p.producers
 		if !st.Capabilities().ConcurrentWriters {
 			cfg.Writers = 1
 		}
 	default:
-		return fmt.Errorf("unknown -mode %q: want group or naive", *mode)
+		return 0, fmt.Errorf("unknown -mode %q: want group, naive or both", p.mode)
 	}
 	m, err := usage.New(st, cfg)
 	if err != nil {
-		return err
+		return 0, err
 	}
 
 	var next atomic.Int64
-	latencies := make([][]time.Duration, *producers)
+	latencies := make([][]time.Duration, p.producers)
 	var failed atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
 	event := func(i int64) usage.Event {
-		return usage.Event{ID: fmt.Sprintf("e%d", i), Subject: fmt.Sprintf("tenant-%d", i%int64(*subjects)),
+		return usage.Event{ID: fmt.Sprintf("e%d", i), Subject: fmt.Sprintf("tenant-%d", i%int64(p.subjects)),
 			Metric: "api_calls", Value: 1}
 	}
-	for p := range *producers {
+	for w := range p.producers {
 		wg.Go(func() {
 			for {
-				last := next.Add(int64(*batch))
-				first := last - int64(*batch) + 1
-				if first > int64(*events) {
+				last := next.Add(int64(p.batch))
+				first := last - int64(p.batch) + 1
+				if first > int64(p.events) {
 					return
 				}
-				last = min(last, int64(*events))
+				last = min(last, int64(p.events))
 				t0 := time.Now()
 				var err error
-				if *batch == 1 {
+				if p.batch == 1 {
 					_, err = m.Track(ctx, event(first))
 				} else {
 					evs := make([]usage.Event, 0, last-first+1)
@@ -114,7 +150,7 @@ func runIngest(args []string, out io.Writer) error {
 						err = errors.Join(err, r.Err)
 					}
 				}
-				latencies[p] = append(latencies[p], time.Since(t0))
+				latencies[w] = append(latencies[w], time.Since(t0))
 				if err != nil {
 					failed.Add(1)
 				}
@@ -124,21 +160,21 @@ func runIngest(args []string, out io.Writer) error {
 	wg.Wait()
 	elapsed := time.Since(start)
 	if err := m.Close(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("%d calls failed", n)
+		return 0, fmt.Errorf("%d calls failed", n)
 	}
 	all := slices.Concat(latencies...)
 	slices.Sort(all)
-	rate := float64(*events) / elapsed.Seconds()
+	rate := float64(p.events) / elapsed.Seconds()
 	p50, p99 := percentile(all, 0.50), percentile(all, 0.99)
 	rss := peakRSSMiB()
 	fmt.Fprintf(out, "ingest %s %s: %d producers × %d events per call, %d events in %.2fs: %.0f events/s, call latency p50 %.2f ms, p99 %.2f ms, peak RSS %.0f MiB\n",
-		*kind, *mode, *producers, *batch, *events, elapsed.Seconds(), rate, ms(p50), ms(p99), rss)
+		p.kind, p.mode, p.producers, p.batch, p.events, elapsed.Seconds(), rate, ms(p50), ms(p99), rss)
 	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f peak_rss_mib=%.0f\n",
-		*kind, *mode, *producers, *batch, *events, rate, ms(p50), ms(p99), rss)
-	return nil
+		p.kind, p.mode, p.producers, p.batch, p.events, rate, ms(p50), ms(p99), rss)
+	return rate, nil
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {
