@@ -158,29 +158,29 @@ type ForecastPoint struct {
 // ExceedProbability and ExpectedOverage describe the demand that would be refused.
 type QuotaForecast struct {
 	// Period is the current billing period, in UTC.
-	Period Period
+	Period Period `json:"period"`
 	// Limit is the quota's limit, and AllowOverage whether usage may pass it.
-	Limit        Quantity
-	AllowOverage bool
+	Limit        Quantity `json:"limit"`
+	AllowOverage bool     `json:"allow_overage"`
 	// Used is the period's usage when the forecast was made.
-	Used Quantity
+	Used Quantity `json:"used"`
 	// ExpectedUsage is the period's usage at its end following the point forecast
 	// (for max metrics: its mean over the forecast's uncertainty).
-	ExpectedUsage float64
+	ExpectedUsage float64 `json:"expected_usage"`
 	// Crossings says when usage is forecast to reach each threshold, in the order of
 	// ForecastOptions.Thresholds.
-	Crossings []QuotaCrossing
+	Crossings []QuotaCrossing `json:"crossings"`
 	// ExceedProbability is the probability that the period's usage ends above Limit,
 	// in [0, 1].
-	ExceedProbability float64
+	ExceedProbability float64 `json:"exceed_probability"`
 	// ExpectedOverage is the expected usage above Limit at the period's end,
 	// E[max(usage − Limit, 0)], in the metric's unit.
-	ExpectedOverage float64
+	ExpectedOverage float64 `json:"expected_overage"`
 	// ExpectedCost is the plan's overage price of ExpectedOverage, rounded to cents
 	// (RoundCents). It prices the expected overage, which for package and tiered
 	// prices is not quite the expected price. Zero when the quota allows no overage
 	// or has no price.
-	ExpectedCost Money
+	ExpectedCost Money `json:"expected_cost"`
 }
 
 // QuotaCrossing says when usage is forecast to reach a percentage of the limit.
@@ -592,49 +592,20 @@ func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int
 }
 
 // forecastPayload is what the store keeps of a UsageForecast beyond its columns.
+// Quantities and money keep their exact decimal form in JSON.
 type forecastPayload struct {
 	Aggregation Aggregation     `json:"aggregation"`
 	History     int             `json:"history"`
 	Points      []ForecastPoint `json:"points"`
-	Quota       *quotaPayload   `json:"quota,omitempty"`
-}
-
-// quotaPayload is a QuotaForecast as stored: quantities in micro-units, money as a
-// decimal string.
-type quotaPayload struct {
-	PeriodStart       time.Time       `json:"period_start"`
-	PeriodEnd         time.Time       `json:"period_end"`
-	Limit             int64           `json:"limit_micros"`
-	AllowOverage      bool            `json:"allow_overage"`
-	Used              int64           `json:"used_micros"`
-	ExpectedUsage     float64         `json:"expected_usage"`
-	Crossings         []QuotaCrossing `json:"crossings"`
-	ExceedProbability float64         `json:"exceed_probability"`
-	ExpectedOverage   float64         `json:"expected_overage"`
-	ExpectedCost      decimal.Decimal `json:"expected_cost"`
-	Currency          string          `json:"currency"`
+	Quota       *QuotaForecast  `json:"quota,omitempty"`
 }
 
 func newForecastPayload(f UsageForecast) forecastPayload {
-	p := forecastPayload{Aggregation: f.Aggregation, History: f.History, Points: f.Points}
-	if q := f.Quota; q != nil {
-		p.Quota = &quotaPayload{PeriodStart: q.Period.Start, PeriodEnd: q.Period.End,
-			Limit: q.Limit.micros, AllowOverage: q.AllowOverage, Used: q.Used.micros,
-			ExpectedUsage: q.ExpectedUsage, Crossings: q.Crossings, ExceedProbability: q.ExceedProbability,
-			ExpectedOverage: q.ExpectedOverage, ExpectedCost: q.ExpectedCost.Amount, Currency: q.ExpectedCost.Currency}
-	}
-	return p
+	return forecastPayload{Aggregation: f.Aggregation, History: f.History, Points: f.Points, Quota: f.Quota}
 }
 
 func (p forecastPayload) forecast(rec store.Forecast) UsageForecast {
-	f := UsageForecast{ID: rec.ID, Subject: rec.Subject, Metric: rec.Metric, Aggregation: p.Aggregation,
+	return UsageForecast{ID: rec.ID, Subject: rec.Subject, Metric: rec.Metric, Aggregation: p.Aggregation,
 		Model: rec.Model, Step: ForecastStep(rec.Step), GeneratedAt: rec.GeneratedAt, History: p.History,
-		Points: p.Points}
-	if q := p.Quota; q != nil {
-		f.Quota = &QuotaForecast{Period: Period{Start: q.PeriodStart, End: q.PeriodEnd},
-			Limit: QuantityFromMicros(q.Limit), AllowOverage: q.AllowOverage, Used: QuantityFromMicros(q.Used),
-			ExpectedUsage: q.ExpectedUsage, Crossings: q.Crossings, ExceedProbability: q.ExceedProbability,
-			ExpectedOverage: q.ExpectedOverage, ExpectedCost: Money{Amount: q.ExpectedCost, Currency: q.Currency}}
-	}
-	return f
+		Points: p.Points, Quota: p.Quota}
 }
