@@ -74,9 +74,9 @@ func (m *Meter) adjustQuota(ctx context.Context, subject, key string, kind store
 	if err := checkReason(reason); err != nil {
 		return QuotaStatus{}, err
 	}
-	metric, ok := m.cfg.metrics[key]
-	if !ok {
-		return QuotaStatus{}, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(key))
+	metric, err := m.cfg.metric(key)
+	if err != nil {
+		return QuotaStatus{}, err
 	}
 	now := m.now()
 	r, err := m.resolve(ctx, subject, now)

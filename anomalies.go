@@ -166,11 +166,11 @@ func (m *Meter) DetectAnomalies(ctx context.Context, subject, metric string, opt
 	if err := checkName("subject", subject, true); err != nil {
 		return nil, err
 	}
-	met, ok := m.cfg.metrics[metric]
-	if !ok {
-		return nil, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	met, err := m.cfg.metric(metric)
+	if err != nil {
+		return nil, err
 	}
-	opts, err := opts.withDefaults()
+	opts, err = opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}

@@ -170,3 +170,12 @@ func (c *Config) validate() error {
 	}
 	return nil
 }
+
+// metric returns the configured metric with the key, or an error naming the field.
+func (c *Config) metric(key string) (Metric, error) {
+	met, ok := c.metrics[key]
+	if !ok {
+		return Metric{}, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(key))
+	}
+	return met, nil
+}

@@ -70,9 +70,9 @@ func (c *Config) prepare(ev Event, now time.Time) (prepared, error) {
 	if err := checkName("user", ev.User, false); err != nil {
 		return prepared{}, err
 	}
-	metric, ok := c.metrics[ev.Metric]
-	if !ok {
-		return prepared{}, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(ev.Metric))
+	metric, err := c.metric(ev.Metric)
+	if err != nil {
+		return prepared{}, err
 	}
 	value, why := quantityOf(ev.Value)
 	if why != "" {

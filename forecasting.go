@@ -240,14 +240,14 @@ func (m *Meter) Forecast(ctx context.Context, subject, metric string, opts Forec
 	if err := checkName("subject", subject, true); err != nil {
 		return UsageForecast{}, err
 	}
-	met, ok := m.cfg.metrics[metric]
-	if !ok {
-		return UsageForecast{}, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	met, err := m.cfg.metric(metric)
+	if err != nil {
+		return UsageForecast{}, err
 	}
 	if met.Aggregation == AggregationUniqueCount {
 		return UsageForecast{}, invalid("metric", "%s counts distinct values, which the usage rollups do not keep: it cannot be forecast", metric)
 	}
-	opts, err := opts.withDefaults()
+	opts, err = opts.withDefaults()
 	if err != nil {
 		return UsageForecast{}, err
 	}
@@ -569,8 +569,10 @@ func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int
 	if err := checkName("subject", subject, true); err != nil {
 		return nil, err
 	}
-	if _, ok := m.cfg.metrics[metric]; metric != "" && !ok {
-		return nil, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	if metric != "" {
+		if _, err := m.cfg.metric(metric); err != nil {
+			return nil, err
+		}
 	}
 	if limit < 0 || limit > MaxForecastListLimit {
 		return nil, invalid("limit", "%d: want from 1 to %d, or 0 for %d", limit, MaxForecastListLimit, DefaultForecastListLimit)

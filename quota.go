@@ -51,8 +51,8 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 	if err := checkName("subject", subject, true); err != nil {
 		return QuotaStatus{}, err
 	}
-	if _, ok := m.cfg.metrics[metric]; !ok {
-		return QuotaStatus{}, invalid("metric", "unknown metric %q: add it to Config.Metrics", truncate(metric))
+	if _, err := m.cfg.metric(metric); err != nil {
+		return QuotaStatus{}, err
 	}
 	want, why := quantityOf(n)
 	if why == "" && want.micros <= 0 {
