@@ -100,13 +100,11 @@ func uniqueViolation(err error, table string) bool {
 
 // jsonRows expands the JSON argument with json_to_recordset, which parses it once.
 func jsonRows(columns []sqlstore.Column) string {
-	names := make([]string, len(columns))
 	defs := make([]string, len(columns))
 	for i, c := range columns {
-		names[i] = c.Name
 		defs[i] = c.Name + " " + c.Type
 	}
-	return "SELECT " + strings.Join(names, ", ") + " FROM json_to_recordset(?::json) AS r(" + strings.Join(defs, ", ") + ")"
+	return "json_to_recordset(?::json) AS r(" + strings.Join(defs, ", ") + ")"
 }
 
 // retryable reports deadlocks and serialisation failures, which Postgres resolves by

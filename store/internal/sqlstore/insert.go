@@ -60,8 +60,9 @@ func (s *Store) insertEventsJSON(ctx context.Context, tx bun.Tx, rows []eventRow
 	if err != nil {
 		return nil, err
 	}
-	insert := s.db.QueryGen().FormatQuery("INSERT INTO usage_events ("+columnNames(eventColumns)+") "+
-		s.dialect.JSONRows(eventColumns)+" RETURNING seq, subject, event_id", string(arg))
+	names := columnNames(eventColumns)
+	insert := s.db.QueryGen().FormatQuery("INSERT INTO usage_events ("+names+") SELECT "+names+
+		" FROM "+s.dialect.JSONRows(eventColumns)+" RETURNING seq, subject, event_id", string(arg))
 	// Formatted already, the text goes to the driver as it is; the INSERT's rows
 	// come first, and an error of a later statement ends them.
 	cur, err := tx.QueryContext(ctx, strings.Join(append([]string{insert}, rest...), ";\n"))

@@ -34,10 +34,11 @@ type Dialect struct {
 	// UniqueViolation reports whether an error is a violated unique constraint of
 	// table.
 	UniqueViolation func(err error, table string) bool
-	// JSONRows returns a SELECT of columns from its one argument, a JSON array of
-	// objects keyed by column name, so that a batch's rows travel to the server in
-	// one statement. Nil for a database in process, where rows are inserted one at a
-	// time through a prepared statement and LastInsertId is the new row's key.
+	// JSONRows returns a FROM source of rows with the columns, read from its one
+	// argument, a JSON array of objects keyed by column name, so that a batch's rows
+	// travel to the server in one statement. Nil for a database in process, where
+	// rows are inserted one at a time through a prepared statement and LastInsertId
+	// is the new row's key.
 	JSONRows func(columns []Column) string
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned
