@@ -28,8 +28,10 @@ const (
 // Every caller waits for the commit that holds its events and gets its own outcomes.
 // Batches form naturally: what arrives while a commit is in flight makes up the next
 // one, up to maxBatch events (BatchWait can hold a small batch open a little longer).
-// Calls are spread over the writers by subject, so the writers of one process do not
-// wait for each other's quota row locks.
+// Calls for one subject are spread over the writers by subject, so the writers of one
+// process do not wait for each other's quota row locks; a call for several subjects
+// goes to whichever writer takes it first, so that while one writer holds the locks
+// another prepares its batch.
 //
 // It is bounded: at most MaxInFlight events are accepted but not yet committed, and
 // further callers wait for room until their context ends.
@@ -42,6 +44,7 @@ type batcher struct {
 	slots    *semaphore.Weighted
 	maxSlots int64
 	queues   []chan *commitRequest // one per writer, unbuffered: handed over directly
+	shared   chan *commitRequest   // read by every writer, for calls for several subjects
 	seed     maphash.Seed
 	// stopped ends when Close stops the writers; it also ends a commit in progress
 	// when Close gives up waiting for it.
@@ -74,7 +77,7 @@ func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *
 	b := &batcher{
 		store: st, logger: cfg.Logger, maxBatch: cfg.MaxBatchSize, wait: cfg.BatchWait,
 		slots: semaphore.NewWeighted(int64(cfg.MaxInFlight)), maxSlots: int64(cfg.MaxInFlight),
-		afterWrite: afterWrite, seed: maphash.MakeSeed(),
+		afterWrite: afterWrite, seed: maphash.MakeSeed(), shared: make(chan *commitRequest),
 	}
 	b.stopped, b.stop = context.WithCancel(context.Background())
 	for range writers {
@@ -102,7 +105,7 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 		return nil, fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
 	}
 	req := &commitRequest{ctx: ctx, events: events, now: now, done: make(chan commitResult, 1)}
-	queue := b.queues[maphash.String(b.seed, events[0].Event.Subject)%uint64(len(b.queues))]
+	queue := b.queueFor(events)
 	select {
 	case queue <- req:
 	case <-b.stopped.Done():
@@ -118,6 +121,18 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 	case <-ctx.Done():
 		return nil, fmt.Errorf("usage: gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", ctx.Err())
 	}
+}
+
+// queueFor returns the queue of the writer for events' subject, or the shared queue
+// if they are for several.
+func (b *batcher) queueFor(events []store.IngestEvent) chan *commitRequest {
+	subject := events[0].Event.Subject
+	for _, e := range events[1:] {
+		if e.Event.Subject != subject {
+			return b.shared
+		}
+	}
+	return b.queues[maphash.String(b.seed, subject)%uint64(len(b.queues))]
 }
 
 // close waits until every accepted event has been committed, or ctx ends, and then
@@ -141,6 +156,7 @@ func (b *batcher) run(queue chan *commitRequest) {
 		var first *commitRequest
 		select {
 		case first = <-queue:
+		case first = <-b.shared:
 		case <-b.stopped.Done():
 			return
 		}
@@ -165,6 +181,10 @@ func (b *batcher) gather(queue chan *commitRequest, first *commitRequest) []*com
 			batch = append(batch, r)
 			n += len(r.events)
 			continue
+		case r := <-b.shared:
+			batch = append(batch, r)
+			n += len(r.events)
+			continue
 		default:
 		}
 		if timeout == nil {
@@ -172,6 +192,9 @@ func (b *batcher) gather(queue chan *commitRequest, first *commitRequest) []*com
 		}
 		select {
 		case r := <-queue:
+			batch = append(batch, r)
+			n += len(r.events)
+		case r := <-b.shared:
 			batch = append(batch, r)
 			n += len(r.events)
 		case <-timeout:
