@@ -69,8 +69,6 @@ type TrackResult struct {
 	// Event is the event as stored: with its ID (generated if it was empty) and Time
 	// (now if it was zero). For a replay it is the event stored first.
 	Event Event
-	// Seq is the event's storage sequence number.
-	Seq int64
 	// Replayed is true when an identical event was already stored: nothing was
 	// charged again, and everything else in the result is the original's. It is
 	// also true for the first Track of an event when the commit that stored it
@@ -177,7 +175,6 @@ func result(p prepared, r *resolved, o store.Outcome) BatchResult {
 	case store.StatusInserted, store.StatusDuplicate:
 		return BatchResult{TrackResult: TrackResult{
 			Event:     eventFromStore(o.Event),
-			Seq:       o.Event.Seq,
 			Replayed:  o.Status == store.StatusDuplicate,
 			UsedAfter: QuantityFromMicros(o.Event.UsedAfter),
 			Period:    r.periodAt(o.Event.Time),

@@ -92,8 +92,8 @@ type IngestEvent struct {
 
 // IngestParams are the arguments of Store.Ingest.
 type IngestParams struct {
-	// Events are stored in this order. Seq, PeriodStart, UsedAfter and CreatedAt of
-	// each Event are set by the backend.
+	// Events are stored in this order. PeriodStart, UsedAfter and CreatedAt of each
+	// Event are set by the backend, and Seq as it writes the row.
 	Events []IngestEvent
 	// Now is the time recorded as CreatedAt and UpdatedAt.
 	Now time.Time
@@ -103,7 +103,8 @@ type IngestParams struct {
 type Outcome struct {
 	Status Status
 	// Event is the stored event: the new one, or for a duplicate or conflict the one
-	// stored before. Zero when refused.
+	// stored before. Zero when refused. Seq is zero for a new event: backends write
+	// a batch's rows in bulk, without reading their keys back; ListEvents has it.
 	Event Event
 	// UsedBefore and UsedAfter are the quota usage in micro-units around this event;
 	// equal when the event changed nothing. For a duplicate both are the original

@@ -89,7 +89,7 @@ var dialect = sqlstore.Dialect{
 	MigrationLock:   fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
-	JSONRows:        jsonRows,
+	CopyRows:        copyRows,
 	Unavailable:     unavailable,
 }
 
@@ -98,13 +98,17 @@ func uniqueViolation(err error, table string) bool {
 	return errors.As(err, &e) && e.Code == "23505" && e.TableName == table
 }
 
-// jsonRows expands the JSON argument with json_to_recordset, which parses it once.
-func jsonRows(columns []sqlstore.Column) string {
-	defs := make([]string, len(columns))
-	for i, c := range columns {
-		defs[i] = c.Name + " " + c.Type
-	}
-	return "json_to_recordset(?::json) AS r(" + strings.Join(defs, ", ") + ")"
+// copyRows writes rows with COPY in the binary format, through pgx on the
+// connection that holds the transaction.
+func copyRows(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: the pool's driver is %T, not pgx", driverConn)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		return err
+	})
 }
 
 // retryable reports deadlocks and serialisation failures, which Postgres resolves by

@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -33,9 +35,9 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 	readStored := false
 	for {
 		var result *store.IngestResult
-		err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		err := s.inWriteConnTx(ctx, func(ctx context.Context, conn *sql.Conn, tx bun.Tx) error {
 			var err error
-			result, err = s.ingest(ctx, tx, params, readStored)
+			result, err = s.ingest(ctx, conn, tx, params, readStored)
 			return err
 		})
 		if errors.Is(err, errAlreadyStored) {
@@ -53,21 +55,50 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 // for new stored already.
 var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 
-// ingest runs one attempt of Ingest inside tx. It locks the batch's quota rows,
-// reads the events stored already (if readStored) and the distinct values already
-// counted, decides every event in order in memory, then writes the new events,
-// distinct values, quota rows and hourly rollups (in one round trip on a server). If
-// an event it took for new is stored already, it returns errAlreadyStored.
-func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
-	quotas, err := s.lockQuotas(ctx, tx, params)
+// ingest runs one attempt of Ingest inside tx. Only the work that depends on the
+// quotas is done while their rows are locked, which is as long as a concurrent
+// batch for the same subjects has to wait: it builds the rows first; then it locks
+// the batch's quota rows, reads the events stored already (if readStored) and the
+// distinct values already counted, decides every event in order in memory, and
+// writes the new events, distinct values, quota rows and hourly rollups. If an
+// event it took for new is stored already, it returns errAlreadyStored.
+func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
+	n := len(params.Events)
+	rows := make([]eventRow, n)
+	qids := make([]string, n)
+	specs := map[string]quotaRow{}
+	// earlier[i] is the index of the batch's previous event with i's subject and ID,
+	// or -1: a repeat is decided against the earlier one, if that was stored.
+	earlier := make([]int, n)
+	last := make(map[eventKey]int, n)
+	for i, ie := range params.Events {
+		ev := ie.Event
+		ev.PeriodStart, ev.CreatedAt = ie.Quota.PeriodStart, params.Now
+		var err error
+		if rows[i], err = newEventRow(ev); err != nil {
+			return nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
+		}
+		qids[i] = quotaID(ev.Subject, ev.Metric, micros(ie.Quota.PeriodStart))
+		if _, ok := specs[qids[i]]; !ok {
+			specs[qids[i]] = newQuotaRow(quotaOf(ie, params.Now))
+		}
+		key := eventKey{ev.Subject, ev.ID}
+		earlier[i] = -1
+		if j, ok := last[key]; ok {
+			earlier[i] = j
+		}
+		last[key] = i
+	}
+
+	quotas, err := s.lockQuotas(ctx, tx, specs)
 	if err != nil {
 		return nil, err
 	}
 	var keys []eventKey
 	if readStored {
-		keys = make([]eventKey, len(params.Events))
-		for i, ie := range params.Events {
-			keys[i] = eventKey{ie.Event.Subject, ie.Event.ID}
+		keys = make([]eventKey, 0, len(last))
+		for k := range last {
+			keys = append(keys, k)
 		}
 	}
 	stored, err := existingEvents(ctx, tx, keys)
@@ -79,16 +110,19 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 		return nil, err
 	}
 
-	outcomes := make([]store.Outcome, len(params.Events))
+	outcomes := make([]store.Outcome, n)
 	dirty := map[string]bool{}
 	hourly := rollups{}
-	var newEvents []eventRow
+	newEvents := make([]eventRow, 0, n)
 	var newDistinct []distinctRow
 	for i, ie := range params.Events {
-		key := eventKey{ie.Event.Subject, ie.Event.ID}
-		qid := quotaID(ie.Event.Subject, ie.Event.Metric, micros(ie.Quota.PeriodStart))
+		qid := qids[i]
 		q := quotas[qid]
-		if prev, ok := stored[key]; ok {
+		prev, ok := stored[eventKey{ie.Event.Subject, ie.Event.ID}]
+		for j := earlier[i]; !ok && j >= 0; j = earlier[j] {
+			prev, ok = outcomes[j].Event, outcomes[j].Status == store.StatusInserted
+		}
+		if ok {
 			status := store.StatusDuplicate
 			if prev.Fingerprint != ie.Event.Fingerprint {
 				status = store.StatusConflict
@@ -119,47 +153,38 @@ func (s *Store) ingest(ctx context.Context, tx bun.Tx, params *store.IngestParam
 		ev.PeriodStart = ie.Quota.PeriodStart
 		ev.UsedAfter = next.Used
 		ev.CreatedAt = params.Now
-		row, err := newEventRow(ev)
-		if err != nil {
-			return nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
-		}
+		row := rows[i]
+		row.UsedAfter = next.Used
 		newEvents = append(newEvents, row)
 		hourly.add(ev)
-		stored[key] = ev
 		outcomes[i] = store.Outcome{Status: store.StatusInserted, Event: ev,
 			UsedBefore: q.Used, UsedAfter: next.Used, Quota: next}
 	}
 
 	rest := writeBack(tx, newDistinct, quotas, dirty, hourly)
-	seqs, err := s.writeBatch(ctx, tx, newEvents, rest)
-	if err != nil {
+	if err := s.writeBatch(ctx, conn, tx, newEvents, rest); err != nil {
 		return nil, err
-	}
-	for i := range outcomes {
-		if seq, ok := seqs[eventKey{outcomes[i].Event.Subject, outcomes[i].Event.ID}]; ok && outcomes[i].Event.Seq == 0 {
-			outcomes[i].Event.Seq = seq
-		}
 	}
 	return &store.IngestResult{Outcomes: outcomes}, nil
 }
 
-// lockQuotas returns the batch's quota rows by ID, locked for the transaction,
-// creating the missing ones. Rows are locked in key order, so concurrent batches do
-// not deadlock on rows that exist; creating rows (once a period) locks them after
-// the others, and the rare deadlock that can cause is retried like any other.
-func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, params *store.IngestParams) (map[string]store.Quota, error) {
-	specs := map[string]quotaRow{}
-	for _, ie := range params.Events {
-		q := store.Quota{
-			Subject: ie.Event.Subject, Metric: ie.Event.Metric,
-			PeriodStart: ie.Quota.PeriodStart, PeriodEnd: ie.Quota.PeriodEnd,
-			Aggregation: ie.Quota.Aggregation, Limit: ie.Quota.Limit,
-			Unlimited: ie.Quota.Unlimited, AllowOverage: ie.Quota.AllowOverage,
-			UpdatedAt: params.Now,
-		}
-		row := newQuotaRow(q)
-		specs[row.ID] = row
+// quotaOf is the quota row an event counts against, as created if missing.
+func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
+	return store.Quota{
+		Subject: ie.Event.Subject, Metric: ie.Event.Metric,
+		PeriodStart: ie.Quota.PeriodStart, PeriodEnd: ie.Quota.PeriodEnd,
+		Aggregation: ie.Quota.Aggregation, Limit: ie.Quota.Limit,
+		Unlimited: ie.Quota.Unlimited, AllowOverage: ie.Quota.AllowOverage,
+		UpdatedAt: now,
 	}
+}
+
+// lockQuotas returns the quota rows of specs (by ID) locked for the transaction,
+// creating the missing ones as specs has them. Rows are locked in key order, so
+// concurrent batches do not deadlock on rows that exist; creating rows (once a
+// period) locks them after the others, and the rare deadlock that can cause is
+// retried like any other.
+func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, specs map[string]quotaRow) (map[string]store.Quota, error) {
 	ids := make([]string, 0, len(specs))
 	for id := range specs {
 		ids = append(ids, id)

@@ -6,6 +6,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -34,12 +35,11 @@ type Dialect struct {
 	// UniqueViolation reports whether an error is a violated unique constraint of
 	// table.
 	UniqueViolation func(err error, table string) bool
-	// JSONRows returns a FROM source of rows with the columns, read from its one
-	// argument, a JSON array of objects keyed by column name, so that a batch's rows
-	// travel to the server in one statement. Nil for a database in process, where
-	// rows are inserted one at a time through a prepared statement and LastInsertId
-	// is the new row's key.
-	JSONRows func(columns []Column) string
+	// CopyRows writes rows (values in the order of columns) into table with the
+	// backend's bulk-load protocol, inside the transaction open on conn: no SQL text
+	// to build, escape or parse per value. Nil for a database in process, where rows
+	// are inserted one at a time through a prepared statement.
+	CopyRows func(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned
 	// wrapped in store.ErrUnavailable for the caller to retry later.

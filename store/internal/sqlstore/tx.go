@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -21,9 +22,14 @@ const (
 // failures (deadlock, serialisation failure, busy database) with capped exponential
 // backoff and jitter, for as long as ctx allows.
 func (s *Store) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+	return s.runTx(ctx, s.db, fn)
+}
+
+// runTx is inTx on db, the pool or one connection of it.
+func (s *Store) runTx(ctx context.Context, db bun.IDB, fn func(context.Context, bun.Tx) error) error {
 	delay := retryBaseDelay
 	for {
-		err := s.db.RunInTx(ctx, nil, fn)
+		err := db.RunInTx(ctx, nil, fn)
 		if err != nil && s.dialect.Unavailable(err) {
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
@@ -45,13 +51,47 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error
 // inWriteTx is inTx for transactions that write. On backends that serialise writers
 // it queues this process's writers first, for as long as ctx allows.
 func (s *Store) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
-	if !s.dialect.Capabilities.ConcurrentWriters {
-		select {
-		case s.writeSlot <- struct{}{}:
-			defer func() { <-s.writeSlot }()
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := s.takeWriteSlot(ctx); err != nil {
+		return err
 	}
+	defer s.releaseWriteSlot()
 	return s.inTx(ctx, fn)
+}
+
+// inWriteConnTx is inWriteTx on a connection of its own, which fn also gets, for
+// what only the driver's connection can do (Dialect.CopyRows).
+func (s *Store) inWriteConnTx(ctx context.Context, fn func(context.Context, *sql.Conn, bun.Tx) error) error {
+	if err := s.takeWriteSlot(ctx); err != nil {
+		return err
+	}
+	defer s.releaseWriteSlot()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		if s.dialect.Unavailable(err) {
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+		return err
+	}
+	defer conn.Close()
+	return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, conn.Conn, tx) })
+}
+
+// takeWriteSlot queues this process's writers on backends that serialise writers,
+// for as long as ctx allows.
+func (s *Store) takeWriteSlot(ctx context.Context) error {
+	if s.dialect.Capabilities.ConcurrentWriters {
+		return nil
+	}
+	select {
+	case s.writeSlot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) releaseWriteSlot() {
+	if !s.dialect.Capabilities.ConcurrentWriters {
+		<-s.writeSlot
+	}
 }
