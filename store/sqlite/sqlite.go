@@ -72,6 +72,10 @@ func DSN(path string) string {
 	// Temporary files (statement journals, sorts) in memory: no crash needs them,
 	// and on disk they cost a system call per page written.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// 16 MiB of page cache per connection (the default is 2 MiB): the writer's
+	// transactions keep the hot pages of usage_events' indexes between commits
+	// instead of reading them again from the file, a quarter of ingestion's time.
+	q.Add("_pragma", "cache_size(-16384)")
 	return path + "?" + q.Encode()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -49,25 +50,49 @@ func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, rows []eventRow)
 	return s.dialect.CopyRows(ctx, conn, "usage_events", eventColumns, values)
 }
 
-// insertEventsPrepared inserts rows one at a time through a prepared statement, for a
-// database in process: there a statement costs no round trip, and binding values
-// costs less than parsing a VALUES list.
+// insertEventsPrepared inserts rows through prepared statements of many rows each,
+// for a database in process: there a statement costs no round trip, binding values
+// costs less than parsing them, and each statement run has a fixed cost that
+// several rows share.
 func insertEventsPrepared(ctx context.Context, tx bun.Tx, rows []eventRow) error {
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(eventColumns)), ", ")
-	// Through the sql.Tx, not bun's formatting, the placeholders reach the driver.
-	stmt, err := tx.Tx.PrepareContext(ctx, "INSERT INTO usage_events ("+strings.Join(eventColumns, ", ")+
-		") VALUES ("+marks+")")
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, r.Subject, r.EventID, r.UserID, r.Metric, r.Value, r.At,
-			r.PeriodStart, r.Properties, r.Fingerprint, r.UsedAfter, r.CreatedAt); err != nil {
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, stmt := range stmts {
+			stmt.Close()
+		}
+	}()
+	args := make([]any, 0, rowsPerInsert*len(eventColumns))
+	for chunk := range slices.Chunk(rows, rowsPerInsert) {
+		stmt := stmts[len(chunk)]
+		if stmt == nil {
+			var err error
+			// Through the sql.Tx, not bun's formatting, the placeholders reach the driver.
+			if stmt, err = tx.Tx.PrepareContext(ctx, insertEventsSQL(len(chunk))); err != nil {
+				return err
+			}
+			stmts[len(chunk)] = stmt
+		}
+		args = args[:0]
+		for _, r := range chunk {
+			args = append(args, r.Subject, r.EventID, r.UserID, r.Metric, r.Value, r.At,
+				r.PeriodStart, r.Properties, r.Fingerprint, r.UsedAfter, r.CreatedAt)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// rowsPerInsert is the most rows of one prepared insert: 550 variables, far below
+// SQLite's limit of 32,766.
+const rowsPerInsert = 50
+
+// insertEventsSQL is an INSERT of n rows of eventColumns with placeholders.
+func insertEventsSQL(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(eventColumns)), ", ") + ")"
+	return "INSERT INTO usage_events (" + strings.Join(eventColumns, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 // execAll runs statements in one round trip: without arguments their text goes to
