@@ -28,10 +28,9 @@ const (
 // Every caller waits for the commit that holds its events and gets its own outcomes.
 // Batches form naturally: what arrives while a commit is in flight makes up the next
 // one, up to maxBatch events (BatchWait can hold a small batch open a little longer).
-// Calls for one subject are spread over the writers by subject, so the writers of one
-// process do not wait for each other's quota row locks; a call for several subjects
-// goes to whichever writer takes it first, so that while one writer holds the locks
-// another prepares its batch.
+// Events are spread over the writers by subject, so the writers of one process do not
+// wait for each other's quota row locks and their transactions run side by side; a
+// call for several subjects is divided among their writers.
 //
 // It is bounded: at most MaxInFlight events are accepted but not yet committed, and
 // further callers wait for room until their context ends.
@@ -44,7 +43,6 @@ type batcher struct {
 	slots    *semaphore.Weighted
 	maxSlots int64
 	queues   []chan *commitRequest // one per writer, unbuffered: handed over directly
-	shared   chan *commitRequest   // read by every writer, for calls for several subjects
 	seed     maphash.Seed
 	// stopped ends when Close stops the writers; it also ends a commit in progress
 	// when Close gives up waiting for it.
@@ -77,7 +75,7 @@ func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *
 	b := &batcher{
 		store: st, logger: cfg.Logger, maxBatch: cfg.MaxBatchSize, wait: cfg.BatchWait,
 		slots: semaphore.NewWeighted(int64(cfg.MaxInFlight)), maxSlots: int64(cfg.MaxInFlight),
-		afterWrite: afterWrite, seed: maphash.MakeSeed(), shared: make(chan *commitRequest),
+		afterWrite: afterWrite, seed: maphash.MakeSeed(),
 	}
 	b.stopped, b.stop = context.WithCancel(context.Background())
 	for range writers {
@@ -88,31 +86,93 @@ func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *
 	return b
 }
 
-// commit stores events in a shared transaction and returns their outcomes once it
-// has committed. If ctx ends first, the error says so and the events may or may not
-// have been stored: tracking them again with the same IDs is safe.
-func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now time.Time) ([]store.Outcome, error) {
+// commit stores events in shared transactions and returns their outcomes once they
+// have committed. The events go to the writers by subject, so all of one subject's
+// events commit together, in order. If the events of several writers' subjects all
+// fail, err is the failure; if only some do, errs holds the failure for each of
+// their events (nil elsewhere). If ctx ends first, the error says so and the events
+// may or may not have been stored: tracking them again with the same IDs is safe.
+func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now time.Time) (outcomes []store.Outcome, errs []error, err error) {
 	n := int64(len(events))
 	if n > b.maxSlots {
-		return nil, fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, b.maxSlots)
+		return nil, nil, fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, b.maxSlots)
 	}
 	// A context that has ended already is the caller's doing, not a full Meter:
 	// Acquire would fail it even with room to spare.
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := b.slots.Acquire(ctx, n); err != nil {
-		return nil, fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
+		return nil, nil, fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
 	}
+	parts := b.split(events)
+	if len(parts) == 1 {
+		outcomes, err := b.commitPart(ctx, parts[0].queue, events, now)
+		return outcomes, nil, err
+	}
+	outcomes = make([]store.Outcome, len(events))
+	errs = make([]error, len(events))
+	failed := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Go(func() {
+			out, err := b.commitPart(ctx, p.queue, p.events, now)
+			for k, j := range p.at {
+				if err != nil {
+					errs[j] = err
+				} else {
+					outcomes[j] = out[k]
+				}
+			}
+			failed[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range failed {
+		if err == nil {
+			return outcomes, errs, nil
+		}
+	}
+	return nil, nil, failed[0]
+}
+
+// part is the events of one call for one writer's subjects, and their places in
+// the call.
+type part struct {
+	queue  chan *commitRequest
+	events []store.IngestEvent
+	at     []int
+}
+
+// split divides events by the writer of their subject, keeping their order.
+func (b *batcher) split(events []store.IngestEvent) []part {
+	byQueue := map[chan *commitRequest]int{}
+	var parts []part
+	for i, e := range events {
+		queue := b.queues[maphash.String(b.seed, e.Event.Subject)%uint64(len(b.queues))]
+		k, ok := byQueue[queue]
+		if !ok {
+			k = len(parts)
+			byQueue[queue] = k
+			parts = append(parts, part{queue: queue})
+		}
+		parts[k].events = append(parts[k].events, e)
+		parts[k].at = append(parts[k].at, i)
+	}
+	return parts
+}
+
+// commitPart hands events, for whose slots the caller holds, to a writer's queue
+// and waits for their commit.
+func (b *batcher) commitPart(ctx context.Context, queue chan *commitRequest, events []store.IngestEvent, now time.Time) ([]store.Outcome, error) {
 	req := &commitRequest{ctx: ctx, events: events, now: now, done: make(chan commitResult, 1)}
-	queue := b.queueFor(events)
 	select {
 	case queue <- req:
 	case <-b.stopped.Done():
-		b.slots.Release(n)
+		b.slots.Release(int64(len(events)))
 		return nil, ErrClosed
 	case <-ctx.Done():
-		b.slots.Release(n)
+		b.slots.Release(int64(len(events)))
 		return nil, ctx.Err()
 	}
 	select {
@@ -121,18 +181,6 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 	case <-ctx.Done():
 		return nil, fmt.Errorf("usage: gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", ctx.Err())
 	}
-}
-
-// queueFor returns the queue of the writer for events' subject, or the shared queue
-// if they are for several.
-func (b *batcher) queueFor(events []store.IngestEvent) chan *commitRequest {
-	subject := events[0].Event.Subject
-	for _, e := range events[1:] {
-		if e.Event.Subject != subject {
-			return b.shared
-		}
-	}
-	return b.queues[maphash.String(b.seed, subject)%uint64(len(b.queues))]
 }
 
 // close waits until every accepted event has been committed, or ctx ends, and then
@@ -156,7 +204,6 @@ func (b *batcher) run(queue chan *commitRequest) {
 		var first *commitRequest
 		select {
 		case first = <-queue:
-		case first = <-b.shared:
 		case <-b.stopped.Done():
 			return
 		}
@@ -181,10 +228,6 @@ func (b *batcher) gather(queue chan *commitRequest, first *commitRequest) []*com
 			batch = append(batch, r)
 			n += len(r.events)
 			continue
-		case r := <-b.shared:
-			batch = append(batch, r)
-			n += len(r.events)
-			continue
 		default:
 		}
 		if timeout == nil {
@@ -192,9 +235,6 @@ func (b *batcher) gather(queue chan *commitRequest, first *commitRequest) []*com
 		}
 		select {
 		case r := <-queue:
-			batch = append(batch, r)
-			n += len(r.events)
-		case r := <-b.shared:
 			batch = append(batch, r)
 			n += len(r.events)
 		case <-timeout:

@@ -100,15 +100,21 @@ func (m *Meter) Track(ctx context.Context, ev Event) (TrackResult, error) {
 // BatchResult is the result of one event of TrackBatch.
 type BatchResult struct {
 	TrackResult
-	// Err is the event's own refusal: a *QuotaExceededError or *ConflictError.
+	// Err is the event's own refusal: a *QuotaExceededError or *ConflictError; or,
+	// when the events of some subjects of the batch could not be stored and those of
+	// others were, the failure (as Track would return it) for the former.
 	Err error
 }
 
-// TrackBatch records several events in one transaction, in order, with Track's
-// guarantees for each. If any event is invalid, nothing is stored and the
-// *ValidationError names it ("events[3].value"). Refusals by quota and conflicts are
-// per event, in BatchResult.Err; the other events are stored. An error return means
-// nothing was stored.
+// TrackBatch records several events, in order, with Track's guarantees for each.
+// The events of one subject commit together: all of them or none. Events of
+// different subjects may commit in different transactions, which run side by side.
+// If any event is invalid, nothing is stored and the *ValidationError names it
+// ("events[3].value"). Refusals by quota and conflicts are per event, in
+// BatchResult.Err; the other events are stored. An error return means no event was
+// stored, or, like Track's, that the call gave up waiting; tracking the batch again
+// is safe either way, as is tracking again the events whose BatchResult.Err is such
+// a failure.
 func (m *Meter) TrackBatch(ctx context.Context, events []Event) ([]BatchResult, error) {
 	return m.track(ctx, events, true)
 }
@@ -140,12 +146,16 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		subjects[i] = r
 		ingest[i] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
 	}
-	outcomes, err := m.batcher.commit(ctx, ingest, now)
+	outcomes, errs, err := m.batcher.commit(ctx, ingest, now)
 	if err != nil {
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
 	for i, o := range outcomes {
+		if errs != nil && errs[i] != nil {
+			out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", errs[i])}
+			continue
+		}
 		out[i] = result(preps[i], subjects[i], o)
 	}
 	return out, nil

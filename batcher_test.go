@@ -1,0 +1,123 @@
+package usage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/store"
+	"github.com/usagekit/usage/store/sqlite"
+)
+
+// failingSubjectStore is a real store whose Ingest fails for any batch holding an
+// event of one subject.
+type failingSubjectStore struct {
+	store.Store
+	subject string
+}
+
+var errDiskOnFire = errors.New("disk on fire")
+
+func (s failingSubjectStore) Capabilities() store.Capabilities {
+	c := s.Store.Capabilities()
+	c.ConcurrentWriters = true // two writers, as on Postgres
+	return c
+}
+
+func (s failingSubjectStore) Ingest(ctx context.Context, params *store.IngestParams) (*store.IngestResult, error) {
+	for _, e := range params.Events {
+		if e.Event.Subject == s.subject {
+			return nil, errDiskOnFire
+		}
+	}
+	return s.Store.Ingest(ctx, params)
+}
+
+func TestTrackBatchCommitsEachWritersSubjectsOnTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "usage.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	m, err := New(failingSubjectStore{Store: st, subject: "broken"}, &Config{
+		Metrics: []Metric{{Key: "api_calls"}},
+		Plans:   []Plan{{Key: "p", Limits: map[string]Limit{"api_calls": {Included: 100}}}}, DefaultPlan: "p",
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close(ctx) })
+	require.Len(t, m.batcher.queues, 2)
+
+	// A subject whose writer is not the broken subject's.
+	writerOf := func(subject string) chan *commitRequest {
+		return m.batcher.split([]store.IngestEvent{{Event: store.Event{Subject: subject}}})[0].queue
+	}
+	healthy := ""
+	for i := 0; healthy == ""; i++ {
+		if s := fmt.Sprint("tenant-", i); writerOf(s) != writerOf("broken") {
+			healthy = s
+		}
+	}
+
+	events := []Event{
+		{Subject: healthy, Metric: "api_calls", Value: 1, ID: "a"},
+		{Subject: "broken", Metric: "api_calls", Value: 1, ID: "b"},
+		{Subject: healthy, Metric: "api_calls", Value: 2, ID: "c"},
+	}
+	res, err := m.TrackBatch(ctx, events)
+	require.NoError(t, err, "some of the batch was stored")
+	require.NoError(t, res[0].Err)
+	require.NoError(t, res[2].Err)
+	require.ErrorIs(t, res[1].Err, errDiskOnFire, "the failed subject's events say why")
+	require.Equal(t, 1.0, res[0].UsedAfter.Float64())
+	require.Equal(t, 3.0, res[2].UsedAfter.Float64(), "one subject's events commit together, in order")
+
+	stored, err := st.ListEvents(ctx, &store.ListEventsParams{Subject: healthy})
+	require.NoError(t, err)
+	var ids []string
+	for _, e := range stored.Events {
+		ids = append(ids, e.ID)
+	}
+	require.Equal(t, []string{"a", "c"}, ids)
+
+	// Tracking the batch again is safe: stored events replay, the rest fail again.
+	res, err = m.TrackBatch(ctx, events)
+	require.NoError(t, err)
+	require.True(t, res[0].Replayed)
+	require.True(t, res[2].Replayed)
+	require.ErrorIs(t, res[1].Err, errDiskOnFire)
+
+	// When every subject's commit fails, the call fails and nothing is stored.
+	_, err = m.TrackBatch(ctx, []Event{{Subject: "broken", Metric: "api_calls", Value: 1, ID: "d"}})
+	require.ErrorIs(t, err, errDiskOnFire)
+	got, err := st.ListEvents(ctx, &store.ListEventsParams{Subject: "broken"})
+	require.NoError(t, err)
+	require.Empty(t, got.Events)
+}
+
+func TestSplitKeepsEachSubjectsOrder(t *testing.T) {
+	m := newTestMeter(t, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), Writers: 3})
+	var events []store.IngestEvent
+	for i := range 60 {
+		events = append(events, store.IngestEvent{Event: store.Event{Subject: fmt.Sprint("s", i%7), ID: fmt.Sprint(i)}})
+	}
+	parts := m.batcher.split(events)
+	require.Greater(t, len(parts), 1, "7 subjects over 3 writers")
+	var all []int
+	for _, p := range parts {
+		require.True(t, slices.IsSorted(p.at), "a part keeps the call's order")
+		for k, i := range p.at {
+			require.Equal(t, events[i], p.events[k])
+			require.Equal(t, p.queue, m.batcher.split(events[i:i+1])[0].queue, "a subject has one writer")
+		}
+		all = append(all, p.at...)
+	}
+	slices.Sort(all)
+	require.Len(t, all, 60)
+	for i, at := range all {
+		require.Equal(t, i, at, "every event in exactly one part")
+	}
+}
