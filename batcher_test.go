@@ -111,7 +111,7 @@ func TestSplitKeepsEachSubjectsOrder(t *testing.T) {
 		require.True(t, slices.IsSorted(p.at), "a part keeps the call's order")
 		for k, i := range p.at {
 			require.Equal(t, events[i], p.events[k])
-			require.Equal(t, p.queue, m.batcher.split(events[i:i+1])[0].queue, "a subject has one writer")
+			require.Equal(t, p.queue, m.batcher.split(events[i : i+1])[0].queue, "a subject has one writer")
 		}
 		all = append(all, p.at...)
 	}
