@@ -42,20 +42,17 @@ type resolved struct {
 	plan    Plan
 	loc     *time.Location
 	expires time.Time
-	// current caches the period computed last, as most calls ask about now.
+	// current caches the period computed last: most calls ask about now.
 	current atomic.Pointer[Period]
 }
 
+// periodAt is the billing period holding t, from the cache when it holds the
+// period computed last, as nearly every event is of the current one.
 func (r *resolved) periodAt(t time.Time) Period {
-	return PeriodAt(t, r.Cycle, r.Anchor, r.loc)
-}
-
-// currentPeriod is periodAt(now), cached while now stays in the same period.
-func (r *resolved) currentPeriod(now time.Time) Period {
-	if p := r.current.Load(); p != nil && p.Contains(now) {
+	if p := r.current.Load(); p != nil && p.Contains(t) {
 		return *p
 	}
-	p := r.periodAt(now)
+	p := PeriodAt(t, r.Cycle, r.Anchor, r.loc)
 	r.current.Store(&p)
 	return p
 }

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,7 +138,7 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 }
 
 // part is the events of one call for one writer's subjects, and their places in
-// the call.
+// the call (nil when the part is the whole call).
 type part struct {
 	queue  chan *commitRequest
 	events []store.IngestEvent
@@ -146,20 +147,25 @@ type part struct {
 
 // split divides events by the writer of their subject, keeping their order.
 func (b *batcher) split(events []store.IngestEvent) []part {
-	byQueue := map[chan *commitRequest]int{}
-	var parts []part
+	writer := make([]int, len(events))
+	count := make([]int, len(b.queues))
 	for i, e := range events {
-		queue := b.queues[maphash.String(b.seed, e.Event.Subject)%uint64(len(b.queues))]
-		k, ok := byQueue[queue]
-		if !ok {
-			k = len(parts)
-			byQueue[queue] = k
-			parts = append(parts, part{queue: queue})
-		}
-		parts[k].events = append(parts[k].events, e)
-		parts[k].at = append(parts[k].at, i)
+		writer[i] = int(maphash.String(b.seed, e.Event.Subject) % uint64(len(b.queues)))
+		count[writer[i]]++
 	}
-	return parts
+	if count[writer[0]] == len(events) {
+		return []part{{queue: b.queues[writer[0]], events: events}}
+	}
+	parts := make([]part, len(b.queues))
+	for w, n := range count {
+		parts[w] = part{queue: b.queues[w], events: make([]store.IngestEvent, 0, n), at: make([]int, 0, n)}
+	}
+	for i, e := range events {
+		p := &parts[writer[i]]
+		p.events = append(p.events, e)
+		p.at = append(p.at, i)
+	}
+	return slices.DeleteFunc(parts, func(p part) bool { return len(p.events) == 0 })
 }
 
 // commitPart hands events, for whose slots the caller holds, to a writer's queue

@@ -100,7 +100,7 @@ func (m *Meter) quota(ctx context.Context, subject, key string, want Quantity) (
 	if err != nil {
 		return QuotaStatus{}, err
 	}
-	period := r.currentPeriod(now)
+	period := r.periodAt(now)
 	metric := m.cfg.metrics[key]
 	q, found, err := m.quotaAt(ctx, subject, key, period, now)
 	if err != nil {
