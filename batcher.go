@@ -89,52 +89,52 @@ func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *
 
 // commit stores events in shared transactions and returns their outcomes once they
 // have committed. The events go to the writers by subject, so all of one subject's
-// events commit together, in order. If the events of several writers' subjects all
-// fail, err is the failure; if only some do, errs holds the failure for each of
-// their events (nil elsewhere). If ctx ends first, the error says so and the events
-// may or may not have been stored: tracking them again with the same IDs is safe.
-func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now time.Time) (outcomes []store.Outcome, errs []error, err error) {
+// events commit together, in order; the result has one entry per writer. If every
+// writer's commit fails, err is the failure; if only some do, their entries hold it.
+// If ctx ends first, the error says so and the events may or may not have been
+// stored: tracking them again with the same IDs is safe.
+func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now time.Time) ([]committed, error) {
 	n := int64(len(events))
 	if n > b.maxSlots {
-		return nil, nil, fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, b.maxSlots)
+		return nil, fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, b.maxSlots)
 	}
 	// A context that has ended already is the caller's doing, not a full Meter:
 	// Acquire would fail it even with room to spare.
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := b.slots.Acquire(ctx, n); err != nil {
-		return nil, nil, fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
+		return nil, fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
 	}
 	parts := b.split(events)
+	results := make([]committed, len(parts))
 	if len(parts) == 1 {
-		outcomes, err := b.commitPart(ctx, parts[0].queue, events, now)
-		return outcomes, nil, err
+		results[0].outcomes, results[0].err = b.commitPart(ctx, parts[0].queue, events, now)
+	} else {
+		var wg sync.WaitGroup
+		for i, p := range parts {
+			wg.Go(func() {
+				results[i].at = p.at
+				results[i].outcomes, results[i].err = b.commitPart(ctx, p.queue, p.events, now)
+			})
+		}
+		wg.Wait()
 	}
-	outcomes = make([]store.Outcome, len(events))
-	errs = make([]error, len(events))
-	failed := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for i, p := range parts {
-		wg.Go(func() {
-			out, err := b.commitPart(ctx, p.queue, p.events, now)
-			for k, j := range p.at {
-				if err != nil {
-					errs[j] = err
-				} else {
-					outcomes[j] = out[k]
-				}
-			}
-			failed[i] = err
-		})
-	}
-	wg.Wait()
-	for _, err := range failed {
-		if err == nil {
-			return outcomes, errs, nil
+	for _, r := range results {
+		if r.err == nil {
+			return results, nil
 		}
 	}
-	return nil, nil, failed[0]
+	return nil, results[0].err
+}
+
+// committed is what became of one writer's part of a call: the outcomes of its
+// events, or the error that stopped them.
+type committed struct {
+	// at holds the events' places in the call; nil when the part is the whole call.
+	at       []int
+	outcomes []store.Outcome
+	err      error
 }
 
 // part is the events of one call for one writer's subjects, and their places in
@@ -301,9 +301,12 @@ func (b *batcher) attempt(batch []*commitRequest) error {
 		})
 		defer stop()
 	}
-	events := make([]store.IngestEvent, 0, countEvents(batch))
-	for _, r := range batch {
-		events = append(events, r.events...)
+	events := batch[0].events
+	if len(batch) > 1 {
+		events = make([]store.IngestEvent, 0, countEvents(batch))
+		for _, r := range batch {
+			events = append(events, r.events...)
+		}
 	}
 	res, err := b.store.Ingest(ctx, &store.IngestParams{Events: events, Now: batch[0].now})
 	if err != nil {

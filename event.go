@@ -173,34 +173,35 @@ func (c *Config) checkProperties(props map[string]string) error {
 // from a conflicting reuse of its ID. A Time the caller left to default is not part
 // of it, so a retry later still matches.
 func (p prepared) fingerprint() string {
-	h := sha256.New()
-	var buf [8]byte
-	writeString := func(s string) {
-		binary.BigEndian.PutUint64(buf[:], uint64(len(s)))
-		h.Write(buf[:])
-		h.Write([]byte(s))
+	// The payload is hashed in one piece, built on the stack for most events.
+	var stack [256]byte
+	b := stack[:0]
+	appendString := func(s string) {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	writeString(p.event.Metric)
-	writeString(p.event.User)
-	binary.BigEndian.PutUint64(buf[:], uint64(p.value.micros))
-	h.Write(buf[:])
+	appendString(p.event.Metric)
+	appendString(p.event.User)
+	b = binary.BigEndian.AppendUint64(b, uint64(p.value.micros))
 	if p.timeGiven {
-		h.Write([]byte{1})
-		binary.BigEndian.PutUint64(buf[:], uint64(p.event.Time.UnixMicro()))
-		h.Write(buf[:])
+		b = append(b, 1)
+		b = binary.BigEndian.AppendUint64(b, uint64(p.event.Time.UnixMicro()))
 	} else {
-		h.Write([]byte{0})
+		b = append(b, 0)
 	}
-	keys := make([]string, 0, len(p.event.Properties))
-	for k := range p.event.Properties {
-		keys = append(keys, k)
+	if len(p.event.Properties) > 0 {
+		keys := make([]string, 0, len(p.event.Properties))
+		for k := range p.event.Properties {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			appendString(k)
+			appendString(p.event.Properties[k])
+		}
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		writeString(k)
-		writeString(p.event.Properties[k])
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 // amount is what the event adds to usage: one for count and unique_count metrics,

@@ -281,6 +281,11 @@ func TestFingerprint(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(want) {
 		t.Fatalf("fingerprint %q is not 32 hex digits", want)
 	}
+	// Stored events carry their fingerprint: it must not change between versions,
+	// or every retry of an event stored before an upgrade would be a conflict.
+	if want != "eba159603fb2eb490267d79d41c4e5fe" {
+		t.Fatalf("fingerprint %s, want the one earlier versions stored", want)
+	}
 	at := time.Date(2026, 3, 15, 11, 0, 0, 0, time.UTC)
 
 	same := []struct {

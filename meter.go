@@ -146,17 +146,25 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		subjects[i] = r
 		ingest[i] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
 	}
-	outcomes, errs, err := m.batcher.commit(ctx, ingest, now)
+	parts, err := m.batcher.commit(ctx, ingest, now)
 	if err != nil {
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
-	for i, o := range outcomes {
-		if errs != nil && errs[i] != nil {
-			out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", errs[i])}
+	for _, part := range parts {
+		if part.err != nil {
+			for _, i := range part.at {
+				out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", part.err)}
+			}
 			continue
 		}
-		out[i] = result(preps[i], subjects[i], o)
+		for k, o := range part.outcomes {
+			i := k
+			if part.at != nil {
+				i = part.at[k]
+			}
+			out[i] = result(preps[i], subjects[i], o)
+		}
 	}
 	return out, nil
 }

@@ -58,21 +58,38 @@ func (v *quotaView) put(key quotaKey, e viewEntry) {
 // is lost, the retry finds this instance's own events stored as duplicates, and the
 // view must not keep the usage from before them.
 func (v *quotaView) written(outcomes []store.Outcome, now time.Time) {
-	for _, o := range outcomes {
-		if o.Status == store.StatusDuplicate {
-			v.rows.Delete(quotaKey{o.Event.Subject, o.Event.Metric})
+	// The commit's last word on each quota, so that the shared map is updated once
+	// per quota, not once per event: nil drops the entry.
+	last := map[quotaKey]*store.Quota{}
+	for i, o := range outcomes {
+		switch o.Status {
+		case store.StatusDuplicate:
+			last[quotaKey{o.Event.Subject, o.Event.Metric}] = nil
+		case store.StatusInserted:
+			key := quotaKey{o.Quota.Subject, o.Quota.Metric}
+			if q := last[key]; q == nil || !newer(*q, o.Quota) {
+				last[key] = &outcomes[i].Quota
+			}
+		}
+	}
+	for key, q := range last {
+		if q == nil {
+			v.rows.Delete(key)
 			continue
 		}
-		if o.Status != store.StatusInserted {
-			continue
-		}
-		v.rows.Compute(quotaKey{o.Quota.Subject, o.Quota.Metric}, func(old viewEntry, loaded bool) (viewEntry, bool) {
-			if loaded && !old.missing && old.quota.PeriodStart.Equal(o.Quota.PeriodStart) && old.quota.Count > o.Quota.Count {
+		v.rows.Compute(key, func(old viewEntry, loaded bool) (viewEntry, bool) {
+			if loaded && !old.missing && newer(old.quota, *q) {
 				return old, false
 			}
-			return viewEntry{quota: o.Quota, fresh: now}, false
+			return viewEntry{quota: *q, fresh: now}, false
 		})
 	}
+}
+
+// newer reports whether a is a later state of b's quota row: the same period, with
+// more events applied.
+func newer(a, b store.Quota) bool {
+	return a.PeriodStart.Equal(b.PeriodStart) && a.Count > b.Count
 }
 
 // quotaAt returns the quota row of subject and metric for the period, from the view

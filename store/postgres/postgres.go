@@ -98,19 +98,6 @@ func uniqueViolation(err error, table string) bool {
 	return errors.As(err, &e) && e.Code == "23505" && e.TableName == table
 }
 
-// copyRows writes rows with COPY in the binary format, through pgx on the
-// connection that holds the transaction.
-func copyRows(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
-	return conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("postgres: the pool's driver is %T, not pgx", driverConn)
-		}
-		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
-		return err
-	})
-}
-
 // retryable reports deadlocks and serialisation failures, which Postgres resolves by
 // aborting one transaction that may simply run again.
 func retryable(err error) bool {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,31 @@ func exerciseStore(t *testing.T, h Harness) {
 			store.StatusInserted, store.StatusInserted}, statuses(out),
 			"a fourth seat is refused; seats already counted stay usable")
 		require.Equal(t, int64(3*unit), getQuota(t, st, "acme", "seats").Used)
+	})
+
+	t.Run("EveryColumnRoundTrips", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		// Values a bulk load must carry byte for byte: multi-byte UTF-8, the
+		// characters text formats escape, empty strings, negative and large numbers.
+		awkward := []store.IngestEvent{
+			ingestEvent("Zürich-株式会社", "id\twith\ttabs", "api_calls", -2.5, store.AggregationSum, -1, false),
+			ingestEvent("Zürich-株式会社", "line\nbreak\\back", "api_calls", 9_000_000_000_000, store.AggregationSum, -1, false),
+		}
+		awkward[0].Event.User = ""
+		awkward[0].Event.Properties = map[string]string{"q": "a\tb\nc\\d\"e'f", "emoji": "😀", "empty": ""}
+		awkward[1].Event.User = "ann\x01"
+		awkward[1].Event.Fingerprint = strings.Repeat("f", 300)
+		out := ingest(t, st, awkward...)
+		stored := listEvents(t, st, "Zürich-株式会社")
+		require.Len(t, stored, 2)
+		for i, e := range stored {
+			want := out[i].Event
+			require.Equal(t, store.StatusInserted, out[i].Status)
+			require.Positive(t, e.Seq)
+			e.Seq = 0
+			require.Equal(t, want, e, "event %d as stored", i)
+		}
 	})
 
 	t.Run("LargeBatchSpansStatements", func(t *testing.T) {

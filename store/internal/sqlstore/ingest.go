@@ -23,6 +23,11 @@ type eventKey struct{ subject, id string }
 
 type distinctKey struct{ quotaID, value string }
 
+type quotaKey struct {
+	subject, metric string
+	periodStart     int64
+}
+
 // Ingest implements store.Store.
 func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.IngestResult, error) {
 	if len(params.Events) == 0 {
@@ -67,6 +72,7 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 	rows := make([]eventRow, n)
 	qids := make([]string, n)
 	specs := map[string]quotaRow{}
+	ids := map[quotaKey]string{} // the IDs in specs, built once per quota
 	// earlier[i] is the index of the batch's previous event with i's subject and ID,
 	// or -1: a repeat is decided against the earlier one, if that was stored.
 	earlier := make([]int, n)
@@ -78,9 +84,10 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 		if rows[i], err = newEventRow(ev); err != nil {
 			return nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
 		}
-		qids[i] = quotaID(ev.Subject, ev.Metric, micros(ie.Quota.PeriodStart))
-		if _, ok := specs[qids[i]]; !ok {
-			specs[qids[i]] = newQuotaRow(quotaOf(ie, params.Now))
+		qk := quotaKey{ev.Subject, ev.Metric, micros(ie.Quota.PeriodStart)}
+		if qids[i] = ids[qk]; qids[i] == "" {
+			row := newQuotaRow(quotaOf(ie, params.Now))
+			ids[qk], qids[i], specs[row.ID] = row.ID, row.ID, row
 		}
 		key := eventKey{ev.Subject, ev.ID}
 		earlier[i] = -1
@@ -113,7 +120,9 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 	outcomes := make([]store.Outcome, n)
 	dirty := map[string]bool{}
 	hourly := rollups{}
-	newEvents := make([]eventRow, 0, n)
+	// The new events' rows are gathered at the front of rows: event i's row is at
+	// i or after, so nothing is overwritten before it is read.
+	newEvents := rows[:0]
 	var newDistinct []distinctRow
 	for i, ie := range params.Events {
 		qid := qids[i]

@@ -42,12 +42,20 @@ func (s *Store) writeBatch(ctx context.Context, conn *sql.Conn, tx bun.Tx, rows 
 
 // copyEvents writes rows with the backend's bulk load; seq is the column's default.
 func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, rows []eventRow) error {
-	values := make([][]any, len(rows))
-	for i, r := range rows {
-		values[i] = []any{r.Subject, r.EventID, r.UserID, r.Metric, r.Value, r.At,
-			r.PeriodStart, r.Properties, r.Fingerprint, r.UsedAfter, r.CreatedAt}
-	}
-	return s.dialect.CopyRows(ctx, conn, "usage_events", eventColumns, values)
+	return s.dialect.CopyRows(ctx, conn, "usage_events", eventColumns, len(rows), func(i int, w RowWriter) {
+		r := &rows[i]
+		w.Text(r.Subject)
+		w.Text(r.EventID)
+		w.Text(r.UserID)
+		w.Text(r.Metric)
+		w.Int(r.Value)
+		w.Int(r.At)
+		w.Int(r.PeriodStart)
+		w.Text(r.Properties)
+		w.Text(r.Fingerprint)
+		w.Int(r.UsedAfter)
+		w.Int(r.CreatedAt)
+	})
 }
 
 // insertEventsPrepared inserts rows through prepared statements of many rows each,

@@ -35,15 +35,21 @@ type Dialect struct {
 	// UniqueViolation reports whether an error is a violated unique constraint of
 	// table.
 	UniqueViolation func(err error, table string) bool
-	// CopyRows writes rows (values in the order of columns) into table with the
-	// backend's bulk-load protocol, inside the transaction open on conn: no SQL text
-	// to build, escape or parse per value. Nil for a database in process, where rows
-	// are inserted one at a time through a prepared statement.
-	CopyRows func(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error
+	// CopyRows writes n rows into table with the backend's bulk-load protocol,
+	// inside the transaction open on conn: no SQL text to build, escape or parse per
+	// value. row writes row i's values to w, one per column, in order. Nil for a
+	// database in process, where rows go through prepared statements.
+	CopyRows func(ctx context.Context, conn *sql.Conn, table string, columns []string, n int, row func(i int, w RowWriter)) error
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned
 	// wrapped in store.ErrUnavailable for the caller to retry later.
 	Unavailable func(error) bool
+}
+
+// RowWriter takes the values of one row of Dialect.CopyRows, in column order.
+type RowWriter interface {
+	Text(string)
+	Int(int64)
 }
 
 // Store implements store.Store on a bun.DB.
