@@ -50,7 +50,7 @@ type batcher struct {
 	stopped    context.Context
 	stop       context.CancelFunc
 	writers    sync.WaitGroup
-	afterWrite func([]store.Outcome)
+	afterWrite func(*store.IngestResult)
 }
 
 type commitRequest struct {
@@ -65,7 +65,7 @@ type commitResult struct {
 	err      error
 }
 
-func newBatcher(st store.Store, cfg *Config, afterWrite func([]store.Outcome)) *batcher {
+func newBatcher(st store.Store, cfg *Config, afterWrite func(*store.IngestResult)) *batcher {
 	writers := cfg.Writers
 	if writers == 0 {
 		writers = 1
@@ -313,7 +313,7 @@ func (b *batcher) attempt(batch []*commitRequest) error {
 		return err
 	}
 	if b.afterWrite != nil {
-		b.afterWrite(res.Outcomes)
+		b.afterWrite(res)
 	}
 	i := 0
 	for _, r := range batch {

@@ -42,7 +42,7 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	}
 	m := &Meter{store: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
 		view: newQuotaView()}
-	m.batcher = newBatcher(st, c, func(outcomes []store.Outcome) { m.view.written(outcomes, m.now()) })
+	m.batcher = newBatcher(st, c, func(res *store.IngestResult) { m.view.written(res.Quotas, m.now()) })
 	return m, nil
 }
 
@@ -203,7 +203,7 @@ func result(p prepared, r *resolved, o store.Outcome) BatchResult {
 		period := r.periodAt(p.event.Time)
 		return BatchResult{Err: &QuotaExceededError{
 			Subject: p.event.Subject, Metric: p.event.Metric,
-			Limit:     QuantityFromMicros(o.Quota.Limit),
+			Limit:     QuantityFromMicros(o.Limit),
 			Used:      QuantityFromMicros(o.UsedBefore),
 			Requested: p.amount(), PeriodEnd: period.End,
 		}}

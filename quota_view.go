@@ -50,38 +50,18 @@ func (v *quotaView) put(key quotaKey, e viewEntry) {
 	v.rows.Store(key, e)
 }
 
-// written merges the rows a commit wrote. A row with fewer applied events than the
-// view's entry for the same period is older (another writer of this process
-// committed after it) and is skipped.
-//
-// A duplicate drops the view's entry instead: when a commit succeeds but its reply
-// is lost, the retry finds this instance's own events stored as duplicates, and the
-// view must not keep the usage from before them.
-func (v *quotaView) written(outcomes []store.Outcome, now time.Time) {
-	// The commit's last word on each quota, so that the shared map is updated once
-	// per quota, not once per event: nil drops the entry.
-	last := map[quotaKey]*store.Quota{}
-	for i, o := range outcomes {
-		switch o.Status {
-		case store.StatusDuplicate:
-			last[quotaKey{o.Event.Subject, o.Event.Metric}] = nil
-		case store.StatusInserted:
-			key := quotaKey{o.Quota.Subject, o.Quota.Metric}
-			if q := last[key]; q == nil || !newer(*q, o.Quota) {
-				last[key] = &outcomes[i].Quota
-			}
-		}
-	}
-	for key, q := range last {
-		if q == nil {
-			v.rows.Delete(key)
-			continue
-		}
-		v.rows.Compute(key, func(old viewEntry, loaded bool) (viewEntry, bool) {
-			if loaded && !old.missing && newer(old.quota, *q) {
+// written merges the quota rows a commit left, read under their lock. A row with
+// fewer applied events than the view's entry for the same period is older (another
+// writer of this process committed after it) and is skipped. The rows include those
+// of events the commit found stored already, so when a commit succeeds but its reply
+// is lost, the view learns of its usage from the retry.
+func (v *quotaView) written(rows []store.Quota, now time.Time) {
+	for _, q := range rows {
+		v.rows.Compute(quotaKey{q.Subject, q.Metric}, func(old viewEntry, loaded bool) (viewEntry, bool) {
+			if loaded && !old.missing && newer(old.quota, q) {
 				return old, false
 			}
-			return viewEntry{quota: *q, fresh: now}, false
+			return viewEntry{quota: q, fresh: now}, false
 		})
 	}
 }

@@ -15,9 +15,6 @@ func TestQuotaViewWritten(t *testing.T) {
 	row := func(count, used int64) store.Quota {
 		return store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: start, Count: count, Used: used}
 	}
-	inserted := func(q store.Quota) store.Outcome {
-		return store.Outcome{Status: store.StatusInserted, Event: store.Event{Subject: q.Subject, Metric: q.Metric}, Quota: q}
-	}
 	used := func(v *quotaView) (int64, bool) {
 		e, ok := v.get("acme", "api_calls", start, now, time.Second)
 		return e.quota.Used, ok
@@ -25,29 +22,30 @@ func TestQuotaViewWritten(t *testing.T) {
 
 	t.Run("KeepsTheNewestRow", func(t *testing.T) {
 		v := newQuotaView()
-		v.written([]store.Outcome{inserted(row(2, 20))}, now)
-		v.written([]store.Outcome{inserted(row(1, 10))}, now) // committed earlier, reported later
+		v.written([]store.Quota{row(2, 20)}, now)
+		v.written([]store.Quota{row(1, 10)}, now) // committed earlier, reported later
 		got, ok := used(&v)
 		require.True(t, ok)
 		require.Equal(t, int64(20), got)
 	})
 
-	t.Run("RefusalsChangeNothing", func(t *testing.T) {
+	t.Run("ACommitThatChangedNothingKeepsTheRow", func(t *testing.T) {
 		v := newQuotaView()
-		v.written([]store.Outcome{inserted(row(1, 10))}, now)
-		v.written([]store.Outcome{{Status: store.StatusQuotaExceeded, Event: store.Event{Subject: "acme", Metric: "api_calls"}, Quota: row(0, 0)}}, now)
+		v.written([]store.Quota{row(1, 10)}, now)
+		v.written([]store.Quota{row(1, 10)}, now) // only refusals or duplicates
 		got, ok := used(&v)
 		require.True(t, ok)
 		require.Equal(t, int64(10), got)
 	})
 
-	// A commit whose reply was lost is retried and finds its events stored: the
-	// view cannot tell how far usage moved, so it must ask the store again.
-	t.Run("DuplicateDropsTheEntry", func(t *testing.T) {
+	// A commit whose reply was lost never reported its rows; its retry finds the
+	// events stored and reports the rows as they stand, with that commit's usage.
+	t.Run("TheRetryOfALostReplyReportsItsUsage", func(t *testing.T) {
 		v := newQuotaView()
-		v.written([]store.Outcome{inserted(row(1, 10))}, now)
-		v.written([]store.Outcome{{Status: store.StatusDuplicate, Event: store.Event{Subject: "acme", Metric: "api_calls"}, Quota: row(1, 10)}}, now)
-		_, ok := used(&v)
-		require.False(t, ok, "a duplicate must send the next CheckQuota to the store")
+		v.written([]store.Quota{row(1, 10)}, now)
+		v.written([]store.Quota{row(3, 30)}, now)
+		got, ok := used(&v)
+		require.True(t, ok)
+		require.Equal(t, int64(30), got)
 	})
 }

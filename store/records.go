@@ -110,13 +110,18 @@ type Outcome struct {
 	// equal when the event changed nothing. For a duplicate both are the original
 	// UsedAfter. When refused, UsedAfter is what usage would have become.
 	UsedBefore, UsedAfter int64
-	// Quota is the quota row after this event (before, when refused).
-	Quota Quota
+	// Limit is the limit, in micro-units, of the quota row the event counts against.
+	Limit int64
 }
 
-// IngestResult is the result of Store.Ingest: one outcome per event, in order.
+// IngestResult is the result of Store.Ingest.
 type IngestResult struct {
+	// Outcomes has one outcome per event, in order.
 	Outcomes []Outcome
+	// Quotas are the rows of the quotas the events count against, as Ingest left
+	// them. They were locked while it ran, so they hold every write committed before
+	// it, by any process.
+	Quotas []Quota
 }
 
 // Quota is the usage of one subject and metric in one billing period.

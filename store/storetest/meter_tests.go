@@ -217,6 +217,26 @@ func exerciseMeter(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, usage.ErrQuotaExceeded, "more than the whole limit is refused")
 	})
 
+	// A retry after a lost reply, once the limit is reached, is the same event: it
+	// replays, and is not refused for the usage its own first attempt added.
+	t.Run("RetryAtTheLimitReplays", func(t *testing.T) {
+		t.Parallel()
+		b := setupMeter(t, h)
+		last := usage.Event{ID: "the-last", Subject: "acme", Metric: "credits", Value: 5}
+		_, err := b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: creditLimit - 5})
+		require.NoError(t, err)
+		first, err := b.meter.Track(ctx, last)
+		require.NoError(t, err)
+		again, err := b.meter.Track(ctx, last)
+		require.NoError(t, err, "a retry of a stored event is not refused")
+		require.True(t, again.Replayed)
+		require.Equal(t, first.UsedAfter, again.UsedAfter)
+		last.Value = 6
+		_, err = b.meter.Track(ctx, last)
+		require.ErrorIs(t, err, usage.ErrEventConflict, "nor is a reuse of its ID with another payload")
+		require.Len(t, listEvents(t, b.st, "acme"), 2)
+	})
+
 	t.Run("BadInputIsRefusedAndStoresNothing", func(t *testing.T) {
 		t.Parallel()
 		b := setupMeter(t, h)

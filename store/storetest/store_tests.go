@@ -205,6 +205,28 @@ func exerciseStore(t *testing.T, h Harness) {
 		require.Equal(t, int64(3*unit), getQuota(t, st, "acme", "seats").Used)
 	})
 
+	t.Run("ResultHoldsTheQuotaRowsAsLeft", func(t *testing.T) {
+		t.Parallel()
+		st, _ := open(t, h)
+		ingest(t, st, ingestEvent("acme", "e1", "api_calls", 2, store.AggregationSum, 3, false))
+		// Only a duplicate and a refusal: the rows are reported all the same, as the
+		// batch found them, which a retry after a lost reply relies on.
+		res, err := st.Ingest(context.Background(), &store.IngestParams{Now: storeNow, Events: []store.IngestEvent{
+			ingestEvent("acme", "e1", "api_calls", 2, store.AggregationSum, 3, false),
+			ingestEvent("acme", "e2", "api_calls", 2, store.AggregationSum, 3, false),
+			ingestEvent("globex", "e1", "api_calls", 1, store.AggregationSum, 3, false),
+		}})
+		require.NoError(t, err)
+		require.Equal(t, []store.Status{store.StatusDuplicate, store.StatusQuotaExceeded, store.StatusInserted}, statuses(res.Outcomes))
+		require.Equal(t, int64(3*unit), res.Outcomes[1].Limit)
+		used := map[string]int64{}
+		for _, q := range res.Quotas {
+			used[q.Subject+"/"+q.Metric] = q.Used
+			require.Equal(t, getQuota(t, st, q.Subject, q.Metric), q, "as stored")
+		}
+		require.Equal(t, map[string]int64{"acme/api_calls": 2 * unit, "globex/api_calls": unit}, used)
+	})
+
 	t.Run("EveryColumnRoundTrips", func(t *testing.T) {
 		t.Parallel()
 		st, _ := open(t, h)

@@ -132,12 +132,7 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 			prev, ok = outcomes[j].Event, outcomes[j].Status == store.StatusInserted
 		}
 		if ok {
-			status := store.StatusDuplicate
-			if prev.Fingerprint != ie.Event.Fingerprint {
-				status = store.StatusConflict
-			}
-			outcomes[i] = store.Outcome{Status: status, Event: prev,
-				UsedBefore: prev.UsedAfter, UsedAfter: prev.UsedAfter, Quota: q}
+			outcomes[i] = replay(prev, ie.Event, q.Limit)
 			continue
 		}
 		dk := distinctKey{qid, ie.Quota.Distinct}
@@ -148,7 +143,7 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 		}
 		if next.Refuses(q.Used) {
 			outcomes[i] = store.Outcome{Status: store.StatusQuotaExceeded,
-				UsedBefore: q.Used, UsedAfter: next.Used, Quota: q}
+				UsedBefore: q.Used, UsedAfter: next.Used, Limit: q.Limit}
 			continue
 		}
 		next.UpdatedAt = params.Now
@@ -167,14 +162,23 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 		newEvents = append(newEvents, row)
 		hourly.add(ev)
 		outcomes[i] = store.Outcome{Status: store.StatusInserted, Event: ev,
-			UsedBefore: q.Used, UsedAfter: next.Used, Quota: next}
+			UsedBefore: q.Used, UsedAfter: next.Used, Limit: q.Limit}
 	}
 
+	if !readStored {
+		if err := replayRefused(ctx, tx, params.Events, outcomes); err != nil {
+			return nil, err
+		}
+	}
 	rest := writeBack(tx, newDistinct, quotas, dirty, hourly)
 	if err := s.writeBatch(ctx, conn, tx, newEvents, rest); err != nil {
 		return nil, err
 	}
-	return &store.IngestResult{Outcomes: outcomes}, nil
+	locked := make([]store.Quota, 0, len(quotas))
+	for _, q := range quotas {
+		locked = append(locked, q)
+	}
+	return &store.IngestResult{Outcomes: outcomes, Quotas: locked}, nil
 }
 
 // quotaOf is the quota row an event counts against, as created if missing.
@@ -245,6 +249,41 @@ func (s *Store) selectQuotas(ctx context.Context, tx bun.Tx, ids []string, quota
 		}
 	}
 	return nil
+}
+
+// replayRefused turns the refusals of events that turn out to be stored already
+// into the replays (or conflicts) they are: an event taken for new is refused before
+// its insert could find it stored, and a retry after a lost reply must not be told
+// the quota is exhausted by its own first attempt. A refusal changed no usage, so
+// the batch's other decisions stand.
+func replayRefused(ctx context.Context, tx bun.Tx, events []store.IngestEvent, outcomes []store.Outcome) error {
+	var keys []eventKey
+	for i, o := range outcomes {
+		if o.Status == store.StatusQuotaExceeded {
+			keys = append(keys, eventKey{events[i].Event.Subject, events[i].Event.ID})
+		}
+	}
+	stored, err := existingEvents(ctx, tx, keys)
+	if err != nil || len(stored) == 0 {
+		return err
+	}
+	for i, o := range outcomes {
+		if prev, ok := stored[eventKey{events[i].Event.Subject, events[i].Event.ID}]; ok && o.Status == store.StatusQuotaExceeded {
+			outcomes[i] = replay(prev, events[i].Event, o.Limit)
+		}
+	}
+	return nil
+}
+
+// replay is the outcome of an event whose subject and ID are stored already as
+// prev: a duplicate if its payload is the same, else a conflict.
+func replay(prev, ev store.Event, limit int64) store.Outcome {
+	status := store.StatusDuplicate
+	if prev.Fingerprint != ev.Fingerprint {
+		status = store.StatusConflict
+	}
+	return store.Outcome{Status: status, Event: prev,
+		UsedBefore: prev.UsedAfter, UsedAfter: prev.UsedAfter, Limit: limit}
 }
 
 // existingEvents returns the stored events with the given subjects and IDs.
