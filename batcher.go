@@ -206,6 +206,9 @@ func (b *batcher) close(ctx context.Context) error {
 
 // run is a writer: it takes a request, gathers what else is waiting, and commits.
 func (b *batcher) run(queue chan *commitRequest) {
+	// events holds a batch's events in one slice for the store, reused from batch
+	// to batch so that the writer does not allocate it again every time.
+	var events []store.IngestEvent
 	for {
 		var first *commitRequest
 		select {
@@ -213,7 +216,7 @@ func (b *batcher) run(queue chan *commitRequest) {
 		case <-b.stopped.Done():
 			return
 		}
-		b.write(b.gather(queue, first))
+		b.write(b.gather(queue, first), &events)
 	}
 }
 
@@ -252,14 +255,14 @@ func (b *batcher) gather(queue chan *commitRequest, first *commitRequest) []*com
 
 // write commits a batch, retrying while the database is unavailable and some caller
 // still waits, and answers every request.
-func (b *batcher) write(batch []*commitRequest) {
+func (b *batcher) write(batch []*commitRequest, events *[]store.IngestEvent) {
 	delay := unavailableBaseDelay
 	for attempt := 1; ; attempt++ {
 		batch = b.dropAbandoned(batch)
 		if len(batch) == 0 {
 			return
 		}
-		err := b.attempt(batch)
+		err := b.attempt(batch, events)
 		if err == nil {
 			return
 		}
@@ -288,7 +291,7 @@ func (b *batcher) write(batch []*commitRequest) {
 // attempt runs one transaction for the batch. Its context ends when every caller in
 // the batch has stopped waiting, or Close has given up waiting for it, so an
 // unreachable database holds nobody forever.
-func (b *batcher) attempt(batch []*commitRequest) error {
+func (b *batcher) attempt(batch []*commitRequest, scratch *[]store.IngestEvent) error {
 	ctx, cancel := context.WithCancel(b.stopped)
 	defer cancel()
 	var waiting atomic.Int64
@@ -303,10 +306,12 @@ func (b *batcher) attempt(batch []*commitRequest) error {
 	}
 	events := batch[0].events
 	if len(batch) > 1 {
-		events = make([]store.IngestEvent, 0, countEvents(batch))
+		events = (*scratch)[:0]
 		for _, r := range batch {
 			events = append(events, r.events...)
 		}
+		*scratch = events
+		defer clear(events) // keep no caller's events once answered
 	}
 	res, err := b.store.Ingest(ctx, &store.IngestParams{Events: events, Now: batch[0].now})
 	if err != nil {
