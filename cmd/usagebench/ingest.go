@@ -21,6 +21,7 @@ import (
 type ingestParams struct {
 	kind, dsn, mode                                       string
 	producers, events, subjects, writers, batch, maxBatch int
+	batchWait                                             time.Duration
 }
 
 func runIngest(args []string, out io.Writer) error {
@@ -36,6 +37,7 @@ func runIngest(args []string, out io.Writer) error {
 	fs.IntVar(&p.writers, "writers", 0, "group-commit writers (0: the Meter's default for the store)")
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
+	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,6 +98,7 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 		DefaultPlan:  "bench",
 		Writers:      p.writers,
 		MaxBatchSize: p.maxBatch,
+		BatchWait:    p.batchWait,
 	}
 	switch p.mode {
 	case "group":
