@@ -7,7 +7,6 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,8 +92,11 @@ func newBatcher(st store.Store, cfg *Config, afterWrite func(*store.IngestResult
 // writer's commit fails, err is the failure; if only some do, their entries hold it.
 // If ctx ends first, the error says so and the events may or may not have been
 // stored: tracking them again with the same IDs is safe.
-func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now time.Time) ([]committed, error) {
-	n := int64(len(events))
+func (b *batcher) commit(ctx context.Context, parts []part, now time.Time) ([]committed, error) {
+	var n int64
+	for _, p := range parts {
+		n += int64(len(p.events))
+	}
 	if n > b.maxSlots {
 		return nil, fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, b.maxSlots)
 	}
@@ -106,15 +108,13 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 	if err := b.slots.Acquire(ctx, n); err != nil {
 		return nil, fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, b.maxSlots, err)
 	}
-	parts := b.split(events)
 	results := make([]committed, len(parts))
 	if len(parts) == 1 {
-		results[0].outcomes, results[0].err = b.commitPart(ctx, parts[0].queue, events, now)
+		results[0].outcomes, results[0].err = b.commitPart(ctx, parts[0].queue, parts[0].events, now)
 	} else {
 		var wg sync.WaitGroup
 		for i, p := range parts {
 			wg.Go(func() {
-				results[i].at = p.at
 				results[i].outcomes, results[i].err = b.commitPart(ctx, p.queue, p.events, now)
 			})
 		}
@@ -131,8 +131,6 @@ func (b *batcher) commit(ctx context.Context, events []store.IngestEvent, now ti
 // committed is what became of one writer's part of a call: the outcomes of its
 // events, or the error that stopped them.
 type committed struct {
-	// at holds the events' places in the call; nil when the part is the whole call.
-	at       []int
 	outcomes []store.Outcome
 	err      error
 }
@@ -145,27 +143,45 @@ type part struct {
 	at     []int
 }
 
-// split divides events by the writer of their subject, keeping their order.
-func (b *batcher) split(events []store.IngestEvent) []part {
-	writer := make([]int, len(events))
+// layout places the n events of a call, whose subjects subject gives, in one slice
+// grouped by the writer of their subject, in call order within each group, so that
+// each writer's part is a piece of it and no event is copied again: the caller
+// builds event i at events[slot[i]] (at i when slot is nil).
+func (b *batcher) layout(n int, subject func(int) string) (events []store.IngestEvent, slot []int, parts []part) {
+	events = make([]store.IngestEvent, n)
+	writer := make([]int, n)
 	count := make([]int, len(b.queues))
-	for i, e := range events {
-		writer[i] = int(maphash.String(b.seed, e.Event.Subject) % uint64(len(b.queues)))
+	for i := range n {
+		writer[i] = b.writerOf(subject(i))
 		count[writer[i]]++
 	}
-	if count[writer[0]] == len(events) {
-		return []part{{queue: b.queues[writer[0]], events: events}}
+	if count[writer[0]] == n {
+		return events, nil, []part{{queue: b.queues[writer[0]], events: events}}
 	}
-	parts := make([]part, len(b.queues))
-	for w, n := range count {
-		parts[w] = part{queue: b.queues[w], events: make([]store.IngestEvent, 0, n), at: make([]int, 0, n)}
+	start := make([]int, len(b.queues)) // where each writer's piece starts
+	index := make([]int, len(b.queues)) // and its part in parts
+	for w, c := range count {
+		if w > 0 {
+			start[w] = start[w-1] + count[w-1]
+		}
+		if c > 0 {
+			index[w] = len(parts)
+			parts = append(parts, part{queue: b.queues[w], events: events[start[w] : start[w]+c : start[w]+c],
+				at: make([]int, 0, c)})
+		}
 	}
-	for i, e := range events {
-		p := &parts[writer[i]]
-		p.events = append(p.events, e)
+	slot = make([]int, n)
+	for i := range n {
+		p := &parts[index[writer[i]]]
+		slot[i] = start[writer[i]] + len(p.at)
 		p.at = append(p.at, i)
 	}
-	return slices.DeleteFunc(parts, func(p part) bool { return len(p.events) == 0 })
+	return events, slot, parts
+}
+
+// writerOf is the index of the writer of a subject's events.
+func (b *batcher) writerOf(subject string) int {
+	return int(maphash.String(b.seed, subject) % uint64(len(b.queues)))
 }
 
 // commitPart hands events, for whose slots the caller holds, to a writer's queue

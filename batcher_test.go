@@ -52,12 +52,9 @@ func TestTrackBatchCommitsEachWritersSubjectsOnTheirOwn(t *testing.T) {
 	require.Len(t, m.batcher.queues, 2)
 
 	// A subject whose writer is not the broken subject's.
-	writerOf := func(subject string) chan *commitRequest {
-		return m.batcher.split([]store.IngestEvent{{Event: store.Event{Subject: subject}}})[0].queue
-	}
 	healthy := ""
 	for i := 0; healthy == ""; i++ {
-		if s := fmt.Sprint("tenant-", i); writerOf(s) != writerOf("broken") {
+		if s := fmt.Sprint("tenant-", i); m.batcher.writerOf(s) != m.batcher.writerOf("broken") {
 			healthy = s
 		}
 	}
@@ -98,26 +95,35 @@ func TestTrackBatchCommitsEachWritersSubjectsOnTheirOwn(t *testing.T) {
 	require.Empty(t, got.Events)
 }
 
-func TestSplitKeepsEachSubjectsOrder(t *testing.T) {
+func TestLayoutGroupsEventsByWriterInCallOrder(t *testing.T) {
 	m := newTestMeter(t, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), Writers: 3})
-	var events []store.IngestEvent
-	for i := range 60 {
-		events = append(events, store.IngestEvent{Event: store.Event{Subject: fmt.Sprint("s", i%7), ID: fmt.Sprint(i)}})
-	}
-	parts := m.batcher.split(events)
+	subject := func(i int) string { return fmt.Sprint("s", i%7) }
+	events, slot, parts := m.batcher.layout(60, subject)
+	require.Len(t, events, 60)
 	require.Greater(t, len(parts), 1, "7 subjects over 3 writers")
 	var all []int
+	covered := 0
 	for _, p := range parts {
 		require.True(t, slices.IsSorted(p.at), "a part keeps the call's order")
+		require.Len(t, p.events, len(p.at))
 		for k, i := range p.at {
-			require.Equal(t, events[i], p.events[k])
-			require.Equal(t, p.queue, m.batcher.split(events[i : i+1])[0].queue, "a subject has one writer")
+			require.Equal(t, m.batcher.queues[m.batcher.writerOf(subject(i))], p.queue, "a subject has one writer")
+			// The part's k-th event is built at slot[i] of events.
+			require.Same(t, &events[slot[i]], &p.events[k])
 		}
+		covered += len(p.events)
 		all = append(all, p.at...)
 	}
+	require.Equal(t, 60, covered)
 	slices.Sort(all)
-	require.Len(t, all, 60)
 	for i, at := range all {
 		require.Equal(t, i, at, "every event in exactly one part")
 	}
+
+	// One writer's subjects: one part, built in place.
+	events, slot, parts = m.batcher.layout(5, func(int) string { return "acme" })
+	require.Nil(t, slot)
+	require.Len(t, parts, 1)
+	require.Same(t, &events[0], &parts[0].events[0])
+	require.Nil(t, parts[0].at)
 }

@@ -204,14 +204,14 @@ func (p prepared) fingerprint() string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// amount is what the event adds to usage: one for count and unique_count metrics,
-// its value otherwise.
-func (p prepared) amount() Quantity {
-	switch p.metric.Aggregation {
+// requested is what an event of value adds to a quota with the aggregation: one
+// for count and unique_count metrics, its value otherwise.
+func requested(agg Aggregation, value Quantity) Quantity {
+	switch agg {
 	case AggregationCount, AggregationUniqueCount:
 		return QuantityFromMicros(store.MicrosPerUnit)
 	}
-	return p.value
+	return value
 }
 
 // distinct is the value a unique_count metric counts for this event.

@@ -243,7 +243,7 @@ func TestPreparedAmount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := p.amount().String(); got != tt.want {
+		if got := requested(p.metric.Aggregation, p.value).String(); got != tt.want {
 			t.Errorf("amount of %s %v = %s, want %s", tt.ev.Metric, tt.ev.Value, got, tt.want)
 		}
 	}

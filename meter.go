@@ -124,8 +124,8 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		return nil, err
 	}
 	now := m.now()
-	preps := make([]prepared, len(events))
-	ingest := make([]store.IngestEvent, len(events))
+	// The events are built where their writer's part of the call is.
+	ingest, slot, parts := m.batcher.layout(len(events), func(i int) string { return events[i].Subject })
 	subjects := make([]*resolved, len(events))
 	for i, ev := range events {
 		p, err := m.cfg.prepare(ev, now)
@@ -142,28 +142,32 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		if err != nil {
 			return nil, err
 		}
-		preps[i] = p
 		subjects[i] = r
-		ingest[i] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
+		if slot != nil {
+			ingest[slot[i]] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
+		} else {
+			ingest[i] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
+		}
 	}
-	parts, err := m.batcher.commit(ctx, ingest, now)
+	results, err := m.batcher.commit(ctx, parts, now)
 	if err != nil {
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
-	for _, part := range parts {
-		if part.err != nil {
+	for k, res := range results {
+		part := parts[k]
+		if res.err != nil {
 			for _, i := range part.at {
-				out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", part.err)}
+				out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", res.err)}
 			}
 			continue
 		}
-		for k, o := range part.outcomes {
-			i := k
+		for j, o := range res.outcomes {
+			i := j
 			if part.at != nil {
-				i = part.at[k]
+				i = part.at[j]
 			}
-			out[i] = result(preps[i], subjects[i], o)
+			out[i] = result(part.events[j], subjects[i], o)
 		}
 	}
 	return out, nil
@@ -188,7 +192,7 @@ func (m *Meter) ingestEvent(p prepared, r *resolved, period Period) store.Ingest
 	}
 }
 
-func result(p prepared, r *resolved, o store.Outcome) BatchResult {
+func result(ie store.IngestEvent, r *resolved, o store.Outcome) BatchResult {
 	switch o.Status {
 	case store.StatusInserted, store.StatusDuplicate:
 		return BatchResult{TrackResult: TrackResult{
@@ -198,14 +202,14 @@ func result(p prepared, r *resolved, o store.Outcome) BatchResult {
 			Period:    r.periodAt(o.Event.Time),
 		}}
 	case store.StatusConflict:
-		return BatchResult{Err: &ConflictError{Subject: p.event.Subject, ID: p.event.ID}}
+		return BatchResult{Err: &ConflictError{Subject: ie.Event.Subject, ID: ie.Event.ID}}
 	default:
-		period := r.periodAt(p.event.Time)
 		return BatchResult{Err: &QuotaExceededError{
-			Subject: p.event.Subject, Metric: p.event.Metric,
+			Subject: ie.Event.Subject, Metric: ie.Event.Metric,
 			Limit:     QuantityFromMicros(o.Limit),
 			Used:      QuantityFromMicros(o.UsedBefore),
-			Requested: p.amount(), PeriodEnd: period.End,
+			Requested: requested(ie.Quota.Aggregation, QuantityFromMicros(ie.Event.Value)),
+			PeriodEnd: ie.Quota.PeriodEnd,
 		}}
 	}
 }
