@@ -21,7 +21,11 @@ import (
 // per value and a query for the column types per call, a tenth of the client's
 // time per ingested event. The binary format of text and bigint is simple: per
 // row a field count, per field its length and its bytes (big-endian for bigint).
-func copyRows(ctx context.Context, conn *sql.Conn, table string, columns []string, n int, row func(int, sqlstore.RowWriter)) error {
+//
+// The statements of before go in the same query message, ahead of the COPY: the
+// server runs them, then takes the rows, which pgconn sends without waiting. If one
+// fails, the server skips the rest of the message and ignores the rows.
+func copyRows(ctx context.Context, conn *sql.Conn, before []string, table string, columns []string, n int, row func(int, sqlstore.RowWriter)) error {
 	w := copyBuffers.Get().(*binaryRows)
 	defer copyBuffers.Put(w)
 	w.buf.Reset()
@@ -42,7 +46,7 @@ func copyRows(ctx context.Context, conn *sql.Conn, table string, columns []strin
 	for i, c := range columns {
 		quoted[i] = pgx.Identifier{c}.Sanitize()
 	}
-	sql := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(quoted, ", ") + ") FROM STDIN (FORMAT binary)"
+	sql := strings.Join(append(before, "COPY "+pgx.Identifier{table}.Sanitize()+" ("+strings.Join(quoted, ", ")+") FROM STDIN (FORMAT binary)"), ";\n")
 	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {

@@ -12,7 +12,7 @@ import (
 // A row with fewer values than columns is refused before anything is sent; the
 // round trip of every column is tested by the conformance suite.
 func TestCopyRowsRefusesShortRows(t *testing.T) {
-	err := copyRows(context.Background(), nil, "usage_events", []string{"subject", "value"}, 2,
+	err := copyRows(context.Background(), nil, nil, "usage_events", []string{"subject", "value"}, 2,
 		func(i int, w sqlstore.RowWriter) {
 			w.Text("acme")
 			if i == 0 {

@@ -24,7 +24,8 @@ func (s *Store) writeBatch(ctx context.Context, conn *sql.Conn, tx bun.Tx, rows 
 	switch {
 	case len(rows) == 0:
 	case s.dialect.CopyRows != nil:
-		err = s.copyEvents(ctx, conn, rows)
+		err = s.copyEvents(ctx, conn, rest, rows)
+		rest = nil // run with the copy
 	default:
 		err = insertEventsPrepared(ctx, tx, rows)
 	}
@@ -40,9 +41,10 @@ func (s *Store) writeBatch(ctx context.Context, conn *sql.Conn, tx bun.Tx, rows 
 	return nil
 }
 
-// copyEvents writes rows with the backend's bulk load; seq is the column's default.
-func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, rows []eventRow) error {
-	return s.dialect.CopyRows(ctx, conn, "usage_events", eventColumns, len(rows), func(i int, w RowWriter) {
+// copyEvents runs the statements of before and writes rows with the backend's bulk
+// load, in one round trip; seq is the column's default.
+func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, before []string, rows []eventRow) error {
+	return s.dialect.CopyRows(ctx, conn, before, "usage_events", eventColumns, len(rows), func(i int, w RowWriter) {
 		r := &rows[i]
 		w.Text(r.Subject)
 		w.Text(r.EventID)

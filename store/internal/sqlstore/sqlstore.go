@@ -37,9 +37,10 @@ type Dialect struct {
 	UniqueViolation func(err error, table string) bool
 	// CopyRows writes n rows into table with the backend's bulk-load protocol,
 	// inside the transaction open on conn: no SQL text to build, escape or parse per
-	// value. row writes row i's values to w, one per column, in order. Nil for a
-	// database in process, where rows go through prepared statements.
-	CopyRows func(ctx context.Context, conn *sql.Conn, table string, columns []string, n int, row func(i int, w RowWriter)) error
+	// value. row writes row i's values to w, one per column, in order. The
+	// statements of before (without arguments) run first, in the same round trip.
+	// Nil for a database in process, where rows go through prepared statements.
+	CopyRows func(ctx context.Context, conn *sql.Conn, before []string, table string, columns []string, n int, row func(i int, w RowWriter)) error
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned
 	// wrapped in store.ErrUnavailable for the caller to retry later.
