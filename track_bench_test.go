@@ -16,20 +16,7 @@ import (
 // event checked against a quota; cmd/usagebench ingest measures the same on Postgres.
 func BenchmarkTrack(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	m, err := usage.New(st, &usage.Config{
-		Metrics:     []usage.Metric{{Key: "api_calls"}},
-		Plans:       []usage.Plan{{Key: "bench", Limits: map[string]usage.Limit{"api_calls": {Included: 1e11}}}},
-		DefaultPlan: "bench",
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close(ctx)
+	m := benchMeter(b)
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(64)
@@ -44,4 +31,63 @@ func BenchmarkTrack(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkTrackBatch measures TrackBatch of 100 events for 100 tenants on the
+// embedded SQLite store, with 64 goroutines per CPU. Each op is one event; cmd/usagebench
+// ingest -batch 100 measures the same on Postgres.
+func BenchmarkTrackBatch(b *testing.B) {
+	ctx := context.Background()
+	m := benchMeter(b)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		batch := make([]usage.Event, 0, 100)
+		flush := func() {
+			res, err := m.TrackBatch(ctx, batch)
+			if err != nil {
+				b.Error(err)
+			}
+			for _, r := range res {
+				if r.Err != nil {
+					b.Error(r.Err)
+				}
+			}
+			batch = batch[:0]
+		}
+		for pb.Next() {
+			i := next.Add(1)
+			batch = append(batch, usage.Event{ID: fmt.Sprint("e", i), Subject: fmt.Sprint("tenant-", i%100),
+				Metric: "api_calls", Value: 1})
+			if len(batch) == cap(batch) {
+				flush()
+			}
+		}
+		if len(batch) > 0 {
+			flush()
+		}
+	})
+}
+
+// benchMeter returns a Meter on a fresh SQLite file with one metered metric whose
+// limit, far above what a run uses, is checked for every event.
+func benchMeter(b *testing.B) *usage.Meter {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	m, err := usage.New(st, &usage.Config{
+		Metrics:     []usage.Metric{{Key: "api_calls"}},
+		Plans:       []usage.Plan{{Key: "bench", Limits: map[string]usage.Limit{"api_calls": {Included: 1e11}}}},
+		DefaultPlan: "bench",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close(ctx) })
+	return m
 }
