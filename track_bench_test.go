@@ -15,17 +15,9 @@ import (
 // CPU sharing transactions through group commit. Each op is one durable, deduplicated
 // event checked against a quota; cmd/usagebench ingest measures the same on Postgres.
 func BenchmarkTrack(b *testing.B) {
-	ctx := context.Background()
-	m := benchMeter(b)
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.SetParallelism(64)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
+	benchParallel(b, func(ctx context.Context, m *usage.Meter, pb *testing.PB, event func() usage.Event) {
 		for pb.Next() {
-			i := next.Add(1)
-			if _, err := m.Track(ctx, usage.Event{ID: fmt.Sprint("e", i), Subject: fmt.Sprint("tenant-", i%100),
-				Metric: "api_calls", Value: 1}); err != nil {
+			if _, err := m.Track(ctx, event()); err != nil {
 				b.Error(err)
 				return
 			}
@@ -37,13 +29,7 @@ func BenchmarkTrack(b *testing.B) {
 // embedded SQLite store, with 64 goroutines per CPU. Each op is one event; cmd/usagebench
 // ingest -batch 100 measures the same on Postgres.
 func BenchmarkTrackBatch(b *testing.B) {
-	ctx := context.Background()
-	m := benchMeter(b)
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.SetParallelism(64)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
+	benchParallel(b, func(ctx context.Context, m *usage.Meter, pb *testing.PB, event func() usage.Event) {
 		batch := make([]usage.Event, 0, 100)
 		flush := func() {
 			res, err := m.TrackBatch(ctx, batch)
@@ -58,10 +44,7 @@ func BenchmarkTrackBatch(b *testing.B) {
 			batch = batch[:0]
 		}
 		for pb.Next() {
-			i := next.Add(1)
-			batch = append(batch, usage.Event{ID: fmt.Sprint("e", i), Subject: fmt.Sprint("tenant-", i%100),
-				Metric: "api_calls", Value: 1})
-			if len(batch) == cap(batch) {
+			if batch = append(batch, event()); len(batch) == cap(batch) {
 				flush()
 			}
 		}
@@ -71,15 +54,16 @@ func BenchmarkTrackBatch(b *testing.B) {
 	})
 }
 
-// benchMeter returns a Meter on a fresh SQLite file with one metered metric whose
-// limit, far above what a run uses, is checked for every event.
-func benchMeter(b *testing.B) *usage.Meter {
+// benchParallel runs body in 64 goroutines per CPU on a Meter over a fresh SQLite
+// file, with one metered metric whose limit, far above what a run uses, is checked
+// for every event. event returns a new event each time, for one of 100 tenants.
+func benchParallel(b *testing.B, body func(ctx context.Context, m *usage.Meter, pb *testing.PB, event func() usage.Event)) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { st.Close() })
+	defer st.Close()
 	m, err := usage.New(st, &usage.Config{
 		Metrics:     []usage.Metric{{Key: "api_calls"}},
 		Plans:       []usage.Plan{{Key: "bench", Limits: map[string]usage.Limit{"api_calls": {Included: 1e11}}}},
@@ -88,6 +72,14 @@ func benchMeter(b *testing.B) *usage.Meter {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { m.Close(ctx) })
-	return m
+	defer m.Close(ctx)
+	var next atomic.Int64
+	event := func() usage.Event {
+		i := next.Add(1)
+		return usage.Event{ID: fmt.Sprint("e", i), Subject: fmt.Sprint("tenant-", i%100), Metric: "api_calls", Value: 1}
+	}
+	b.ReportAllocs()
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) { body(ctx, m, pb, event) })
 }
