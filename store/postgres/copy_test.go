@@ -1,4 +1,4 @@
-package postgres
+package postgres_test
 
 import (
 	"context"
@@ -7,17 +7,55 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage/store/internal/sqlstore"
+	"github.com/usagekit/usage/store/postgres"
 )
 
-// A row with fewer values than columns is refused before anything is sent; the
-// round trip of every column is tested by the conformance suite.
-func TestCopyRowsRefusesShortRows(t *testing.T) {
-	err := copyRows(context.Background(), nil, nil, "usage_events", []string{"subject", "value"}, 2,
-		func(i int, w sqlstore.RowWriter) {
-			w.Text("acme")
-			if i == 0 {
-				w.Int(1)
-			}
-		})
-	require.ErrorContains(t, err, "copy row 1: 1 values for 2 columns")
+// CopyRows sends its statements and rows in one message; these are the paths that
+// the conformance suite, which ingests through it, does not take.
+func TestCopyRows(t *testing.T) {
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, newSchema(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	conn, err := st.DB().Conn(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.ExecContext(ctx, "CREATE TABLE copied (name TEXT NOT NULL, n BIGINT NOT NULL)")
+	require.NoError(t, err)
+	rows := func(i int, w sqlstore.RowWriter) { w.Text("row"); w.Int(int64(i)) }
+	count := func() (n int) {
+		require.NoError(t, conn.QueryRowContext(ctx, "SELECT count(*) FROM copied").Scan(&n))
+		return n
+	}
+
+	t.Run("StatementsBeforeRunInTheSameTransaction", func(t *testing.T) {
+		tx, err := conn.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		require.NoError(t, postgres.CopyRows(ctx, conn.Conn, []string{"INSERT INTO copied VALUES ('before', -1)"},
+			"copied", []string{"name", "n"}, 1000, rows))
+		require.NoError(t, tx.Commit())
+		require.Equal(t, 1001, count())
+	})
+
+	t.Run("AFailingStatementStopsTheCopyAndTheConnectionStaysUsable", func(t *testing.T) {
+		tx, err := conn.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		// Enough rows that pgconn is still sending when the server has failed.
+		err = postgres.CopyRows(ctx, conn.Conn, []string{"SELECT 1/0"}, "copied", []string{"name", "n"}, 200_000, rows)
+		require.ErrorContains(t, err, "division by zero")
+		require.NoError(t, tx.Rollback())
+		require.Equal(t, 1001, count(), "nothing of the failed copy is stored")
+	})
+
+	t.Run("ARowWithTooFewValuesIsRefusedBeforeSending", func(t *testing.T) {
+		err := postgres.CopyRows(ctx, conn.Conn, nil, "copied", []string{"name", "n"}, 2,
+			func(i int, w sqlstore.RowWriter) {
+				w.Text("row")
+				if i == 0 {
+					w.Int(1)
+				}
+			})
+		require.ErrorContains(t, err, "copy row 1: 1 values for 2 columns")
+		require.Equal(t, 1001, count())
+	})
 }
