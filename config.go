@@ -27,8 +27,10 @@ const (
 	DefaultMaxInFlight = 20_000
 	// DefaultConcurrentWriters is the number of group-commit writers on a store with
 	// concurrent writers (Postgres); stores that serialise writers (SQLite) get one.
-	// Two keep a commit in flight while the next batch forms; more only split the
-	// waiting events into smaller transactions.
+	// Each writer has its own subjects, so two commit side by side without waiting
+	// for each other's locks; on two cores, more only split the waiting events into
+	// smaller transactions (usagebench ingest -store postgres -batch 100 -events
+	// 2000000 -writers 3: 130-138k events/s, against 150-153k with two).
 	DefaultConcurrentWriters = 2
 	// DefaultQuotaViewTTL is how long CheckQuota trusts a quota row it has read before
 	// reading it again.
@@ -73,8 +75,9 @@ type Config struct {
 	// room until its context ends, then returns ErrOverloaded. Defaults to
 	// DefaultMaxInFlight.
 	MaxInFlight int
-	// Writers is the number of goroutines committing batches. Defaults to 1 on a store
-	// that serialises writers and DefaultConcurrentWriters on one that does not.
+	// Writers is the number of goroutines committing batches, each for its share of
+	// the subjects. Defaults to 1 on a store that serialises writers and
+	// DefaultConcurrentWriters on one that does not.
 	Writers int
 	// MaxLateness is how far in the past an event's time may lie. Defaults to
 	// DefaultMaxLateness.
