@@ -95,6 +95,15 @@ func TestTrackBatchCommitsEachWritersSubjectsOnTheirOwn(t *testing.T) {
 	require.Empty(t, got.Events)
 }
 
+func TestTrackBatchOfNoEventsStoresNothing(t *testing.T) {
+	m := newTestMeter(t, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans()})
+	for _, events := range [][]Event{nil, {}} {
+		res, err := m.TrackBatch(context.Background(), events)
+		require.NoError(t, err)
+		require.Empty(t, res)
+	}
+}
+
 func TestLayoutGroupsEventsByWriterInCallOrder(t *testing.T) {
 	m := newTestMeter(t, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), Writers: 3})
 	subject := func(i int) string { return fmt.Sprint("s", i%7) }

@@ -123,6 +123,9 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 	if err := m.checkOpen(); err != nil {
 		return nil, err
 	}
+	if len(events) == 0 {
+		return []BatchResult{}, nil
+	}
 	now := m.now()
 	// The events are built where their writer's part of the call is.
 	ingest, slot, parts := m.batcher.layout(len(events), func(i int) string { return events[i].Subject })
