@@ -162,12 +162,7 @@ func testOutage(t *testing.T, h Harness) {
 	waitAcks(outageProgress, "before the outage")
 
 	cut()
-	restored := false
-	defer func() {
-		if !restored {
-			restore()
-		}
-	}()
+	restore = restoreOnce(t, restore)
 	acksAtCut := acks.Load()
 	maxGoroutines, maxHeap := 0, uint64(0)
 	for end := time.Now().Add(outageLength); time.Now().Before(end) && !stop.Load(); time.Sleep(200 * time.Millisecond) {
@@ -176,7 +171,6 @@ func testOutage(t *testing.T, h Harness) {
 	}
 	acksDuring := acks.Load() - acksAtCut
 	restore()
-	restored = true
 	waitAcks(acks.Load()+outageProgress, "after the outage")
 	stop.Store(true)
 	wg.Wait()

@@ -122,12 +122,7 @@ func testOverloaded(t *testing.T, h Harness) {
 	require.NotErrorIs(t, err, usage.ErrOverloaded, "with room to spare, a call whose context has ended is not told the Meter is overloaded")
 
 	b.cut()
-	restored := false
-	defer func() {
-		if !restored {
-			b.restore()
-		}
-	}()
+	restore := restoreOnce(t, b.restore)
 	fillers, fillerErrs, waitFillers := b.fill(boundMaxInFlight)
 	overloaded, gaveUp := b.probe(t, "probe-", 3)
 
@@ -152,8 +147,7 @@ func testOverloaded(t *testing.T, h Harness) {
 	default:
 	}
 
-	b.restore()
-	restored = true
+	restore()
 	require.NoError(t, <-closed, "Close commits the events in flight once the database is back")
 	waitFillers()
 	require.ErrorIs(t, b.track("after-close", boundSafety), usage.ErrClosed)
@@ -181,12 +175,7 @@ func testCloseDeadline(t *testing.T, h Harness) {
 	t.Parallel()
 	b := setupBounded(t, h)
 	b.cut()
-	restored := false
-	defer func() {
-		if !restored {
-			b.restore()
-		}
-	}()
+	restore := restoreOnce(t, b.restore)
 	fillers, fillerErrs, waitFillers := b.fill(boundMaxInFlight)
 	b.probe(t, "probe-", 0)
 
@@ -200,13 +189,11 @@ func testCloseDeadline(t *testing.T, h Harness) {
 	case err := <-closed:
 		require.ErrorIs(t, err, context.DeadlineExceeded, "Close reports that events were still in flight")
 	case <-time.After(boundSafety):
-		b.restore()
-		restored = true
+		restore()
 		<-closed
 		t.Fatalf("Close with a 1 s deadline had not returned %v later, while the database was down", boundSafety)
 	}
-	b.restore()
-	restored = true
+	restore()
 	waitFillers()
 	require.ErrorIs(t, b.track("after-close", boundSafety), usage.ErrClosed, "a Meter whose Close gave up is closed all the same")
 	stored := b.list()

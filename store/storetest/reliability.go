@@ -24,6 +24,16 @@ func exerciseReliability(t *testing.T, h Harness) {
 	t.Run("CloseGivesUpWhenItsContextEnds", func(t *testing.T) { testCloseDeadline(t, h) })
 }
 
+// restoreOnce makes a harness's restore safe to call more than once, and calls it
+// when the test ends if the test did not get that far. Called after a Meter is
+// opened, it runs before the Meter's Close, which would wait for the database.
+func restoreOnce(t testing.TB, restore func()) func() {
+	var once sync.Once
+	r := func() { once.Do(restore) }
+	t.Cleanup(r)
+	return r
+}
+
 // requireOutage fails t when the harness cannot cut the database: outage behaviour is
 // part of the contract, so a backend must declare how to cause one.
 func requireOutage(t *testing.T, h Harness) {
