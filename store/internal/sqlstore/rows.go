@@ -13,18 +13,18 @@ import (
 type eventRow struct {
 	bun.BaseModel `bun:"table:usage_events"`
 
-	Seq         int64  `bun:"seq,pk,autoincrement" json:"-"`
-	Subject     string `bun:"subject" json:"subject"`
-	EventID     string `bun:"event_id" json:"event_id"`
-	UserID      string `bun:"user_id" json:"user_id"`
-	Metric      string `bun:"metric" json:"metric"`
-	Value       int64  `bun:"value" json:"value"`
-	At          int64  `bun:"at" json:"at"`
-	PeriodStart int64  `bun:"period_start" json:"period_start"`
-	Properties  string `bun:"properties" json:"properties"`
-	Fingerprint string `bun:"fingerprint" json:"fingerprint"`
-	UsedAfter   int64  `bun:"used_after" json:"used_after"`
-	CreatedAt   int64  `bun:"created_at" json:"created_at"`
+	Seq         int64  `bun:"seq,pk,autoincrement"`
+	Subject     string `bun:"subject"`
+	EventID     string `bun:"event_id"`
+	UserID      string `bun:"user_id"`
+	Metric      string `bun:"metric"`
+	Value       int64  `bun:"value"`
+	At          int64  `bun:"at"`
+	PeriodStart int64  `bun:"period_start"`
+	Properties  string `bun:"properties"`
+	Fingerprint string `bun:"fingerprint"`
+	UsedAfter   int64  `bun:"used_after"`
+	CreatedAt   int64  `bun:"created_at"`
 }
 
 func newEventRow(e store.Event) (eventRow, error) {
