@@ -115,14 +115,8 @@ func exerciseInstances(t *testing.T, h Harness) {
 		t.Parallel()
 		loc := h.NewDatabase(t)
 		st := openAt(t, h, loc) // migrate before the children race
-		outputs := make([]string, instanceProcesses)
-		errs := make([]error, instanceProcesses)
-		start := time.Now().Add(5 * time.Second)
+		wait := spawnAll(t, scenarioInstances, loc, instanceProcesses, time.Now().Add(5*time.Second))
 		done := make(chan struct{})
-		var wg sync.WaitGroup
-		for p := range instanceProcesses {
-			wg.Go(func() { outputs[p], errs[p] = spawn(t, scenarioInstances, loc, fmt.Sprint("p", p), start) })
-		}
 		// While they run, no quota is ever seen past its limit, nor going down.
 		var polls int
 		var watcher sync.WaitGroup
@@ -152,7 +146,7 @@ func exerciseInstances(t *testing.T, h Harness) {
 				polls++
 			}
 		})
-		wg.Wait()
+		outputs, errs := wait()
 		close(done)
 		watcher.Wait()
 

@@ -40,15 +40,8 @@ func exerciseProcesses(t *testing.T, h Harness) {
 		t.Parallel()
 		loc := h.NewDatabase(t)
 		st := openAt(t, h, loc) // migrate before the children race
-		outputs := make([]string, processCount)
-		errs := make([]error, processCount)
 		// The children start consuming together, once all have opened the store.
-		start := time.Now().Add(3 * time.Second)
-		var wg sync.WaitGroup
-		for p := range processCount {
-			wg.Go(func() { outputs[p], errs[p] = spawn(t, scenarioConsume, loc, fmt.Sprint("p", p), start) })
-		}
-		wg.Wait()
+		outputs, errs := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(3*time.Second))()
 		var admitted int64
 		var count int
 		var firsts, lasts []time.Time
@@ -71,6 +64,21 @@ func exerciseProcesses(t *testing.T, h Harness) {
 		require.Equal(t, admitted, stored, "stored usage equals the acknowledged total")
 		require.Equal(t, count, len(events))
 	})
+}
+
+// spawnAll starts n children running scenario, tagged p0, p1, …, and returns a
+// function that waits for them all and returns what each printed, and how it ended.
+func spawnAll(t *testing.T, scenario, loc string, n int, start time.Time) (wait func() ([]string, []error)) {
+	outputs := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for p := range n {
+		wg.Go(func() { outputs[p], errs[p] = spawn(t, scenario, loc, fmt.Sprint("p", p), start) })
+	}
+	return func() ([]string, []error) {
+		wg.Wait()
+		return outputs, errs
+	}
 }
 
 // spawn runs this test binary as a child process on the scenario and returns what it
