@@ -179,6 +179,14 @@ func (b *batcher) layout(n int, subject func(int) string) (events []store.Ingest
 	return events, slot, parts
 }
 
+// place is where an index of layout maps i: s[i], or i itself where s is nil.
+func place(s []int, i int) int {
+	if s == nil {
+		return i
+	}
+	return s[i]
+}
+
 // writerOf is the index of the writer of a subject's events.
 func (b *batcher) writerOf(subject string) int {
 	return int(maphash.String(b.seed, subject) % uint64(len(b.queues)))

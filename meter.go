@@ -146,11 +146,7 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 			return nil, err
 		}
 		subjects[i] = r
-		if slot != nil {
-			ingest[slot[i]] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
-		} else {
-			ingest[i] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
-		}
+		ingest[place(slot, i)] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
 	}
 	results, err := m.batcher.commit(ctx, parts, now)
 	if err != nil {
@@ -166,10 +162,7 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 			continue
 		}
 		for j, o := range res.outcomes {
-			i := j
-			if part.at != nil {
-				i = part.at[j]
-			}
+			i := place(part.at, j)
 			out[i] = result(part.events[j], subjects[i], o)
 		}
 	}
