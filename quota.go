@@ -51,7 +51,8 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 	if err := checkName("subject", subject, true); err != nil {
 		return QuotaStatus{}, err
 	}
-	if _, err := m.cfg.metric(metric); err != nil {
+	met, err := m.cfg.metric(metric)
+	if err != nil {
 		return QuotaStatus{}, err
 	}
 	want, why := quantityOf(n)
@@ -61,7 +62,7 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 	if why != "" {
 		return QuotaStatus{}, invalid("n", "%s", why)
 	}
-	return m.quota(ctx, subject, metric, want)
+	return m.quota(ctx, subject, met, want)
 }
 
 // Quotas returns the state of every quota of subject's plan in the current period,
@@ -78,13 +79,9 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return m.quotas(ctx, subject, keys, Quantity{})
-}
-
-func (m *Meter) quotas(ctx context.Context, subject string, metrics []string, want Quantity) ([]QuotaStatus, error) {
-	out := make([]QuotaStatus, len(metrics))
-	for i, key := range metrics {
-		s, err := m.quota(ctx, subject, key, want)
+	out := make([]QuotaStatus, len(keys))
+	for i, key := range keys {
+		s, err := m.quota(ctx, subject, m.cfg.metrics[key], Quantity{})
 		if err != nil {
 			return nil, err
 		}
@@ -94,14 +91,14 @@ func (m *Meter) quotas(ctx context.Context, subject string, metrics []string, wa
 }
 
 // quota returns one quota's status, asking whether want more would be admitted.
-func (m *Meter) quota(ctx context.Context, subject, key string, want Quantity) (QuotaStatus, error) {
+func (m *Meter) quota(ctx context.Context, subject string, metric Metric, want Quantity) (QuotaStatus, error) {
+	key := metric.Key
 	now := m.now()
 	r, err := m.resolve(ctx, subject, now)
 	if err != nil {
 		return QuotaStatus{}, err
 	}
 	period := r.periodAt(now)
-	metric := m.cfg.metrics[key]
 	q, found, err := m.quotaAt(ctx, subject, key, period, now)
 	if err != nil {
 		return QuotaStatus{}, err
