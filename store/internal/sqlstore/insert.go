@@ -16,9 +16,10 @@ var eventColumns = []string{
 	"fingerprint", "used_after", "created_at",
 }
 
-// writeBatch inserts a batch's new events and runs rest, the statements that write the rest of the batch. It
-// returns errAlreadyStored if an event was not new after all. The insert is a plain
-// one, cheaper than one that resolves conflicts, as duplicates are rare.
+// writeBatch inserts a batch's new events and runs rest, the statements that write
+// the rest of the batch. It returns errAlreadyStored if an event was not new after
+// all. The insert is a plain one, cheaper than one that resolves conflicts, as
+// duplicates are rare.
 func (s *Store) writeBatch(ctx context.Context, conn *sql.Conn, tx bun.Tx, rows []eventRow, rest []string) error {
 	var err error
 	switch {
@@ -45,27 +46,37 @@ func (s *Store) writeBatch(ctx context.Context, conn *sql.Conn, tx bun.Tx, rows 
 // load, in one round trip; seq is the column's default.
 func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, before []string, rows []eventRow) error {
 	return s.dialect.CopyRows(ctx, conn, before, "usage_events", eventColumns, len(rows), func(i int, w RowWriter) {
-		r := &rows[i]
-		w.Text(r.Subject)
-		w.Text(r.EventID)
-		w.Text(r.UserID)
-		w.Text(r.Metric)
-		w.Int(r.Value)
-		w.Int(r.At)
-		w.Int(r.PeriodStart)
-		w.Text(r.Properties)
-		w.Text(r.Fingerprint)
-		w.Int(r.UsedAfter)
-		w.Int(r.CreatedAt)
+		rows[i].write(w)
 	})
 }
+
+// write gives w the row's values in the order of eventColumns.
+func (r *eventRow) write(w RowWriter) {
+	w.Text(r.Subject)
+	w.Text(r.EventID)
+	w.Text(r.UserID)
+	w.Text(r.Metric)
+	w.Int(r.Value)
+	w.Int(r.At)
+	w.Int(r.PeriodStart)
+	w.Text(r.Properties)
+	w.Text(r.Fingerprint)
+	w.Int(r.UsedAfter)
+	w.Int(r.CreatedAt)
+}
+
+// argsWriter collects a statement's arguments from rows' values.
+type argsWriter struct{ args []any }
+
+func (w *argsWriter) Text(s string) { w.args = append(w.args, s) }
+func (w *argsWriter) Int(v int64)   { w.args = append(w.args, v) }
 
 // insertEventsPrepared inserts rows through prepared statements of many rows each,
 // for a database in process (SQLite): there a statement costs no round trip, binding
 // values costs less than parsing them, and each statement run has a fixed cost that
 // several rows share. OR ROLLBACK ends the whole transaction on a violation, as
 // Ingest would anyway, so SQLite keeps no statement journal (a copy of each page
-// the statement changes, to undo it alone): a tenth of ingestion's time.
+// the statement changes, to undo it alone).
 func insertEventsPrepared(ctx context.Context, tx bun.Tx, rows []eventRow) error {
 	stmts := map[int]*sql.Stmt{}
 	defer func() {
@@ -73,7 +84,7 @@ func insertEventsPrepared(ctx context.Context, tx bun.Tx, rows []eventRow) error
 			stmt.Close()
 		}
 	}()
-	args := make([]any, 0, rowsPerInsert*len(eventColumns))
+	w := &argsWriter{args: make([]any, 0, rowsPerInsert*len(eventColumns))}
 	for chunk := range slices.Chunk(rows, rowsPerInsert) {
 		stmt := stmts[len(chunk)]
 		if stmt == nil {
@@ -84,12 +95,11 @@ func insertEventsPrepared(ctx context.Context, tx bun.Tx, rows []eventRow) error
 			}
 			stmts[len(chunk)] = stmt
 		}
-		args = args[:0]
-		for _, r := range chunk {
-			args = append(args, r.Subject, r.EventID, r.UserID, r.Metric, r.Value, r.At,
-				r.PeriodStart, r.Properties, r.Fingerprint, r.UsedAfter, r.CreatedAt)
+		w.args = w.args[:0]
+		for i := range chunk {
+			chunk[i].write(w)
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if _, err := stmt.ExecContext(ctx, w.args...); err != nil {
 			return err
 		}
 	}
