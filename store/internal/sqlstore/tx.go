@@ -51,20 +51,20 @@ func (s *Store) runTx(ctx context.Context, db bun.IDB, fn func(context.Context, 
 // inWriteTx is inTx for transactions that write. On backends that serialise writers
 // it queues this process's writers first, for as long as ctx allows.
 func (s *Store) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
-	if err := s.takeWriteSlot(ctx); err != nil {
-		return err
-	}
-	defer s.releaseWriteSlot()
-	return s.inTx(ctx, fn)
+	return s.inWriteConnTx(ctx, func(ctx context.Context, _ *sql.Conn, tx bun.Tx) error { return fn(ctx, tx) })
 }
 
 // inWriteConnTx is inWriteTx on a connection of its own, which fn also gets, for
 // what only the driver's connection can do (Dialect.CopyRows).
 func (s *Store) inWriteConnTx(ctx context.Context, fn func(context.Context, *sql.Conn, bun.Tx) error) error {
-	if err := s.takeWriteSlot(ctx); err != nil {
-		return err
+	if !s.dialect.Capabilities.ConcurrentWriters {
+		select {
+		case s.writeSlot <- struct{}{}:
+			defer func() { <-s.writeSlot }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	defer s.releaseWriteSlot()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		if s.dialect.Unavailable(err) {
@@ -74,24 +74,4 @@ func (s *Store) inWriteConnTx(ctx context.Context, fn func(context.Context, *sql
 	}
 	defer conn.Close()
 	return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, conn.Conn, tx) })
-}
-
-// takeWriteSlot queues this process's writers on backends that serialise writers,
-// for as long as ctx allows.
-func (s *Store) takeWriteSlot(ctx context.Context) error {
-	if s.dialect.Capabilities.ConcurrentWriters {
-		return nil
-	}
-	select {
-	case s.writeSlot <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *Store) releaseWriteSlot() {
-	if !s.dialect.Capabilities.ConcurrentWriters {
-		<-s.writeSlot
-	}
 }
