@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -276,4 +277,14 @@ func (s *Store) ListCorrections(ctx context.Context, params *store.ListCorrectio
 		out.Corrections[i] = r.correction()
 	}
 	return out, nil
+}
+
+// insertDistinct stores the distinct values a recomputed unique_count quota counts.
+func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {
+	for chunk := range slices.Chunk(rows, chunkSize) {
+		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+			return fmt.Errorf("insert distinct values: %w", err)
+		}
+	}
+	return nil
 }

@@ -355,15 +355,6 @@ func writeBack(tx bun.Tx, distinct []distinctRow, quotas map[string]store.Quota,
 	return append(stmts, hourly.statements(tx)...)
 }
 
-func insertDistinct(ctx context.Context, tx bun.Tx, rows []distinctRow) error {
-	for chunk := range slices.Chunk(rows, chunkSize) {
-		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-			return fmt.Errorf("insert distinct values: %w", err)
-		}
-	}
-	return nil
-}
-
 // pairValues renders "(?, ?), (?, ?)…" and its arguments for a row-value IN list,
 // the form both backends accept.
 func pairValues[T any](items []T, pair func(T) (string, string)) (string, []any) {
