@@ -10,42 +10,36 @@ import (
 )
 
 func TestQuotaViewWritten(t *testing.T) {
-	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	now := start.Add(time.Hour)
-	row := func(count, used int64) store.Quota {
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	april := march.AddDate(0, 1, 0)
+	now := april.Add(-time.Hour)
+	row := func(start time.Time, count, used int64) store.Quota {
 		return store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: start, Count: count, Used: used}
 	}
-	used := func(v *quotaView) (int64, bool) {
-		e, ok := v.get("acme", "api_calls", start, now, time.Second)
-		return e.quota.Used, ok
+	for _, tt := range []struct {
+		name    string
+		commits []store.Quota // the rows of successive commits, in the order reported
+		period  time.Time
+		want    int64
+	}{
+		// Another writer's commit, reported after a later one, is older: skipped.
+		{"KeepsTheNewestRow", []store.Quota{row(march, 2, 20), row(march, 1, 10)}, march, 20},
+		// A commit of only refusals or duplicates reports the row unchanged.
+		{"ACommitThatChangedNothingKeepsTheRow", []store.Quota{row(march, 1, 10), row(march, 1, 10)}, march, 10},
+		// A commit whose reply was lost never reported its rows; its retry finds the
+		// events stored and reports the rows as they stand, with that commit's usage.
+		{"TheRetryOfALostReplyReportsItsUsage", []store.Quota{row(march, 1, 10), row(march, 3, 30)}, march, 30},
+		// A new period's row replaces the last period's, however few its events.
+		{"ANewPeriodReplacesTheOld", []store.Quota{row(march, 5, 50), row(april, 1, 1)}, april, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newQuotaView()
+			for _, q := range tt.commits {
+				v.written([]store.Quota{q}, now)
+			}
+			e, ok := v.get("acme", "api_calls", tt.period, now, time.Second)
+			require.True(t, ok)
+			require.Equal(t, tt.want, e.quota.Used)
+		})
 	}
-
-	t.Run("KeepsTheNewestRow", func(t *testing.T) {
-		v := newQuotaView()
-		v.written([]store.Quota{row(2, 20)}, now)
-		v.written([]store.Quota{row(1, 10)}, now) // committed earlier, reported later
-		got, ok := used(&v)
-		require.True(t, ok)
-		require.Equal(t, int64(20), got)
-	})
-
-	t.Run("ACommitThatChangedNothingKeepsTheRow", func(t *testing.T) {
-		v := newQuotaView()
-		v.written([]store.Quota{row(1, 10)}, now)
-		v.written([]store.Quota{row(1, 10)}, now) // only refusals or duplicates
-		got, ok := used(&v)
-		require.True(t, ok)
-		require.Equal(t, int64(10), got)
-	})
-
-	// A commit whose reply was lost never reported its rows; its retry finds the
-	// events stored and reports the rows as they stand, with that commit's usage.
-	t.Run("TheRetryOfALostReplyReportsItsUsage", func(t *testing.T) {
-		v := newQuotaView()
-		v.written([]store.Quota{row(1, 10)}, now)
-		v.written([]store.Quota{row(3, 30)}, now)
-		got, ok := used(&v)
-		require.True(t, ok)
-		require.Equal(t, int64(30), got)
-	})
 }
