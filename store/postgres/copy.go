@@ -18,8 +18,8 @@ import (
 // copyRows writes rows with COPY … FROM STDIN in the binary format, through pgx's
 // connection that holds the transaction. The rows are encoded here, not by
 // pgx.CopyFrom: that takes each value as an interface, which costs an allocation
-// per value and a query for the column types per call, a tenth of the client's
-// time per ingested event. The binary format of text and bigint is simple: per
+// per value, and asks the server for the column types on every call. The binary
+// format of text and bigint is simple: per
 // row a field count, per field its length and its bytes (big-endian for bigint).
 //
 // The statements of before go in the same query message, ahead of the COPY: the

@@ -2,7 +2,7 @@
 -- writes: the primary key on seq and the key (subject, event_id), which Ingest
 -- needs to find duplicates. Nothing looks an event up by seq alone (ListEvents
 -- reads a subject's events through its indexes on subject), and the index on seq
--- cost ingestion a tenth of its speed, so (subject, event_id) is now the only key;
+-- slowed ingestion, so (subject, event_id) is now the only key;
 -- seq is still assigned from its sequence. On SQLite seq is the rowid, which costs
 -- nothing, and the table stays as it is.
 {{- if eq .Capabilities.Name "postgres"}}
