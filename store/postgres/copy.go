@@ -19,8 +19,8 @@ import (
 // connection that holds the transaction. The rows are encoded here, not by
 // pgx.CopyFrom: that takes each value as an interface, which costs an allocation
 // per value, and asks the server for the column types on every call. The binary
-// format of text and bigint is simple: per
-// row a field count, per field its length and its bytes (big-endian for bigint).
+// format of text and bigint is simple: per row a field count, per field its length
+// and its bytes (big-endian for bigint).
 //
 // The statements of before go in the same query message, ahead of the COPY: the
 // server runs them, then takes the rows, which pgconn sends without waiting. If one
