@@ -189,16 +189,14 @@ func (p prepared) fingerprint() string {
 	} else {
 		b = append(b, 0)
 	}
-	if len(p.event.Properties) > 0 {
-		keys := make([]string, 0, len(p.event.Properties))
-		for k := range p.event.Properties {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			appendString(k)
-			appendString(p.event.Properties[k])
-		}
+	keys := make([]string, 0, len(p.event.Properties))
+	for k := range p.event.Properties {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		appendString(k)
+		appendString(p.event.Properties[k])
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
