@@ -160,13 +160,7 @@ func (o DetectOptions) withDefaults() (DetectOptions, error) {
 // over an overlapping window stores nothing twice. The work is bounded: at most
 // MaxAnomalyLookback of hours and MaxEvents events per call.
 func (m *Meter) DetectAnomalies(ctx context.Context, subject, metric string, opts DetectOptions) ([]Anomaly, error) {
-	if err := m.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
-		return nil, err
-	}
-	met, err := m.cfg.metric(metric)
+	met, err := m.subjectMetric(subject, metric)
 	if err != nil {
 		return nil, err
 	}

@@ -234,13 +234,7 @@ func (e *InsufficientHistoryError) Is(target error) bool { return target == ErrI
 // With fewer than MinForecastHistory of steps since the first usage it returns an
 // *InsufficientHistoryError, which matches ErrInsufficientHistory.
 func (m *Meter) Forecast(ctx context.Context, subject, metric string, opts ForecastOptions) (UsageForecast, error) {
-	if err := m.checkOpen(); err != nil {
-		return UsageForecast{}, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
-		return UsageForecast{}, err
-	}
-	met, err := m.cfg.metric(metric)
+	met, err := m.subjectMetric(subject, metric)
 	if err != nil {
 		return UsageForecast{}, err
 	}

@@ -62,6 +62,18 @@ func (m *Meter) checkOpen() error {
 	return nil
 }
 
+// subjectMetric checks what every call about one subject's metric checks first:
+// the Meter is open, the subject valid and the metric configured, which it returns.
+func (m *Meter) subjectMetric(subject, metric string) (Metric, error) {
+	if err := m.checkOpen(); err != nil {
+		return Metric{}, err
+	}
+	if err := checkName("subject", subject, true); err != nil {
+		return Metric{}, err
+	}
+	return m.cfg.metric(metric)
+}
+
 func (m *Meter) now() time.Time { return m.cfg.Test.Time() }
 
 // TrackResult is what Track did with an event.

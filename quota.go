@@ -45,13 +45,7 @@ type QuotaStatus struct {
 // instances (Config.StrictQuotaCheck reads the database every time). n must be a positive quantity; NaN, infinities, zero and negative
 // values return a *ValidationError.
 func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
-	if err := m.checkOpen(); err != nil {
-		return QuotaStatus{}, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
-		return QuotaStatus{}, err
-	}
-	met, err := m.cfg.metric(metric)
+	met, err := m.subjectMetric(subject, metric)
 	if err != nil {
 		return QuotaStatus{}, err
 	}
