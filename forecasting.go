@@ -274,7 +274,7 @@ func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts 
 	steps := stepper{step: opts.Step, loc: r.loc}
 	cur := steps.start(now)
 	from := steps.start(cur.Add(-opts.History))
-	quota, err := m.quota(ctx, subject, met, Quantity{})
+	quota, err := m.quota(ctx, subject, met.Key, Quantity{})
 	if err != nil {
 		return UsageForecast{}, err
 	}

@@ -45,8 +45,7 @@ type QuotaStatus struct {
 // instances (Config.StrictQuotaCheck reads the database every time). n must be a positive quantity; NaN, infinities, zero and negative
 // values return a *ValidationError.
 func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
-	met, err := m.subjectMetric(subject, metric)
-	if err != nil {
+	if _, err := m.subjectMetric(subject, metric); err != nil {
 		return QuotaStatus{}, err
 	}
 	want, why := quantityOf(n)
@@ -56,7 +55,7 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 	if why != "" {
 		return QuotaStatus{}, invalid("n", "%s", why)
 	}
-	return m.quota(ctx, subject, met, want)
+	return m.quota(ctx, subject, metric, want)
 }
 
 // Quotas returns the state of every quota of subject's plan in the current period,
@@ -75,7 +74,7 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 	slices.Sort(keys)
 	out := make([]QuotaStatus, len(keys))
 	for i, key := range keys {
-		s, err := m.quota(ctx, subject, m.cfg.metrics[key], Quantity{})
+		s, err := m.quota(ctx, subject, key, Quantity{})
 		if err != nil {
 			return nil, err
 		}
@@ -85,14 +84,14 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 }
 
 // quota returns one quota's status, asking whether want more would be admitted.
-func (m *Meter) quota(ctx context.Context, subject string, metric Metric, want Quantity) (QuotaStatus, error) {
-	key := metric.Key
+func (m *Meter) quota(ctx context.Context, subject, key string, want Quantity) (QuotaStatus, error) {
 	now := m.now()
 	r, err := m.resolve(ctx, subject, now)
 	if err != nil {
 		return QuotaStatus{}, err
 	}
 	period := r.periodAt(now)
+	metric := m.cfg.metrics[key]
 	q, found, err := m.quotaAt(ctx, subject, key, period, now)
 	if err != nil {
 		return QuotaStatus{}, err
