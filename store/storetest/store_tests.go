@@ -159,13 +159,17 @@ func exerciseStore(t *testing.T, h Harness) {
 			{store.AggregationLatest, 250_000},
 		}
 		for _, c := range cases {
-			metric := string(c.agg)
+			// In one batch, and one event per batch: then every event starts from the
+			// counters the one before it stored.
+			metric, apart := string(c.agg), string(c.agg)+"-apart"
 			var batch []store.IngestEvent
 			for i, v := range values {
 				batch = append(batch, ingestEvent("acme", fmt.Sprint(metric, i), metric, v, c.agg, -1, false))
+				ingest(t, st, ingestEvent("acme", fmt.Sprint(apart, i), apart, v, c.agg, -1, false))
 			}
 			ingest(t, st, batch...)
 			require.Equal(t, c.want, getQuota(t, st, "acme", metric).Used, metric)
+			require.Equal(t, c.want, getQuota(t, st, "acme", apart).Used, apart)
 		}
 	})
 
