@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -22,10 +23,11 @@ import (
 // format of text and bigint is simple: per row a field count, per field its length
 // and its bytes (big-endian for bigint).
 //
-// The statements of before go in the same query message, ahead of the COPY: the
-// server runs them, then takes the rows, which pgconn sends without waiting. If one
-// fails, the server skips the rest of the message and ignores the rows.
-func copyRows(ctx context.Context, conn *sql.Conn, before []string, table string, columns []string, n int, row func(int, sqlstore.RowWriter)) error {
+// The statements of before and after go in the same query message, before and after
+// the COPY: the server runs those before, takes the rows, which pgconn sends without
+// waiting, and runs those after. If one fails, the server skips the rest of the
+// message and ignores the rows.
+func copyRows(ctx context.Context, conn *sql.Conn, before, after []string, table string, columns []string, n int, row func(int, sqlstore.RowWriter)) error {
 	w := copyBuffers.Get().(*binaryRows)
 	defer copyBuffers.Put(w)
 	w.buf.Reset()
@@ -46,7 +48,8 @@ func copyRows(ctx context.Context, conn *sql.Conn, before []string, table string
 	for i, c := range columns {
 		quoted[i] = pgx.Identifier{c}.Sanitize()
 	}
-	sql := strings.Join(append(before, "COPY "+pgx.Identifier{table}.Sanitize()+" ("+strings.Join(quoted, ", ")+") FROM STDIN (FORMAT binary)"), ";\n")
+	copy := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(quoted, ", ") + ") FROM STDIN (FORMAT binary)"
+	sql := strings.Join(slices.Concat(before, []string{copy}, after), ";\n")
 	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {

@@ -31,7 +31,7 @@ func TestCopyRows(t *testing.T) {
 	t.Run("StatementsBeforeRunInTheSameTransaction", func(t *testing.T) {
 		tx, err := conn.BeginTx(ctx, nil)
 		require.NoError(t, err)
-		require.NoError(t, postgres.CopyRows(ctx, conn.Conn, []string{"INSERT INTO copied VALUES ('before', -1)"},
+		require.NoError(t, postgres.CopyRows(ctx, conn.Conn, []string{"INSERT INTO copied VALUES ('before', -1)"}, nil,
 			"copied", []string{"name", "n"}, 1000, rows))
 		require.NoError(t, tx.Commit())
 		require.Equal(t, 1001, count())
@@ -41,14 +41,34 @@ func TestCopyRows(t *testing.T) {
 		tx, err := conn.BeginTx(ctx, nil)
 		require.NoError(t, err)
 		// Enough rows that pgconn is still sending when the server has failed.
-		err = postgres.CopyRows(ctx, conn.Conn, []string{"SELECT 1/0"}, "copied", []string{"name", "n"}, 200_000, rows)
+		err = postgres.CopyRows(ctx, conn.Conn, []string{"SELECT 1/0"}, nil, "copied", []string{"name", "n"}, 200_000, rows)
 		require.ErrorContains(t, err, "division by zero")
 		require.NoError(t, tx.Rollback())
 		require.Equal(t, 1001, count(), "nothing of the failed copy is stored")
 	})
 
+	t.Run("StatementsAfterSeeTheRowsAndCanCommitThem", func(t *testing.T) {
+		// BEGIN and COMMIT in the message itself: what a pipelined Ingest sends.
+		require.NoError(t, postgres.CopyRows(ctx, conn.Conn, []string{"BEGIN"},
+			[]string{"INSERT INTO copied SELECT 'after', count(*) FROM copied", "COMMIT"},
+			"copied", []string{"name", "n"}, 10, rows))
+		var after int
+		require.NoError(t, st.DB().QueryRowContext(ctx, "SELECT n FROM copied WHERE name = 'after'").Scan(&after))
+		require.Equal(t, 1011, after, "the statement after ran once the rows were in")
+		require.Equal(t, 1012, count(), "committed: seen from another connection too")
+	})
+
+	t.Run("AFailingStatementAfterUndoesTheRows", func(t *testing.T) {
+		err := postgres.CopyRows(ctx, conn.Conn, []string{"BEGIN"}, []string{"SELECT 1/0", "COMMIT"},
+			"copied", []string{"name", "n"}, 10, rows)
+		require.ErrorContains(t, err, "division by zero")
+		_, err = conn.ExecContext(ctx, "ROLLBACK")
+		require.NoError(t, err)
+		require.Equal(t, 1012, count())
+	})
+
 	t.Run("ARowWithTooFewValuesIsRefusedBeforeSending", func(t *testing.T) {
-		err := postgres.CopyRows(ctx, conn.Conn, nil, "copied", []string{"name", "n"}, 2,
+		err := postgres.CopyRows(ctx, conn.Conn, nil, nil, "copied", []string{"name", "n"}, 2,
 			func(i int, w sqlstore.RowWriter) {
 				w.Text("row")
 				if i == 0 {
@@ -56,6 +76,6 @@ func TestCopyRows(t *testing.T) {
 				}
 			})
 		require.ErrorContains(t, err, "copy row 1: 1 values for 2 columns")
-		require.Equal(t, 1001, count())
+		require.Equal(t, 1012, count())
 	})
 }

@@ -90,7 +90,22 @@ var dialect = sqlstore.Dialect{
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
 	CopyRows:        copyRows,
+	PipelinedTx:     true,
+	InTransaction:   inTransaction,
 	Unavailable:     unavailable,
+}
+
+// inTransaction reports whether the server said, when it was last ready for a
+// query, that a transaction is open (or failed) on conn.
+func inTransaction(conn *sql.Conn) bool {
+	open := true
+	_ = conn.Raw(func(driverConn any) error {
+		if c, ok := driverConn.(*stdlib.Conn); ok {
+			open = c.Conn().PgConn().TxStatus() != 'I'
+		}
+		return nil
+	})
+	return open
 }
 
 func uniqueViolation(err error, table string) bool {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -40,9 +39,9 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 	readStored := false
 	for {
 		var result *store.IngestResult
-		err := s.inWriteConnTx(ctx, func(ctx context.Context, conn *sql.Conn, tx bun.Tx) error {
+		err := s.inIngestTx(ctx, func(ctx context.Context, t *ingestTx) error {
 			var err error
-			result, err = s.ingest(ctx, conn, tx, params, readStored)
+			result, err = s.ingest(ctx, t, params, readStored)
 			return err
 		})
 		if errors.Is(err, errAlreadyStored) {
@@ -67,7 +66,7 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // distinct values already counted, decides every event in order in memory, and
 // writes the new events, distinct values, quota rows and hourly rollups. If an
 // event it took for new is stored already, it returns errAlreadyStored.
-func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
+func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
 	n := len(params.Events)
 	rows := make([]eventRow, n)
 	qids := make([]string, n)
@@ -97,7 +96,7 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 		last[key] = i
 	}
 
-	quotas, err := s.lockQuotas(ctx, tx, specs)
+	quotas, err := s.lockQuotas(ctx, t, specs)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +107,11 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 			keys = append(keys, k)
 		}
 	}
-	stored, err := existingEvents(ctx, tx, keys)
+	stored, err := existingEvents(ctx, t.db, keys)
 	if err != nil {
 		return nil, err
 	}
-	seen, err := existingDistinct(ctx, tx, params.Events)
+	seen, err := existingDistinct(ctx, t.db, params.Events)
 	if err != nil {
 		return nil, err
 	}
@@ -166,12 +165,12 @@ func (s *Store) ingest(ctx context.Context, conn *sql.Conn, tx bun.Tx, params *s
 	}
 
 	if !readStored {
-		if err := replayRefused(ctx, tx, params.Events, outcomes); err != nil {
+		if err := replayRefused(ctx, t.db, params.Events, outcomes); err != nil {
 			return nil, err
 		}
 	}
-	rest := writeBack(tx, newDistinct, quotas, dirty, hourly)
-	if err := s.writeBatch(ctx, conn, tx, newEvents, rest); err != nil {
+	rest := writeBack(t.db, newDistinct, quotas, dirty, hourly)
+	if err := s.writeBatch(ctx, t, newEvents, rest); err != nil {
 		return nil, err
 	}
 	locked := make([]store.Quota, 0, len(quotas))
@@ -197,14 +196,14 @@ func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
 // concurrent batches do not deadlock on rows that exist; creating rows (once a
 // period) locks them after the others, and the rare deadlock that can cause is
 // retried like any other.
-func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, specs map[string]quotaRow) (map[string]store.Quota, error) {
+func (s *Store) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]quotaRow) (map[string]store.Quota, error) {
 	ids := make([]string, 0, len(specs))
 	for id := range specs {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	quotas := make(map[string]store.Quota, len(ids))
-	if err := s.selectQuotas(ctx, tx, ids, quotas); err != nil {
+	if err := s.selectQuotas(ctx, t, ids, quotas); err != nil {
 		return nil, err
 	}
 	var missing []quotaRow
@@ -219,11 +218,11 @@ func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, specs map[string]quot
 		return quotas, nil
 	}
 	for chunk := range slices.Chunk(missing, chunkSize) {
-		if _, err := tx.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+		if _, err := t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
 			return nil, fmt.Errorf("create quota rows: %w", err)
 		}
 	}
-	if err := s.selectQuotas(ctx, tx, missingIDs, quotas); err != nil {
+	if err := s.selectQuotas(ctx, t, missingIDs, quotas); err != nil {
 		return nil, err
 	}
 	if len(quotas) != len(ids) {
@@ -234,14 +233,14 @@ func (s *Store) lockQuotas(ctx context.Context, tx bun.Tx, specs map[string]quot
 
 // selectQuotas reads the quota rows with the given IDs, in order, into quotas,
 // locking them where the backend has row locks.
-func (s *Store) selectQuotas(ctx context.Context, tx bun.Tx, ids []string, quotas map[string]store.Quota) error {
+func (s *Store) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota) error {
 	for chunk := range slices.Chunk(ids, chunkSize) {
 		var rows []quotaRow
-		q := tx.NewSelect().Model(&rows).Where("id IN ?", bun.Tuple(chunk)).Order("id")
+		q := t.db.NewSelect().Model(&rows).Where("id IN ?", bun.Tuple(chunk)).Order("id")
 		if s.dialect.RowLocks {
 			q = q.For("UPDATE")
 		}
-		if err := q.Scan(ctx); err != nil {
+		if err := t.scan(ctx, q, &rows); err != nil {
 			return fmt.Errorf("lock quota rows: %w", err)
 		}
 		for _, r := range rows {
@@ -256,7 +255,7 @@ func (s *Store) selectQuotas(ctx context.Context, tx bun.Tx, ids []string, quota
 // its insert could find it stored, and a retry after a lost reply must not be told
 // the quota is exhausted by its own first attempt. A refusal changed no usage, so
 // the batch's other decisions stand.
-func replayRefused(ctx context.Context, tx bun.Tx, events []store.IngestEvent, outcomes []store.Outcome) error {
+func replayRefused(ctx context.Context, tx bun.IDB, events []store.IngestEvent, outcomes []store.Outcome) error {
 	var keys []eventKey
 	for i, o := range outcomes {
 		if o.Status == store.StatusQuotaExceeded {
@@ -287,7 +286,7 @@ func replay(prev, ev store.Event, limit int64) store.Outcome {
 }
 
 // existingEvents returns the stored events with the given subjects and IDs.
-func existingEvents(ctx context.Context, tx bun.Tx, keys []eventKey) (map[eventKey]store.Event, error) {
+func existingEvents(ctx context.Context, tx bun.IDB, keys []eventKey) (map[eventKey]store.Event, error) {
 	out := map[eventKey]store.Event{}
 	for chunk := range slices.Chunk(keys, chunkSize) {
 		var rows []eventRow
@@ -309,7 +308,7 @@ func existingEvents(ctx context.Context, tx bun.Tx, keys []eventKey) (map[eventK
 
 // existingDistinct returns which of the batch's unique_count values their quotas
 // have already counted.
-func existingDistinct(ctx context.Context, tx bun.Tx, events []store.IngestEvent) (map[distinctKey]bool, error) {
+func existingDistinct(ctx context.Context, tx bun.IDB, events []store.IngestEvent) (map[distinctKey]bool, error) {
 	var keys []distinctKey
 	for _, ie := range events {
 		if ie.Quota.Aggregation == store.AggregationUniqueCount {
@@ -335,7 +334,7 @@ func existingDistinct(ctx context.Context, tx bun.Tx, events []store.IngestEvent
 // writeBack returns the statements that write a batch's new distinct values,
 // changed quota rows and hourly rollups. The quota rows are upserted (they exist and
 // are locked), a form both backends accept for many rows at once.
-func writeBack(tx bun.Tx, distinct []distinctRow, quotas map[string]store.Quota, dirty map[string]bool, hourly rollups) []string {
+func writeBack(tx bun.IDB, distinct []distinctRow, quotas map[string]store.Quota, dirty map[string]bool, hourly rollups) []string {
 	var stmts []string
 	for chunk := range slices.Chunk(distinct, chunkSize) {
 		stmts = append(stmts, tx.NewInsert().Model(&chunk).String())
@@ -356,7 +355,7 @@ func writeBack(tx bun.Tx, distinct []distinctRow, quotas map[string]store.Quota,
 // change are sent, as a VALUES list (whose columns both backends name column1…):
 // the server parses and plans the statement on every commit, and a list of whole rows
 // is nearly three times as long.
-func quotaCounters(tx bun.Tx, ids []string, quotas map[string]store.Quota) string {
+func quotaCounters(tx bun.IDB, ids []string, quotas map[string]store.Quota) string {
 	var b strings.Builder
 	b.WriteString("UPDATE usage_quotas AS q SET used = v.column2, count = v.column3, total = v.column4, " +
 		"last_at = v.column5, updated_at = v.column6 FROM (VALUES ")

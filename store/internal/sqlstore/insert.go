@@ -17,21 +17,24 @@ var eventColumns = []string{
 }
 
 // writeBatch inserts a batch's new events and runs rest, the statements that write
-// the rest of the batch. It returns errAlreadyStored if an event was not new after
-// all. The insert is a plain one, cheaper than one that resolves conflicts, as
-// duplicates are rare.
-func (s *Store) writeBatch(ctx context.Context, conn *sql.Conn, tx bun.Tx, rows []eventRow, rest []string) error {
+// the rest of the batch, and on a pipelined transaction the statements that commit
+// it, all in one round trip where the backend can. It returns errAlreadyStored if an
+// event was not new after all. The insert is a plain one, cheaper than one that
+// resolves conflicts, as duplicates are rare.
+func (s *Store) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, rest []string) error {
+	begin, commit := t.commit()
+	rest = append(begin, rest...)
 	var err error
 	switch {
 	case len(rows) == 0:
 	case s.dialect.CopyRows != nil:
-		err = s.copyEvents(ctx, conn, rest, rows)
-		rest = nil // run with the copy
+		err = s.copyEvents(ctx, t.conn, rest, rows, commit)
+		rest, commit = nil, nil // run with the copy
 	default:
-		err = insertEventsPrepared(ctx, tx, rows)
+		err = insertEventsPrepared(ctx, t.conn, rows)
 	}
 	if err == nil {
-		err = execAll(ctx, tx, rest)
+		err = execAll(ctx, t.db, append(rest, commit...))
 	}
 	if err != nil && s.dialect.UniqueViolation(err, "usage_events") {
 		return errAlreadyStored
@@ -42,10 +45,11 @@ func (s *Store) writeBatch(ctx context.Context, conn *sql.Conn, tx bun.Tx, rows 
 	return nil
 }
 
-// copyEvents runs the statements of before and writes rows with the backend's bulk
-// load, in one round trip; seq is the column's default.
-func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, before []string, rows []eventRow) error {
-	return s.dialect.CopyRows(ctx, conn, before, "usage_events", eventColumns, len(rows), func(i int, w RowWriter) {
+// copyEvents runs the statements of before, writes rows with the backend's bulk
+// load, and runs the statements of after, in one round trip; seq is the column's
+// default.
+func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, before []string, rows []eventRow, after []string) error {
+	return s.dialect.CopyRows(ctx, conn, before, after, "usage_events", eventColumns, len(rows), func(i int, w RowWriter) {
 		rows[i].write(w)
 	})
 }
@@ -77,7 +81,7 @@ func (w *argsWriter) Int(v int64)   { w.args = append(w.args, v) }
 // several rows share. OR ROLLBACK ends the whole transaction on a violation, as
 // Ingest would anyway, so SQLite keeps no statement journal (a copy of each page
 // the statement changes, to undo it alone).
-func insertEventsPrepared(ctx context.Context, tx bun.Tx, rows []eventRow) error {
+func insertEventsPrepared(ctx context.Context, conn *sql.Conn, rows []eventRow) error {
 	stmts := map[int]*sql.Stmt{}
 	defer func() {
 		for _, stmt := range stmts {
@@ -89,8 +93,9 @@ func insertEventsPrepared(ctx context.Context, tx bun.Tx, rows []eventRow) error
 		stmt := stmts[len(chunk)]
 		if stmt == nil {
 			var err error
-			// Through the sql.Tx, not bun's formatting, the placeholders reach the driver.
-			if stmt, err = tx.Tx.PrepareContext(ctx, insertEventsSQL(len(chunk))); err != nil {
+			// Through the connection that holds the transaction, not bun's formatting,
+			// the placeholders reach the driver.
+			if stmt, err = conn.PrepareContext(ctx, insertEventsSQL(len(chunk))); err != nil {
 				return err
 			}
 			stmts[len(chunk)] = stmt
@@ -119,7 +124,7 @@ func insertEventsSQL(n int) string {
 
 // execAll runs statements in one round trip: without arguments their text goes to
 // the driver as it is, and both drivers run every statement in it.
-func execAll(ctx context.Context, tx bun.Tx, stmts []string) error {
+func execAll(ctx context.Context, tx bun.IDB, stmts []string) error {
 	if len(stmts) == 0 {
 		return nil
 	}

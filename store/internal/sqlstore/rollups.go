@@ -60,7 +60,7 @@ func (r rollups) add(e store.Event) {
 // statements returns the upserts of the rows, in key order. Concurrent batches
 // touching one row share its quota row too (an hour lies in one period), so the
 // quota locks already order them.
-func (r rollups) statements(tx bun.Tx) []string {
+func (r rollups) statements(tx bun.IDB) []string {
 	var rows []rollupRow
 	for _, buckets := range r {
 		for _, row := range buckets {

@@ -38,9 +38,16 @@ type Dialect struct {
 	// CopyRows writes n rows into table with the backend's bulk-load protocol,
 	// inside the transaction open on conn: no SQL text to build, escape or parse per
 	// value. row writes row i's values to w, one per column, in order. The
-	// statements of before (without arguments) run first, in the same round trip.
-	// Nil for a database in process, where rows go through prepared statements.
-	CopyRows func(ctx context.Context, conn *sql.Conn, before []string, table string, columns []string, n int, row func(i int, w RowWriter)) error
+	// statements of before (without arguments) run first and those of after last,
+	// in the same round trip. Nil for a database in process, where rows go through
+	// prepared statements.
+	CopyRows func(ctx context.Context, conn *sql.Conn, before, after []string, table string, columns []string, n int, row func(i int, w RowWriter)) error
+	// PipelinedTx means Ingest opens its transaction with a BEGIN in the message of
+	// its first query and commits it in the message of its writes (see ingestTx).
+	PipelinedTx bool
+	// InTransaction reports whether a transaction is open on conn; required with
+	// PipelinedTx, to check that Ingest committed what it says it did.
+	InTransaction func(conn *sql.Conn) bool
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned
 	// wrapped in store.ErrUnavailable for the caller to retry later.

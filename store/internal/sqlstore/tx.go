@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,9 +28,15 @@ func (s *Store) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error
 
 // runTx is inTx on db, the pool or one connection of it.
 func (s *Store) runTx(ctx context.Context, db bun.IDB, fn func(context.Context, bun.Tx) error) error {
+	return s.retry(ctx, func() error { return db.RunInTx(ctx, nil, fn) })
+}
+
+// retry runs attempt, a whole transaction, again after retryable failures, with
+// capped exponential backoff and full jitter, for as long as ctx allows.
+func (s *Store) retry(ctx context.Context, attempt func() error) error {
 	delay := retryBaseDelay
 	for {
-		err := db.RunInTx(ctx, nil, fn)
+		err := attempt()
 		if err != nil && s.dialect.Unavailable(err) {
 			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
@@ -51,12 +58,50 @@ func (s *Store) runTx(ctx context.Context, db bun.IDB, fn func(context.Context, 
 // inWriteTx is inTx for transactions that write. On backends that serialise writers
 // it queues this process's writers first, for as long as ctx allows.
 func (s *Store) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
-	return s.inWriteConnTx(ctx, func(ctx context.Context, _ *sql.Conn, tx bun.Tx) error { return fn(ctx, tx) })
+	return s.withWriteConn(ctx, func(conn bun.Conn) error { return s.runTx(ctx, conn, fn) })
 }
 
-// inWriteConnTx is inWriteTx on a connection of its own, which fn also gets, for
-// what only the driver's connection can do (Dialect.CopyRows).
-func (s *Store) inWriteConnTx(ctx context.Context, fn func(context.Context, *sql.Conn, bun.Tx) error) error {
+// inIngestTx is inWriteTx for Ingest, whose fn gets its connection too, for what only
+// the driver's connection can do (Dialect.CopyRows). Where the dialect pipelines
+// transactions (Dialect.PipelinedTx), fn's first query opens the transaction and its
+// last commits it (see ingestTx); if fn fails, the transaction is rolled back.
+func (s *Store) inIngestTx(ctx context.Context, fn func(context.Context, *ingestTx) error) error {
+	return s.withWriteConn(ctx, func(conn bun.Conn) error {
+		if !s.dialect.PipelinedTx {
+			return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error {
+				return fn(ctx, &ingestTx{conn: conn.Conn, db: tx, scanner: s.db})
+			})
+		}
+		return s.retry(ctx, func() error {
+			t := &ingestTx{conn: conn.Conn, db: conn, scanner: s.db, pipelined: true}
+			err := fn(ctx, t)
+			if err == nil && s.dialect.InTransaction(conn.Conn) {
+				err = errors.New("sqlstore: ingest left its transaction open")
+			}
+			if err != nil {
+				rollback(ctx, conn)
+			}
+			return err
+		})
+	})
+}
+
+// rollback ends the transaction a pipelined attempt left open. Where it cannot (ctx
+// has ended, or the connection is broken) it closes the connection instead, and the
+// server ends the transaction with the session: a connection back in the pool must
+// not hold quota row locks until it is next used.
+func rollback(ctx context.Context, conn bun.Conn) {
+	if ctx.Err() == nil {
+		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err == nil {
+			return
+		}
+	}
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+}
+
+// withWriteConn runs fn on a connection of its own, after queueing for the write
+// slot on backends that serialise writers.
+func (s *Store) withWriteConn(ctx context.Context, fn func(bun.Conn) error) error {
 	if !s.dialect.Capabilities.ConcurrentWriters {
 		select {
 		case s.writeSlot <- struct{}{}:
@@ -73,5 +118,48 @@ func (s *Store) inWriteConnTx(ctx context.Context, fn func(context.Context, *sql
 		return err
 	}
 	defer conn.Close()
-	return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, conn.Conn, tx) })
+	return fn(conn)
+}
+
+// ingestTx is where one attempt of Ingest runs: a connection of its own, and on it
+// a transaction, which is either begun already (db is its bun.Tx) or pipelined:
+// begun by the attempt's first query and committed by its last statements, to save
+// the round trips of BEGIN and COMMIT (db is the connection's bun.Conn). A BEGIN
+// sent after the first query, in the same message, opens the transaction: Postgres
+// runs the statements of one message in an implicit transaction, and a BEGIN among
+// them turns it into a regular one that includes the statements before it.
+type ingestTx struct {
+	conn      *sql.Conn
+	db        bun.IDB
+	scanner   *bun.DB // scans rows that did not come through a bun query
+	pipelined bool
+	begun     bool
+}
+
+// scan runs q, a query of t.db, and scans its rows into dest; on a pipelined
+// transaction the first query also opens the transaction.
+func (t *ingestTx) scan(ctx context.Context, q *bun.SelectQuery, dest any) error {
+	if !t.pipelined || t.begun {
+		return q.Scan(ctx, dest)
+	}
+	rows, err := t.conn.QueryContext(ctx, q.String()+";\nBEGIN")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	t.begun = true
+	return t.scanner.ScanRows(ctx, rows, dest)
+}
+
+// commit returns the statements that end the transaction when they run last,
+// after the attempt's writes: on a pipelined transaction its COMMIT (and its BEGIN
+// if no query opened it); none where the transaction is committed afterwards.
+func (t *ingestTx) commit() (begin, commit []string) {
+	if !t.pipelined {
+		return nil, nil
+	}
+	if !t.begun {
+		begin = []string{"BEGIN"}
+	}
+	return begin, []string{"COMMIT"}
 }
