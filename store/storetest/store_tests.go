@@ -259,24 +259,28 @@ func exerciseStore(t *testing.T, h Harness) {
 	t.Run("LargeBatchSpansStatements", func(t *testing.T) {
 		t.Parallel()
 		st, _ := open(t, h)
+		// More subjects, and so quota and rollup rows, than one statement takes.
+		const subjects = 617
 		var batch []store.IngestEvent
 		for i := range 1234 {
-			batch = append(batch, ingestEvent(fmt.Sprint("s", i%7), fmt.Sprint("e", i), "api_calls", 0.1, store.AggregationSum, -1, false))
+			batch = append(batch, ingestEvent(fmt.Sprint("s", i%subjects), fmt.Sprint("e", i), "api_calls", 0.1, store.AggregationSum, -1, false))
 		}
 		out := ingest(t, st, batch...)
 		for _, o := range out {
 			require.Equal(t, store.StatusInserted, o.Status)
 		}
 		seqs := map[int64]bool{}
-		for s := range 7 {
+		for s := range subjects {
 			for _, e := range listEvents(t, st, fmt.Sprint("s", s)) {
 				seqs[e.Seq] = true
 			}
 		}
 		require.Len(t, seqs, 1234, "every event gets its own sequence number")
 		var total int64
-		for s := range 7 {
-			total += getQuota(t, st, fmt.Sprint("s", s), "api_calls").Used
+		for s := range subjects {
+			used := getQuota(t, st, fmt.Sprint("s", s), "api_calls").Used
+			require.Equal(t, int64(200_000), used, "s%d: two events of 0.1", s)
+			total += used
 		}
 		require.Equal(t, int64(123_400_000), total, "1234 × 0.1 = 123.4 exactly")
 	})
