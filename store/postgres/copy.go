@@ -48,8 +48,8 @@ func copyRows(ctx context.Context, conn *sql.Conn, before, after []string, table
 	for i, c := range columns {
 		quoted[i] = pgx.Identifier{c}.Sanitize()
 	}
-	copy := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(quoted, ", ") + ") FROM STDIN (FORMAT binary)"
-	sql := strings.Join(slices.Concat(before, []string{copy}, after), ";\n")
+	copyStmt := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(quoted, ", ") + ") FROM STDIN (FORMAT binary)"
+	sql := strings.Join(slices.Concat(before, []string{copyStmt}, after), ";\n")
 	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
