@@ -254,6 +254,11 @@ func exerciseStore(t *testing.T, h Harness) {
 			e.Seq = 0
 			require.Equal(t, want, e, "event %d as stored", i)
 		}
+		// A subject that SQL text must quote: its quota row is written by its ID.
+		odd := "O'Brien \\ Söhne';--"
+		ingest(t, st, ingestEvent(odd, "x", "api_calls", 2, store.AggregationSum, -1, false))
+		ingest(t, st, ingestEvent(odd, "y", "api_calls", 3, store.AggregationSum, -1, false))
+		require.Equal(t, int64(5*unit), getQuota(t, st, odd, "api_calls").Used)
 	})
 
 	t.Run("LargeBatchSpansStatements", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -356,20 +357,21 @@ func writeBack(tx bun.IDB, distinct []distinctRow, quotas map[string]store.Quota
 // the server parses and plans the statement on every commit, and a list of whole rows
 // is nearly three times as long.
 func quotaCounters(tx bun.IDB, ids []string, quotas map[string]store.Quota) string {
-	var b strings.Builder
-	b.WriteString("UPDATE usage_quotas AS q SET used = v.column2, count = v.column3, total = v.column4, " +
+	d := tx.Dialect()
+	b := []byte("UPDATE usage_quotas AS q SET used = v.column2, count = v.column3, total = v.column4, " +
 		"last_at = v.column5, updated_at = v.column6 FROM (VALUES ")
-	args := make([]any, 0, 6*len(ids))
 	for i, id := range ids {
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?)")
 		r := newQuotaRow(quotas[id])
-		args = append(args, r.ID, r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt)
+		b = d.AppendString(append(b, '('), r.ID)
+		for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt} {
+			b = strconv.AppendInt(append(b, ", "...), v, 10)
+		}
+		b = append(b, ')')
 	}
-	b.WriteString(") AS v WHERE q.id = v.column1")
-	return tx.NewRaw(b.String(), args...).String()
+	return string(append(b, ") AS v WHERE q.id = v.column1"...))
 }
 
 // pairValues renders "(?, ?), (?, ?)…" and its arguments for a row-value IN list,
