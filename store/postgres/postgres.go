@@ -90,7 +90,6 @@ var dialect = sqlstore.Dialect{
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
 	CopyRows:        copyRows,
-	PipelinedTx:     true,
 	InTransaction:   inTransaction,
 	Unavailable:     unavailable,
 }

@@ -60,7 +60,7 @@ func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.
 // for new stored already.
 var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 
-// ingest runs one attempt of Ingest inside tx. Only the work that depends on the
+// ingest runs one attempt of Ingest inside t. Only the work that depends on the
 // quotas is done while their rows are locked, which is as long as a concurrent
 // batch for the same subjects has to wait: it builds the rows first; then it locks
 // the batch's quota rows, reads the events stored already (if readStored) and the
@@ -333,8 +333,7 @@ func existingDistinct(ctx context.Context, tx bun.IDB, events []store.IngestEven
 }
 
 // writeBack returns the statements that write a batch's new distinct values,
-// changed quota rows and hourly rollups. The quota rows are upserted (they exist and
-// are locked), a form both backends accept for many rows at once.
+// changed quota rows (their counters, in ID order) and hourly rollups.
 func writeBack(tx bun.IDB, distinct []distinctRow, quotas map[string]store.Quota, dirty map[string]bool, hourly rollups) []string {
 	var stmts []string
 	for chunk := range slices.Chunk(distinct, chunkSize) {

@@ -22,8 +22,7 @@ var eventColumns = []string{
 // event was not new after all. The insert is a plain one, cheaper than one that
 // resolves conflicts, as duplicates are rare.
 func (s *Store) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, rest []string) error {
-	begin, commit := t.commit()
-	rest = append(begin, rest...)
+	commit := t.commit()
 	var err error
 	switch {
 	case len(rows) == 0:

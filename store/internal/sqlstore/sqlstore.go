@@ -42,11 +42,10 @@ type Dialect struct {
 	// in the same round trip. Nil for a database in process, where rows go through
 	// prepared statements.
 	CopyRows func(ctx context.Context, conn *sql.Conn, before, after []string, table string, columns []string, n int, row func(i int, w RowWriter)) error
-	// PipelinedTx means Ingest opens its transaction with a BEGIN in the message of
-	// its first query and commits it in the message of its writes (see ingestTx).
-	PipelinedTx bool
-	// InTransaction reports whether a transaction is open on conn; required with
-	// PipelinedTx, to check that Ingest committed what it says it did.
+	// InTransaction reports whether a transaction is open on conn. Where it is set,
+	// Ingest pipelines its transaction: a BEGIN in the message of its first query
+	// opens it and a COMMIT in the message of its writes ends it (see ingestTx);
+	// InTransaction then checks that the attempt left nothing open.
 	InTransaction func(conn *sql.Conn) bool
 	// Unavailable reports whether an error means the database cannot be reached
 	// (connection refused or lost, server shutting down); such errors are returned

@@ -63,17 +63,18 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) 
 
 // inIngestTx is inWriteTx for Ingest, whose fn gets its connection too, for what only
 // the driver's connection can do (Dialect.CopyRows). Where the dialect pipelines
-// transactions (Dialect.PipelinedTx), fn's first query opens the transaction and its
-// last commits it (see ingestTx); if fn fails, the transaction is rolled back.
+// transactions (Dialect.InTransaction is set), fn's first query opens the transaction
+// and its last statements commit it (see ingestTx); if fn fails, the transaction is
+// rolled back.
 func (s *Store) inIngestTx(ctx context.Context, fn func(context.Context, *ingestTx) error) error {
 	return s.withWriteConn(ctx, func(conn bun.Conn) error {
-		if !s.dialect.PipelinedTx {
+		if s.dialect.InTransaction == nil {
 			return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error {
-				return fn(ctx, &ingestTx{conn: conn.Conn, db: tx, scanner: s.db})
+				return fn(ctx, &ingestTx{conn: conn.Conn, db: tx})
 			})
 		}
 		return s.retry(ctx, func() error {
-			t := &ingestTx{conn: conn.Conn, db: conn, scanner: s.db, pipelined: true}
+			t := &ingestTx{conn: conn.Conn, db: conn, pipelined: true}
 			err := fn(ctx, t)
 			if err == nil && s.dialect.InTransaction(conn.Conn) {
 				err = errors.New("sqlstore: ingest left its transaction open")
@@ -127,11 +128,11 @@ func (s *Store) withWriteConn(ctx context.Context, fn func(bun.Conn) error) erro
 // the round trips of BEGIN and COMMIT (db is the connection's bun.Conn). A BEGIN
 // sent after the first query, in the same message, opens the transaction: Postgres
 // runs the statements of one message in an implicit transaction, and a BEGIN among
-// them turns it into a regular one that includes the statements before it.
+// them turns it into a regular one that includes the statements before it. Every
+// attempt locks its quota rows before it writes, so its first query is the lock.
 type ingestTx struct {
 	conn      *sql.Conn
 	db        bun.IDB
-	scanner   *bun.DB // scans rows that did not come through a bun query
 	pipelined bool
 	begun     bool
 }
@@ -148,18 +149,15 @@ func (t *ingestTx) scan(ctx context.Context, q *bun.SelectQuery, dest any) error
 	}
 	defer rows.Close()
 	t.begun = true
-	return t.scanner.ScanRows(ctx, rows, dest)
+	return q.DB().ScanRows(ctx, rows, dest)
 }
 
-// commit returns the statements that end the transaction when they run last,
-// after the attempt's writes: on a pipelined transaction its COMMIT (and its BEGIN
-// if no query opened it); none where the transaction is committed afterwards.
-func (t *ingestTx) commit() (begin, commit []string) {
+// commit returns the statements that end the transaction when they run after the
+// attempt's writes: a pipelined transaction's COMMIT; none where the transaction is
+// committed afterwards.
+func (t *ingestTx) commit() []string {
 	if !t.pipelined {
-		return nil, nil
+		return nil
 	}
-	if !t.begun {
-		begin = []string{"BEGIN"}
-	}
-	return begin, []string{"COMMIT"}
+	return []string{"COMMIT"}
 }
