@@ -54,8 +54,9 @@ func TestCopyRows(t *testing.T) {
 			"copied", []string{"name", "n"}, 10, rows))
 		var after int
 		require.NoError(t, st.DB().QueryRowContext(ctx, "SELECT n FROM copied WHERE name = 'after'").Scan(&after))
-		require.Equal(t, 1011, after, "the statement after ran once the rows were in")
-		require.Equal(t, 1012, count(), "committed: seen from another connection too")
+		require.Equal(t, 1011, after, "the statement after ran once the rows were in, and committed: "+
+			"another connection sees it")
+		require.Equal(t, 1012, count())
 	})
 
 	t.Run("AFailingStatementAfterUndoesTheRows", func(t *testing.T) {
