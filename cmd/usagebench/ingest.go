@@ -39,6 +39,7 @@ func runIngest(args []string, out io.Writer) error {
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +53,9 @@ func runIngest(args []string, out io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer writeAllocProfile(*memProfile)
 	}
 	if p.producers < 1 || p.events < 1 || p.subjects < 1 || *naiveEvents < 1 {
 		return fmt.Errorf("-producers, -events, -naive-events and -subjects must be positive")
@@ -196,4 +200,16 @@ func peakRSSMiB() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+// writeAllocProfile writes the allocations made so far to file, reporting a
+// failure on stderr: the run's figures are printed already.
+func writeAllocProfile(file string) {
+	f, err := os.Create(file)
+	if err == nil {
+		err = errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "usagebench: memprofile:", err)
+	}
 }
