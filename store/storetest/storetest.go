@@ -70,6 +70,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Forecasts", func(t *testing.T) { exerciseForecasts(t, h) })
 	t.Run("Instances", func(t *testing.T) { exerciseInstances(t, h) })
 	t.Run("Reliability", func(t *testing.T) { exerciseReliability(t, h) })
+	t.Run("Upgrades", func(t *testing.T) { exerciseUpgrades(t, h) })
 }
 
 // open opens a store on a fresh database and closes it when the test ends.

@@ -238,6 +238,7 @@ func (s *Store) ListEventTimes(ctx context.Context, params *store.ListEventTimes
 	}
 	var ats []int64
 	if err := s.db.NewSelect().Model((*eventRow)(nil)).Column("at").
+		Where("series = ?", seriesOf(params.Subject, params.Metric)).
 		Where("subject = ?", params.Subject).
 		Where("metric = ?", params.Metric).
 		Where("at >= ?", micros(params.From)).

@@ -164,9 +164,9 @@ type override struct {
 func (s *Store) recompute(ctx context.Context, tx bun.Tx, q store.Quota, o override, distinctProperty string) (store.Quota, error) {
 	ps := micros(q.PeriodStart)
 	var rows []eventRow
-	// An event's time lies in its period, so the (subject, metric, at) index finds
-	// the period's events from its start on.
-	if err := tx.NewSelect().Model(&rows).
+	// An event's time lies in its period, so the (series, at) index finds the
+	// period's events from its start on.
+	if err := tx.NewSelect().Model(&rows).Where("series = ?", seriesOf(q.Subject, q.Metric)).
 		Where("subject = ?", q.Subject).Where("metric = ?", q.Metric).Where("at >= ?", ps).
 		Where("period_start = ?", ps).
 		Order("seq").Scan(ctx); err != nil {

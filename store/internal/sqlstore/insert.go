@@ -13,7 +13,7 @@ import (
 // eventColumns are the columns Ingest writes to usage_events, all but seq.
 var eventColumns = []string{
 	"subject", "event_id", "user_id", "metric", "value", "at", "period_start", "properties",
-	"fingerprint", "used_after", "created_at",
+	"fingerprint", "used_after", "created_at", "series",
 }
 
 // writeBatch inserts a batch's new events and runs rest, the statements that write
@@ -66,6 +66,7 @@ func (r *eventRow) write(w RowWriter) {
 	w.Text(r.Fingerprint)
 	w.Int(r.UsedAfter)
 	w.Int(r.CreatedAt)
+	w.Int(r.Series)
 }
 
 // argsWriter collects a statement's arguments from rows' values.

@@ -18,13 +18,19 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered schema step. Files are named NNN_name.sql and written
-// once for both backends; {{.Serial}} and {{.Bytes}} stand for the column types that
-// differ.
+// migration is one numbered schema step: SQL or, for values SQL cannot compute, Go.
+// Files are named NNN_name.sql and written once for both backends; {{.Serial}} and
+// {{.Bytes}} stand for the column types that differ.
 type migration struct {
 	version int
 	name    string
 	sql     string
+	run     func(ctx context.Context, tx bun.Tx) error
+}
+
+// goMigrations are the steps written in Go, numbered among the files.
+var goMigrations = []migration{
+	{version: 9, name: "fill_events_series", run: fillEventSeries},
 }
 
 // migrate applies the migrations the database lacks, in one transaction, under the
@@ -60,6 +66,11 @@ func (s *Store) migrate(ctx context.Context) error {
 					return fmt.Errorf("migration %03d_%s: %w", m.version, m.name, err)
 				}
 			}
+			if m.run != nil {
+				if err := m.run(ctx, tx); err != nil {
+					return fmt.Errorf("migration %03d_%s: %w", m.version, m.name, err)
+				}
+			}
 			if _, err := tx.NewInsert().Model(&map[string]any{"version": m.version, "name": m.name}).
 				TableExpr("usage_schema_migrations").Exec(ctx); err != nil {
 				return fmt.Errorf("record migration %03d: %w", m.version, err)
@@ -74,7 +85,7 @@ func (s *Store) loadMigrations() ([]migration, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []migration
+	out := slices.Clone(goMigrations)
 	for _, path := range entries {
 		base := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
 		num, name, ok := strings.Cut(base, "_")
@@ -97,6 +108,11 @@ func (s *Store) loadMigrations() ([]migration, error) {
 		out = append(out, migration{version: version, name: name, sql: buf.String()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("two migrations numbered %03d: %s and %s", out[i].version, out[i-1].name, out[i].name)
+		}
+	}
 	return out, nil
 }
 

@@ -25,6 +25,7 @@ type eventRow struct {
 	Fingerprint string `bun:"fingerprint"`
 	UsedAfter   int64  `bun:"used_after"`
 	CreatedAt   int64  `bun:"created_at"`
+	Series      int64  `bun:"series"`
 }
 
 func newEventRow(e store.Event) (eventRow, error) {
@@ -40,7 +41,7 @@ func newEventRow(e store.Event) (eventRow, error) {
 		Seq: e.Seq, Subject: e.Subject, EventID: e.ID, UserID: e.User, Metric: e.Metric,
 		Value: e.Value, At: micros(e.Time), PeriodStart: micros(e.PeriodStart),
 		Properties: props, Fingerprint: e.Fingerprint, UsedAfter: e.UsedAfter,
-		CreatedAt: micros(e.CreatedAt),
+		CreatedAt: micros(e.CreatedAt), Series: seriesOf(e.Subject, e.Metric),
 	}, nil
 }
 
