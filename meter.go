@@ -202,12 +202,18 @@ func (m *Meter) ingestEvent(p prepared, r *resolved, period Period) store.Ingest
 
 func result(ie store.IngestEvent, r *resolved, o store.Outcome) BatchResult {
 	switch o.Status {
-	case store.StatusInserted, store.StatusDuplicate:
+	case store.StatusInserted:
 		return BatchResult{TrackResult: TrackResult{
-			Event:     eventFromStore(o.Event),
-			Replayed:  o.Status == store.StatusDuplicate,
-			UsedAfter: QuantityFromMicros(o.Event.UsedAfter),
-			Period:    r.periodAt(o.Event.Time),
+			Event:     eventFromStore(ie.Event),
+			UsedAfter: QuantityFromMicros(o.UsedAfter),
+			Period:    r.periodAt(ie.Event.Time),
+		}}
+	case store.StatusDuplicate:
+		return BatchResult{TrackResult: TrackResult{
+			Event:     eventFromStore(*o.Stored),
+			Replayed:  true,
+			UsedAfter: QuantityFromMicros(o.Stored.UsedAfter),
+			Period:    r.periodAt(o.Stored.Time),
 		}}
 	case store.StatusConflict:
 		return BatchResult{Err: &ConflictError{Subject: ie.Event.Subject, ID: ie.Event.ID}}

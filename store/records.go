@@ -102,10 +102,13 @@ type IngestParams struct {
 // Outcome is what became of one event in Ingest.
 type Outcome struct {
 	Status Status
-	// Event is the stored event: the new one, or for a duplicate or conflict the one
-	// stored before. Zero when refused. Seq is zero for a new event: backends write
-	// a batch's rows in bulk, without reading their keys back; ListEvents has it.
-	Event Event
+	// Stored is, for a duplicate or conflict, the event stored before; nil
+	// otherwise. A new event is stored as it was given, with PeriodStart from its
+	// quota, UsedAfter below and CreatedAt from IngestParams.Now; its Seq is not
+	// read back (backends write a batch's rows in bulk), but ListEvents has it.
+	// An outcome does not repeat the event it answers for: Ingest answers for
+	// every event, and copies of them all would be garbage for the host to collect.
+	Stored *Event
 	// UsedBefore and UsedAfter are the quota usage in micro-units around this event;
 	// equal when the event changed nothing. For a duplicate both are the original
 	// UsedAfter. When refused, UsedAfter is what usage would have become.

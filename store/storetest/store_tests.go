@@ -90,9 +90,9 @@ func exerciseStore(t *testing.T, h Harness) {
 		stored := listEvents(t, st, "acme")
 		require.Len(t, stored, 1)
 		require.Positive(t, stored[0].Seq)
-		require.Equal(t, stored[0].Seq, again[0].Event.Seq, "a replay returns the original event")
+		require.Equal(t, stored[0].Seq, again[0].Stored.Seq, "a replay returns the original event")
 		require.Equal(t, int64(2*unit), again[0].UsedAfter, "a replay returns the original usage")
-		require.Equal(t, int64(2*unit), again[1].Event.Value, "a conflict leaves the original unchanged")
+		require.Equal(t, int64(2*unit), again[1].Stored.Value, "a conflict leaves the original unchanged")
 
 		q := getQuota(t, st, "acme", "api_calls")
 		require.Equal(t, int64(2*unit), q.Used, "replay and conflict charge nothing")
@@ -109,8 +109,11 @@ func exerciseStore(t *testing.T, h Harness) {
 			ingestEvent("acme", "e1", "api_calls", 5, store.AggregationSum, 10, false),
 		)
 		require.Equal(t, []store.Status{store.StatusInserted, store.StatusDuplicate, store.StatusConflict}, statuses(out))
-		require.Equal(t, out[0].Event.ID, out[1].Event.ID)
-		require.Equal(t, out[0].Event.UsedAfter, out[1].Event.UsedAfter, "the repeat answers with the first")
+		require.Nil(t, out[0].Stored, "a new event repeats nothing")
+		require.Equal(t, "e1", out[1].Stored.ID)
+		require.Equal(t, int64(unit), out[1].Stored.Value, "the repeat answers with the first")
+		require.Equal(t, out[0].UsedAfter, out[1].Stored.UsedAfter, "the repeat answers with the first")
+		require.Equal(t, int64(unit), out[2].Stored.Value, "the conflict names the first")
 		require.Len(t, listEvents(t, st, "acme"), 1)
 		require.Equal(t, int64(unit), getQuota(t, st, "acme", "api_calls").Used)
 	})
@@ -248,8 +251,9 @@ func exerciseStore(t *testing.T, h Harness) {
 		stored := listEvents(t, st, "Zürich-株式会社")
 		require.Len(t, stored, 2)
 		for i, e := range stored {
-			want := out[i].Event
 			require.Equal(t, store.StatusInserted, out[i].Status)
+			want := awkward[i].Event
+			want.PeriodStart, want.UsedAfter, want.CreatedAt = periodStart, out[i].UsedAfter, storeNow
 			require.Positive(t, e.Seq)
 			e.Seq = 0
 			require.Equal(t, want, e, "event %d as stored", i)

@@ -69,14 +69,11 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // event it took for new is stored already, it returns errAlreadyStored.
 func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
 	n := len(params.Events)
-	rows := make([]eventRow, n)
-	qids := make([]string, n)
+	sc := getScratch(n)
+	defer sc.release()
+	rows, qids, earlier, last := sc.rows, sc.qids, sc.earlier, sc.last
 	specs := map[string]quotaRow{}
 	ids := map[quotaKey]string{} // the IDs in specs, built once per quota
-	// earlier[i] is the index of the batch's previous event with i's subject and ID,
-	// or -1: a repeat is decided against the earlier one, if that was stored.
-	earlier := make([]int, n)
-	last := make(map[eventKey]int, n)
 	for i, ie := range params.Events {
 		ev := ie.Event
 		ev.PeriodStart, ev.CreatedAt = ie.Quota.PeriodStart, params.Now
@@ -89,6 +86,7 @@ func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestPar
 			row := newQuotaRow(quotaOf(ie, params.Now))
 			ids[qk], qids[i], specs[row.ID] = row.ID, row.ID, row
 		}
+		// A repeat is decided against the earlier event, if that was stored.
 		key := eventKey{ev.Subject, ev.ID}
 		earlier[i] = -1
 		if j, ok := last[key]; ok {
@@ -129,7 +127,9 @@ func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestPar
 		q := quotas[qid]
 		prev, ok := stored[eventKey{ie.Event.Subject, ie.Event.ID}]
 		for j := earlier[i]; !ok && j >= 0; j = earlier[j] {
-			prev, ok = outcomes[j].Event, outcomes[j].Status == store.StatusInserted
+			if ok = outcomes[j].Status == store.StatusInserted; ok {
+				prev = asStored(params.Events[j], outcomes[j].UsedAfter, params.Now)
+			}
 		}
 		if ok {
 			outcomes[i] = replay(prev, ie.Event, q.Limit)
@@ -153,15 +153,11 @@ func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestPar
 			seen[dk] = true
 			newDistinct = append(newDistinct, distinctRow{QuotaID: qid, Value: ie.Quota.Distinct})
 		}
-		ev := ie.Event
-		ev.PeriodStart = ie.Quota.PeriodStart
-		ev.UsedAfter = next.Used
-		ev.CreatedAt = params.Now
 		row := rows[i]
 		row.UsedAfter = next.Used
 		newEvents = append(newEvents, row)
-		hourly.add(ev)
-		outcomes[i] = store.Outcome{Status: store.StatusInserted, Event: ev,
+		hourly.add(ie.Event)
+		outcomes[i] = store.Outcome{Status: store.StatusInserted,
 			UsedBefore: q.Used, UsedAfter: next.Used, Limit: q.Limit}
 	}
 
@@ -179,6 +175,13 @@ func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestPar
 		locked = append(locked, q)
 	}
 	return &store.IngestResult{Outcomes: outcomes, Quotas: locked}, nil
+}
+
+// asStored is ie's event as Ingest stores it, with the usage after it.
+func asStored(ie store.IngestEvent, usedAfter int64, now time.Time) store.Event {
+	ev := ie.Event
+	ev.PeriodStart, ev.UsedAfter, ev.CreatedAt = ie.Quota.PeriodStart, usedAfter, now
+	return ev
 }
 
 // quotaOf is the quota row an event counts against, as created if missing.
@@ -282,7 +285,7 @@ func replay(prev, ev store.Event, limit int64) store.Outcome {
 	if prev.Fingerprint != ev.Fingerprint {
 		status = store.StatusConflict
 	}
-	return store.Outcome{Status: status, Event: prev,
+	return store.Outcome{Status: status, Stored: &prev,
 		UsedBefore: prev.UsedAfter, UsedAfter: prev.UsedAfter, Limit: limit}
 }
 
