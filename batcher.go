@@ -148,7 +148,7 @@ type part struct {
 // each writer's part is a piece of it and no event is copied again: the caller
 // builds event i at events[slot[i]] (at i when slot is nil).
 func (b *batcher) layout(n int, subject func(int) string) (events []store.IngestEvent, slot []int, parts []part) {
-	events = make([]store.IngestEvent, n)
+	events = takeEvents(n)
 	writer := make([]int, n)
 	count := make([]int, len(b.queues))
 	for i := range n {
@@ -177,6 +177,27 @@ func (b *batcher) layout(n int, subject func(int) string) (events []store.Ingest
 		p.at = append(p.at, i)
 	}
 	return events, slot, parts
+}
+
+// eventSlices keeps the event slices of finished calls for later ones: a busy
+// Meter lays out calls all the time, and slices allocated anew would be collected
+// anew, at a cost in the host's CPU that grows with the events.
+var eventSlices sync.Pool
+
+// takeEvents returns a zeroed slice of n events, from eventSlices if one there is
+// long enough.
+func takeEvents(n int) []store.IngestEvent {
+	if p, ok := eventSlices.Get().(*[]store.IngestEvent); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]store.IngestEvent, n)
+}
+
+// recycle gives back the slice of layout once nothing refers to its events: its
+// call has all its answers, so no writer holds it.
+func recycle(events []store.IngestEvent) {
+	clear(events) // keep no caller's events alive
+	eventSlices.Put(&events)
 }
 
 // place is where an index of layout maps i: s[i], or i itself where s is nil.

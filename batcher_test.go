@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -135,4 +136,120 @@ func TestLayoutGroupsEventsByWriterInCallOrder(t *testing.T) {
 	require.Len(t, parts, 1)
 	require.Same(t, &events[0], &parts[0].events[0])
 	require.Nil(t, parts[0].at)
+}
+
+// holdingStore is a real store whose Ingest, for a batch holding an event of one
+// subject, signals entered and holds the events until release is closed; then it
+// reports on changed whether they changed meanwhile, and fails.
+type holdingStore struct {
+	store.Store
+	subject          string
+	entered, release chan struct{}
+	changed          chan bool
+}
+
+func (s holdingStore) Capabilities() store.Capabilities {
+	c := s.Store.Capabilities()
+	c.ConcurrentWriters = true // two writers, as on Postgres
+	return c
+}
+
+func (s holdingStore) Ingest(ctx context.Context, params *store.IngestParams) (*store.IngestResult, error) {
+	if !slices.ContainsFunc(params.Events, func(e store.IngestEvent) bool { return e.Event.Subject == s.subject }) {
+		return s.Store.Ingest(ctx, params)
+	}
+	given := slices.Clone(params.Events)
+	s.entered <- struct{}{}
+	<-s.release
+	s.changed <- !slices.EqualFunc(given, params.Events, func(a, b store.IngestEvent) bool {
+		return a.Event.Subject == b.Event.Subject && a.Event.ID == b.Event.ID && a.Event.Value == b.Event.Value
+	})
+	return nil, errDiskOnFire
+}
+
+// A call that gives up on one writer's commit gets the other writer's answers,
+// but that writer still holds its events: the call must not hand their memory to
+// later calls.
+func TestTrackBatchLeavesTheEventsOfACommitItGaveUpOn(t *testing.T) {
+	for range 10 {
+		if givesUpOnOneCommit(t) {
+			return
+		}
+	}
+	t.Fatal("the call never had the healthy subject's answer before it gave up")
+}
+
+// givesUpOnOneCommit runs the scenario of the test above, and reports false if the
+// call gave up before its healthy part had its answer, which leaves nothing to
+// check.
+func givesUpOnOneCommit(t *testing.T) bool {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "usage.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	held := holdingStore{Store: st, subject: "held", entered: make(chan struct{}),
+		release: make(chan struct{}), changed: make(chan bool, 1)}
+	m, err := New(held, &Config{
+		Metrics: []Metric{{Key: "api_calls"}},
+		Plans:   []Plan{{Key: "p", Limits: map[string]Limit{"api_calls": {Included: 1000}}}}, DefaultPlan: "p",
+	})
+	require.NoError(t, err)
+	defer m.Close(ctx)
+	released := false
+	defer func() {
+		if !released {
+			close(held.release) // lets Close finish when an assertion fails
+		}
+	}()
+	healthy := ""
+	for i := 0; healthy == ""; i++ {
+		if s := fmt.Sprint("tenant-", i); m.batcher.writerOf(s) != m.batcher.writerOf("held") {
+			healthy = s
+		}
+	}
+
+	callCtx, giveUp := context.WithCancel(ctx)
+	type answer struct {
+		res []BatchResult
+		err error
+	}
+	answered := make(chan answer)
+	go func() {
+		res, err := m.TrackBatch(callCtx, []Event{
+			{Subject: healthy, Metric: "api_calls", Value: 1, ID: "a"},
+			{Subject: "held", Metric: "api_calls", Value: 1, ID: "b"},
+		})
+		answered <- answer{res, err}
+	}()
+	<-held.entered
+	// The healthy part's answer follows its commit at once; give up after both.
+	for {
+		got, err := st.ListEvents(ctx, &store.ListEventsParams{Subject: healthy})
+		require.NoError(t, err)
+		if len(got.Events) > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond)
+	giveUp()
+	a := <-answered
+	if a.err != nil {
+		return false
+	}
+	require.NoError(t, a.res[0].Err)
+	require.ErrorIs(t, a.res[1].Err, context.Canceled)
+
+	// Later calls of the same size, which would reuse the memory.
+	for i := range 20 {
+		_, err := m.TrackBatch(ctx, []Event{
+			{Subject: healthy, Metric: "api_calls", Value: 2, ID: fmt.Sprint("later-", i)},
+			{Subject: healthy, Metric: "api_calls", Value: 2, ID: fmt.Sprint("later-", i, "-2")},
+		})
+		require.NoError(t, err)
+	}
+	released = true
+	close(held.release)
+	require.False(t, <-held.changed, "the events the writer holds changed under it")
+	return true
 }

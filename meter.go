@@ -165,9 +165,12 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
+	answered := true
 	for k, res := range results {
 		part := parts[k]
 		if res.err != nil {
+			// The part's writer may still hold its events, if the call gave up on it.
+			answered = false
 			for _, i := range part.at {
 				out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", res.err)}
 			}
@@ -177,6 +180,9 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 			i := place(part.at, j)
 			out[i] = result(part.events[j], subjects[i], o)
 		}
+	}
+	if answered {
+		recycle(ingest)
 	}
 	return out, nil
 }
