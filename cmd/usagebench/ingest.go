@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -129,12 +130,19 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	var failed atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
+	// The events are made as cheaply as a host would make them, so that the run's
+	// CPU goes to tracking them: fmt would take a tenth of the process's CPU.
+	subjects := make([]string, p.subjects)
+	for i := range subjects {
+		subjects[i] = "tenant-" + strconv.Itoa(i)
+	}
 	event := func(i int64) usage.Event {
-		return usage.Event{ID: fmt.Sprintf("e%d", i), Subject: fmt.Sprintf("tenant-%d", i%int64(p.subjects)),
+		return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: subjects[i%int64(p.subjects)],
 			Metric: "api_calls", Value: 1}
 	}
 	for w := range p.producers {
 		wg.Go(func() {
+			var evs []usage.Event // reused from call to call, as TrackBatch keeps none
 			for {
 				last := next.Add(int64(p.batch))
 				first := last - int64(p.batch) + 1
@@ -147,7 +155,7 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 				if p.batch == 1 {
 					_, err = m.Track(ctx, event(first))
 				} else {
-					evs := make([]usage.Event, 0, last-first+1)
+					evs = evs[:0]
 					for i := first; i <= last; i++ {
 						evs = append(evs, event(i))
 					}
