@@ -81,6 +81,20 @@ type quotaRow struct {
 	UpdatedAt    int64  `bun:"updated_at"`
 }
 
+// quotaColumns are the columns of usage_quotas, in the order of quotaRow.fields.
+var quotaColumns = []string{
+	"id", "subject", "metric", "period_start", "period_end", "aggregation", "quota_limit",
+	"unlimited", "allow_overage", "used", "count", "total", "last_at", "updated_at",
+}
+
+// fields returns pointers to the row's fields, in the order of quotaColumns.
+func (r *quotaRow) fields() []any {
+	return []any{
+		&r.ID, &r.Subject, &r.Metric, &r.PeriodStart, &r.PeriodEnd, &r.Aggregation, &r.Limit,
+		&r.Unlimited, &r.AllowOverage, &r.Used, &r.Count, &r.Total, &r.LastAt, &r.UpdatedAt,
+	}
+}
+
 func newQuotaRow(q store.Quota) quotaRow {
 	return quotaRow{
 		ID: quotaID(q.Subject, q.Metric, micros(q.PeriodStart)), Subject: q.Subject,

@@ -137,19 +137,19 @@ type ingestTx struct {
 	begun     bool
 }
 
-// scan runs q, a query of t.db, and scans its rows into dest; on a pipelined
-// transaction the first query also opens the transaction.
-func (t *ingestTx) scan(ctx context.Context, q *bun.SelectQuery, dest any) error {
+// query runs q, a query of t.db, and returns its rows; on a pipelined transaction
+// the first query also opens the transaction. Its text goes to the driver as it
+// is: q has its arguments in it.
+func (t *ingestTx) query(ctx context.Context, q *bun.SelectQuery) (*sql.Rows, error) {
 	if !t.pipelined || t.begun {
-		return q.Scan(ctx, dest)
+		return t.db.QueryContext(ctx, q.String())
 	}
 	rows, err := t.conn.QueryContext(ctx, q.String()+";\nBEGIN")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer rows.Close()
 	t.begun = true
-	return q.DB().ScanRows(ctx, rows, dest)
+	return rows, nil
 }
 
 // commit returns the statements that end the transaction when they run after the
