@@ -311,7 +311,7 @@ func existingEvents(ctx context.Context, tx bun.IDB, keys []eventKey) (map[event
 	out := map[eventKey]store.Event{}
 	for chunk := range slices.Chunk(keys, chunkSize) {
 		var rows []eventRow
-		values, args := pairValues(chunk, func(k eventKey) (string, string) { return k.subject, k.id })
+		values, args := valuesList(chunk, "(?, ?)", func(args []any, k eventKey) []any { return append(args, k.subject, k.id) })
 		if err := tx.NewSelect().Model(&rows).
 			Where("(subject, event_id) IN (VALUES "+values+")", args...).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("read stored events: %w", err)
@@ -340,7 +340,7 @@ func existingDistinct(ctx context.Context, tx bun.IDB, events []store.IngestEven
 	out := map[distinctKey]bool{}
 	for chunk := range slices.Chunk(keys, chunkSize) {
 		var rows []distinctRow
-		values, args := pairValues(chunk, func(k distinctKey) (string, string) { return k.quotaID, k.value })
+		values, args := valuesList(chunk, "(?, ?)", func(args []any, k distinctKey) []any { return append(args, k.quotaID, k.value) })
 		if err := tx.NewSelect().Model(&rows).
 			Where("(quota_id, value) IN (VALUES "+values+")", args...).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("read distinct values: %w", err)
@@ -393,18 +393,18 @@ func quotaCounters(tx bun.IDB, ids []string, quotas map[string]store.Quota) stri
 	return string(append(b, ") AS v WHERE q.id = v.column1"...))
 }
 
-// pairValues renders "(?, ?), (?, ?)…" and its arguments for a row-value IN list,
-// the form both backends accept.
-func pairValues[T any](items []T, pair func(T) (string, string)) (string, []any) {
+// valuesList renders row, such as "(?, ?)", once per item, separated by commas,
+// for a VALUES list (the form of row-value lists both backends accept), and the
+// arguments that add appends for each item, in order.
+func valuesList[T any](items []T, row string, add func(args []any, item T) []any) (string, []any) {
 	var b strings.Builder
-	args := make([]any, 0, 2*len(items))
+	args := make([]any, 0, strings.Count(row, "?")*len(items))
 	for i, it := range items {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?)")
-		a, c := pair(it)
-		args = append(args, a, c)
+		b.WriteString(row)
+		args = add(args, it)
 	}
 	return b.String(), args
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"strings"
 
 	"github.com/uptrace/bun"
 )
@@ -39,16 +38,10 @@ func fillEventSeries(ctx context.Context, tx bun.Tx) error {
 		return fmt.Errorf("read the events' series: %w", err)
 	}
 	for chunk := range slices.Chunk(all, chunkSize) {
-		var values strings.Builder
-		args := make([]any, 0, 3*len(chunk))
-		for i, s := range chunk {
-			if i > 0 {
-				values.WriteString(", ")
-			}
-			values.WriteString("(?, ?, CAST(? AS BIGINT))")
-			args = append(args, s.Subject, s.Metric, seriesOf(s.Subject, s.Metric))
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE usage_events SET series = v.column3 FROM (VALUES "+values.String()+
+		values, args := valuesList(chunk, "(?, ?, CAST(? AS BIGINT))", func(args []any, s series) []any {
+			return append(args, s.Subject, s.Metric, seriesOf(s.Subject, s.Metric))
+		})
+		if _, err := tx.ExecContext(ctx, "UPDATE usage_events SET series = v.column3 FROM (VALUES "+values+
 			") AS v WHERE usage_events.subject = v.column1 AND usage_events.metric = v.column2 AND usage_events.series IS NULL",
 			args...); err != nil {
 			return fmt.Errorf("fill the events' series: %w", err)
