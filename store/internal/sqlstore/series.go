@@ -13,9 +13,9 @@ import (
 // subject, a unit separator and the metric. usage_events stores it with each event
 // and indexes (series, at), which finds a series' events by time as the index on
 // (subject, metric, at) did, but compares two integers where that compared two
-// strings, and is a little over half as wide: every ingested event is inserted into
-// it. Keys are stored, so the function must never change. Different series may
-// share a key; every query on it also names the subject and metric.
+// strings, and has narrower entries: every ingested event is inserted into it.
+// Keys are stored, so the function must never change. Different series may share
+// a key; every query on it also names the subject and metric.
 func seriesOf(subject, metric string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(subject))
