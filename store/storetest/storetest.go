@@ -71,6 +71,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Instances", func(t *testing.T) { exerciseInstances(t, h) })
 	t.Run("Reliability", func(t *testing.T) { exerciseReliability(t, h) })
 	t.Run("Upgrades", func(t *testing.T) { exerciseUpgrades(t, h) })
+	t.Run("Plans", func(t *testing.T) { exercisePlans(t, h) })
 }
 
 // open opens a store on a fresh database and closes it when the test ends.
