@@ -253,7 +253,7 @@ func (s *Store) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quo
 
 // scanQuotas runs q, which selects quotaColumns, and adds its rows to quotas. It
 // scans each row's columns itself: every batch reads its quota rows, and bun's
-// scanning by reflection took a tenth of the host's CPU in Ingest.
+// scanning by reflection took a tenth of Ingest's CPU in a profile of the client.
 func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map[string]store.Quota) error {
 	rows, err := t.query(ctx, q)
 	if err != nil {
