@@ -111,9 +111,10 @@ func insertEventsPrepared(ctx context.Context, conn *sql.Conn, rows []eventRow) 
 	return nil
 }
 
-// rowsPerInsert is the most rows of one prepared insert: 550 variables, far below
-// SQLite's limit of 32,766.
-const rowsPerInsert = 50
+// rowsPerInsert is the most rows of one prepared insert: 1,200 variables, far
+// below SQLite's limit of 32,766. Each run of a statement has a fixed cost that its
+// rows share, and SQLite's one writer is busy nearly all the time under load.
+const rowsPerInsert = 100
 
 // insertEventsSQL is an INSERT of n rows of eventColumns with placeholders.
 func insertEventsSQL(n int) string {
