@@ -383,9 +383,9 @@ func quotaCounters(tx bun.IDB, ids []string, quotas map[string]store.Quota) stri
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		r := newQuotaRow(quotas[id])
-		b = d.AppendString(append(b, '('), r.ID)
-		for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt} {
+		q := quotas[id]
+		b = d.AppendString(append(b, '('), id)
+		for _, v := range [...]int64{q.Used, q.Count, q.Total, micros(q.LastAt), micros(q.UpdatedAt)} {
 			b = strconv.AppendInt(append(b, ", "...), v, 10)
 		}
 		b = append(b, ')')
