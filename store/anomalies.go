@@ -1,13 +1,6 @@
 package store
 
-import (
-	"errors"
-	"time"
-)
-
-// ErrInvalidStatus is returned (wrapped) by SetAnomalyStatus and ListAnomalies for a
-// status that is not one of the AnomalyStatus constants.
-var ErrInvalidStatus = errors.New("invalid anomaly status")
+import "time"
 
 // The statuses of an anomaly record. Detection stores records as open; people move
 // them on as they look into them.
@@ -110,43 +103,4 @@ type SetAnomalyStatusParams struct {
 type SetAnomalyStatusResult struct {
 	// Anomaly is the record after the change.
 	Anomaly Anomaly
-}
-
-// SeriesKey names the hourly series of one subject's metric.
-type SeriesKey struct {
-	Subject string
-	Metric  string
-}
-
-// ListActiveSeriesParams are the arguments of Store.ListActiveSeries.
-type ListActiveSeriesParams struct {
-	// Since selects series with an hourly rollup starting at or after it.
-	Since time.Time
-	// After lists keys greater than it, by subject then metric, for paging; the zero
-	// key starts from the first.
-	After SeriesKey
-	// Limit caps the number of keys; 0 means 1000.
-	Limit int
-}
-
-// ListActiveSeriesResult is the result of Store.ListActiveSeries.
-type ListActiveSeriesResult struct {
-	// Series are ordered by subject, then metric.
-	Series []SeriesKey
-}
-
-// ListEventTimesParams are the arguments of Store.ListEventTimes.
-type ListEventTimesParams struct {
-	Subject string
-	Metric  string
-	// From and To bound the events' times to [From, To).
-	From, To time.Time
-	// Limit caps the number of times, keeping the latest; 0 means 1000.
-	Limit int
-}
-
-// ListEventTimesResult is the result of Store.ListEventTimes.
-type ListEventTimesResult struct {
-	// Times are the events' times, oldest first.
-	Times []time.Time
 }

@@ -12,3 +12,11 @@ var ErrOverflow = errors.New("quantity overflows the int64 micro-unit range")
 // shutting down, where nothing of the transaction was applied or its commit is
 // unknown. Running the same idempotent work again later is safe.
 var ErrUnavailable = errors.New("database unavailable")
+
+// ErrVoided is returned (possibly wrapped) by CorrectEvent for an event that an
+// earlier correction voided: a voided event cannot be corrected again.
+var ErrVoided = errors.New("event already voided")
+
+// ErrInvalidStatus is returned (wrapped) by SetAnomalyStatus and ListAnomalies for a
+// status that is not one of the AnomalyStatus constants.
+var ErrInvalidStatus = errors.New("invalid anomaly status")

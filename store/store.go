@@ -5,14 +5,12 @@
 //
 // Every method takes a context first and a params struct, and returns a result
 // struct, so fields can be added without breaking backends or callers. Quantities are
-// exact fixed-point integers in micro-units (see MicrosPerUnit); times are stored with
-// microsecond precision on both backends.
+// exact fixed-point integers in micro-units (see MicrosPerUnit). Times are stored as
+// microseconds since the Unix epoch, in UTC: a time read back is the time written,
+// truncated to the microsecond, on every backend.
 package store
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // MicrosPerUnit is the number of stored micro-units in one unit of a metric: values and
 // limits are int64 counts of millionths, so sums are exact (ten million events of 0.1
@@ -38,9 +36,6 @@ type Store interface {
 	// given metrics (all metrics when Metrics is empty). A quota with no usage yet has
 	// no row and is absent from the result.
 	GetQuotas(ctx context.Context, params *GetQuotasParams) (*GetQuotasResult, error)
-
-	// PutSubject creates or replaces a subject's plan assignment.
-	PutSubject(ctx context.Context, params *PutSubjectParams) (*PutSubjectResult, error)
 
 	// GetSubject returns a subject's plan assignment, or an error that matches
 	// ErrNotFound.
@@ -138,8 +133,6 @@ type Store interface {
 type Capabilities struct {
 	// Name is the backend's name: "sqlite" or "postgres".
 	Name string
-	// TimePrecision is the smallest time step the backend stores.
-	TimePrecision time.Duration
 	// ConcurrentWriters reports whether several transactions may write at once. SQLite
 	// serialises writers (one file lock); Postgres locks rows.
 	ConcurrentWriters bool

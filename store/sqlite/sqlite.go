@@ -86,12 +86,10 @@ func DSN(path string) string {
 var dialect = sqlstore.Dialect{
 	Capabilities: store.Capabilities{
 		Name:              "sqlite",
-		TimePrecision:     time.Microsecond,
 		ConcurrentWriters: false,
 	},
 	Serial:          "INTEGER PRIMARY KEY AUTOINCREMENT",
 	Bytes:           "BLOB",
-	RowLocks:        false,
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
 	Unavailable:     unavailable,

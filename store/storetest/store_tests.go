@@ -302,10 +302,10 @@ func exerciseStore(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 		sub := store.Subject{Subject: "acme", Plan: "basic", Anchor: storeNow, Cycle: "anniversary",
 			TimeZone: "Europe/Lisbon", UpdatedAt: storeNow}
-		_, err = st.PutSubject(ctx, &store.PutSubjectParams{Subject: sub})
+		_, err = st.ChangePlan(ctx, &store.ChangePlanParams{Subject: sub, At: storeNow})
 		require.NoError(t, err)
 		sub.Plan = "professional"
-		_, err = st.PutSubject(ctx, &store.PutSubjectParams{Subject: sub})
+		_, err = st.ChangePlan(ctx, &store.ChangePlanParams{Subject: sub, At: storeNow})
 		require.NoError(t, err)
 		got, err := st.GetSubject(ctx, &store.GetSubjectParams{Subject: "acme"})
 		require.NoError(t, err)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -203,52 +202,4 @@ func (s *Store) SetAnomalyStatus(ctx context.Context, params *store.SetAnomalySt
 		return nil, err
 	}
 	return &store.SetAnomalyStatusResult{Anomaly: a}, nil
-}
-
-// ListActiveSeries implements store.Store.
-func (s *Store) ListActiveSeries(ctx context.Context, params *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	var rows []struct {
-		Subject string `bun:"subject"`
-		Metric  string `bun:"metric"`
-	}
-	if err := s.db.NewSelect().Model((*rollupRow)(nil)).Distinct().Column("subject", "metric").
-		Where("granularity = ?", granularityHour).
-		Where("dimensions = ''").
-		Where("bucket_start >= ?", micros(params.Since)).
-		Where("(subject > ? OR (subject = ? AND metric > ?))", params.After.Subject, params.After.Subject, params.After.Metric).
-		Order("subject", "metric").Limit(int64(limit)).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list active series: %w", err)
-	}
-	out := &store.ListActiveSeriesResult{Series: make([]store.SeriesKey, len(rows))}
-	for i, r := range rows {
-		out.Series[i] = store.SeriesKey{Subject: r.Subject, Metric: r.Metric}
-	}
-	return out, nil
-}
-
-// ListEventTimes implements store.Store.
-func (s *Store) ListEventTimes(ctx context.Context, params *store.ListEventTimesParams) (*store.ListEventTimesResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	var ats []int64
-	if err := s.db.NewSelect().Model((*eventRow)(nil)).Column("at").
-		Where("series = ?", seriesOf(params.Subject, params.Metric)).
-		Where("subject = ?", params.Subject).
-		Where("metric = ?", params.Metric).
-		Where("at >= ?", micros(params.From)).
-		Where("at < ?", micros(params.To)).
-		Order("at DESC").Limit(int64(limit)).Scan(ctx, &ats); err != nil {
-		return nil, fmt.Errorf("list event times: %w", err)
-	}
-	out := &store.ListEventTimesResult{Times: make([]time.Time, len(ats))}
-	for i, at := range ats {
-		out.Times[len(ats)-1-i] = fromMicros(at)
-	}
-	return out, nil
 }

@@ -3,12 +3,10 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/usagekit/usage/store"
 )
-
-// defaultListLimit is the page size of ListEvents when none is given.
-const defaultListLimit = 1000
 
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, params *store.ListEventsParams) (*store.ListEventsResult, error) {
@@ -30,6 +28,29 @@ func (s *Store) ListEvents(ctx context.Context, params *store.ListEventsParams) 
 			return nil, fmt.Errorf("list events: event %s: %w", r.EventID, err)
 		}
 		out.Events[i] = ev
+	}
+	return out, nil
+}
+
+// ListEventTimes implements store.Store.
+func (s *Store) ListEventTimes(ctx context.Context, params *store.ListEventTimesParams) (*store.ListEventTimesResult, error) {
+	limit := params.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	var ats []int64
+	if err := s.db.NewSelect().Model((*eventRow)(nil)).Column("at").
+		Where("series = ?", seriesOf(params.Subject, params.Metric)).
+		Where("subject = ?", params.Subject).
+		Where("metric = ?", params.Metric).
+		Where("at >= ?", micros(params.From)).
+		Where("at < ?", micros(params.To)).
+		Order("at DESC").Limit(int64(limit)).Scan(ctx, &ats); err != nil {
+		return nil, fmt.Errorf("list event times: %w", err)
+	}
+	out := &store.ListEventTimesResult{Times: make([]time.Time, len(ats))}
+	for i, at := range ats {
+		out.Times[len(ats)-1-i] = fromMicros(at)
 	}
 	return out, nil
 }

@@ -241,7 +241,7 @@ func (s *Store) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quo
 	for chunk := range slices.Chunk(ids, chunkSize) {
 		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).
 			Where("id IN ?", bun.Tuple(chunk)).Order("id")
-		if s.dialect.RowLocks {
+		if s.rowLocks() {
 			q = q.For("UPDATE")
 		}
 		if err := scanQuotas(ctx, t, q, quotas); err != nil {

@@ -104,3 +104,28 @@ func (s *Store) Series(ctx context.Context, params *store.SeriesParams) (*store.
 	}
 	return out, nil
 }
+
+// ListActiveSeries implements store.Store.
+func (s *Store) ListActiveSeries(ctx context.Context, params *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
+	limit := params.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	var rows []struct {
+		Subject string `bun:"subject"`
+		Metric  string `bun:"metric"`
+	}
+	if err := s.db.NewSelect().Model((*rollupRow)(nil)).Distinct().Column("subject", "metric").
+		Where("granularity = ?", granularityHour).
+		Where("dimensions = ''").
+		Where("bucket_start >= ?", micros(params.Since)).
+		Where("(subject > ? OR (subject = ? AND metric > ?))", params.After.Subject, params.After.Subject, params.After.Metric).
+		Order("subject", "metric").Limit(int64(limit)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list active series: %w", err)
+	}
+	out := &store.ListActiveSeriesResult{Series: make([]store.SeriesKey, len(rows))}
+	for i, r := range rows {
+		out.Series[i] = store.SeriesKey{Subject: r.Subject, Metric: r.Metric}
+	}
+	return out, nil
+}

@@ -1,7 +1,7 @@
 // Package sqlstore is the one implementation of store.Store over bun, shared by the
-// SQLite and Postgres backends. The backends differ only in what Dialect says: how to
-// lock rows and migrations, which errors are worth a retry, and whether writers run
-// concurrently.
+// SQLite and Postgres backends. The backends differ only in what Dialect says: whether
+// writers run concurrently (and so whether rows are locked), how migrations are locked,
+// which errors are worth a retry, and how events are bulk-loaded.
 package sqlstore
 
 import (
@@ -16,16 +16,16 @@ import (
 
 // Dialect holds what differs between the backends.
 type Dialect struct {
-	// Capabilities is returned by Store.Capabilities.
+	// Capabilities is returned by Store.Capabilities. Its ConcurrentWriters also
+	// decides locking: where writers run concurrently, a transaction locks the rows it
+	// will change with SELECT … FOR UPDATE; where they do not, every write
+	// transaction holds the database's write lock from its start, and this process's
+	// writers queue for one write slot.
 	Capabilities store.Capabilities
 	// Serial is the column type of an auto-incrementing primary key.
 	Serial string
 	// Bytes is the column type of binary content.
 	Bytes string
-	// RowLocks means a transaction must lock the rows it reads with SELECT … FOR
-	// UPDATE; false where every write transaction already holds the database's write
-	// lock from its start.
-	RowLocks bool
 	// MigrationLock is run first in the migration transaction so that only one
 	// process migrates at a time ("" where the transaction is already exclusive).
 	MigrationLock string
@@ -58,6 +58,9 @@ type RowWriter interface {
 	Text(string)
 	Int(int64)
 }
+
+// defaultListLimit is the page size of the List methods when none is given.
+const defaultListLimit = 1000
 
 // Store implements store.Store on a bun.DB.
 type Store struct {
@@ -92,7 +95,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// DB returns the underlying database, for tests and tools.
+// rowLocks reports whether a transaction must lock the rows it will change: only
+// where writers run concurrently, since elsewhere every write transaction holds the
+// database's write lock from its start.
+func (s *Store) rowLocks() bool { return s.dialect.Capabilities.ConcurrentWriters }
+
+// DB returns the underlying database, for the backends' own tests.
 func (s *Store) DB() *bun.DB { return s.db }
 
 // micros converts a time to stored microseconds since the Unix epoch.

@@ -6,28 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/uptrace/bun"
-
 	"github.com/usagekit/usage/store"
 )
-
-// PutSubject implements store.Store.
-func (s *Store) PutSubject(ctx context.Context, params *store.PutSubjectParams) (*store.PutSubjectResult, error) {
-	sub := params.Subject
-	row := subjectRow{Subject: sub.Subject, Plan: sub.Plan, Anchor: micros(sub.Anchor), Cycle: sub.Cycle,
-		TimeZone: sub.TimeZone, UpdatedAt: micros(sub.UpdatedAt)}
-	err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewInsert().Model(&row).
-			On("CONFLICT (subject) DO UPDATE").
-			Set("plan = EXCLUDED.plan, anchor = EXCLUDED.anchor, cycle = EXCLUDED.cycle, time_zone = EXCLUDED.time_zone, updated_at = EXCLUDED.updated_at").
-			Exec(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("put subject %q: %w", sub.Subject, err)
-	}
-	return &store.PutSubjectResult{Subject: sub}, nil
-}
 
 // GetSubject implements store.Store.
 func (s *Store) GetSubject(ctx context.Context, params *store.GetSubjectParams) (*store.GetSubjectResult, error) {

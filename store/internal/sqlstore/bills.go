@@ -179,7 +179,7 @@ func (s *Store) periodUsage(ctx context.Context, db bun.IDB, subject string, sta
 	u := store.PeriodUsage{PeriodStart: fromMicros(start), PeriodEnd: fromMicros(end)}
 	var rows []quotaRow
 	q := db.NewSelect().Model(&rows).Where("subject = ?", subject).Where("period_start = ?", start).Order("id")
-	if lock && s.dialect.RowLocks {
+	if lock && s.rowLocks() {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {

@@ -65,7 +65,7 @@ func (s *Store) ChangePlan(ctx context.Context, params *store.ChangePlanParams) 
 		q := tx.NewSelect().Model(&rows).
 			Where("subject = ?", sub.Subject).Where("period_start <= ?", at).Where("period_end > ?", at).
 			Order("id")
-		if s.dialect.RowLocks {
+		if s.rowLocks() {
 			q = q.For("UPDATE")
 		}
 		if err := q.Scan(ctx); err != nil {
@@ -151,7 +151,7 @@ func (s *Store) AdjustQuota(ctx context.Context, params *store.AdjustQuotaParams
 func (s *Store) lockQuota(ctx context.Context, tx bun.Tx, id string) (quotaRow, error) {
 	var r quotaRow
 	q := tx.NewSelect().Model(&r).Where("id = ?", id)
-	if s.dialect.RowLocks {
+	if s.rowLocks() {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Quota is the usage of one subject and metric in one billing period.
+type Quota struct {
+	Subject     string
+	Metric      string
+	PeriodStart time.Time
+	PeriodEnd   time.Time
+	Aggregation Aggregation
+	// Limit in micro-units; meaningless when Unlimited.
+	Limit        int64
+	Unlimited    bool
+	AllowOverage bool
+	// Used is the usage in micro-units under the quota's aggregation.
+	Used int64
+	// Count is the number of events applied.
+	Count int64
+	// Total is the sum of applied values in micro-units (for avg).
+	Total int64
+	// LastAt is the time of the latest applied event (for latest).
+	LastAt    time.Time
+	UpdatedAt time.Time
+}
+
+// Apply returns the quota with one event of value (micro-units) at time at applied.
+// newDistinct tells a unique_count quota whether the event's distinct value is new in
+// the period. It fails with ErrOverflow rather than wrap around.
+func (q Quota) Apply(value int64, at time.Time, newDistinct bool) (Quota, error) {
+	total, ok := addInt64(q.Total, value)
+	if !ok {
+		return q, ErrOverflow
+	}
+	next := q
+	next.Count = q.Count + 1
+	next.Total = total
+	first := q.Count == 0
+	switch q.Aggregation {
+	case AggregationSum:
+		next.Used = total
+	case AggregationCount:
+		next.Used = next.Count * MicrosPerUnit
+	case AggregationMax:
+		if first || value > q.Used {
+			next.Used = value
+		}
+	case AggregationMin:
+		if first || value < q.Used {
+			next.Used = value
+		}
+	case AggregationAvg:
+		next.Used = total / next.Count
+	case AggregationLatest:
+		// The latest by event time wins, so a late event does not replace a newer one.
+		if first || !at.Before(q.LastAt) {
+			next.Used = value
+		}
+	case AggregationUniqueCount:
+		if newDistinct {
+			next.Used = q.Used + MicrosPerUnit
+		}
+	default:
+		return q, fmt.Errorf("unknown aggregation %q", q.Aggregation)
+	}
+	if first || at.After(q.LastAt) {
+		next.LastAt = at
+	}
+	return next, nil
+}
+
+// Refuses reports whether going from usage before to the quota's usage q.Used must be
+// refused: the quota has a limit without overage, and the event raises usage above
+// that limit. An event that lowers usage, or leaves it unchanged, is never refused,
+// even above a limit that was lowered mid-period.
+func (q Quota) Refuses(before int64) bool {
+	return !q.Unlimited && !q.AllowOverage && q.Used > q.Limit && q.Used > before
+}
+
+func addInt64(a, b int64) (int64, bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, false
+	}
+	return s, true
+}
+
+// QuotaSpec says which quota row an event counts against and how: the row is created
+// from it when the period has none yet; an existing row keeps its own limit.
+type QuotaSpec struct {
+	// PeriodStart and PeriodEnd bound the billing period, [start, end).
+	PeriodStart, PeriodEnd time.Time
+	// Aggregation is how events make up usage (sum, count, max, min, avg, latest,
+	// unique_count).
+	Aggregation Aggregation
+	// Limit is the limit in micro-units, ignored when Unlimited.
+	Limit int64
+	// Unlimited means the quota has no limit: usage is metered, never refused.
+	Unlimited bool
+	// AllowOverage means usage may pass the limit (and is billed); otherwise an event
+	// that would pass it is refused.
+	AllowOverage bool
+	// Distinct is the value a unique_count quota counts once per period (for seats:
+	// the user). Ignored by other aggregations.
+	Distinct string
+}
+
+// GetQuotasParams are the arguments of Store.GetQuotas.
+type GetQuotasParams struct {
+	Subject string
+	// Metrics restricts the result; empty means all.
+	Metrics []string
+	// At selects the period: rows whose [PeriodStart, PeriodEnd) contains At.
+	At time.Time
+}
+
+// GetQuotasResult is the result of Store.GetQuotas.
+type GetQuotasResult struct {
+	Quotas []Quota
+}
