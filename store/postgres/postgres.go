@@ -34,16 +34,19 @@ const MaxOpenConns = 10
 // migrationLockKey is the advisory lock that serialises migrations across processes.
 const migrationLockKey = 7_151_820_231
 
-// Store is a usage store in a PostgreSQL database. It is safe for concurrent use.
+// Store is a usage store in a PostgreSQL database. It is safe for concurrent use, by
+// any number of processes sharing the database. Hand it to usage.New, which is what
+// calls its methods; they are those of store.Store and documented there.
 type Store struct {
-	*sqlstore.Store
+	store.Store
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a URL or key=value string as pgx accepts,
-// e.g. "postgres://user@host:5432/db"), and migrates it to the current schema. Close
-// closes the connection pool. Tables are created in the connection's search_path.
+// e.g. "postgres://user@host:5432/db"), and migrates it to the current schema. The
+// Store owns the connection pool: Close closes it. Open limits the pool to
+// MaxOpenConns. Tables are created in the connection's search_path.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -54,27 +57,33 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(MaxOpenConns)
-	s, err := newStore(ctx, db, true)
+	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, true)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return s, nil
+	return &Store{s}, nil
 }
 
-// New returns a Store on a pool the caller owns and opened with the pgx driver
-// ("pgx"); Close leaves the pool open.
+// New returns a Store on db, a pool the caller opened with the pgx driver ("pgx",
+// or stdlib.OpenDB) and owns: Close leaves it open. It migrates the database to the
+// current schema. The pool's settings stay the caller's; Open's are MaxOpenConns
+// connections and pgx's simple protocol, which saves preparing each statement.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
-	return newStore(ctx, db, false)
-}
-
-func newStore(ctx context.Context, db *sql.DB, own bool) (*Store, error) {
-	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, own)
+	if _, ok := db.Driver().(*stdlib.Driver); !ok {
+		return nil, fmt.Errorf("postgres: New needs a pool opened with the pgx driver, not %T: use sql.Open(\"pgx\", dsn) or stdlib.OpenDB", db.Driver())
+	}
+	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, false)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return &Store{s}, nil
 }
+
+// Close ends the Store. It closes the connection pool when Open opened it, and
+// leaves it open when the caller handed it to New. Close the Meter using the Store
+// first.
+func (s *Store) Close() error { return s.Store.Close() }
 
 var dialect = sqlstore.Dialect{
 	Capabilities: store.Capabilities{

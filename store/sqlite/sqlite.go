@@ -2,11 +2,13 @@
 // modernc.org/sqlite driver, no cgo), safe for several goroutines and for several
 // processes sharing the file.
 //
-// The database runs in WAL mode with synchronous=FULL, so a committed event survives
-// a kill -9 of the process and a crash of the machine. Every write transaction starts
-// with BEGIN IMMEDIATE, taking the file's write lock at once: writers are serialised
-// (a busy timeout makes other processes wait for the lock), which is what keeps quota
-// enforcement exact across processes without row locks.
+// Open opens a file with the settings below; New takes a *sql.DB the caller opened
+// (with DSN, so it has them too). The database runs in WAL mode with
+// synchronous=FULL, so a committed event survives a kill -9 of the process and a
+// crash of the machine. Every write transaction starts with BEGIN IMMEDIATE, taking
+// the file's write lock at once: writers are serialised (a busy timeout makes other
+// processes wait for the lock), which is what keeps quota enforcement exact across
+// processes without row locks.
 package sqlite
 
 import (
@@ -34,15 +36,18 @@ const BusyTimeout = 10 * time.Second
 // maxOpenConns bounds the pool: WAL lets readers run beside the one writer.
 const maxOpenConns = 8
 
-// Store is a usage store in one SQLite file. It is safe for concurrent use.
+// Store is a usage store in one SQLite file. It is safe for concurrent use. Hand it
+// to usage.New, which is what calls its methods; they are those of store.Store and
+// documented there.
 type Store struct {
-	*sqlstore.Store
+	store.Store
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens the SQLite database at path, creating it if needed, and migrates it to
-// the current schema. Close closes the database.
+// the current schema. The Store owns the database: Close closes it. Open limits the
+// pool to a few connections, which WAL lets read beside the one writer.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty path: name a database file such as \"usage.db\"")
@@ -60,9 +65,72 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return &Store{s}, nil
 }
 
-// DSN returns the modernc.org/sqlite data source name Open uses for path: WAL,
-// synchronous=FULL, a busy timeout, BEGIN IMMEDIATE transactions, temporary storage
-// in memory, a 16 MiB page cache and a checkpoint every 10,000 WAL pages.
+// New returns a Store on db, a database the caller opened with the modernc.org/sqlite
+// driver ("sqlite") and owns: Close leaves it open. It migrates the database to the
+// current schema.
+//
+// db's connections need the settings DSN gives them; open it with
+// sql.Open("sqlite", sqlite.DSN(path)). New checks one connection for WAL mode,
+// synchronous=FULL (or EXTRA) and a busy timeout, and fails naming what is missing.
+// It cannot see the driver's _txlock=immediate: without it another process's writer
+// can take the lock mid-transaction, and the loser's transaction runs again, which
+// keeps quotas exact but wastes the attempt. The pool's limits stay the caller's.
+func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	if err := check(ctx, db); err != nil {
+		return nil, err
+	}
+	s, err := sqlstore.Open(ctx, bun.NewDB(db, sqlitedialect.New()), dialect, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return &Store{s}, nil
+}
+
+// Close ends the Store. It closes the database when Open opened it, and leaves it
+// open when the caller handed it to New. Close the Meter using the Store first.
+func (s *Store) Close() error { return s.Store.Close() }
+
+// check reports what db lacks of the settings DSN gives a connection.
+func check(ctx context.Context, db *sql.DB) error {
+	if _, ok := db.Driver().(*sqlite.Driver); !ok {
+		return fmt.Errorf("sqlite: New needs a database opened with the modernc.org/sqlite driver, not %T: use sql.Open(\"sqlite\", sqlite.DSN(path))", db.Driver())
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	defer conn.Close()
+	var mode string
+	var synchronous, busy int64
+	for _, p := range []struct {
+		pragma string
+		into   any
+	}{{"journal_mode", &mode}, {"synchronous", &synchronous}, {"busy_timeout", &busy}} {
+		if err := conn.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.into); err != nil {
+			return fmt.Errorf("sqlite: read %s: %w", p.pragma, err)
+		}
+	}
+	var missing []string
+	if !strings.EqualFold(mode, "wal") {
+		missing = append(missing, "journal_mode=WAL (has "+mode+")")
+	}
+	// 2 is FULL and 3 EXTRA: a commit is on disk before it returns.
+	if synchronous < 2 {
+		missing = append(missing, fmt.Sprintf("synchronous=FULL (has %d)", synchronous))
+	}
+	if busy <= 0 {
+		missing = append(missing, "a busy_timeout")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("sqlite: the database lacks %s: open it with sql.Open(\"sqlite\", sqlite.DSN(path))", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// DSN returns the modernc.org/sqlite data source name Open uses for path, for callers
+// that open the database themselves and hand it to New: WAL, synchronous=FULL, a
+// busy timeout, BEGIN IMMEDIATE transactions, temporary storage in memory, a 16 MiB
+// page cache and a checkpoint every 10,000 WAL pages.
 func DSN(path string) string {
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
