@@ -1,14 +1,16 @@
 // Command usagebench measures the ingestion and quota paths of usage and prints,
 // besides a line for people, one "RESULT key=value …" line per measurement.
 //
-//	usagebench ingest -store sqlite|postgres [-dsn DSN] -producers 64 -events 200000 [-mode group|naive]
+//	usagebench ingest -store sqlite|postgres [-dsn DSN] -producers 64 -events 200000 [-batch N] [-mode group|naive|both]
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
 // overage (so every event is checked against its quota), and reports events per
 // second, Track latency percentiles and the process's peak RSS. -mode naive commits
-// one transaction per event through the same store, for comparison.
+// one transaction per event through the same store, for comparison; -mode both runs
+// that and then group commit, and prints their ratio. BENCHMARKS.md lists the
+// commands whose figures the project keeps.
 //
 // quota measures Meter.CheckQuota answered from memory beside
 // golang.org/x/time/rate's Limiter.AllowN, in the same run.

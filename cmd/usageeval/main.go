@@ -3,9 +3,9 @@
 // layout) for anomaly detection. It prints a table for people and one
 // "RESULT key=value …" line per result for scripts.
 //
-//	usageeval forecast -m4 ../shared/data/m4 -freq hourly
+//	usageeval forecast -m4 DIR -freq hourly
 //	usageeval forecast -csv DIR -h 48 -m 24
-//	usageeval nab -data ../shared/data/nab [-labels FILE]
+//	usageeval nab -data DIR [-labels FILE]
 package main
 
 import (
