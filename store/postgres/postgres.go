@@ -1,5 +1,6 @@
 // Package postgres is the PostgreSQL backend of usage, for services that run several
-// instances against one database. It uses bun with the pgx driver.
+// instances against one database. It uses bun with the pgx driver. Open connects with
+// a pool of its own; New takes a pool the caller opened and owns.
 //
 // Quota rows are locked with SELECT … FOR UPDATE in key order for the transaction
 // that applies events to them, so any number of processes enforce limits exactly;
