@@ -15,7 +15,8 @@ var harness = storetest.Harness{
 	Open: func(ctx context.Context, path string) (store.Store, error) {
 		return sqlite.Open(ctx, path)
 	},
-	Outage: outage,
+	Outage:   outage,
+	Features: storetest.Features{ConcurrentWriters: false},
 }
 
 func TestMain(m *testing.M) { storetest.Main(m, harness) }
