@@ -1,4 +1,10 @@
 package postgres
 
+import "github.com/uptrace/bun"
+
 // CopyRows is copyRows, for the tests of package postgres_test, which have a server.
 var CopyRows = copyRows
+
+// BunDB is the database under s, for the tests of package postgres_test that check
+// how the store uses it (the plans of its queries).
+func BunDB(s *Store) *bun.DB { return s.DB() }

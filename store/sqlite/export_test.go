@@ -1,0 +1,7 @@
+package sqlite
+
+import "github.com/uptrace/bun"
+
+// BunDB is the database under s, for the tests of package sqlite_test that check
+// how the store uses it (the plans of its queries).
+func BunDB(s *Store) *bun.DB { return s.DB() }
