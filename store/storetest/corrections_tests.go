@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 var correctionsTests = []test{
 	{"CorrectEventVoidsAndAmendsASum", correctEventVoidsAndAmendsASum},
 	{"CorrectEventRecomputesALevel", correctEventRecomputesALevel},
+	{"CorrectEventRecountsUniqueValues", correctEventRecountsUniqueValues},
 	{"CorrectEventReplaysAStoredID", correctEventReplaysAStoredID},
 	{"CorrectEventRefusesUnknownAndVoidedEvents", correctEventRefusesUnknownAndVoidedEvents},
 	{"CorrectEventRefusesAnAmendPastTheLimitWithoutOverage", correctEventRefusesAnAmendPastTheLimitWithoutOverage},
@@ -107,6 +109,26 @@ func correctEventRecomputesALevel(t *testing.T, h Harness) {
 	require.NoError(t, err)
 	require.Equal(t, int64(5*unit), res.Quota.Used)
 	require.Equal(t, int64(5*unit), getQuota(t, st, "acme", "level").Used)
+}
+
+// correctEventRecountsUniqueValues voids seats of a unique_count quota: a user
+// stops counting only when none of their events is left in the period.
+func correctEventRecountsUniqueValues(t *testing.T, h Harness) {
+	t.Parallel()
+	st, _ := open(t, h)
+	for i, user := range []string{"ann", "bob", "ann"} {
+		e := ingestEvent("acme", fmt.Sprint("s", i), "seats", 0, store.AggregationUniqueCount, 10, false)
+		e.Event.User, e.Quota.Distinct, e.Event.Fingerprint = user, user, user
+		ingest(t, st, e)
+	}
+	require.Equal(t, int64(2*unit), getQuota(t, st, "acme", "seats").Used)
+	res, err := correct(st, "c1", "acme", "s0", store.CorrectionVoid, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(2*unit), res.Quota.Used, "ann has another seat event")
+	res, err = correct(st, "c2", "acme", "s2", store.CorrectionVoid, 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(unit), res.Quota.Used, "ann has none left")
+	require.Equal(t, int64(unit), getQuota(t, st, "acme", "seats").Used)
 }
 
 func correctEventReplaysAStoredID(t *testing.T, h Harness) {

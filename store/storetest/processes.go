@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage/store"
@@ -127,7 +128,37 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 	t.Parallel()
 	loc := h.NewDatabase(t)
 	st := openAt(t, h, loc) // migrate before the children race
-	outputs, errs := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(3*time.Second))()
+	wait := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(3*time.Second))
+	// While they run, the quota is never seen past its limit, nor going down.
+	done := make(chan struct{})
+	var polls int
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		var last int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: "shared", Metrics: []string{"credits"}, At: storeNow})
+			if !assert.NoError(t, err) {
+				return
+			}
+			for _, q := range res.Quotas {
+				// One report is enough: stop watching at the first.
+				if !assert.LessOrEqual(t, q.Used, int64(consumeLimit*unit), "usage past its limit while consuming") ||
+					!assert.GreaterOrEqual(t, q.Used, last, "usage went down") {
+					return
+				}
+				last = q.Used
+			}
+			polls++
+		}
+	})
+	outputs, errs := wait()
+	close(done)
+	watcher.Wait()
 	acked := map[eventKey]int64{}
 	var total int64
 	var firsts, lasts []int64
@@ -160,6 +191,7 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 		require.Equal(t, v, stored[k].Value, "admitted event %s is stored", k.id)
 	}
 	require.Equal(t, int64(consumeLimit*unit), getQuota(t, st, "shared", "credits").Used)
+	t.Logf("%d events admitted across %d processes; the quota polled %d times while they ran", len(acked), processCount, polls)
 }
 
 // ingestUntilKilled ingests batches of one to eight events from several goroutines
