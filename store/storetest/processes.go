@@ -128,7 +128,7 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 	t.Parallel()
 	loc := h.NewDatabase(t)
 	st := openAt(t, h, loc) // migrate before the children race
-	wait := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(3*time.Second))
+	wait := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(5*time.Second))
 	// While they run, the quota is never seen past its limit, nor going down.
 	done := make(chan struct{})
 	var polls int
