@@ -17,7 +17,7 @@ func TestCopyRows(t *testing.T) {
 	st, err := postgres.Open(ctx, newSchema(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	conn, err := st.DB().Conn(ctx)
+	conn, err := postgres.BunDB(st).Conn(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	_, err = conn.ExecContext(ctx, "CREATE TABLE copied (name TEXT NOT NULL, n BIGINT NOT NULL)")
@@ -53,7 +53,7 @@ func TestCopyRows(t *testing.T) {
 			[]string{"INSERT INTO copied SELECT 'after', count(*) FROM copied", "COMMIT"},
 			"copied", []string{"name", "n"}, 10, rows))
 		var after int
-		require.NoError(t, st.DB().QueryRowContext(ctx, "SELECT n FROM copied WHERE name = 'after'").Scan(&after))
+		require.NoError(t, postgres.BunDB(st).QueryRowContext(ctx, "SELECT n FROM copied WHERE name = 'after'").Scan(&after))
 		require.Equal(t, 1011, after, "the statement after ran once the rows were in, and committed: "+
 			"another connection sees it")
 		require.Equal(t, 1012, count())

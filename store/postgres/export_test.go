@@ -1,4 +1,14 @@
 package postgres
 
+import (
+	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store/internal/sqlstore"
+)
+
 // CopyRows is copyRows, for the tests of package postgres_test, which have a server.
 var CopyRows = copyRows
+
+// BunDB is the database under s, for the tests of package postgres_test that check
+// how the store uses it (the plans of its queries).
+func BunDB(s *Store) *bun.DB { return s.Store.(*sqlstore.Store).DB() }

@@ -25,7 +25,8 @@ var harness = storetest.Harness{
 	Open: func(ctx context.Context, dsn string) (store.Store, error) {
 		return postgres.Open(ctx, dsn)
 	},
-	Outage: outage,
+	Outage:   outage,
+	Features: storetest.Features{ConcurrentWriters: true},
 }
 
 func TestMain(m *testing.M) { storetest.Main(m, harness) }

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/usagekit/usage/store"
@@ -11,11 +10,12 @@ import (
 )
 
 var harness = storetest.Harness{
-	NewDatabase: func(t testing.TB) string { return filepath.Join(t.TempDir(), "usage.db") },
+	NewDatabase: newDatabase,
 	Open: func(ctx context.Context, path string) (store.Store, error) {
 		return sqlite.Open(ctx, path)
 	},
-	Outage: outage,
+	Outage:   outage,
+	Features: storetest.Features{ConcurrentWriters: false},
 }
 
 func TestMain(m *testing.M) { storetest.Main(m, harness) }

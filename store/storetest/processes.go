@@ -1,9 +1,13 @@
 package storetest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"slices"
@@ -13,57 +17,332 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/usagekit/usage"
+	"github.com/usagekit/usage/store"
 )
 
-// Child process scenarios.
-const scenarioConsume = "consume"
+// processesTests are the contract across processes: several stores in separate
+// processes on one database, and processes killed while they ingest.
+var processesTests = []test{
+	{"IngestHoldsTheLimitExactlyAcrossProcesses", ingestHoldsTheLimitExactlyAcrossProcesses},
+	{"IngestKeepsEveryAcknowledgedBatchThroughKills", ingestKeepsEveryAcknowledgedBatchThroughKills},
+}
 
-// Environment of a consuming child: its tag (to make event IDs unique) and when to
-// start, in Unix nanoseconds.
+// Child process scenarios: a child opens the store with the Harness and runs one.
+const (
+	scenarioConsume = "consume"
+	scenarioCrash   = "crash"
+)
+
+// Environment of a child: its tag (to make event IDs unique) and when to start, in
+// Unix nanoseconds.
 const (
 	envTag   = "USAGE_STORETEST_TAG"
 	envStart = "USAGE_STORETEST_START"
 )
 
-// processCount and workersPerProcess shape the multi-process test: several processes
-// of many goroutines each, on one database.
 const (
-	processCount      = 2
-	workersPerProcess = 64
+	processCount      = 3
+	workersPerProcess = 32
+	// consumeLimit is the limit, in units, of the quota the processes share.
+	consumeLimit = 1000
+	// crashRounds children are killed one after another on one database.
+	crashRounds  = 10
+	crashWorkers = 8
+	// The kill lands this long after the child reports it started.
+	crashMinDelay = 50 * time.Millisecond
+	crashMaxDelay = 300 * time.Millisecond
+	// childLifetime bounds a child the parent fails to kill.
+	childLifetime = 30 * time.Second
 )
 
-func exerciseProcesses(t *testing.T, h Harness) {
-	t.Run("LimitHoldsExactlyAcrossProcesses", func(t *testing.T) {
-		t.Parallel()
-		loc := h.NewDatabase(t)
-		st := openAt(t, h, loc) // migrate before the children race
-		// The children start consuming together, once all have opened the store.
-		outputs, errs := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(3*time.Second))()
-		var admitted int64
-		var count int
-		var firsts, lasts []time.Time
-		for p := range processCount {
-			require.NoError(t, errs[p], "child %d", p)
-			r := parseConsumed(t, outputs[p])
-			admitted += r.admitted
-			count += r.count
-			firsts = append(firsts, r.first)
-			lasts = append(lasts, r.last)
+// consumeAmounts are the units a request asks for. All are multiples of the first,
+// so once a request of the first is refused the quota is exactly full.
+var consumeAmounts = []float64{0.5, 1, 2.5, 7, 13}
+
+// runChild is the child side: it opens the store at loc and runs the scenario.
+func runChild(scenario, loc string, h Harness) error {
+	ctx := context.Background()
+	st, err := h.Open(ctx, loc)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	out := &lines{w: os.Stdout}
+	switch scenario {
+	case scenarioConsume:
+		start, err := strconv.ParseInt(os.Getenv(envStart), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s: %w", envStart, err)
 		}
-		require.True(t, slices.MaxFunc(firsts, time.Time.Compare).Before(slices.MinFunc(lasts, time.Time.Compare)),
-			"the processes consumed at the same time: first attempts %v, last %v", firsts, lasts)
-		require.Equal(t, int64(creditLimit*unit), admitted, "exactly the limit is admitted across processes")
-		var stored int64
-		events := listEvents(t, st, "shared")
-		for _, e := range events {
-			stored += e.Value
+		time.Sleep(time.Until(time.Unix(0, start)))
+		return consume(ctx, st, os.Getenv(envTag), out)
+	case scenarioCrash:
+		return ingestUntilKilled(ctx, st, os.Getenv(envTag), out)
+	default:
+		return fmt.Errorf("unknown scenario %q", scenario)
+	}
+}
+
+// consume takes credits of the shared quota from many goroutines, one event per
+// Ingest, until a request of the smallest amount is refused. It prints "ack ID
+// VALUE" per admitted event and "done FIRST LAST" at the end.
+func consume(ctx context.Context, st store.Store, tag string, out *lines) error {
+	first := time.Now()
+	errs := make([]error, workersPerProcess)
+	var wg sync.WaitGroup
+	for w := range workersPerProcess {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				amount := consumeAmounts[(w+i)%len(consumeAmounts)]
+				id := fmt.Sprintf("%s-%d-%d", tag, w, i)
+				res, err := st.Ingest(ctx, &store.IngestParams{Now: storeNow, Events: []store.IngestEvent{
+					ingestEvent("shared", id, "credits", amount, store.AggregationSum, consumeLimit, false)}})
+				switch {
+				case err != nil:
+					errs[w] = fmt.Errorf("ingest %s: %w", id, err)
+					return
+				case res.Outcomes[0].Status == store.StatusInserted:
+					if errs[w] = out.printf("ack %s %v", id, amount); errs[w] != nil {
+						return
+					}
+				case res.Outcomes[0].Status != store.StatusQuotaExceeded:
+					errs[w] = fmt.Errorf("ingest %s: %v", id, res.Outcomes[0].Status)
+					return
+				case amount == consumeAmounts[0]:
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return out.printf("done %d %d", first.UnixNano(), time.Now().UnixNano())
+}
+
+func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
+	t.Parallel()
+	loc := h.NewDatabase(t)
+	st := openAt(t, h, loc) // migrate before the children race
+	wait := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(5*time.Second))
+	// While they run, the quota is never seen past its limit, nor going down.
+	done := make(chan struct{})
+	var polls int
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		var last int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: "shared", Metrics: []string{"credits"}, At: storeNow})
+			if !assert.NoError(t, err) {
+				return
+			}
+			for _, q := range res.Quotas {
+				// One report is enough: stop watching at the first.
+				if !assert.LessOrEqual(t, q.Used, int64(consumeLimit*unit), "usage past its limit while consuming") ||
+					!assert.GreaterOrEqual(t, q.Used, last, "usage went down") {
+					return
+				}
+				last = q.Used
+			}
+			polls++
 		}
-		require.Equal(t, admitted, stored, "stored usage equals the acknowledged total")
-		require.Equal(t, count, len(events))
 	})
+	outputs, errs := wait()
+	close(done)
+	watcher.Wait()
+	acked := map[eventKey]int64{}
+	var total int64
+	var firsts, lasts []int64
+	for p := range processCount {
+		require.NoError(t, errs[p], "child %d", p)
+		for _, line := range strings.Split(strings.TrimSpace(outputs[p]), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 3 && f[0] == "ack":
+				v, err := strconv.ParseFloat(f[2], 64)
+				require.NoError(t, err)
+				acked[eventKey{"shared", f[1]}] = int64(v * unit)
+				total += int64(v * unit)
+			case len(f) == 3 && f[0] == "done":
+				a, err1 := strconv.ParseInt(f[1], 10, 64)
+				b, err2 := strconv.ParseInt(f[2], 10, 64)
+				require.NoError(t, errors.Join(err1, err2))
+				firsts, lasts = append(firsts, a), append(lasts, b)
+			default:
+				t.Fatalf("child %d printed %q", p, line)
+			}
+		}
+	}
+	require.Len(t, firsts, processCount, "every child finished")
+	require.Less(t, slices.Max(firsts), slices.Min(lasts), "the processes ingested at the same time")
+	require.Equal(t, int64(consumeLimit*unit), total, "exactly the limit is admitted across processes")
+	stored := listAll(t, st, "shared")
+	require.Len(t, stored, len(acked), "the stored events are the admitted ones")
+	for k, v := range acked {
+		require.Equal(t, v, stored[k].Value, "admitted event %s is stored", k.id)
+	}
+	require.Equal(t, int64(consumeLimit*unit), getQuota(t, st, "shared", "credits").Used)
+	t.Logf("%d events admitted across %d processes; the quota polled %d times while they ran", len(acked), processCount, polls)
+}
+
+// ingestUntilKilled ingests batches of one to eight events from several goroutines
+// until the process is killed (or its lifetime ends). Before each Ingest it prints
+// "attempt SUBJECT ID VALUE" per event, after each nil return "ack SUBJECT ID" per
+// event, so the parent knows what was attempted and what acknowledged.
+func ingestUntilKilled(ctx context.Context, st store.Store, tag string, out *lines) error {
+	if err := out.printf("started"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(childLifetime)
+	errs := make([]error, crashWorkers)
+	var wg sync.WaitGroup
+	for w := range crashWorkers {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				batch := make([]store.IngestEvent, 1+(w+i)%8)
+				for j := range batch {
+					batch[j] = crashEvent(fmt.Sprint("crash-", (w+j)%4), fmt.Sprintf("%s-%d-%d-%d", tag, w, i, j), float64(1+(w+i+j)%7)/2)
+					if errs[w] = out.printf("attempt %s %s %v", batch[j].Event.Subject, batch[j].Event.ID, float64(batch[j].Event.Value)/unit); errs[w] != nil {
+						return
+					}
+				}
+				if _, err := st.Ingest(ctx, &store.IngestParams{Events: batch, Now: storeNow}); err != nil {
+					errs[w] = err
+					return
+				}
+				for _, e := range batch {
+					if errs[w] = out.printf("ack %s %s", e.Event.Subject, e.Event.ID); errs[w] != nil {
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// crashEvent is an event of the crash test: unlimited, so every one is admitted.
+func crashEvent(subject, id string, value float64) store.IngestEvent {
+	return ingestEvent(subject, id, "api_calls", value, store.AggregationSum, -1, false)
+}
+
+// crashLog is what the parent learnt from the children.
+type crashLog struct {
+	attempted map[eventKey]float64
+	acked     map[eventKey]bool
+}
+
+// read parses a child's stdout until EOF, closing started at the "started" line.
+func (l *crashLog) read(r io.Reader, started chan<- struct{}) error {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 1 && f[0] == "started":
+			close(started)
+		case len(f) == 4 && f[0] == "attempt":
+			v, err := strconv.ParseFloat(f[3], 64)
+			if err != nil {
+				return fmt.Errorf("line %q: %w", sc.Text(), err)
+			}
+			l.attempted[eventKey{f[1], f[2]}] = v
+		case len(f) == 3 && f[0] == "ack":
+			k := eventKey{f[1], f[2]}
+			if _, ok := l.attempted[k]; !ok {
+				return fmt.Errorf("event %s acknowledged but never attempted", f[2])
+			}
+			l.acked[k] = true
+		default:
+			return fmt.Errorf("unexpected line %q", sc.Text())
+		}
+	}
+	return sc.Err()
+}
+
+// ingestKeepsEveryAcknowledgedBatchThroughKills kills ingesting processes with
+// SIGKILL, round after round on one database: every acknowledged event is stored,
+// every stored one was attempted, quotas are the sum of the stored events, and
+// sending the unacknowledged events again stores each once.
+func ingestKeepsEveryAcknowledgedBatchThroughKills(t *testing.T, h Harness) {
+	loc := h.NewDatabase(t)
+	st := openAt(t, h, loc) // migrated before the first child
+	log := &crashLog{attempted: map[eventKey]float64{}, acked: map[eventKey]bool{}}
+	for round := range crashRounds {
+		killRound(t, loc, fmt.Sprint("r", round), crashMinDelay+rand.N(crashMaxDelay-crashMinDelay), log)
+	}
+	require.NotEmpty(t, log.acked, "the children acknowledged events before being killed")
+	require.Greater(t, len(log.attempted), len(log.acked), "the kills interrupted calls in progress")
+	subjects := []string{"crash-0", "crash-1", "crash-2", "crash-3"}
+	stored := listAll(t, st, subjects...)
+	requireStored(t, log.acked, stored)
+	for k, e := range stored {
+		v, ok := log.attempted[k]
+		require.True(t, ok, "stored event %s of %s was attempted", k.id, k.subject)
+		require.Equal(t, int64(v*unit), e.Value, "event %s is stored with its payload", k.id)
+	}
+	requireUsageIsStoredEvents(t, st, "api_calls", storeNow, stored, subjects...)
+
+	var resend []store.IngestEvent
+	for k, v := range log.attempted {
+		if !log.acked[k] {
+			resend = append(resend, crashEvent(k.subject, k.id, v))
+		}
+	}
+	out := ingest(t, st, resend...)
+	for i, o := range out {
+		k := eventKey{resend[i].Event.Subject, resend[i].Event.ID}
+		if _, was := stored[k]; was {
+			require.Equal(t, store.StatusDuplicate, o.Status, "resending stored event %s is a replay", k.id)
+		} else {
+			require.Equal(t, store.StatusInserted, o.Status, "event %s was not stored", k.id)
+		}
+	}
+	stored = listAll(t, st, subjects...)
+	require.Len(t, stored, len(log.attempted), "after the resend every attempted event is stored, once")
+	requireUsageIsStoredEvents(t, st, "api_calls", storeNow, stored, subjects...)
+	t.Logf("%d attempted, %d acknowledged", len(log.attempted), len(log.acked))
+}
+
+// killRound runs one child, kills it delay after it started, and adds what it
+// reported to log.
+func killRound(t *testing.T, loc, tag string, delay time.Duration, log *crashLog) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"="+scenarioCrash, envLocation+"="+loc, envTag+"="+tag)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	started := make(chan struct{})
+	read := make(chan error, 1)
+	go func() { read <- log.read(stdout, started) }()
+	select {
+	case <-started:
+	case err := <-read:
+		waitErr := cmd.Wait()
+		t.Fatalf("child %s ended before starting: read: %v, exit: %v\n%s", tag, err, waitErr, stderr.String())
+	}
+	time.Sleep(delay)
+	require.NoError(t, cmd.Process.Kill())
+	readErr := <-read // the pipe closes when the child dies
+	waitErr := cmd.Wait()
+	require.NoError(t, readErr, "child %s output", tag)
+	var exit *exec.ExitError
+	require.ErrorAs(t, waitErr, &exit, "child %s", tag)
+	require.False(t, exit.Exited(), "child %s ended by itself (%v) before the kill:\n%s", tag, waitErr, stderr.String())
 }
 
 // spawnAll starts n children running scenario, tagged p0, p1, …, and returns a
@@ -73,7 +352,7 @@ func spawnAll(t *testing.T, scenario, loc string, n int, start time.Time) (wait 
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for p := range n {
-		wg.Go(func() { outputs[p], errs[p] = spawn(t, scenario, loc, fmt.Sprint("p", p), start) })
+		wg.Go(func() { outputs[p], errs[p] = spawn(scenario, loc, fmt.Sprint("p", p), start) })
 	}
 	return func() ([]string, []error) {
 		wg.Wait()
@@ -83,7 +362,7 @@ func spawnAll(t *testing.T, scenario, loc string, n int, start time.Time) (wait 
 
 // spawn runs this test binary as a child process on the scenario and returns what it
 // printed.
-func spawn(t *testing.T, scenario, loc, tag string, start time.Time) (string, error) {
+func spawn(scenario, loc, tag string, start time.Time) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
@@ -95,56 +374,4 @@ func spawn(t *testing.T, scenario, loc, tag string, start time.Time) (string, er
 		return "", fmt.Errorf("%w: %s", err, stderr.String())
 	}
 	return stdout.String(), nil
-}
-
-// runChild is the child side: it opens the store at loc and runs the scenario.
-func runChild(scenario, loc string, h Harness) error {
-	ctx := context.Background()
-	st, err := h.Open(ctx, loc)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	m, err := usage.New(st, suiteConfig(time.Now))
-	if err != nil {
-		return err
-	}
-	defer m.Close(ctx)
-	switch scenario {
-	case scenarioConsume:
-		start, err := strconv.ParseInt(os.Getenv(envStart), 10, 64)
-		if err != nil {
-			return fmt.Errorf("%s: %w", envStart, err)
-		}
-		time.Sleep(time.Until(time.Unix(0, start)))
-		r := consume(ctx, m, "shared", workersPerProcess, os.Getenv(envTag))
-		fmt.Printf("consumed %d %d %d %d\n", r.admitted, r.count, r.first.UnixNano(), r.last.UnixNano())
-		return nil
-	case scenarioCrash:
-		return runCrashChild(ctx, m)
-	case scenarioInstances:
-		return runInstancesChild(ctx, m)
-	default:
-		return fmt.Errorf("unknown scenario %q", scenario)
-	}
-}
-
-func parseConsumed(t *testing.T, out string) consumed {
-	t.Helper()
-	for _, line := range strings.Split(out, "\n") {
-		fields := strings.Fields(line)
-		if len(fields) != 5 || fields[0] != "consumed" {
-			continue
-		}
-		var nums [4]int64
-		for i := range nums {
-			n, err := strconv.ParseInt(fields[i+1], 10, 64)
-			require.NoError(t, err)
-			nums[i] = n
-		}
-		return consumed{admitted: nums[0], count: int(nums[1]),
-			first: time.Unix(0, nums[2]), last: time.Unix(0, nums[3])}
-	}
-	t.Fatalf("child printed no result: %q", out)
-	return consumed{}
 }

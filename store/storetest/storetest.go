@@ -1,7 +1,6 @@
 // Package storetest is the contract of store.Store: one conformance suite that every
-// backend runs, checking each behaviour once for all of them — through the Store
-// interface and through a usage.Meter on top of it, including several processes
-// sharing one database.
+// backend runs, checking each behaviour once for all of them, through the Store
+// interface alone, including several processes sharing one database.
 //
 // A backend runs it from its tests:
 //
@@ -10,6 +9,12 @@
 //
 // Main lets the suite re-execute the test binary as a child process that opens the
 // same database, for the multi-process tests.
+//
+// The suite assumes what package store requires of every backend: times round-trip
+// with microsecond precision, and a Store is safe for concurrent use by many
+// goroutines and by several processes sharing one database. Where backends may
+// differ, the Harness declares it in Features and the suite checks the declared
+// behaviour.
 package storetest
 
 import (
@@ -21,7 +26,8 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// Harness tells the suite how to make and open databases of one backend.
+// Harness tells the suite how to make and open databases of one backend, and what
+// the backend guarantees where backends differ.
 type Harness struct {
 	// NewDatabase creates an empty database for one test, registers its removal with
 	// t.Cleanup, and returns where it is: a file path, a DSN. It may skip t when the
@@ -34,11 +40,53 @@ type Harness struct {
 	// location to open stores on (it may differ from location, e.g. a proxy's DSN),
 	// cut, which makes the database unavailable to those stores until restore is
 	// called, and restore. Both are called from the test's goroutine, in turn.
-	// Goroutines started by Outage itself may run until the test ends; any other
-	// must end by restore or when the store closes its connections, since the outage
-	// test checks for leaked goroutines after that. Required: the outage tests fail
-	// without it.
+	// Required: the outage tests fail without it.
 	Outage func(t testing.TB, location string) (storeLocation string, cut, restore func())
+	// Features declares what the backend guarantees where backends differ.
+	Features Features
+}
+
+// Features are the behaviours in which backends may differ. The suite checks each as
+// declared, so a backend states its model instead of having its tests skipped.
+type Features struct {
+	// ConcurrentWriters means transactions that write different rows run at once
+	// (Postgres locks rows). Without it, write transactions are serialised (SQLite
+	// holds one lock on the file): a writer waits for the one in progress, and
+	// neither fails for it.
+	ConcurrentWriters bool
+}
+
+// test is one behaviour of the contract.
+type test struct {
+	name string
+	run  func(t *testing.T, h Harness)
+}
+
+// families lists the contract, method family by method family; each family's
+// tests are in the file named for it.
+func families() [][]test {
+	return [][]test{
+		openTests,
+		ingestTests,
+		quotasTests,
+		plansTests,
+		correctionsTests,
+		billsTests,
+		rollupsTests,
+		anomaliesTests,
+		forecastsTests,
+		processesTests,
+		outageTests,
+	}
+}
+
+// Exercise runs the whole conformance suite against the backend.
+func Exercise(t *testing.T, h Harness) {
+	for _, f := range families() {
+		for _, c := range f {
+			t.Run(c.name, func(t *testing.T) { c.run(t, h) })
+		}
+	}
 }
 
 // Environment variables that turn a test binary into a child process of the suite.
@@ -58,20 +106,6 @@ func Main(m *testing.M, h Harness) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-// Exercise runs the whole conformance suite against the backend.
-func Exercise(t *testing.T, h Harness) {
-	t.Run("Store", func(t *testing.T) { exerciseStore(t, h) })
-	t.Run("Meter", func(t *testing.T) { exerciseMeter(t, h) })
-	t.Run("Processes", func(t *testing.T) { exerciseProcesses(t, h) })
-	t.Run("Billing", func(t *testing.T) { exerciseBilling(t, h) })
-	t.Run("Anomalies", func(t *testing.T) { exerciseAnomalies(t, h) })
-	t.Run("Forecasts", func(t *testing.T) { exerciseForecasts(t, h) })
-	t.Run("Instances", func(t *testing.T) { exerciseInstances(t, h) })
-	t.Run("Reliability", func(t *testing.T) { exerciseReliability(t, h) })
-	t.Run("Upgrades", func(t *testing.T) { exerciseUpgrades(t, h) })
-	t.Run("Plans", func(t *testing.T) { exercisePlans(t, h) })
 }
 
 // open opens a store on a fresh database and closes it when the test ends.

@@ -1,0 +1,121 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store"
+	"github.com/usagekit/usage/store/postgres"
+)
+
+// The reads of a series' events on large tables must use the index meant for them.
+// Their answers would be the same through another index or none, only slower with
+// every event stored, so no other test would notice.
+func TestReadsOfASeriesUseTheSeriesIndex(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, newSchema(t))
+	db := postgres.BunDB(st)
+	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	periodStart, periodEnd := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	// 40 series of 100 events, and the statistics a planner goes by.
+	var events []store.IngestEvent
+	for s := range 20 {
+		for m := range 2 {
+			for j := range 100 {
+				events = append(events, store.IngestEvent{
+					Event: store.Event{Subject: fmt.Sprint("tenant-", s), ID: fmt.Sprint("m", m, "-", j), Metric: fmt.Sprint("m", m),
+						Value: int64(j) * store.MicrosPerUnit, Time: now.Add(-time.Duration(j) * time.Minute), Fingerprint: "f"},
+					Quota: store.QuotaSpec{PeriodStart: periodStart, PeriodEnd: periodEnd, Aggregation: store.AggregationMax,
+						Unlimited: true, AllowOverage: true},
+				})
+			}
+		}
+	}
+	_, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "ANALYZE usage_events")
+	require.NoError(t, err)
+
+	queries := &queryLog{}
+	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
+	db.AddQueryHook(queries)
+	_, err = st.ListEventTimes(ctx, &store.ListEventTimesParams{Subject: "tenant-3", Metric: "m1",
+		From: periodStart, To: periodEnd})
+	require.NoError(t, err)
+	// Voiding an event of a max quota reads the events of its period again.
+	_, err = st.CorrectEvent(ctx, &store.CorrectEventParams{
+		Correction: store.Correction{ID: "c1", Subject: "tenant-3", EventID: "m1-5", Kind: store.CorrectionVoid},
+		Check:      func(store.Event) (int64, string, error) { return 0, "", nil },
+		Now:        now,
+	})
+	require.NoError(t, err)
+
+	reads := queries.matching(func(q string) bool {
+		return strings.HasPrefix(q, "SELECT") && strings.Contains(q, `"usage_events"`) && strings.Contains(q, "series = ")
+	})
+	require.Len(t, reads, 2, "the event times and the period's events, read by series")
+	for _, q := range reads {
+		require.Contains(t, explain(t, db, q), "usage_events_series_at", "the plan of %s", q)
+	}
+}
+
+// queryLog is a bun query hook that keeps the text of every query run.
+type queryLog struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queries = append(l.queries, e.Query)
+}
+
+func (l *queryLog) matching(keep func(string) bool) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, q := range l.queries {
+		if keep(q) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// explain returns, as text, the plan the database would run query by.
+func explain(t *testing.T, db *bun.DB, query string) string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "EXPLAIN "+query)
+	require.NoError(t, err)
+	defer rows.Close()
+	columns, err := rows.Columns()
+	require.NoError(t, err)
+	var plan strings.Builder
+	for rows.Next() {
+		values := make([]any, len(columns))
+		pointers := make([]any, len(columns))
+		for i := range values {
+			pointers[i] = &values[i]
+		}
+		require.NoError(t, rows.Scan(pointers...))
+		for _, v := range values {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			fmt.Fprint(&plan, v, " ")
+		}
+		plan.WriteString("\n")
+	}
+	require.NoError(t, rows.Err())
+	return plan.String()
+}
