@@ -143,10 +143,14 @@ func (l *crashLog) read(r io.Reader, started chan<- struct{}) error {
 	return sc.Err()
 }
 
-// TestKilledProcessesLoseNothingAcknowledged is the crash drill. It runs alone: it
-// is heavy, and its kills are timed.
+// TestKilledProcessesLoseNothingAcknowledged is the crash drill. It is heavy, and
+// its kills are timed, so it does not run beside the other tests; its two backends
+// run side by side.
 func TestKilledProcessesLoseNothingAcknowledged(t *testing.T) {
-	testdb.Each(t, testCrashDrill)
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
+		t.Parallel()
+		testCrashDrill(t, db)
+	})
 }
 
 func testCrashDrill(t *testing.T, db testdb.Backend) {
