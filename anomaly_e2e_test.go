@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
 )

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
+
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
 )

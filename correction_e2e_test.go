@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
 )

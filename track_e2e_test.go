@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
 )
