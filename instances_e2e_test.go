@@ -1,0 +1,203 @@
+package usage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage"
+	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
+)
+
+// The instances test: several processes of many goroutines each take credits of
+// several subjects in mixed amounts until every quota is full. Each child prints
+// "ack SUBJECT ID VALUE" per admitted event and "done FIRST LAST" at the end.
+const (
+	instanceProcesses = 4
+	instanceSubjects  = 8
+	// instanceMaxAttempts bounds a worker's loop, far above what filling the quotas
+	// takes; reaching it is a failure.
+	instanceMaxAttempts = 10_000
+)
+
+// instanceAmounts are the credits a request asks for. All are multiples of the first,
+// so once a request of the first is refused the quota is exactly full.
+var instanceAmounts = []float64{0.1, 0.5, 1, 2.5, 7, 13}
+
+func instanceSubject(i int) string { return fmt.Sprint("inst-", i) }
+
+// runInstancesChild consumes credits of every subject until each refuses the smallest
+// amount. It stops early once it alone has been admitted more than a limit, so that
+// a Meter that over-admits fails the test at once instead of after thousands of
+// requests.
+func runInstancesChild(ctx context.Context, m *usage.Meter) error {
+	start, err := strconv.ParseInt(os.Getenv(envStart), 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s: %w", envStart, err)
+	}
+	time.Sleep(time.Until(time.Unix(0, start)))
+	tag := os.Getenv(envTag)
+	out := &lines{w: os.Stdout}
+	var full [instanceSubjects]atomic.Bool
+	var admitted [instanceSubjects]atomic.Int64
+	var failed atomic.Bool // by any worker: the others stop too
+	first := time.Now()
+	errs := make([]error, workersPerProcess)
+	var wg sync.WaitGroup
+	for w := range workersPerProcess {
+		wg.Go(func() {
+			defer func() {
+				if errs[w] != nil {
+					failed.Store(true)
+				}
+			}()
+			for i := range instanceMaxAttempts {
+				if failed.Load() {
+					return
+				}
+				// Each run of len(instanceAmounts) requests goes to one subject, so
+				// every subject sees every amount; full subjects are skipped.
+				s := -1
+				for k := range instanceSubjects {
+					if c := (w + i/len(instanceAmounts) + k) % instanceSubjects; !full[c].Load() {
+						s = c
+						break
+					}
+				}
+				if s < 0 {
+					return
+				}
+				amount := instanceAmounts[i%len(instanceAmounts)]
+				id := fmt.Sprintf("%s-%d-%d", tag, w, i)
+				_, err := m.Track(ctx, usage.Event{ID: id, Subject: instanceSubject(s), Metric: "credits", Value: amount})
+				switch {
+				case err == nil:
+					if errs[w] = out.printf("ack %s %s %s", instanceSubject(s), id, strconv.FormatFloat(amount, 'g', -1, 64)); errs[w] != nil {
+						return
+					}
+					if n := admitted[s].Add(int64(amount * unit)); n > creditLimit*unit {
+						errs[w] = fmt.Errorf("this process alone was admitted %d micro-credits of %s, past the limit", n, instanceSubject(s))
+						return
+					}
+				case errors.Is(err, usage.ErrQuotaExceeded) && amount == instanceAmounts[0]:
+					full[s].Store(true)
+				case errors.Is(err, usage.ErrQuotaExceeded):
+				default:
+					errs[w] = fmt.Errorf("track %s: %w", id, err)
+					return
+				}
+			}
+			errs[w] = fmt.Errorf("worker %d: quotas still not full after %d requests", w, instanceMaxAttempts)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return out.printf("done %d %d", first.UnixNano(), time.Now().UnixNano())
+}
+
+func TestLimitsHoldExactlyAcrossFourProcesses(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
+		t.Parallel()
+		loc := db.NewDatabase(t)
+		st := db.OpenAt(t, loc) // migrate before the children race
+		wait := spawnAll(t, db, scenarioInstances, loc, instanceProcesses, time.Now().Add(5*time.Second))
+		done := make(chan struct{})
+		// While they run, no quota is ever seen past its limit, nor going down.
+		var polls int
+		var watcher sync.WaitGroup
+		watcher.Go(func() {
+			last := map[string]int64{}
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				for i := range instanceSubjects {
+					s := instanceSubject(i)
+					res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: s, Metrics: []string{"credits"}, At: time.Now()})
+					if !assert.NoError(t, err) {
+						return
+					}
+					for _, q := range res.Quotas {
+						// One report is enough: stop watching at the first.
+						if !assert.LessOrEqual(t, q.Used, int64(creditLimit*unit), "usage of %s past its limit while consuming", s) ||
+							!assert.GreaterOrEqual(t, q.Used, last[s], "usage of %s went down", s) {
+							return
+						}
+						last[s] = q.Used
+					}
+				}
+				polls++
+			}
+		})
+		outputs, errs := wait()
+		close(done)
+		watcher.Wait()
+
+		acked := map[eventKey]int64{}
+		sums := map[string]int64{}
+		var firsts, lasts []int64
+		for p := range instanceProcesses {
+			require.NoError(t, errs[p], "child %d", p)
+			sawDone := false
+			for _, line := range strings.Split(strings.TrimSpace(outputs[p]), "\n") {
+				f := strings.Fields(line)
+				switch {
+				case len(f) == 4 && f[0] == "ack":
+					v, err := strconv.ParseFloat(f[3], 64)
+					require.NoError(t, err)
+					k := eventKey{f[1], f[2]}
+					_, twice := acked[k]
+					require.False(t, twice, "event %s admitted twice", f[2])
+					acked[k] = int64(v * unit)
+					sums[f[1]] += int64(v * unit)
+				case len(f) == 3 && f[0] == "done":
+					a, err1 := strconv.ParseInt(f[1], 10, 64)
+					b, err2 := strconv.ParseInt(f[2], 10, 64)
+					require.NoError(t, errors.Join(err1, err2))
+					firsts, lasts = append(firsts, a), append(lasts, b)
+					sawDone = true
+				default:
+					t.Fatalf("child %d printed %q", p, line)
+				}
+			}
+			require.True(t, sawDone, "child %d finished", p)
+		}
+		require.Less(t, slices.Max(firsts), slices.Min(lasts), "the processes consumed at the same time")
+		subjects := make([]string, instanceSubjects)
+		for i := range subjects {
+			subjects[i] = instanceSubject(i)
+			require.Equal(t, int64(creditLimit*unit), sums[subjects[i]], "demand exceeded the limit of %s: exactly the limit is admitted", subjects[i])
+		}
+		stored := listAll(t, st, subjects...)
+		require.Len(t, stored, len(acked), "stored events are the admitted events")
+		for k, v := range acked {
+			e, ok := stored[k]
+			require.True(t, ok, "admitted event %s of %s is stored", k.id, k.subject)
+			require.Equal(t, v, e.Value)
+		}
+		for _, s := range subjects {
+			res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: s, Metrics: []string{"credits"}, At: time.Now()})
+			require.NoError(t, err)
+			require.Len(t, res.Quotas, 1)
+			require.Equal(t, int64(creditLimit*unit), res.Quotas[0].Used, "stored usage of %s", s)
+		}
+		t.Logf("%d events admitted across %d processes; quotas polled %d times while they ran", len(acked), instanceProcesses, polls)
+	})
+}

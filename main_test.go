@@ -1,0 +1,80 @@
+package usage_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/usagekit/usage"
+	"github.com/usagekit/usage/internal/testdb"
+)
+
+// Environment variables that turn this test binary into a child process of a
+// multi-process test: the scenario to run, and the backend and database to run it on.
+const (
+	envChild    = "USAGE_E2E_CHILD"
+	envBackend  = "USAGE_E2E_BACKEND"
+	envLocation = "USAGE_E2E_LOCATION"
+)
+
+// Child process scenarios.
+const (
+	scenarioConsume   = "consume"
+	scenarioCrash     = "crash"
+	scenarioInstances = "instances"
+)
+
+// TestMain runs a child process's scenario when a multi-process test started this
+// binary as one, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if scenario := os.Getenv(envChild); scenario != "" {
+		if err := runChild(scenario, os.Getenv(envBackend), os.Getenv(envLocation)); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// childCommand returns a command that runs this test binary as a child process on
+// scenario, with a Meter over the database of db at loc, and the extra environment.
+func childCommand(ctx context.Context, db testdb.Backend, scenario, loc string, env ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"="+scenario, envBackend+"="+db.Name, envLocation+"="+loc)
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// runChild is the child side: it opens a store of the backend at loc, a Meter on it,
+// and runs the scenario.
+func runChild(scenario, backend, loc string) error {
+	db, ok := testdb.Lookup(backend)
+	if !ok {
+		return fmt.Errorf("unknown backend %q", backend)
+	}
+	ctx := context.Background()
+	st, err := db.Open(ctx, loc)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m, err := usage.New(st, e2eConfig(time.Now))
+	if err != nil {
+		return err
+	}
+	defer m.Close(ctx)
+	switch scenario {
+	case scenarioConsume:
+		return runConsumeChild(ctx, m)
+	case scenarioCrash:
+		return runCrashChild(ctx, m)
+	case scenarioInstances:
+		return runInstancesChild(ctx, m)
+	default:
+		return fmt.Errorf("unknown scenario %q", scenario)
+	}
+}
