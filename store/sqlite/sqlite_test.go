@@ -1,21 +1,19 @@
 package sqlite_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/usagekit/usage/store"
-	"github.com/usagekit/usage/store/sqlite"
+	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store/storetest"
 )
 
+var backend = testdb.SQLite()
+
 var harness = storetest.Harness{
-	NewDatabase: newDatabase,
-	Open: func(ctx context.Context, path string) (store.Store, error) {
-		return sqlite.Open(ctx, path)
-	},
-	Outage:   outage,
-	Features: storetest.Features{ConcurrentWriters: false},
+	NewDatabase: backend.NewDatabase,
+	Open:        backend.Open,
+	Outage:      backend.Outage,
+	Features:    storetest.Features{ConcurrentWriters: false},
 }
 
 func TestMain(m *testing.M) { storetest.Main(m, harness) }
