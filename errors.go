@@ -100,3 +100,22 @@ var ErrEventVoided = errors.New("usage: event already voided")
 // ErrInsufficientHistory is matched by *InsufficientHistoryError: Meter.Forecast was
 // asked about usage too recent to forecast.
 var ErrInsufficientHistory = errors.New("usage: not enough usage history to forecast")
+
+// InsufficientHistoryError is returned by Meter.Forecast when a subject's usage of a
+// metric is too recent to forecast. It matches ErrInsufficientHistory.
+type InsufficientHistoryError struct {
+	Subject string
+	Metric  string
+	Step    ForecastStep
+	// Have is the number of whole steps since the first usage in the history
+	// window; Need is the fewest a forecast is made from.
+	Have, Need int
+}
+
+func (e *InsufficientHistoryError) Error() string {
+	return fmt.Sprintf("usage: not enough history to forecast %q %s: %d %ss of usage, need at least %d",
+		e.Subject, e.Metric, e.Have, e.Step, e.Need)
+}
+
+// Is makes errors.Is(err, ErrInsufficientHistory) true.
+func (e *InsufficientHistoryError) Is(target error) bool { return target == ErrInsufficientHistory }

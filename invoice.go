@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -235,19 +234,4 @@ func billed(lines []store.BillLine, metric string) (int64, decimal.Decimal, erro
 
 func invoiceID(subject string, periodStart time.Time) string {
 	return subject + "/" + periodStart.UTC().Format(time.RFC3339)
-}
-
-// UnmarshalJSON reads a JSON number of at most six decimal places, as MarshalJSON
-// writes it.
-func (q *Quantity) UnmarshalJSON(b []byte) error {
-	d, err := decimal.NewFromString(string(b))
-	if err != nil {
-		return fmt.Errorf("usage: quantity %s: %w", b, err)
-	}
-	micros := d.Shift(6)
-	if !micros.IsInteger() || micros.Abs().Cmp(decimal.NewFromInt(math.MaxInt64)) > 0 {
-		return fmt.Errorf("usage: quantity %s: want at most six decimal places, within the int64 range of micro-units", b)
-	}
-	q.micros = micros.IntPart()
-	return nil
 }

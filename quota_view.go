@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/puzpuzpuz/xsync/v3"
+
 	"github.com/usagekit/usage/store"
 )
 
