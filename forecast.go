@@ -100,9 +100,9 @@ func (o ForecastOptions) withDefaults() (ForecastOptions, error) {
 	return o, nil
 }
 
-// UsageForecast is a forecast of a subject's usage of one metric, and what it means
+// Forecast is a forecast of a subject's usage of one metric, and what it means
 // for the subject's quota. Meter.Forecast stores each one it makes.
-type UsageForecast struct {
+type Forecast struct {
 	// ID identifies the stored record.
 	ID      int64
 	Subject string
@@ -162,57 +162,57 @@ type ForecastPoint struct {
 //
 // With fewer than MinForecastHistory of steps since the first usage it returns an
 // *InsufficientHistoryError, which matches ErrInsufficientHistory.
-func (m *Meter) Forecast(ctx context.Context, subject, metric string, opts ForecastOptions) (UsageForecast, error) {
+func (m *Meter) Forecast(ctx context.Context, subject, metric string, opts ForecastOptions) (Forecast, error) {
 	met, err := m.subjectMetric(subject, metric)
 	if err != nil {
-		return UsageForecast{}, err
+		return Forecast{}, err
 	}
 	if met.Aggregation == AggregationUniqueCount {
-		return UsageForecast{}, invalid("metric", "%s counts distinct values, which the usage rollups do not keep: it cannot be forecast", metric)
+		return Forecast{}, invalid("metric", "%s counts distinct values, which the usage rollups do not keep: it cannot be forecast", metric)
 	}
 	opts, err = opts.withDefaults()
 	if err != nil {
-		return UsageForecast{}, err
+		return Forecast{}, err
 	}
 	now := m.now()
 	r, err := m.resolve(ctx, subject, now)
 	if err != nil {
-		return UsageForecast{}, err
+		return Forecast{}, err
 	}
 	fc, err := m.makeForecast(ctx, r, met, opts, now)
 	if err != nil {
-		return UsageForecast{}, err
+		return Forecast{}, err
 	}
 	payload, err := json.Marshal(newForecastPayload(fc))
 	if err != nil {
-		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, metric, err)
+		return Forecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, metric, err)
 	}
 	res, err := m.store.InsertForecast(ctx, &store.InsertForecastParams{Forecast: store.Forecast{
 		Subject: subject, Metric: metric, Model: fc.Model, Step: string(fc.Step),
 		Horizon: len(fc.Points), GeneratedAt: now, Payload: string(payload)}})
 	if err != nil {
-		return UsageForecast{}, fmt.Errorf("usage: store forecast of %q %s: %w", subject, metric, err)
+		return Forecast{}, fmt.Errorf("usage: store forecast of %q %s: %w", subject, metric, err)
 	}
 	fc.ID, fc.GeneratedAt = res.Forecast.ID, res.Forecast.GeneratedAt
 	return fc, nil
 }
 
 // makeForecast reads the series, forecasts it and projects it onto the quota.
-func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts ForecastOptions, now time.Time) (UsageForecast, error) {
+func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts ForecastOptions, now time.Time) (Forecast, error) {
 	subject := r.Subject
 	steps := stepper{step: opts.Step, loc: r.loc}
 	cur := steps.start(now)
 	from := steps.start(cur.Add(-opts.History))
 	quota, err := m.quota(ctx, subject, met.Key, Quantity{})
 	if err != nil {
-		return UsageForecast{}, err
+		return Forecast{}, err
 	}
 	// One read covers the history and the current step, whose usage so far the
 	// projection needs.
 	res, err := m.store.Series(ctx, &store.SeriesParams{Subject: subject, Metric: met.Key,
 		From: from, To: steps.next(cur)})
 	if err != nil {
-		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
+		return Forecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
 	}
 	s := fold(met.Aggregation, steps, from, cur, res.Buckets)
 	need := int(MinForecastHistory / steps.nominal())
@@ -221,7 +221,7 @@ func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts 
 		have = len(s.values) - s.first
 	}
 	if have < need {
-		return UsageForecast{}, &InsufficientHistoryError{Subject: subject, Metric: met.Key,
+		return Forecast{}, &InsufficientHistoryError{Subject: subject, Metric: met.Key,
 			Step: opts.Step, Have: have, Need: need}
 	}
 	// The model forecasts the horizon or the steps left in the period, whichever
@@ -244,9 +244,9 @@ func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts 
 		err = checkForecast(f, len(ends))
 	}
 	if err != nil {
-		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
+		return Forecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
 	}
-	out := UsageForecast{Subject: subject, Metric: met.Key, Aggregation: met.Aggregation,
+	out := Forecast{Subject: subject, Metric: met.Key, Aggregation: met.Aggregation,
 		Model: cmp.Or(f.Model, opts.Model.Name()), Step: opts.Step, GeneratedAt: now, History: have,
 		Points: make([]ForecastPoint, h)}
 	start := cur
@@ -258,7 +258,7 @@ func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts 
 	}
 	q, err := project(r, met, quota, f, ends[:left], s.current, opts.Thresholds)
 	if err != nil {
-		return UsageForecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
+		return Forecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
 	}
 	out.Quota = q
 	return out, nil
@@ -283,7 +283,7 @@ func checkForecast(f forecast.Forecast, h int) error {
 // Forecasts returns the latest stored forecasts of subject's metric, newest first:
 // at most limit of them (0 means DefaultForecastListLimit; at most
 // MaxForecastListLimit). An empty metric lists the forecasts of every metric.
-func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int) ([]UsageForecast, error) {
+func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int) ([]Forecast, error) {
 	if err := m.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -303,7 +303,7 @@ func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int
 	if err != nil {
 		return nil, fmt.Errorf("usage: list forecasts of %q: %w", subject, err)
 	}
-	out := make([]UsageForecast, len(res.Forecasts))
+	out := make([]Forecast, len(res.Forecasts))
 	for i, rec := range res.Forecasts {
 		var p forecastPayload
 		if err := json.Unmarshal([]byte(rec.Payload), &p); err != nil {
@@ -314,7 +314,7 @@ func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int
 	return out, nil
 }
 
-// forecastPayload is what the store keeps of a UsageForecast beyond its columns.
+// forecastPayload is what the store keeps of a Forecast beyond its columns.
 // Quantities and money keep their exact decimal form in JSON.
 type forecastPayload struct {
 	Aggregation Aggregation     `json:"aggregation"`
@@ -323,12 +323,12 @@ type forecastPayload struct {
 	Quota       *QuotaForecast  `json:"quota,omitempty"`
 }
 
-func newForecastPayload(f UsageForecast) forecastPayload {
+func newForecastPayload(f Forecast) forecastPayload {
 	return forecastPayload{Aggregation: f.Aggregation, History: f.History, Points: f.Points, Quota: f.Quota}
 }
 
-func (p forecastPayload) forecast(rec store.Forecast) UsageForecast {
-	return UsageForecast{ID: rec.ID, Subject: rec.Subject, Metric: rec.Metric, Aggregation: p.Aggregation,
+func (p forecastPayload) forecast(rec store.Forecast) Forecast {
+	return Forecast{ID: rec.ID, Subject: rec.Subject, Metric: rec.Metric, Aggregation: p.Aggregation,
 		Model: rec.Model, Step: ForecastStep(rec.Step), GeneratedAt: rec.GeneratedAt, History: p.History,
 		Points: p.Points, Quota: p.Quota}
 }
