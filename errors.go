@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/usagekit/usage/store"
 )
 
 // Sentinel errors. Match them with errors.Is; the typed errors below carry details.
@@ -29,6 +31,13 @@ var (
 	// to commit and the caller's context ended before there was room. Nothing of the
 	// call was stored.
 	ErrOverloaded = errors.New("usage: overloaded")
+	// ErrUnavailable is matched by the error of a call that could not reach the
+	// database (it is store.ErrUnavailable). Calls that read or change state return
+	// it when their attempt fails. Track and TrackBatch instead retry their commit
+	// while their context lasts and return the context's error when it ends, or an
+	// error matching ErrClosed and ErrUnavailable when Close gave up on the commit;
+	// either way, tracking the events again with the same IDs is safe.
+	ErrUnavailable = store.ErrUnavailable
 )
 
 // ValidationError says which field of an input was refused and why.

@@ -100,7 +100,9 @@ type TrackResult struct {
 // *ConflictError. With a limit that allows no overage, an event that would take usage
 // past the limit returns a *QuotaExceededError and nothing is recorded — exactly, also
 // with many goroutines and processes sharing the store. Invalid input returns a
-// *ValidationError naming the field.
+// *ValidationError naming the field. While the database cannot be reached (see
+// ErrUnavailable), Track keeps retrying the commit with capped backoff until ctx
+// ends; tracking the event again with the same ID is then safe.
 func (m *Meter) Track(ctx context.Context, ev Event) (TrackResult, error) {
 	results, err := m.track(ctx, []Event{ev}, false)
 	if err != nil {
