@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/usagekit/usage/store"
 )
 
 // Defaults of Config.
@@ -98,6 +100,9 @@ type Config struct {
 
 	metrics map[string]Metric
 	plans   map[string]Plan
+	// limits holds each plan's limit of every metric (plan key, then metric key) as
+	// the store keeps it, resolved once so that no call converts Limit.Included again.
+	limits map[string]map[string]store.QuotaLimit
 }
 
 // TestConfig holds Config settings meant for tests.
@@ -127,8 +132,10 @@ func (c *Config) withDefaults() *Config {
 		out.metrics[m.Key] = m
 	}
 	out.plans = make(map[string]Plan, len(c.Plans))
+	out.limits = make(map[string]map[string]store.QuotaLimit, len(c.Plans))
 	for _, p := range c.Plans {
 		out.plans[p.Key] = p
+		out.limits[p.Key] = p.quotaLimits(out.metrics)
 	}
 	return &out
 }

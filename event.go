@@ -234,3 +234,24 @@ func truncate(s string) string {
 	}
 	return s[:max] + "…"
 }
+
+// maxReasonBytes bounds the reason recorded with an administrative change.
+const maxReasonBytes = 1024
+
+// checkReason checks the reason recorded with an administrative change.
+func checkReason(reason string) error {
+	switch {
+	case reason == "":
+		return invalid("reason", "empty: say why, for the record")
+	case len(reason) > maxReasonBytes:
+		return invalid("reason", "%d bytes, more than the maximum of %d", len(reason), maxReasonBytes)
+	case !utf8.ValidString(reason):
+		return invalid("reason", "not valid UTF-8")
+	}
+	for _, c := range reason {
+		if c == 0 {
+			return invalid("reason", "contains a NUL byte")
+		}
+	}
+	return nil
+}

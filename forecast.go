@@ -284,10 +284,7 @@ func checkForecast(f forecast.Forecast, h int) error {
 // at most limit of them (0 means DefaultForecastListLimit; at most
 // MaxForecastListLimit). An empty metric lists the forecasts of every metric.
 func (m *Meter) Forecasts(ctx context.Context, subject, metric string, limit int) ([]Forecast, error) {
-	if err := m.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
+	if err := m.forSubject(subject); err != nil {
 		return nil, err
 	}
 	if metric != "" {

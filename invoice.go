@@ -78,10 +78,7 @@ type LineItem struct {
 // (zero: now): the closed invoice as it was delivered if the period was billed,
 // otherwise a draft computed from the usage so far.
 func (m *Meter) Invoice(ctx context.Context, subject string, at time.Time) (Invoice, error) {
-	if err := m.checkOpen(); err != nil {
-		return Invoice{}, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
+	if err := m.forSubject(subject); err != nil {
 		return Invoice{}, err
 	}
 	now := m.now()
@@ -177,8 +174,7 @@ func (m *Meter) lineItem(plan Plan, key string, u store.PeriodUsage, loc *time.L
 		item.Aggregation = u.Quotas[i].Aggregation
 	}
 	if !limit.Unlimited {
-		included, _ := quantityOf(limit.Included) // checked by Config.validate
-		item.Included = QuantityFromMicros(included.micros + u.Granted[key])
+		item.Included = QuantityFromMicros(m.cfg.limits[plan.Key][key].Limit + u.Granted[key])
 		item.Over = QuantityFromMicros(max(item.Used.micros-item.Included.micros, 0))
 	}
 	charge, err := limit.Price.Charge(item.Over)

@@ -62,13 +62,19 @@ func (m *Meter) checkOpen() error {
 	return nil
 }
 
-// subjectMetric checks what every call about one subject's metric checks first:
-// the Meter is open, the subject valid and the metric configured, which it returns.
-func (m *Meter) subjectMetric(subject, metric string) (Metric, error) {
+// forSubject checks what every call about one subject checks first: the Meter is
+// open and the subject valid.
+func (m *Meter) forSubject(subject string) error {
 	if err := m.checkOpen(); err != nil {
-		return Metric{}, err
+		return err
 	}
-	if err := checkName("subject", subject, true); err != nil {
+	return checkName("subject", subject, true)
+}
+
+// subjectMetric is forSubject for a call about one subject's metric: it also checks
+// that the metric is configured, and returns it.
+func (m *Meter) subjectMetric(subject, metric string) (Metric, error) {
+	if err := m.forSubject(subject); err != nil {
 		return Metric{}, err
 	}
 	return m.cfg.metric(metric)
@@ -191,8 +197,7 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 
 // ingestEvent builds what the store needs for an event: the event and its quota.
 func (m *Meter) ingestEvent(p prepared, r *resolved, period Period) store.IngestEvent {
-	limit := r.plan.limitFor(p.metric.Key)
-	included, _ := quantityOf(limit.Included) // checked by Config.validate
+	limit := r.limits[p.metric.Key]
 	return store.IngestEvent{
 		Event: store.Event{
 			Subject: p.event.Subject, ID: p.event.ID, User: p.event.User,
@@ -201,8 +206,8 @@ func (m *Meter) ingestEvent(p prepared, r *resolved, period Period) store.Ingest
 		},
 		Quota: store.QuotaSpec{
 			PeriodStart: period.Start, PeriodEnd: period.End,
-			Aggregation: p.metric.Aggregation, Limit: included.micros,
-			Unlimited: limit.Unlimited, AllowOverage: limit.Overage,
+			Aggregation: p.metric.Aggregation, Limit: limit.Limit,
+			Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage,
 			Distinct: p.distinct(),
 		},
 	}

@@ -61,10 +61,7 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 // Quotas returns the state of every quota of subject's plan in the current period,
 // one per metric of the Config, ordered by metric key.
 func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, error) {
-	if err := m.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
+	if err := m.forSubject(subject); err != nil {
 		return nil, err
 	}
 	keys := make([]string, 0, len(m.cfg.metrics))
@@ -97,10 +94,9 @@ func (m *Meter) quota(ctx context.Context, subject, key string, want Quantity) (
 		return QuotaStatus{}, err
 	}
 	if !found {
-		limit := r.plan.limitFor(key)
-		included, _ := quantityOf(limit.Included)
+		limit := r.limits[key]
 		q = store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
-			Limit: included.micros, Unlimited: limit.Unlimited, AllowOverage: limit.Overage}
+			Limit: limit.Limit, Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage}
 	}
 	return status(metric, period, q, want, now), nil
 }
@@ -130,4 +126,10 @@ func status(metric Metric, period Period, q store.Quota, want Quantity, now time
 		s.Allowed = err == nil && !next.Refuses(q.Used)
 	}
 	return s
+}
+
+// quotaChanged shows a quota row this Meter changed outside Track in CheckQuota's
+// answers at once.
+func (m *Meter) quotaChanged(q store.Quota, now time.Time) {
+	m.view.put(quotaKey{q.Subject, q.Metric}, viewEntry{quota: q, fresh: now})
 }
