@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/usagekit/usage/internal/groupcommit"
 	"github.com/usagekit/usage/store"
 )
 
@@ -26,11 +27,11 @@ var (
 	// no DefaultPlan.
 	ErrNoPlan = errors.New("usage: subject has no plan")
 	// ErrClosed is returned by calls on a Meter after Close.
-	ErrClosed = errors.New("usage: meter closed")
+	ErrClosed = groupcommit.ErrClosed
 	// ErrOverloaded is returned when Config.MaxInFlight events are already waiting
 	// to commit and the caller's context ended before there was room. Nothing of the
 	// call was stored.
-	ErrOverloaded = errors.New("usage: overloaded")
+	ErrOverloaded = groupcommit.ErrOverloaded
 	// ErrUnavailable is matched by the error of a call that could not reach the
 	// database (it is store.ErrUnavailable). Calls that read or change state return
 	// it when their attempt fails. Track and TrackBatch instead retry their commit

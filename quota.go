@@ -2,9 +2,11 @@ package usage
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
+	"github.com/usagekit/usage/internal/quotaview"
 	"github.com/usagekit/usage/store"
 )
 
@@ -131,5 +133,28 @@ func status(metric Metric, period Period, q store.Quota, want Quantity, now time
 // quotaChanged shows a quota row this Meter changed outside Track in CheckQuota's
 // answers at once.
 func (m *Meter) quotaChanged(q store.Quota, now time.Time) {
-	m.view.put(quotaKey{q.Subject, q.Metric}, viewEntry{quota: q, fresh: now})
+	m.view.Put(quotaview.Entry{Quota: q, Fresh: now})
+}
+
+// quotaAt returns the quota row of subject and metric for the period, from the view
+// when it is fresh enough and Config.StrictQuotaCheck is off, else from the store.
+// found is false when the period has no usage yet.
+func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Period, now time.Time) (q store.Quota, found bool, err error) {
+	if !m.cfg.StrictQuotaCheck {
+		if e, ok := m.view.Get(subject, metric, period.Start, now, m.cfg.QuotaViewTTL); ok {
+			return e.Quota, !e.Missing, nil
+		}
+	}
+	res, err := m.store.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, Metrics: []string{metric}, At: now})
+	if err != nil {
+		return store.Quota{}, false, fmt.Errorf("usage: quota of %q %s: %w", subject, metric, err)
+	}
+	e := quotaview.Entry{Fresh: now, Missing: len(res.Quotas) == 0}
+	if e.Missing {
+		e.Quota = store.Quota{Subject: subject, Metric: metric, PeriodStart: period.Start}
+	} else {
+		e.Quota = res.Quotas[0]
+	}
+	m.view.Put(e)
+	return e.Quota, !e.Missing, nil
 }
