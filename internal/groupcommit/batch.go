@@ -90,8 +90,9 @@ func (b *Batch) Release() {
 			return
 		}
 	}
-	clear(b.events) // keep no caller's events alive
-	eventSlices.Put(&b.events)
+	events := b.events
+	clear(events) // keep no caller's events alive
+	eventSlices.Put(&events)
 	*b = Batch{}
 }
 
