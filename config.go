@@ -30,9 +30,9 @@ const (
 	// DefaultConcurrentWriters is the number of group-commit writers on a store with
 	// concurrent writers (Postgres); stores that serialise writers (SQLite) get one.
 	// Each writer has its own subjects, so two commit side by side without waiting
-	// for each other's locks; on two cores, more only split the waiting events into
-	// smaller transactions (usagebench ingest -store postgres -batch 100 -events
-	// 2000000 -writers 3: 130-138k events/s, against 150-153k with two).
+	// for each other's locks; on a machine with few cores, more only split the
+	// waiting events into smaller transactions (usagebench ingest -writers measures
+	// it).
 	DefaultConcurrentWriters = 2
 	// DefaultQuotaViewTTL is how long CheckQuota trusts a quota row it has read before
 	// reading it again.

@@ -246,8 +246,3 @@ func result(ie *store.IngestEvent, r *resolved, o store.Outcome) BatchResult {
 		}}
 	}
 }
-
-func eventFromStore(e store.Event) Event {
-	return Event{ID: e.ID, Subject: e.Subject, User: e.User, Metric: e.Metric,
-		Value: QuantityFromMicros(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
-}
