@@ -39,7 +39,9 @@ type PlanResolver interface {
 // resolved is an assignment with what the Meter derives from it.
 type resolved struct {
 	Assignment
-	plan    Plan
+	plan Plan
+	// limits are the plan's, by metric key (see Config.limits).
+	limits  map[string]store.QuotaLimit
 	loc     *time.Location
 	expires time.Time
 	// current caches the period computed last: most calls ask about now.
@@ -66,10 +68,7 @@ type assignments = *xsync.MapOf[string, *resolved]
 // new plan's limits to the period's quotas from now on (units granted stay granted);
 // the period is billed by the plan in force at its end (see Invoice).
 func (m *Meter) Assign(ctx context.Context, a Assignment) error {
-	if err := m.checkOpen(); err != nil {
-		return err
-	}
-	if err := checkName("subject", a.Subject, true); err != nil {
+	if err := m.forSubject(a.Subject); err != nil {
 		return err
 	}
 	now := m.now()
@@ -110,7 +109,7 @@ func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 		a.Anchor = now
 	}
 	a.Anchor = a.Anchor.Truncate(time.Microsecond)
-	return &resolved{Assignment: a, plan: plan, loc: loc}, nil
+	return &resolved{Assignment: a, plan: plan, limits: m.cfg.limits[plan.Key], loc: loc}, nil
 }
 
 // resolve returns a subject's assignment, from the cache while it is fresh.
@@ -175,4 +174,19 @@ func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) 
 	// The epoch as anchor keeps a default subject's periods the same on every
 	// instance; with the calendar cycle the anchor is not used anyway.
 	return Assignment{Subject: subject, Plan: m.cfg.DefaultPlan, Anchor: time.Unix(0, 0).UTC()}, nil
+}
+
+// changePlan stores a new assignment and applies its limits to the current
+// period's quota rows.
+func (m *Meter) changePlan(ctx context.Context, r *resolved, now time.Time) error {
+	res, err := m.store.ChangePlan(ctx, &store.ChangePlanParams{At: now, Limits: r.limits,
+		Subject: store.Subject{Subject: r.Subject, Plan: r.Plan, Anchor: r.Anchor, Cycle: string(r.Cycle),
+			TimeZone: r.TimeZone, UpdatedAt: now}})
+	if err != nil {
+		return fmt.Errorf("usage: %w", err)
+	}
+	for _, q := range res.Quotas {
+		m.quotaChanged(q, now)
+	}
+	return nil
 }

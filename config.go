@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/usagekit/usage/store"
 )
 
 // Defaults of Config.
@@ -28,9 +30,9 @@ const (
 	// DefaultConcurrentWriters is the number of group-commit writers on a store with
 	// concurrent writers (Postgres); stores that serialise writers (SQLite) get one.
 	// Each writer has its own subjects, so two commit side by side without waiting
-	// for each other's locks; on two cores, more only split the waiting events into
-	// smaller transactions (usagebench ingest -store postgres -batch 100 -events
-	// 2000000 -writers 3: 130-138k events/s, against 150-153k with two).
+	// for each other's locks; on a machine with few cores, more only split the
+	// waiting events into smaller transactions (usagebench ingest -writers measures
+	// it).
 	DefaultConcurrentWriters = 2
 	// DefaultQuotaViewTTL is how long CheckQuota trusts a quota row it has read before
 	// reading it again.
@@ -98,6 +100,9 @@ type Config struct {
 
 	metrics map[string]Metric
 	plans   map[string]Plan
+	// limits holds each plan's limit of every metric (plan key, then metric key) as
+	// the store keeps it, resolved once so that no call converts Limit.Included again.
+	limits map[string]map[string]store.QuotaLimit
 }
 
 // TestConfig holds Config settings meant for tests.
@@ -127,8 +132,10 @@ func (c *Config) withDefaults() *Config {
 		out.metrics[m.Key] = m
 	}
 	out.plans = make(map[string]Plan, len(c.Plans))
+	out.limits = make(map[string]map[string]store.QuotaLimit, len(c.Plans))
 	for _, p := range c.Plans {
 		out.plans[p.Key] = p
+		out.limits[p.Key] = p.quotaLimits(out.metrics)
 	}
 	return &out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/usagekit/usage/store"
 )
@@ -132,10 +133,8 @@ func (m *Meter) Correct(ctx context.Context, c Correction) (CorrectionResult, er
 		m.quotaChanged(res.Quota, now)
 	}
 	return CorrectionResult{
-		Correction: Correction{ID: stored.ID, Subject: stored.Subject, EventID: stored.EventID,
-			Kind: stored.Kind, Value: QuantityFromMicros(stored.NewValue).Float64(),
-			Reason: stored.Reason, Actor: stored.Actor},
-		Metric: stored.Metric, Period: period, Previous: QuantityFromMicros(stored.OldValue),
+		Correction: correctionFromStore(stored),
+		Metric:     stored.Metric, Period: period, Previous: QuantityFromMicros(stored.OldValue),
 		UsedAfter: QuantityFromMicros(res.Quota.Used), Replayed: res.Replayed,
 	}, nil
 }
@@ -163,4 +162,66 @@ func (m *Meter) checkCorrection(c *Correction) error {
 		c.ID = randomID()
 	}
 	return nil
+}
+
+// CorrectionRecord is a stored correction, as Meter.Corrections lists it.
+type CorrectionRecord struct {
+	// Correction is the correction as requested, with its ID. Its Value is the
+	// event's value after it (zero for a void).
+	Correction Correction
+	// Metric is the corrected event's metric, and PeriodStart the start of the
+	// billing period the event counts in.
+	Metric      string
+	PeriodStart time.Time
+	// Previous is the event's value before the correction.
+	Previous Quantity
+	// CreatedAt is when the correction was stored.
+	CreatedAt time.Time
+}
+
+// CorrectionPage is one page of Meter.Corrections.
+type CorrectionPage struct {
+	// Corrections are in the order they were stored.
+	Corrections []CorrectionRecord
+	// Next is the cursor of the following page, for the after argument.
+	Next int64
+	// More is true when the page is full, so corrections may follow Next.
+	More bool
+}
+
+// Corrections lists a subject's corrections, oldest first, at most limit of them (0
+// means DefaultPageSize; at most MaxPageSize) after the cursor after (zero starts
+// at the first; pass each page's Next while More is true). Bad input returns a
+// *ValidationError.
+func (m *Meter) Corrections(ctx context.Context, subject string, after int64, limit int) (CorrectionPage, error) {
+	if err := m.forSubject(subject); err != nil {
+		return CorrectionPage{}, err
+	}
+	limit, err := pageSize(limit)
+	if err != nil {
+		return CorrectionPage{}, err
+	}
+	if after < 0 {
+		return CorrectionPage{}, invalid("after", "%d: want the Next of a previous page, or 0", after)
+	}
+	res, err := m.store.ListCorrections(ctx, &store.ListCorrectionsParams{Subject: subject, AfterSeq: after, Limit: limit})
+	if err != nil {
+		return CorrectionPage{}, fmt.Errorf("usage: list corrections of %q: %w", subject, err)
+	}
+	page := CorrectionPage{Corrections: make([]CorrectionRecord, len(res.Corrections)), Next: after,
+		More: len(res.Corrections) == limit}
+	for i, c := range res.Corrections {
+		page.Corrections[i] = CorrectionRecord{
+			Correction: correctionFromStore(c),
+			Metric:     c.Metric, PeriodStart: c.PeriodStart, Previous: QuantityFromMicros(c.OldValue),
+			CreatedAt: c.CreatedAt,
+		}
+		page.Next = c.Seq
+	}
+	return page, nil
+}
+
+func correctionFromStore(c store.Correction) Correction {
+	return Correction{ID: c.ID, Subject: c.Subject, EventID: c.EventID, Kind: c.Kind,
+		Value: QuantityFromMicros(c.NewValue).Float64(), Reason: c.Reason, Actor: c.Actor}
 }

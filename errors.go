@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/usagekit/usage/internal/groupcommit"
+	"github.com/usagekit/usage/store"
 )
 
 // Sentinel errors. Match them with errors.Is; the typed errors below carry details.
@@ -24,11 +27,18 @@ var (
 	// no DefaultPlan.
 	ErrNoPlan = errors.New("usage: subject has no plan")
 	// ErrClosed is returned by calls on a Meter after Close.
-	ErrClosed = errors.New("usage: meter closed")
+	ErrClosed = groupcommit.ErrClosed
 	// ErrOverloaded is returned when Config.MaxInFlight events are already waiting
 	// to commit and the caller's context ended before there was room. Nothing of the
 	// call was stored.
-	ErrOverloaded = errors.New("usage: overloaded")
+	ErrOverloaded = groupcommit.ErrOverloaded
+	// ErrUnavailable is matched by the error of a call that could not reach the
+	// database (it is store.ErrUnavailable). Calls that read or change state return
+	// it when their attempt fails. Track and TrackBatch instead retry their commit
+	// while their context lasts and return the context's error when it ends, or an
+	// error matching ErrClosed and ErrUnavailable when Close gave up on the commit;
+	// either way, tracking the events again with the same IDs is safe.
+	ErrUnavailable = store.ErrUnavailable
 )
 
 // ValidationError says which field of an input was refused and why.
@@ -100,3 +110,22 @@ var ErrEventVoided = errors.New("usage: event already voided")
 // ErrInsufficientHistory is matched by *InsufficientHistoryError: Meter.Forecast was
 // asked about usage too recent to forecast.
 var ErrInsufficientHistory = errors.New("usage: not enough usage history to forecast")
+
+// InsufficientHistoryError is returned by Meter.Forecast when a subject's usage of a
+// metric is too recent to forecast. It matches ErrInsufficientHistory.
+type InsufficientHistoryError struct {
+	Subject string
+	Metric  string
+	Step    ForecastStep
+	// Have is the number of whole steps since the first usage in the history
+	// window; Need is the fewest a forecast is made from.
+	Have, Need int
+}
+
+func (e *InsufficientHistoryError) Error() string {
+	return fmt.Sprintf("usage: not enough history to forecast %q %s: %d %ss of usage, need at least %d",
+		e.Subject, e.Metric, e.Have, e.Step, e.Need)
+}
+
+// Is makes errors.Is(err, ErrInsufficientHistory) true.
+func (e *InsufficientHistoryError) Is(target error) bool { return target == ErrInsufficientHistory }

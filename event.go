@@ -5,12 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
-	"regexp"
 	"slices"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/usagekit/usage/store"
 )
@@ -45,128 +41,12 @@ type Event struct {
 	Properties map[string]string
 }
 
-var propertyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
-
-// maxIDBytes bounds subjects, IDs and users.
-const maxIDBytes = 256
-
 // prepared is a validated event, ready for the store.
 type prepared struct {
 	event     Event
 	value     Quantity
 	metric    Metric
 	timeGiven bool
-}
-
-// prepare validates ev against the configuration at now and fills in the defaults
-// (ID, Time). It returns a *ValidationError naming the field at fault.
-func (c *Config) prepare(ev Event, now time.Time) (prepared, error) {
-	if err := checkName("subject", ev.Subject, true); err != nil {
-		return prepared{}, err
-	}
-	if err := checkName("id", ev.ID, false); err != nil {
-		return prepared{}, err
-	}
-	if err := checkName("user", ev.User, false); err != nil {
-		return prepared{}, err
-	}
-	metric, err := c.metric(ev.Metric)
-	if err != nil {
-		return prepared{}, err
-	}
-	value, why := quantityOf(ev.Value)
-	if why != "" {
-		return prepared{}, invalid("value", "%s", why)
-	}
-	if err := checkSign(metric, value); err != nil {
-		return prepared{}, err
-	}
-	p := prepared{event: ev, value: value, metric: metric, timeGiven: !ev.Time.IsZero()}
-	if p.timeGiven {
-		if ev.Time.Before(now.Add(-c.MaxLateness)) {
-			return prepared{}, invalid("time", "%s is more than %s in the past", ev.Time.Format(time.RFC3339), c.MaxLateness)
-		}
-		if ev.Time.After(now.Add(c.MaxFuture)) {
-			return prepared{}, invalid("time", "%s is more than %s in the future", ev.Time.Format(time.RFC3339), c.MaxFuture)
-		}
-	} else {
-		p.event.Time = now
-	}
-	if err := c.checkProperties(ev.Properties); err != nil {
-		return prepared{}, err
-	}
-	if metric.Aggregation == AggregationUniqueCount && metric.DistinctProperty != "" && ev.Properties[metric.DistinctProperty] == "" {
-		return prepared{}, invalid("properties", "metric %s counts distinct values of property %q, which the event lacks", metric.Key, metric.DistinctProperty)
-	}
-	if metric.Aggregation == AggregationUniqueCount && metric.DistinctProperty == "" && ev.User == "" {
-		return prepared{}, invalid("user", "metric %s counts distinct users: set User", metric.Key)
-	}
-	if p.event.ID == "" {
-		p.event.ID = randomID()
-	}
-	// Stores keep microseconds in UTC; the result shows the event as stored.
-	p.event.Time = p.event.Time.Truncate(time.Microsecond).UTC()
-	return p, nil
-}
-
-func checkSign(m Metric, v Quantity) error {
-	switch {
-	case m.AllowNegative:
-		return nil
-	case m.Aggregation == AggregationCount || m.Aggregation == AggregationUniqueCount:
-		if v.micros < 0 {
-			return invalid("value", "negative values are not allowed for metric %s", m.Key)
-		}
-	case m.Aggregation == AggregationSum && v.micros <= 0:
-		return invalid("value", "%s: metric %s needs a positive value (set Metric.AllowNegative for a sum that can go down)", v, m.Key)
-	case v.micros < 0:
-		return invalid("value", "%s: metric %s does not allow negative values", v, m.Key)
-	}
-	return nil
-}
-
-func checkName(field, s string, required bool) error {
-	if s == "" {
-		if required {
-			return invalid(field, "empty: it is required")
-		}
-		return nil
-	}
-	if len(s) > maxIDBytes {
-		return invalid(field, "%d bytes, more than the maximum of %d", len(s), maxIDBytes)
-	}
-	if !utf8.ValidString(s) {
-		return invalid(field, "not valid UTF-8")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return invalid(field, "contains the control character %U", r)
-		}
-	}
-	return nil
-}
-
-func (c *Config) checkProperties(props map[string]string) error {
-	if len(props) > c.MaxProperties {
-		return invalid("properties", "%d entries, more than the maximum of %d", len(props), c.MaxProperties)
-	}
-	total := 0
-	for k, v := range props {
-		if !propertyKeyPattern.MatchString(k) {
-			return invalid("properties", "key %q: want 1-64 characters of letters, digits, '_', '.', ':', '-'", truncate(k))
-		}
-		if !utf8.ValidString(v) {
-			return invalid(fmt.Sprintf("properties[%q]", k), "not valid UTF-8")
-		}
-		if slices.Contains([]byte(v), 0) {
-			return invalid(fmt.Sprintf("properties[%q]", k), "contains a NUL byte")
-		}
-		total += len(k) + len(v)
-	}
-	if total > c.MaxPropertyBytes {
-		return invalid("properties", "%d bytes in all, more than the maximum of %d", total, c.MaxPropertyBytes)
-	}
-	return nil
 }
 
 // fingerprint identifies the payload of an event, to tell a retry (same payload)
@@ -226,11 +106,8 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// truncate shortens user input quoted in an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
+// eventFromStore is a stored event as the Meter shows it.
+func eventFromStore(e store.Event) Event {
+	return Event{ID: e.ID, Subject: e.Subject, User: e.User, Metric: e.Metric,
+		Value: QuantityFromMicros(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -79,10 +78,7 @@ type LineItem struct {
 // (zero: now): the closed invoice as it was delivered if the period was billed,
 // otherwise a draft computed from the usage so far.
 func (m *Meter) Invoice(ctx context.Context, subject string, at time.Time) (Invoice, error) {
-	if err := m.checkOpen(); err != nil {
-		return Invoice{}, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
+	if err := m.forSubject(subject); err != nil {
 		return Invoice{}, err
 	}
 	now := m.now()
@@ -178,8 +174,7 @@ func (m *Meter) lineItem(plan Plan, key string, u store.PeriodUsage, loc *time.L
 		item.Aggregation = u.Quotas[i].Aggregation
 	}
 	if !limit.Unlimited {
-		included, _ := quantityOf(limit.Included) // checked by Config.validate
-		item.Included = QuantityFromMicros(included.micros + u.Granted[key])
+		item.Included = QuantityFromMicros(m.cfg.limits[plan.Key][key].Limit + u.Granted[key])
 		item.Over = QuantityFromMicros(max(item.Used.micros-item.Included.micros, 0))
 	}
 	charge, err := limit.Price.Charge(item.Over)
@@ -235,19 +230,4 @@ func billed(lines []store.BillLine, metric string) (int64, decimal.Decimal, erro
 
 func invoiceID(subject string, periodStart time.Time) string {
 	return subject + "/" + periodStart.UTC().Format(time.RFC3339)
-}
-
-// UnmarshalJSON reads a JSON number of at most six decimal places, as MarshalJSON
-// writes it.
-func (q *Quantity) UnmarshalJSON(b []byte) error {
-	d, err := decimal.NewFromString(string(b))
-	if err != nil {
-		return fmt.Errorf("usage: quantity %s: %w", b, err)
-	}
-	micros := d.Shift(6)
-	if !micros.IsInteger() || micros.Abs().Cmp(decimal.NewFromInt(math.MaxInt64)) > 0 {
-		return fmt.Errorf("usage: quantity %s: want at most six decimal places, within the int64 range of micro-units", b)
-	}
-	q.micros = micros.IntPart()
-	return nil
 }

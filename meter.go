@@ -10,6 +10,8 @@ import (
 	"github.com/puzpuzpuz/xsync/v3"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/usagekit/usage/internal/groupcommit"
+	"github.com/usagekit/usage/internal/quotaview"
 	"github.com/usagekit/usage/store"
 )
 
@@ -22,8 +24,8 @@ type Meter struct {
 	// lookups lets concurrent cache misses for one subject share one lookup, so a
 	// cold start does not send every producer's first call to the store.
 	lookups singleflight.Group
-	batcher *batcher
-	view    quotaView
+	writer  *groupcommit.Writer
+	view    quotaview.View
 	closed  atomic.Bool
 }
 
@@ -41,8 +43,17 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 		return nil, err
 	}
 	m := &Meter{store: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
-		view: newQuotaView()}
-	m.batcher = newBatcher(st, c, func(res *store.IngestResult) { m.view.written(res.Quotas, m.now()) })
+		view: quotaview.New()}
+	writers := c.Writers
+	if writers == 0 {
+		writers = 1
+		if st.Capabilities().ConcurrentWriters {
+			writers = DefaultConcurrentWriters
+		}
+	}
+	m.writer = groupcommit.New(st, groupcommit.Options{Writers: writers, MaxBatch: c.MaxBatchSize,
+		Wait: c.BatchWait, MaxInFlight: c.MaxInFlight, Logger: c.Logger,
+		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) }})
 	return m, nil
 }
 
@@ -52,7 +63,7 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 // their events may or may not be stored. It does not close the store.
 func (m *Meter) Close(ctx context.Context) error {
 	m.closed.Store(true)
-	return m.batcher.close(ctx)
+	return m.writer.Close(ctx)
 }
 
 func (m *Meter) checkOpen() error {
@@ -62,13 +73,19 @@ func (m *Meter) checkOpen() error {
 	return nil
 }
 
-// subjectMetric checks what every call about one subject's metric checks first:
-// the Meter is open, the subject valid and the metric configured, which it returns.
-func (m *Meter) subjectMetric(subject, metric string) (Metric, error) {
+// forSubject checks what every call about one subject checks first: the Meter is
+// open and the subject valid.
+func (m *Meter) forSubject(subject string) error {
 	if err := m.checkOpen(); err != nil {
-		return Metric{}, err
+		return err
 	}
-	if err := checkName("subject", subject, true); err != nil {
+	return checkName("subject", subject, true)
+}
+
+// subjectMetric is forSubject for a call about one subject's metric: it also checks
+// that the metric is configured, and returns it.
+func (m *Meter) subjectMetric(subject, metric string) (Metric, error) {
+	if err := m.forSubject(subject); err != nil {
 		return Metric{}, err
 	}
 	return m.cfg.metric(metric)
@@ -100,7 +117,9 @@ type TrackResult struct {
 // *ConflictError. With a limit that allows no overage, an event that would take usage
 // past the limit returns a *QuotaExceededError and nothing is recorded — exactly, also
 // with many goroutines and processes sharing the store. Invalid input returns a
-// *ValidationError naming the field.
+// *ValidationError naming the field. While the database cannot be reached (see
+// ErrUnavailable), Track keeps retrying the commit with capped backoff until ctx
+// ends; tracking the event again with the same ID is then safe.
 func (m *Meter) Track(ctx context.Context, ev Event) (TrackResult, error) {
 	results, err := m.track(ctx, []Event{ev}, false)
 	if err != nil {
@@ -139,59 +158,50 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		return []BatchResult{}, nil
 	}
 	now := m.now()
-	// The events are built where their writer's part of the call is.
-	ingest, slot, parts := m.batcher.layout(len(events), func(i int) string { return events[i].Subject })
+	// Each event is built where its writer will read it.
+	b := m.writer.NewBatch(len(events), func(i int) string { return events[i].Subject })
 	subjects := make([]*resolved, len(events))
 	for i, ev := range events {
-		p, err := m.cfg.prepare(ev, now)
+		r, err := m.ingestEvent(ctx, ev, now, b.Event(i))
 		if err != nil {
-			if batch {
-				var ve *ValidationError
-				if errors.As(err, &ve) {
-					ve.Field = fmt.Sprintf("events[%d].%s", i, ve.Field)
-				}
+			var ve *ValidationError
+			if batch && errors.As(err, &ve) {
+				ve.Field = fmt.Sprintf("events[%d].%s", i, ve.Field)
 			}
-			return nil, err
-		}
-		r, err := m.resolve(ctx, p.event.Subject, now)
-		if err != nil {
 			return nil, err
 		}
 		subjects[i] = r
-		ingest[place(slot, i)] = m.ingestEvent(p, r, r.periodAt(p.event.Time))
 	}
-	results, err := m.batcher.commit(ctx, parts, now)
-	if err != nil {
+	if err := m.writer.Commit(ctx, &b, now); err != nil {
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
-	answered := true
-	for k, res := range results {
-		part := parts[k]
-		if res.err != nil {
-			// The part's writer may still hold its events, if the call gave up on it.
-			answered = false
-			for _, i := range part.at {
-				out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", res.err)}
-			}
+	for i := range events {
+		o, err := b.Outcome(i)
+		if err != nil {
+			out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", err)}
 			continue
 		}
-		for j, o := range res.outcomes {
-			i := place(part.at, j)
-			out[i] = result(part.events[j], subjects[i], o)
-		}
+		out[i] = result(b.Event(i), subjects[i], o)
 	}
-	if answered {
-		recycle(ingest)
-	}
+	b.Release()
 	return out, nil
 }
 
-// ingestEvent builds what the store needs for an event: the event and its quota.
-func (m *Meter) ingestEvent(p prepared, r *resolved, period Period) store.IngestEvent {
-	limit := r.plan.limitFor(p.metric.Key)
-	included, _ := quantityOf(limit.Included) // checked by Config.validate
-	return store.IngestEvent{
+// ingestEvent validates ev, resolves its subject's plan and period, and builds at
+// ie what the store needs: the event and its quota. It returns the subject.
+func (m *Meter) ingestEvent(ctx context.Context, ev Event, now time.Time, ie *store.IngestEvent) (*resolved, error) {
+	p, err := m.cfg.prepare(ev, now)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.resolve(ctx, p.event.Subject, now)
+	if err != nil {
+		return nil, err
+	}
+	period := r.periodAt(p.event.Time)
+	limit := r.limits[p.metric.Key]
+	*ie = store.IngestEvent{
 		Event: store.Event{
 			Subject: p.event.Subject, ID: p.event.ID, User: p.event.User,
 			Metric: p.event.Metric, Value: p.value.micros, Time: p.event.Time,
@@ -199,22 +209,25 @@ func (m *Meter) ingestEvent(p prepared, r *resolved, period Period) store.Ingest
 		},
 		Quota: store.QuotaSpec{
 			PeriodStart: period.Start, PeriodEnd: period.End,
-			Aggregation: p.metric.Aggregation, Limit: included.micros,
-			Unlimited: limit.Unlimited, AllowOverage: limit.Overage,
+			Aggregation: p.metric.Aggregation, Limit: limit.Limit,
+			Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage,
 			Distinct: p.distinct(),
 		},
 	}
+	return r, nil
 }
 
-func result(ie store.IngestEvent, r *resolved, o store.Outcome) BatchResult {
+// result is Track's answer for an event from the store's outcome.
+func result(ie *store.IngestEvent, r *resolved, o store.Outcome) BatchResult {
 	switch o.Status {
 	case store.StatusInserted:
 		return BatchResult{TrackResult: TrackResult{
 			Event:     eventFromStore(ie.Event),
 			UsedAfter: QuantityFromMicros(o.UsedAfter),
-			Period:    r.periodAt(ie.Event.Time),
+			Period:    Period{Start: ie.Quota.PeriodStart, End: ie.Quota.PeriodEnd},
 		}}
 	case store.StatusDuplicate:
+		// The event stored first may be of another period than the retry's Time.
 		return BatchResult{TrackResult: TrackResult{
 			Event:     eventFromStore(*o.Stored),
 			Replayed:  true,
@@ -232,9 +245,4 @@ func result(ie store.IngestEvent, r *resolved, o store.Outcome) BatchResult {
 			PeriodEnd: ie.Quota.PeriodEnd,
 		}}
 	}
-}
-
-func eventFromStore(e store.Event) Event {
-	return Event{ID: e.ID, Subject: e.Subject, User: e.User, Metric: e.Metric,
-		Value: QuantityFromMicros(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
 }

@@ -107,6 +107,18 @@ func (p Plan) limitFor(metric string) Limit {
 	return Limit{Unlimited: true}
 }
 
+// quotaLimits resolves the plan's limit of every metric to what the store keeps:
+// Included as an exact quantity (Config.validate reports one that is not).
+func (p Plan) quotaLimits(metrics map[string]Metric) map[string]store.QuotaLimit {
+	out := make(map[string]store.QuotaLimit, len(metrics))
+	for key := range metrics {
+		l := p.limitFor(key)
+		included, _ := quantityOf(l.Included)
+		out[key] = store.QuotaLimit{Limit: included.micros, Unlimited: l.Unlimited, AllowOverage: l.Overage}
+	}
+	return out
+}
+
 func (p Plan) validate(metrics map[string]Metric) error {
 	if p.Key == "" {
 		return fmt.Errorf("plan with empty key: give every plan a Key")

@@ -45,9 +45,6 @@ func (m Money) String() string {
 // bill, applied to each line item's exact amount; totals are sums of rounded lines.
 func RoundCents(d decimal.Decimal) decimal.Decimal { return d.Round(CentPlaces) }
 
-// Decimal returns the quantity as an exact decimal.
-func (q Quantity) Decimal() decimal.Decimal { return decimal.New(q.micros, -6) }
-
 // PriceModel is how a Price turns overage units into money.
 type PriceModel string
 

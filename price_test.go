@@ -1,7 +1,6 @@
 package usage
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -205,26 +204,5 @@ func TestPriceString(t *testing.T) {
 	p := Graduated(Tier{UpTo: dec("100"), Amount: dec("0.5")}, Tier{Amount: dec("0.4"), Flat: dec("2")})
 	if got, want := p.String(), "graduated: €0.50 up to 100, €0.40 + €2.00 flat above"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
-	}
-}
-
-func TestQuantityJSONRoundTrip(t *testing.T) {
-	t.Parallel()
-	for _, v := range []float64{0, 52.5, -0.000001, 123456.789012} {
-		q := qty(t, v)
-		b, err := json.Marshal(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back Quantity
-		if err := json.Unmarshal(b, &back); err != nil || back != q {
-			t.Errorf("%s: round trip gave %s, %v", q, back, err)
-		}
-	}
-	var q Quantity
-	for _, bad := range []string{`0.0000001`, `"x"`, `1e30`} {
-		if err := json.Unmarshal([]byte(bad), &q); err == nil {
-			t.Errorf("Unmarshal(%s) accepted", bad)
-		}
 	}
 }

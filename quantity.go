@@ -2,9 +2,12 @@ package usage
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/usagekit/usage/store"
 )
@@ -108,3 +111,21 @@ func (q Quantity) String() string {
 
 // MarshalJSON writes the quantity as a JSON number with its exact decimal digits.
 func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(q.String()), nil }
+
+// Decimal returns the quantity as an exact decimal.
+func (q Quantity) Decimal() decimal.Decimal { return decimal.New(q.micros, -6) }
+
+// UnmarshalJSON reads a JSON number of at most six decimal places, as MarshalJSON
+// writes it.
+func (q *Quantity) UnmarshalJSON(b []byte) error {
+	d, err := decimal.NewFromString(string(b))
+	if err != nil {
+		return fmt.Errorf("usage: quantity %s: %w", b, err)
+	}
+	micros := d.Shift(6)
+	if !micros.IsInteger() || micros.Abs().Cmp(decimal.NewFromInt(math.MaxInt64)) > 0 {
+		return fmt.Errorf("usage: quantity %s: want at most six decimal places, within the int64 range of micro-units", b)
+	}
+	q.micros = micros.IntPart()
+	return nil
+}

@@ -222,3 +222,24 @@ func TestQuantityIsZero(t *testing.T) {
 		t.Fatal("IsZero wrong")
 	}
 }
+
+func TestQuantityJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, v := range []float64{0, 52.5, -0.000001, 123456.789012} {
+		q := qty(t, v)
+		b, err := json.Marshal(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Quantity
+		if err := json.Unmarshal(b, &back); err != nil || back != q {
+			t.Errorf("%s: round trip gave %s, %v", q, back, err)
+		}
+	}
+	var q Quantity
+	for _, bad := range []string{`0.0000001`, `"x"`, `1e30`} {
+		if err := json.Unmarshal([]byte(bad), &q); err == nil {
+			t.Errorf("Unmarshal(%s) accepted", bad)
+		}
+	}
+}

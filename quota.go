@@ -2,9 +2,11 @@ package usage
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
+	"github.com/usagekit/usage/internal/quotaview"
 	"github.com/usagekit/usage/store"
 )
 
@@ -61,10 +63,7 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 // Quotas returns the state of every quota of subject's plan in the current period,
 // one per metric of the Config, ordered by metric key.
 func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, error) {
-	if err := m.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := checkName("subject", subject, true); err != nil {
+	if err := m.forSubject(subject); err != nil {
 		return nil, err
 	}
 	keys := make([]string, 0, len(m.cfg.metrics))
@@ -97,10 +96,9 @@ func (m *Meter) quota(ctx context.Context, subject, key string, want Quantity) (
 		return QuotaStatus{}, err
 	}
 	if !found {
-		limit := r.plan.limitFor(key)
-		included, _ := quantityOf(limit.Included)
+		limit := r.limits[key]
 		q = store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
-			Limit: included.micros, Unlimited: limit.Unlimited, AllowOverage: limit.Overage}
+			Limit: limit.Limit, Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage}
 	}
 	return status(metric, period, q, want, now), nil
 }
@@ -130,4 +128,33 @@ func status(metric Metric, period Period, q store.Quota, want Quantity, now time
 		s.Allowed = err == nil && !next.Refuses(q.Used)
 	}
 	return s
+}
+
+// quotaChanged shows a quota row this Meter changed outside Track in CheckQuota's
+// answers at once.
+func (m *Meter) quotaChanged(q store.Quota, now time.Time) {
+	m.view.Put(quotaview.Entry{Quota: q, Fresh: now})
+}
+
+// quotaAt returns the quota row of subject and metric for the period, from the view
+// when it is fresh enough and Config.StrictQuotaCheck is off, else from the store.
+// found is false when the period has no usage yet.
+func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Period, now time.Time) (q store.Quota, found bool, err error) {
+	if !m.cfg.StrictQuotaCheck {
+		if e, ok := m.view.Get(subject, metric, period.Start, now, m.cfg.QuotaViewTTL); ok {
+			return e.Quota, !e.Missing, nil
+		}
+	}
+	res, err := m.store.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, Metrics: []string{metric}, At: now})
+	if err != nil {
+		return store.Quota{}, false, fmt.Errorf("usage: quota of %q %s: %w", subject, metric, err)
+	}
+	e := quotaview.Entry{Fresh: now, Missing: len(res.Quotas) == 0}
+	if e.Missing {
+		e.Quota = store.Quota{Subject: subject, Metric: metric, PeriodStart: period.Start}
+	} else {
+		e.Quota = res.Quotas[0]
+	}
+	m.view.Put(e)
+	return e.Quota, !e.Missing, nil
 }

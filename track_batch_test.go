@@ -50,12 +50,12 @@ func TestTrackBatchCommitsEachWritersSubjectsOnTheirOwn(t *testing.T) {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { m.Close(ctx) })
-	require.Len(t, m.batcher.queues, 2)
+	require.Equal(t, 2, m.writer.Writers())
 
 	// A subject whose writer is not the broken subject's.
 	healthy := ""
 	for i := 0; healthy == ""; i++ {
-		if s := fmt.Sprint("tenant-", i); m.batcher.writerOf(s) != m.batcher.writerOf("broken") {
+		if s := fmt.Sprint("tenant-", i); m.writer.WriterOf(s) != m.writer.WriterOf("broken") {
 			healthy = s
 		}
 	}
@@ -103,39 +103,6 @@ func TestTrackBatchOfNoEventsStoresNothing(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, res)
 	}
-}
-
-func TestLayoutGroupsEventsByWriterInCallOrder(t *testing.T) {
-	m := newTestMeter(t, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), Writers: 3})
-	subject := func(i int) string { return fmt.Sprint("s", i%7) }
-	events, slot, parts := m.batcher.layout(60, subject)
-	require.Len(t, events, 60)
-	require.Greater(t, len(parts), 1, "7 subjects over 3 writers")
-	var all []int
-	covered := 0
-	for _, p := range parts {
-		require.True(t, slices.IsSorted(p.at), "a part keeps the call's order")
-		require.Len(t, p.events, len(p.at))
-		for k, i := range p.at {
-			require.Equal(t, m.batcher.queues[m.batcher.writerOf(subject(i))], p.queue, "a subject has one writer")
-			// The part's k-th event is built at slot[i] of events.
-			require.Same(t, &events[slot[i]], &p.events[k])
-		}
-		covered += len(p.events)
-		all = append(all, p.at...)
-	}
-	require.Equal(t, 60, covered)
-	slices.Sort(all)
-	for i, at := range all {
-		require.Equal(t, i, at, "every event in exactly one part")
-	}
-
-	// One writer's subjects: one part, built in place.
-	events, slot, parts = m.batcher.layout(5, func(int) string { return "acme" })
-	require.Nil(t, slot)
-	require.Len(t, parts, 1)
-	require.Same(t, &events[0], &parts[0].events[0])
-	require.Nil(t, parts[0].at)
 }
 
 // holdingStore is a real store whose Ingest, for a batch holding an event of one
@@ -203,7 +170,7 @@ func givesUpOnOneCommit(t *testing.T) bool {
 	}()
 	healthy := ""
 	for i := 0; healthy == ""; i++ {
-		if s := fmt.Sprint("tenant-", i); m.batcher.writerOf(s) != m.batcher.writerOf("held") {
+		if s := fmt.Sprint("tenant-", i); m.writer.WriterOf(s) != m.writer.WriterOf("held") {
 			healthy = s
 		}
 	}

@@ -1,4 +1,4 @@
-package usage
+package quotaview
 
 import (
 	"testing"
@@ -33,13 +33,13 @@ func TestQuotaViewWritten(t *testing.T) {
 		{"ANewPeriodReplacesTheOld", []store.Quota{row(march, 5, 50), row(april, 1, 1)}, april, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newQuotaView()
+			v := New()
 			for _, q := range tt.commits {
-				v.written([]store.Quota{q}, now)
+				v.Written([]store.Quota{q}, now)
 			}
-			e, ok := v.get("acme", "api_calls", tt.period, now, time.Second)
+			e, ok := v.Get("acme", "api_calls", tt.period, now, time.Second)
 			require.True(t, ok)
-			require.Equal(t, tt.want, e.quota.Used)
+			require.Equal(t, tt.want, e.Quota.Used)
 		})
 	}
 }

@@ -1,0 +1,187 @@
+// Package groupcommit is the group commit behind Meter.Track: concurrent calls are
+// handed to a few writer goroutines, each of which gathers what is waiting into one
+// store.Ingest transaction. Every caller waits for the commit that holds its events
+// and gets its own outcomes.
+//
+// Batches form naturally: what arrives while a commit is in flight makes up the next
+// one, up to Options.MaxBatch events (Options.Wait can hold a small batch open a
+// little longer). Events are spread over the writers by subject, so the writers of
+// one process do not wait for each other's quota row locks and their transactions
+// run side by side; a call for several subjects is divided among their writers.
+//
+// It is bounded: at most Options.MaxInFlight events are accepted but not yet
+// committed, and further callers wait for room until their context ends.
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/usagekit/usage/store"
+)
+
+// The errors a Writer returns of its own; the root package re-exports them.
+var (
+	// ErrClosed is returned for calls after Close, and for commits Close gave up on.
+	ErrClosed = errors.New("usage: meter closed")
+	// ErrOverloaded is returned when MaxInFlight events are already waiting to commit
+	// and the caller's context ended before there was room, or when one call holds
+	// more events than MaxInFlight.
+	ErrOverloaded = errors.New("usage: overloaded")
+)
+
+// Options configure a Writer. Every field is required (the Meter's Config fills
+// them in), except AfterWrite.
+type Options struct {
+	// Writers is the number of writer goroutines.
+	Writers int
+	// MaxBatch is the most events one transaction holds.
+	MaxBatch int
+	// Wait is how long a writer holds a small batch open for more events.
+	Wait time.Duration
+	// MaxInFlight bounds the events accepted but not yet committed.
+	MaxInFlight int
+	// Logger receives a warning for each retry while the database is unavailable.
+	Logger *slog.Logger
+	// AfterWrite, when set, is called by the writer with each successful commit's
+	// result, before its callers are answered.
+	AfterWrite func(*store.IngestResult)
+}
+
+// Writer is the group-commit writer over one store.
+type Writer struct {
+	store    store.Store
+	logger   *slog.Logger
+	maxBatch int
+	wait     time.Duration
+	// slots counts events in flight; a writer releases them after their commit.
+	slots    *semaphore.Weighted
+	maxSlots int64
+	queues   []chan *request // one per writer, unbuffered: handed over directly
+	seed     maphash.Seed
+	// stopped ends when Close stops the writers; it also ends a commit in progress
+	// when Close gives up waiting for it.
+	stopped    context.Context
+	stop       context.CancelFunc
+	writers    sync.WaitGroup
+	afterWrite func(*store.IngestResult)
+}
+
+// request is one call's events for one writer, waiting in its queue.
+type request struct {
+	ctx    context.Context
+	events []store.IngestEvent
+	now    time.Time
+	done   chan result // buffered, so a writer never blocks on a caller
+}
+
+// result is what became of a request: the outcomes of its events, in order, or the
+// error that stopped them.
+type result struct {
+	outcomes []store.Outcome
+	err      error
+}
+
+// New starts a Writer's goroutines over st. Close stops them.
+func New(st store.Store, opts Options) *Writer {
+	w := &Writer{
+		store: st, logger: opts.Logger, maxBatch: opts.MaxBatch, wait: opts.Wait,
+		slots: semaphore.NewWeighted(int64(opts.MaxInFlight)), maxSlots: int64(opts.MaxInFlight),
+		afterWrite: opts.AfterWrite, seed: maphash.MakeSeed(),
+	}
+	w.stopped, w.stop = context.WithCancel(context.Background())
+	for range max(opts.Writers, 1) {
+		queue := make(chan *request)
+		w.queues = append(w.queues, queue)
+		w.writers.Go(func() { w.run(queue) })
+	}
+	return w
+}
+
+// Writers is the number of writer goroutines.
+func (w *Writer) Writers() int { return len(w.queues) }
+
+// WriterOf is the index of the writer of a subject's events.
+func (w *Writer) WriterOf(subject string) int {
+	return int(maphash.String(w.seed, subject) % uint64(len(w.queues)))
+}
+
+// Commit stores the batch's events in shared transactions and returns once every
+// part of it has its answer, which Batch.Outcome then gives per event. All of one
+// subject's events commit together, in order. If every part's commit fails, the
+// error is the failure; if only some do, their events' outcomes hold it. If ctx ends
+// first, the error says so and the events may or may not have been stored:
+// tracking them again with the same IDs is safe.
+func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
+	n := int64(len(b.events))
+	if n > w.maxSlots {
+		return fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, w.maxSlots)
+	}
+	// A context that has ended already is the caller's doing, not a full Meter:
+	// Acquire would fail it even with room to spare.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := w.slots.Acquire(ctx, n); err != nil {
+		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, err)
+	}
+	parts := b.parts
+	if len(parts) == 1 {
+		parts[0].result = w.commitPart(ctx, parts[0].queue, parts[0].events, now)
+	} else {
+		var wg sync.WaitGroup
+		for i := range parts {
+			wg.Go(func() { parts[i].result = w.commitPart(ctx, parts[i].queue, parts[i].events, now) })
+		}
+		wg.Wait()
+	}
+	for _, p := range parts {
+		if p.err == nil {
+			return nil
+		}
+	}
+	return parts[0].err
+}
+
+// commitPart hands events, whose slots the caller holds, to a writer's queue and
+// waits for their commit.
+func (w *Writer) commitPart(ctx context.Context, queue chan *request, events []store.IngestEvent, now time.Time) result {
+	req := &request{ctx: ctx, events: events, now: now, done: make(chan result, 1)}
+	select {
+	case queue <- req:
+	case <-w.stopped.Done():
+		w.slots.Release(int64(len(events)))
+		return result{err: ErrClosed}
+	case <-ctx.Done():
+		w.slots.Release(int64(len(events)))
+		return result{err: ctx.Err()}
+	}
+	select {
+	case r := <-req.done:
+		return r
+	case <-ctx.Done():
+		return result{err: fmt.Errorf("usage: gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", ctx.Err())}
+	}
+}
+
+// Close waits until every accepted event has been committed, or ctx ends, and then
+// stops the writers. If ctx ends first, commits in progress are abandoned, so that
+// an unreachable database does not hold Close past its deadline; their callers get
+// ErrClosed, as do callers still waiting for room.
+func (w *Writer) Close(ctx context.Context) error {
+	err := w.slots.Acquire(ctx, w.maxSlots)
+	w.stop()
+	w.writers.Wait()
+	if err == nil {
+		w.slots.Release(w.maxSlots)
+		return nil
+	}
+	return fmt.Errorf("usage: close: events still in flight: %w", err)
+}

@@ -1,0 +1,179 @@
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/usagekit/usage/store"
+)
+
+// Retry of a batch while the database is unavailable: capped exponential backoff
+// with full jitter, for as long as a caller in the batch still waits. It is the
+// one retry of a commit here; the store retries only conflicts between
+// transactions (deadlocks, a busy database), inside one attempt.
+const (
+	unavailableBaseDelay = 10 * time.Millisecond
+	unavailableMaxDelay  = time.Second
+)
+
+// run is a writer: it takes a request, gathers what else is waiting, and commits.
+func (w *Writer) run(queue chan *request) {
+	// events holds a batch's events in one slice for the store, reused from batch
+	// to batch so that the writer does not allocate it again every time.
+	var events []store.IngestEvent
+	for {
+		var first *request
+		select {
+		case first = <-queue:
+		case <-w.stopped.Done():
+			return
+		}
+		w.write(w.gather(queue, first), &events)
+	}
+}
+
+// gather adds the requests already waiting to first, up to maxBatch events, holding
+// the batch open for up to w.wait when it is small.
+func (w *Writer) gather(queue chan *request, first *request) []*request {
+	batch := []*request{first}
+	n := len(first.events)
+	var timeout <-chan time.Time
+	if w.wait > 0 {
+		timer := time.NewTimer(w.wait)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	for n < w.maxBatch {
+		select {
+		case r := <-queue:
+			batch = append(batch, r)
+			n += len(r.events)
+			continue
+		default:
+		}
+		if timeout == nil {
+			break
+		}
+		select {
+		case r := <-queue:
+			batch = append(batch, r)
+			n += len(r.events)
+		case <-timeout:
+			timeout = nil // the wait is over: take only what is already waiting
+		}
+	}
+	return batch
+}
+
+// write commits a batch, retrying while the database is unavailable and some caller
+// still waits, and answers every request.
+func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
+	delay := unavailableBaseDelay
+	for attempt := 1; ; attempt++ {
+		batch = w.dropAbandoned(batch)
+		if len(batch) == 0 {
+			return
+		}
+		err := w.attempt(batch, events)
+		if err == nil {
+			return
+		}
+		if w.stopped.Err() != nil {
+			w.answerAll(batch, result{err: fmt.Errorf(
+				"%w: gave up on a commit in progress (the events may have been stored; tracking them again is safe): %w", ErrClosed, err)})
+			return
+		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			w.answerAll(batch, result{err: err})
+			return
+		}
+		w.logger.Warn("usage: database unavailable, retrying", "attempt", attempt, "events", countEvents(batch), "err", err)
+		timer := time.NewTimer(rand.N(delay) + time.Millisecond)
+		select {
+		case <-timer.C:
+		case <-w.stopped.Done():
+			timer.Stop()
+			w.answerAll(batch, result{err: fmt.Errorf("%w: %w", ErrClosed, err)})
+			return
+		}
+		delay = min(2*delay, unavailableMaxDelay)
+	}
+}
+
+// attempt runs one transaction for the batch. Its context ends when every caller in
+// the batch has stopped waiting, or Close has given up waiting for it, so an
+// unreachable database holds nobody forever.
+func (w *Writer) attempt(batch []*request, scratch *[]store.IngestEvent) error {
+	ctx, cancel := context.WithCancel(w.stopped)
+	defer cancel()
+	var waiting atomic.Int64
+	waiting.Store(int64(len(batch)))
+	for _, r := range batch {
+		stop := context.AfterFunc(r.ctx, func() {
+			if waiting.Add(-1) == 0 {
+				cancel()
+			}
+		})
+		defer stop()
+	}
+	events := batch[0].events
+	if len(batch) > 1 {
+		events = (*scratch)[:0]
+		for _, r := range batch {
+			events = append(events, r.events...)
+		}
+		*scratch = events
+		defer clear(events) // keep no caller's events once answered
+	}
+	res, err := w.store.Ingest(ctx, &store.IngestParams{Events: events, Now: batch[0].now})
+	if err != nil {
+		return err
+	}
+	if w.afterWrite != nil {
+		w.afterWrite(res)
+	}
+	i := 0
+	for _, r := range batch {
+		n := len(r.events)
+		w.answer(r, result{outcomes: res.Outcomes[i : i+n : i+n]})
+		i += n
+	}
+	return nil
+}
+
+// dropAbandoned answers the requests whose callers stopped waiting and returns the
+// rest; nothing of theirs has been committed yet.
+func (w *Writer) dropAbandoned(batch []*request) []*request {
+	live := batch[:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			w.answer(r, result{err: err})
+			continue
+		}
+		live = append(live, r)
+	}
+	return live
+}
+
+func (w *Writer) answerAll(batch []*request, res result) {
+	for _, r := range batch {
+		w.answer(r, res)
+	}
+}
+
+func (w *Writer) answer(r *request, res result) {
+	r.done <- res
+	w.slots.Release(int64(len(r.events)))
+}
+
+func countEvents(batch []*request) int {
+	n := 0
+	for _, r := range batch {
+		n += len(r.events)
+	}
+	return n
+}

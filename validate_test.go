@@ -1,0 +1,382 @@
+package usage
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// eventNow is the injected now of the event tests; its nanoseconds show that times
+// are truncated to the stores' microseconds.
+var eventNow = time.Date(2026, 3, 15, 12, 0, 0, 123_456_789, time.UTC)
+
+// eventConfig returns a Config with defaults filled in and a metric of every kind of
+// validation.
+func eventConfig() *Config {
+	return (&Config{
+		Metrics: []Metric{
+			{Key: "api_calls"}, // sum
+			{Key: "requests", Aggregation: AggregationCount},
+			{Key: "storage_gb", Aggregation: AggregationMax},
+			{Key: "users", Aggregation: AggregationUniqueCount},
+			{Key: "seats", Aggregation: AggregationUniqueCount, DistinctProperty: "seat"},
+			{Key: "balance", AllowNegative: true},
+		},
+		Plans: []Plan{{Key: "free"}},
+	}).withDefaults()
+}
+
+func TestPrepareRefuses(t *testing.T) {
+	t.Parallel()
+
+	valid := func(edit func(*Event)) Event {
+		ev := Event{Subject: "acme", ID: "evt-1", User: "ann", Metric: "api_calls", Value: 1,
+			Properties: map[string]string{"route": "/v1/documents"}}
+		edit(&ev)
+		return ev
+	}
+	manyProperties := make(map[string]string, 33)
+	for i := range 33 {
+		manyProperties[fmt.Sprintf("p%d", i)] = "x"
+	}
+	tests := []struct {
+		name   string
+		ev     Event
+		field  string
+		reason string // a substring of the reason
+	}{
+		{"NaN", valid(func(e *Event) { e.Value = math.NaN() }), "value", "NaN is not a number"},
+		{"+Inf", valid(func(e *Event) { e.Value = math.Inf(1) }), "value", "infinity is not a quantity"},
+		{"-Inf", valid(func(e *Event) { e.Value = math.Inf(-1) }), "value", "infinity is not a quantity"},
+		{"2^63", valid(func(e *Event) { e.Value = math.Ldexp(1, 63) }), "value", "magnitude above the maximum of 1e12"},
+		{"seven decimal places", valid(func(e *Event) { e.Value = 1.0000001 }), "value", "more than six decimal places"},
+		{"negative for sum", valid(func(e *Event) { e.Value = -1 }), "value", "-1: metric api_calls needs a positive value (set Metric.AllowNegative for a sum that can go down)"},
+		{"zero for sum", valid(func(e *Event) { e.Value = 0 }), "value", "0: metric api_calls needs a positive value"},
+		{"negative for max", valid(func(e *Event) { e.Metric, e.Value = "storage_gb", -0.5 }), "value", "-0.5: metric storage_gb does not allow negative values"},
+		{"negative for count", valid(func(e *Event) { e.Metric, e.Value = "requests", -1 }), "value", "negative values are not allowed for metric requests"},
+		{"NaN for count", valid(func(e *Event) { e.Metric, e.Value = "requests", math.NaN() }), "value", "NaN is not a number"},
+		{"NaN for negative sum", valid(func(e *Event) { e.Metric, e.Value = "balance", math.NaN() }), "value", "NaN is not a number"},
+		{"empty subject", valid(func(e *Event) { e.Subject = "" }), "subject", "empty: it is required"},
+		{"unknown metric", valid(func(e *Event) { e.Metric = "nope" }), "metric", `unknown metric "nope": add it to Config.Metrics`},
+		{"empty metric", valid(func(e *Event) { e.Metric = "" }), "metric", `unknown metric ""`},
+		{"long unknown metric", valid(func(e *Event) { e.Metric = strings.Repeat("m", 1000) }), "metric", `unknown metric "` + strings.Repeat("m", 64) + `…"`},
+		{"too many properties", valid(func(e *Event) { e.Properties = manyProperties }), "properties", "33 entries, more than the maximum of 32"},
+		{"too many property bytes", valid(func(e *Event) {
+			e.Properties = map[string]string{"a": strings.Repeat("x", 2100), "b": strings.Repeat("y", 2100)}
+		}), "properties", "4202 bytes in all, more than the maximum of 4096"},
+		{"property key with space", valid(func(e *Event) { e.Properties = map[string]string{"bad key": "x"} }), "properties", `key "bad key": want 1-64 characters of letters, digits, '_', '.', ':', '-'`},
+		{"empty property key", valid(func(e *Event) { e.Properties = map[string]string{"": "x"} }), "properties", `key "": want 1-64`},
+		{"long property key", valid(func(e *Event) { e.Properties = map[string]string{strings.Repeat("k", 65): "x"} }), "properties", "want 1-64"},
+		{"non-ASCII property key", valid(func(e *Event) { e.Properties = map[string]string{"rüte": "x"} }), "properties", `key "rüte"`},
+		{"NUL in property key", valid(func(e *Event) { e.Properties = map[string]string{"a\x00": "x"} }), "properties", `key "a\x00"`},
+		{"invalid UTF-8 subject", valid(func(e *Event) { e.Subject = "acme\xff" }), "subject", "not valid UTF-8"},
+		{"invalid UTF-8 user", valid(func(e *Event) { e.User = "\xc3\x28" }), "user", "not valid UTF-8"},
+		{"invalid UTF-8 id", valid(func(e *Event) { e.ID = "\xed\xa0\x80" }), "id", "not valid UTF-8"}, // a UTF-16 surrogate
+		{"invalid UTF-8 property value", valid(func(e *Event) { e.Properties = map[string]string{"route": "/v1/\xff"} }), `properties["route"]`, "not valid UTF-8"},
+		{"NUL in subject", valid(func(e *Event) { e.Subject = "ac\x00me" }), "subject", "contains the control character U+0000"},
+		{"NUL in user", valid(func(e *Event) { e.User = "\x00" }), "user", "contains the control character U+0000"},
+		{"NUL in property value", valid(func(e *Event) { e.Properties = map[string]string{"route": "a\x00b"} }), `properties["route"]`, "contains a NUL byte"},
+		{"newline in subject", valid(func(e *Event) { e.Subject = "acme\nX-Admin: yes" }), "subject", "contains the control character U+000A"},
+		{"DEL in id", valid(func(e *Event) { e.ID = "evt\x7f" }), "id", "contains the control character U+007F"},
+		{"C1 control in user", valid(func(e *Event) { e.User = "ann\u0085" }), "user", "contains the control character U+0085"},
+		{"subject over 256 bytes", valid(func(e *Event) { e.Subject = strings.Repeat("s", 257) }), "subject", "257 bytes, more than the maximum of 256"},
+		{"subject of 129 two-byte runes", valid(func(e *Event) { e.Subject = strings.Repeat("é", 129) }), "subject", "258 bytes, more than the maximum of 256"},
+		{"id over 256 bytes", valid(func(e *Event) { e.ID = strings.Repeat("i", 257) }), "id", "257 bytes"},
+		{"user over 256 bytes", valid(func(e *Event) { e.User = strings.Repeat("u", 300) }), "user", "300 bytes"},
+		{"beyond max lateness", valid(func(e *Event) { e.Time = eventNow.Add(-DefaultMaxLateness - time.Nanosecond) }), "time", "2026-02-08T12:00:00Z is more than 840h0m0s in the past"},
+		{"years in the past", valid(func(e *Event) { e.Time = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC) }), "time", "in the past"},
+		{"beyond max future", valid(func(e *Event) { e.Time = eventNow.Add(DefaultMaxFuture + time.Nanosecond) }), "time", "2026-03-15T12:05:00Z is more than 5m0s in the future"},
+		{"far future", valid(func(e *Event) { e.Time = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) }), "time", "in the future"},
+		{"unique_count without user", valid(func(e *Event) { e.Metric, e.User = "users", "" }), "user", "metric users counts distinct users: set User"},
+		{"unique_count without its property", valid(func(e *Event) { e.Metric = "seats" }), "properties", `metric seats counts distinct values of property "seat", which the event lacks`},
+		{"unique_count with an empty property", valid(func(e *Event) { e.Metric, e.Properties = "seats", map[string]string{"seat": ""} }), "properties", `property "seat"`},
+	}
+	c := eventConfig()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := c.prepare(tt.ev, eventNow)
+			checkValidationError(t, err, tt.field, tt.reason)
+			if p.event.ID != "" || p.value != (Quantity{}) {
+				t.Fatalf("refused event returned a prepared event %+v", p)
+			}
+		})
+	}
+}
+
+func checkValidationError(t *testing.T, err error, field, reason string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want a *ValidationError of %s", field)
+	}
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("error %v (%T) is not a *ValidationError", err, err)
+	}
+	if !errors.Is(err, ErrInvalidEvent) {
+		t.Fatalf("error %v does not match ErrInvalidEvent", err)
+	}
+	if errors.Is(err, ErrQuotaExceeded) || errors.Is(err, ErrEventConflict) {
+		t.Fatalf("error %v matches another sentinel", err)
+	}
+	if ve.Field != field {
+		t.Fatalf("Field = %q, want %q (reason %q)", ve.Field, field, ve.Reason)
+	}
+	if !strings.Contains(ve.Reason, reason) {
+		t.Fatalf("Reason = %q, want it to contain %q", ve.Reason, reason)
+	}
+	if want := "usage: invalid input: " + field + ": " + ve.Reason; err.Error() != want {
+		t.Fatalf("Error() = %q, want %q", err.Error(), want)
+	}
+	if !utf8.ValidString(err.Error()) {
+		t.Fatalf("Error() = %q is not valid UTF-8", err.Error())
+	}
+}
+
+func TestPrepareAccepts(t *testing.T) {
+	t.Parallel()
+
+	maxProperties := make(map[string]string, DefaultMaxProperties)
+	for i := range DefaultMaxProperties {
+		maxProperties[fmt.Sprintf("p%02d", i)] = "x"
+	}
+	tests := []struct {
+		name   string
+		ev     Event
+		micros int64
+		time   time.Time // zero: now, truncated to the microsecond
+	}{
+		{"sum", Event{Subject: "acme", Metric: "api_calls", Value: 0.1}, 100_000, time.Time{}},
+		{"count ignores zero", Event{Subject: "acme", Metric: "requests"}, 0, time.Time{}},
+		{"max takes zero", Event{Subject: "acme", Metric: "storage_gb", Value: 0}, 0, time.Time{}},
+		{"negative sum allowed", Event{Subject: "acme", Metric: "balance", Value: -52.5}, -52_500_000, time.Time{}},
+		{"zero sum allowed with negatives", Event{Subject: "acme", Metric: "balance"}, 0, time.Time{}},
+		{"unique_count with user", Event{Subject: "acme", User: "ann", Metric: "users", Value: 1}, 1_000_000, time.Time{}},
+		{"unique_count with property", Event{Subject: "acme", Metric: "seats", Properties: map[string]string{"seat": "s1"}}, 0, time.Time{}},
+		{"max value", Event{Subject: "acme", Metric: "api_calls", Value: MaxValue}, 1e18, time.Time{}},
+		{"subject of 256 bytes", Event{Subject: strings.Repeat("s", 256), ID: strings.Repeat("i", 256), User: strings.Repeat("u", 256), Metric: "api_calls", Value: 1}, 1_000_000, time.Time{}},
+		{"unicode names", Event{Subject: "Ação 株式会社 🚀", User: "José", ID: "ü-1", Metric: "api_calls", Value: 1}, 1_000_000, time.Time{}},
+		{"32 properties", Event{Subject: "acme", Metric: "api_calls", Value: 1, Properties: maxProperties}, 1_000_000, time.Time{}},
+		{"4096 property bytes", Event{Subject: "acme", Metric: "api_calls", Value: 1, Properties: map[string]string{"a": strings.Repeat("x", 4095)}}, 1_000_000, time.Time{}},
+		{"control characters in property values", Event{Subject: "acme", Metric: "api_calls", Value: 1, Properties: map[string]string{"note": "a\tb\nc"}}, 1_000_000, time.Time{}},
+		{"exactly max lateness", Event{Subject: "acme", Metric: "api_calls", Value: 1, Time: eventNow.Add(-DefaultMaxLateness)}, 1_000_000,
+			time.Date(2026, 2, 8, 12, 0, 0, 123_456_000, time.UTC)},
+		{"exactly max future", Event{Subject: "acme", Metric: "api_calls", Value: 1, Time: eventNow.Add(DefaultMaxFuture)}, 1_000_000,
+			time.Date(2026, 3, 15, 12, 5, 0, 123_456_000, time.UTC)},
+		{"time in another zone", Event{Subject: "acme", Metric: "api_calls", Value: 1, Time: time.Date(2026, 3, 15, 8, 0, 0, 999, time.FixedZone("EDT", -4*3600))}, 1_000_000,
+			time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)},
+	}
+	c := eventConfig()
+	hexID := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := c.prepare(tt.ev, eventNow)
+			if err != nil {
+				t.Fatalf("prepare: %v", err)
+			}
+			if p.value.Micros() != tt.micros {
+				t.Errorf("value = %d micros, want %d", p.value.Micros(), tt.micros)
+			}
+			want := tt.time
+			if want.IsZero() {
+				want = time.Date(2026, 3, 15, 12, 0, 0, 123_456_000, time.UTC)
+			}
+			if !p.event.Time.Equal(want) {
+				t.Errorf("time = %s, want %s", p.event.Time.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+			}
+			if p.timeGiven != !tt.ev.Time.IsZero() {
+				t.Errorf("timeGiven = %v", p.timeGiven)
+			}
+			if tt.ev.ID == "" && !hexID.MatchString(p.event.ID) {
+				t.Errorf("generated ID = %q, want 32 hex digits", p.event.ID)
+			}
+			if tt.ev.ID != "" && p.event.ID != tt.ev.ID {
+				t.Errorf("ID = %q, want %q", p.event.ID, tt.ev.ID)
+			}
+			if p.metric.Key != tt.ev.Metric {
+				t.Errorf("metric = %q", p.metric.Key)
+			}
+		})
+	}
+}
+
+func TestPrepareGeneratesDistinctIDs(t *testing.T) {
+	t.Parallel()
+
+	c := eventConfig()
+	ev := Event{Subject: "acme", Metric: "api_calls", Value: 1}
+	a, err := c.prepare(ev, eventNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.prepare(ev, eventNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.event.ID == b.event.ID {
+		t.Fatalf("two events without ID got the same ID %q", a.event.ID)
+	}
+}
+
+func TestPreparedAmount(t *testing.T) {
+	t.Parallel()
+
+	c := eventConfig()
+	for _, tt := range []struct {
+		ev   Event
+		want string
+	}{
+		{Event{Subject: "acme", Metric: "api_calls", Value: 2.5}, "2.5"},
+		{Event{Subject: "acme", Metric: "requests", Value: 7}, "1"},
+		{Event{Subject: "acme", Metric: "users", User: "ann", Value: 7}, "1"},
+		{Event{Subject: "acme", Metric: "storage_gb", Value: 42}, "42"},
+	} {
+		p, err := c.prepare(tt.ev, eventNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := requested(p.metric.Aggregation, p.value).String(); got != tt.want {
+			t.Errorf("amount of %s %v = %s, want %s", tt.ev.Metric, tt.ev.Value, got, tt.want)
+		}
+	}
+	p, err := c.prepare(Event{Subject: "acme", Metric: "seats", User: "ann", Properties: map[string]string{"seat": "s9"}}, eventNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.distinct() != "s9" {
+		t.Errorf("distinct = %q, want the seat property", p.distinct())
+	}
+	p, err = c.prepare(Event{Subject: "acme", Metric: "users", User: "ann"}, eventNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.distinct() != "ann" {
+		t.Errorf("distinct = %q, want the user", p.distinct())
+	}
+}
+
+func FuzzPrepare(f *testing.F) {
+	type seed struct {
+		subject, user, metric string
+		valueBits             uint64
+		key, value            string
+		offset                int64 // nanoseconds from now; 0: no time
+	}
+	for _, s := range []seed{
+		{"acme", "ann", "api_calls", math.Float64bits(1), "route", "/v1/documents", 0},
+		{"acme", "", "api_calls", math.Float64bits(0.1), "", "", int64(-time.Hour)},
+		{"acme", "", "api_calls", 0x7ff8_0000_0000_0001, "route", "x", 0},                     // NaN
+		{"acme", "", "api_calls", 0xfff8_0000_0000_0000, "route", "x", 0},                     // negative NaN
+		{"acme", "", "api_calls", math.Float64bits(math.Inf(1)), "route", "x", 0},             // what 1e309 parses to
+		{"acme", "", "balance", math.Float64bits(math.Inf(-1)), "route", "x", 0},              // -Inf
+		{"acme", "", "api_calls", math.Float64bits(math.Ldexp(1, 63)), "route", "x", 0},       // 2^63
+		{"acme", "", "api_calls", math.Float64bits(1e13), "k", "v", 0},                        // above MaxValue
+		{"acme", "", "api_calls", math.Float64bits(999999999999.5), "k", "v", 0},              // large, exact
+		{"acme", "", "api_calls", math.Float64bits(math.SmallestNonzeroFloat64), "k", "v", 0}, // subnormal
+		{"acme", "", "balance", math.Float64bits(math.Copysign(0, -1)), "k", "v", 0},          // -0
+		{"acme\xff", "ann", "api_calls", math.Float64bits(1), "route", "\xff\xfe", 0},         // invalid UTF-8
+		{"ac\x00me", "a\x00", "api_calls", math.Float64bits(1), "k\x00", "a\x00b", 0},         // NUL bytes
+		{"acme", "ann", "users", math.Float64bits(1), "route", "x", 0},
+		{"acme", "", "users", math.Float64bits(1), "route", "x", 0},
+		{"acme", "", "seats", math.Float64bits(1), "seat", "s1", 0},
+		{"acme", "", "requests", math.Float64bits(-1), "k", "v", 0},
+		{"acme", "", "storage_gb", math.Float64bits(-0.5), "k", "v", 0},
+		{strings.Repeat("s", 257), "", "api_calls", math.Float64bits(1), "k", "v", 0},
+		{"acme", "", strings.Repeat("m", 200), math.Float64bits(1), "k", "v", 0},
+		{"acme", "", "api_calls", math.Float64bits(1), strings.Repeat("k", 65), strings.Repeat("v", 5000), 0},
+		{"acme", "", "api_calls", math.Float64bits(1), "k", "v", int64(-DefaultMaxLateness)},
+		{"acme", "", "api_calls", math.Float64bits(1), "k", "v", int64(-DefaultMaxLateness) - 1},
+		{"acme", "", "api_calls", math.Float64bits(1), "k", "v", int64(DefaultMaxFuture)},
+		{"acme", "", "api_calls", math.Float64bits(1), "k", "v", int64(DefaultMaxFuture) + 1},
+		{"acme", "", "api_calls", math.Float64bits(1), "k", "v", math.MaxInt64},
+		{"acme", "", "api_calls", math.Float64bits(1), "k", "v", math.MinInt64},
+		{"Ação 株式会社", "José", "api_calls", math.Float64bits(52.5), "région", "Zürich", 1},
+	} {
+		f.Add(s.subject, s.user, s.metric, s.valueBits, s.key, s.value, s.offset)
+	}
+
+	c := eventConfig()
+	f.Fuzz(func(t *testing.T, subject, user, metric string, valueBits uint64, key, value string, offset int64) {
+		ev := Event{Subject: subject, User: user, Metric: metric, Value: math.Float64frombits(valueBits)}
+		if key != "" || value != "" {
+			ev.Properties = map[string]string{key: value}
+		}
+		if offset != 0 {
+			ev.Time = eventNow.Add(time.Duration(offset))
+		}
+
+		p, err := c.prepare(ev, eventNow)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidEvent) {
+				t.Fatalf("error %v (%T) is not a *ValidationError matching ErrInvalidEvent", err, err)
+			}
+			if ve.Field == "" || ve.Reason == "" {
+				t.Fatalf("ValidationError without field or reason: %+v", ve)
+			}
+			if msg := err.Error(); !utf8.ValidString(msg) || len(msg) > 512 {
+				t.Fatalf("error message of %d bytes, valid UTF-8 %v: %q", len(msg), utf8.ValidString(msg), msg)
+			}
+			return
+		}
+
+		// The value is finite, in range and exactly the float the caller sent.
+		if math.IsNaN(ev.Value) || math.IsInf(ev.Value, 0) || math.Abs(ev.Value) > MaxValue {
+			t.Fatalf("accepted value %v", ev.Value)
+		}
+		if got := p.value.Float64(); got != ev.Value {
+			t.Fatalf("value %v became %s (%v)", ev.Value, p.value, got)
+		}
+		if p.value.Micros() < -1e18 || p.value.Micros() > 1e18 {
+			t.Fatalf("value %v is %d micros", ev.Value, p.value.Micros())
+		}
+		// Names are valid UTF-8 without control characters, within 256 bytes.
+		for field, s := range map[string]string{"subject": p.event.Subject, "user": p.event.User, "id": p.event.ID} {
+			if field == "subject" && s == "" {
+				t.Fatal("accepted an empty subject")
+			}
+			if len(s) > maxIDBytes || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+				t.Fatalf("accepted %s %q", field, s)
+			}
+		}
+		if p.event.ID == "" {
+			t.Fatal("no ID")
+		}
+		if _, ok := c.metrics[p.event.Metric]; !ok {
+			t.Fatalf("accepted unknown metric %q", p.event.Metric)
+		}
+		for k, v := range p.event.Properties {
+			if !propertyKeyPattern.MatchString(k) || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				t.Fatalf("accepted property %q=%q", k, v)
+			}
+		}
+		// The time lies in the window and is stored at microsecond precision.
+		if offset == 0 {
+			if !p.event.Time.Equal(eventNow.Truncate(time.Microsecond)) {
+				t.Fatalf("defaulted time = %s", p.event.Time)
+			}
+		} else {
+			if ev.Time.Before(eventNow.Add(-c.MaxLateness)) || ev.Time.After(eventNow.Add(c.MaxFuture)) {
+				t.Fatalf("accepted time %s outside the window", ev.Time)
+			}
+			if !p.event.Time.Equal(ev.Time.Truncate(time.Microsecond)) {
+				t.Fatalf("time %s became %s", ev.Time, p.event.Time)
+			}
+		}
+		// Preparing the same event again gives the same fingerprint.
+		again, err := c.prepare(ev, eventNow)
+		if err != nil {
+			t.Fatalf("second prepare: %v", err)
+		}
+		if again.fingerprint() != p.fingerprint() {
+			t.Fatal("fingerprint is not deterministic")
+		}
+	})
+}
