@@ -18,7 +18,7 @@ import (
 type nopStore struct{ store.Store }
 
 func (nopStore) Capabilities() store.Capabilities {
-	return store.Capabilities{Name: "nop", TimePrecision: time.Microsecond}
+	return store.Capabilities{Name: "nop"}
 }
 
 func (nopStore) GetSubject(context.Context, *store.GetSubjectParams) (*store.GetSubjectResult, error) {

@@ -317,7 +317,7 @@ func trackDaily(t *testing.T, b *testMeter, subject, zone string, rate float64) 
 }
 
 // requireSteps checks that a forecast has n contiguous steps from start.
-func requireSteps(t *testing.T, fc usage.UsageForecast, start time.Time, n int) {
+func requireSteps(t *testing.T, fc usage.Forecast, start time.Time, n int) {
 	t.Helper()
 	require.Len(t, fc.Points, n)
 	require.True(t, fc.Points[0].Start.Equal(start), "first step at %v, want %v", fc.Points[0].Start, start)
@@ -327,7 +327,7 @@ func requireSteps(t *testing.T, fc usage.UsageForecast, start time.Time, n int) 
 }
 
 // requireSameForecast checks that a listed forecast is the one Forecast returned.
-func requireSameForecast(t *testing.T, want, got usage.UsageForecast) {
+func requireSameForecast(t *testing.T, want, got usage.Forecast) {
 	t.Helper()
 	require.True(t, got.GeneratedAt.Equal(want.GeneratedAt))
 	require.Len(t, got.Points, len(want.Points))
