@@ -6,6 +6,8 @@
 //	usageeval forecast -m4 DIR -freq hourly
 //	usageeval forecast -csv DIR -h 48 -m 24
 //	usageeval nab -data DIR [-labels FILE]
+//	usageeval gen -out DIR [-tenants 24 -days 30 -step 5m -seed 19]
+//	usageeval detect -data DIR
 package main
 
 import (
@@ -23,14 +25,18 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: usageeval forecast|nab [flags]")
+		return fmt.Errorf("usage: usageeval forecast|nab|gen|detect [flags]")
 	}
 	switch args[0] {
 	case "forecast":
 		return runForecast(args[1:], out)
 	case "nab":
 		return runNAB(args[1:], out)
+	case "gen":
+		return runGen(args[1:], out)
+	case "detect":
+		return runDetect(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want forecast or nab", args[0])
+		return fmt.Errorf("unknown subcommand %q: want forecast, nab, gen or detect", args[0])
 	}
 }
