@@ -15,6 +15,10 @@
 // goroutines and by several processes sharing one database. Where backends may
 // differ, the Harness declares it in Features and the suite checks the declared
 // behaviour.
+//
+// Tests of code built on a store (the Meter's end-to-end tests) reuse what the suite
+// checks stored events and drives child processes with: StoredEvents, RequireStored,
+// RequireUsageIsStoredEvents, Lines, RunAll and CrashLog.
 package storetest
 
 import (
