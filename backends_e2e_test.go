@@ -89,49 +89,6 @@ func listEvents(t *testing.T, st store.Store, subject string) []store.Event {
 	return res.Events
 }
 
-// eventKey identifies a stored event: IDs are unique per subject.
-type eventKey struct{ subject, id string }
-
-// listAll returns every stored event of the subjects, paging through ListEvents, and
-// fails t if an event is stored twice.
-func listAll(t *testing.T, st store.Store, subjects ...string) map[eventKey]store.Event {
-	t.Helper()
-	const page = 500
-	out := map[eventKey]store.Event{}
-	for _, s := range subjects {
-		var after int64
-		for {
-			res, err := st.ListEvents(context.Background(), &store.ListEventsParams{Subject: s, AfterSeq: after, Limit: page})
-			require.NoError(t, err)
-			for _, e := range res.Events {
-				k := eventKey{e.Subject, e.ID}
-				_, dup := out[k]
-				require.False(t, dup, "event %s of %s is stored twice", e.ID, e.Subject)
-				require.Greater(t, e.Seq, after, "ListEvents returns events in storage order")
-				out[k] = e
-				after = e.Seq
-			}
-			if len(res.Events) < page {
-				break
-			}
-		}
-	}
-	return out
-}
-
-// requireStored fails t unless every acknowledged event is stored, naming a few of
-// those that are not.
-func requireStored(t *testing.T, acked map[eventKey]bool, stored map[eventKey]store.Event) {
-	t.Helper()
-	var lost []eventKey
-	for k := range acked {
-		if _, ok := stored[k]; !ok {
-			lost = append(lost, k)
-		}
-	}
-	require.Empty(t, lost[:min(len(lost), 10)], "%d of %d acknowledged events are not stored (at most 10 shown)", len(lost), len(acked))
-}
-
 // storedQuota returns the stored quota of subject's metric in the period of the
 // Meter's clock.
 func storedQuota(t *testing.T, tm *testMeter, subject, metric string) store.Quota {
