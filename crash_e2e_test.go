@@ -2,7 +2,6 @@ package usage_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -59,47 +58,31 @@ func runCrashChild(ctx context.Context, m *usage.Meter) error {
 	}
 	at := time.UnixMicro(us)
 	tag := os.Getenv(envTag)
-	out := &storetest.Lines{W: os.Stdout}
-	// Warm up first, so that the kill lands in steady ingestion: one event per
-	// subject resolves the plans and opens connections.
-	for s := range crashSubjects {
-		ev := crashEvent{subject: fmt.Sprint("crash-", s), id: tag + "-warm", value: 1}
-		if err := out.Printf("attempt %s %s 1", ev.subject, ev.id); err != nil {
+	report := storetest.NewCrashReport(os.Stdout)
+	// send tracks ev and reports it attempted before, acknowledged after.
+	send := func(ev crashEvent) error {
+		if err := report.Attempt(ev.subject, ev.id, ev.value); err != nil {
 			return err
 		}
 		if _, err := m.Track(ctx, ev.event(at)); err != nil {
 			return fmt.Errorf("track %s: %w", ev.id, err)
 		}
-		if err := out.Printf("ack %s %s", ev.subject, ev.id); err != nil {
+		return report.Ack(ev.subject, ev.id)
+	}
+	// Warm up first, so that the kill lands in steady ingestion: one event per
+	// subject resolves the plans and opens connections.
+	for s := range crashSubjects {
+		if err := send(crashEvent{subject: fmt.Sprint("crash-", s), id: tag + "-warm", value: 1}); err != nil {
 			return err
 		}
 	}
-	if err := out.Printf("started"); err != nil {
+	if err := report.Started(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(crashChildLifetime)
-	errs := make([]error, crashWorkers)
-	var wg sync.WaitGroup
-	for w := range crashWorkers {
-		wg.Go(func() {
-			for i := 0; time.Now().Before(deadline); i++ {
-				ev := crashEvent{subject: fmt.Sprint("crash-", w%crashSubjects), id: fmt.Sprintf("%s-%d-%d", tag, w, i),
-					value: float64(1+(w+i)%7) / 2}
-				if errs[w] = out.Printf("attempt %s %s %s", ev.subject, ev.id, strconv.FormatFloat(ev.value, 'g', -1, 64)); errs[w] != nil {
-					return
-				}
-				if _, err := m.Track(ctx, ev.event(at)); err != nil {
-					errs[w] = fmt.Errorf("track %s: %w", ev.id, err)
-					return
-				}
-				if errs[w] = out.Printf("ack %s %s", ev.subject, ev.id); errs[w] != nil {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return storetest.RunWorkers(crashWorkers, crashChildLifetime, func(w, i int) error {
+		return send(crashEvent{subject: fmt.Sprint("crash-", w%crashSubjects), id: fmt.Sprintf("%s-%d-%d", tag, w, i),
+			value: float64(1+(w+i)%7) / 2})
+	})
 }
 
 // TestKilledProcessesLoseNothingAcknowledged is the crash drill. It is heavy, and

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -67,10 +68,49 @@ func RunAll(n int, command func(ctx context.Context, i int) *exec.Cmd) (wait fun
 	}
 }
 
-// CrashLog is what a parent learns from children it kills while they ingest. Such a
-// child prints, through Lines, "started" once it is ingesting, "attempt SUBJECT ID
-// VALUE" (VALUE in units) before it sends an event and "ack SUBJECT ID" after the
-// call that sent it returned nil. Event IDs must be unique across the children.
+// RunWorkers runs work(w, 0), work(w, 1), … on each of workers goroutines (w in
+// 0…workers-1) until lifetime has passed or that goroutine's work fails, and returns
+// the failures. A child that ingests until it is killed runs its workers by it;
+// lifetime bounds a child the parent fails to kill.
+func RunWorkers(workers int, lifetime time.Duration, work func(w, i int) error) error {
+	deadline := time.Now().Add(lifetime)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				if errs[w] = work(w, i); errs[w] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// CrashReport is the child's side of a crash drill: it prints, each line whole, what
+// CrashLog reads in the parent. It is safe for concurrent use.
+type CrashReport struct {
+	out Lines
+}
+
+// NewCrashReport returns a CrashReport that prints to w, the child's stdout.
+func NewCrashReport(w io.Writer) *CrashReport { return &CrashReport{out: Lines{W: w}} }
+
+// Started says the child is ingesting: the parent's kill may land from now on.
+func (r *CrashReport) Started() error { return r.out.Printf("started") }
+
+// Attempt says the child is about to send an event of value units.
+func (r *CrashReport) Attempt(subject, id string, value float64) error {
+	return r.out.Printf("attempt %s %s %s", subject, id, strconv.FormatFloat(value, 'g', -1, 64))
+}
+
+// Ack says the call that sent the event returned nil.
+func (r *CrashReport) Ack(subject, id string) error { return r.out.Printf("ack %s %s", subject, id) }
+
+// CrashLog is what a parent learns from children it kills while they ingest, each
+// reporting through a CrashReport. Event IDs must be unique across the children.
 type CrashLog struct {
 	// Attempted holds the value, in units, of every event a child attempted.
 	Attempted map[EventKey]float64

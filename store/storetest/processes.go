@@ -77,7 +77,7 @@ func runChild(scenario, loc string, h Harness) error {
 		time.Sleep(time.Until(time.Unix(0, start)))
 		return consume(ctx, st, os.Getenv(envTag), out)
 	case scenarioCrash:
-		return ingestUntilKilled(ctx, st, os.Getenv(envTag), out)
+		return ingestUntilKilled(ctx, st, os.Getenv(envTag), NewCrashReport(os.Stdout))
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}
@@ -195,37 +195,28 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 // until the process is killed (or its lifetime ends). Before each Ingest it prints
 // "attempt SUBJECT ID VALUE" per event, after each nil return "ack SUBJECT ID" per
 // event, so the parent knows what was attempted and what acknowledged.
-func ingestUntilKilled(ctx context.Context, st store.Store, tag string, out *Lines) error {
-	if err := out.Printf("started"); err != nil {
+func ingestUntilKilled(ctx context.Context, st store.Store, tag string, report *CrashReport) error {
+	if err := report.Started(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(childLifetime)
-	errs := make([]error, crashWorkers)
-	var wg sync.WaitGroup
-	for w := range crashWorkers {
-		wg.Go(func() {
-			for i := 0; time.Now().Before(deadline); i++ {
-				batch := make([]store.IngestEvent, 1+(w+i)%8)
-				for j := range batch {
-					batch[j] = crashEvent(fmt.Sprint("crash-", (w+j)%4), fmt.Sprintf("%s-%d-%d-%d", tag, w, i, j), float64(1+(w+i+j)%7)/2)
-					if errs[w] = out.Printf("attempt %s %s %v", batch[j].Event.Subject, batch[j].Event.ID, float64(batch[j].Event.Value)/unit); errs[w] != nil {
-						return
-					}
-				}
-				if _, err := st.Ingest(ctx, &store.IngestParams{Events: batch, Now: storeNow}); err != nil {
-					errs[w] = err
-					return
-				}
-				for _, e := range batch {
-					if errs[w] = out.Printf("ack %s %s", e.Event.Subject, e.Event.ID); errs[w] != nil {
-						return
-					}
-				}
+	return RunWorkers(crashWorkers, childLifetime, func(w, i int) error {
+		batch := make([]store.IngestEvent, 1+(w+i)%8)
+		for j := range batch {
+			batch[j] = crashEvent(fmt.Sprint("crash-", (w+j)%4), fmt.Sprintf("%s-%d-%d-%d", tag, w, i, j), float64(1+(w+i+j)%7)/2)
+			if err := report.Attempt(batch[j].Event.Subject, batch[j].Event.ID, float64(batch[j].Event.Value)/unit); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+		}
+		if _, err := st.Ingest(ctx, &store.IngestParams{Events: batch, Now: storeNow}); err != nil {
+			return err
+		}
+		for _, e := range batch {
+			if err := report.Ack(e.Event.Subject, e.Event.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // crashEvent is an event of the crash test: unlimited, so every one is admitted.

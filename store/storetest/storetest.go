@@ -18,7 +18,7 @@
 //
 // Tests of code built on a store (the Meter's end-to-end tests) reuse what the suite
 // checks stored events and drives child processes with: StoredEvents, RequireStored,
-// RequireUsageIsStoredEvents, Lines, RunAll and CrashLog.
+// RequireUsageIsStoredEvents, Lines, RunAll, RunWorkers, CrashReport and CrashLog.
 package storetest
 
 import (
