@@ -111,6 +111,7 @@ func testCrashDrill(t *testing.T, db testdb.Backend) {
 		t.Logf("round %d: killed %v after start: %d attempted, %d acknowledged", round, delay,
 			len(log.Attempted)-before, len(log.Acked)-beforeAcked)
 	}
+	db.Settle(t, loc)
 	unacked := len(log.Attempted) - len(log.Acked)
 	require.NotZero(t, len(log.Acked), "the children acknowledged events before being killed")
 	require.NotZero(t, unacked, "the kills interrupted calls in progress")

@@ -238,6 +238,10 @@ func ingestKeepsEveryAcknowledgedBatchThroughKills(t *testing.T, h Harness) {
 			return childCommand(ctx, scenarioCrash, loc, envTag+"="+tag)
 		})
 	}
+	if h.Settle == nil {
+		t.Fatal("Harness.Settle is required by the kill tests")
+	}
+	h.Settle(t, loc)
 	require.NotEmpty(t, log.Acked, "the children acknowledged events before being killed")
 	require.Greater(t, len(log.Attempted), len(log.Acked), "the kills interrupted calls in progress")
 	subjects := []string{"crash-0", "crash-1", "crash-2", "crash-3"}
