@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -31,6 +32,13 @@ func bunDB(t testing.TB, st store.Store) *bun.DB {
 	}
 	return inner.(*sqlstore.Store).DB()
 }
+
+// The checks' clock and billing period: every event counts in this month.
+var (
+	now         = time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
+	periodStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	periodEnd   = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+)
 
 // explainPrefix is how each backend asks for the plan of a query, by backend name.
 var explainPrefix = map[string]string{

@@ -26,8 +26,6 @@ func readsOfASeriesUseTheSeriesIndex(t *testing.T, b testdb.Backend) {
 	ctx := context.Background()
 	st, _ := b.OpenNew(t)
 	db := bunDB(t, st)
-	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
-	periodStart, periodEnd := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	// 40 series of 100 events, and the statistics a planner goes by.
 	var events []store.IngestEvent
 	for s := range 20 {

@@ -23,8 +23,6 @@ func TestEventsStoredBeforeSeriesKeysGetTheirs(t *testing.T) {
 func eventsStoredBeforeSeriesKeysGetTheirs(t *testing.T, b testdb.Backend) {
 	ctx := context.Background()
 	st, loc := b.OpenNew(t)
-	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
-	periodStart, periodEnd := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	event := func(subject, id, metric string, at time.Time) store.IngestEvent {
 		return store.IngestEvent{
 			Event: store.Event{Subject: subject, ID: id, Metric: metric, Value: store.MicrosPerUnit, Time: at, Fingerprint: id},
