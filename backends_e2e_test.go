@@ -71,6 +71,32 @@ func newMeter(t *testing.T, db testdb.Backend) *testMeter {
 	return &testMeter{db: db, st: st, meter: m, clock: c, loc: loc}
 }
 
+// instance opens another Meter, with cfg, on tm's store, as another instance of the
+// application would; it is closed when the test ends.
+func (tm *testMeter) instance(t *testing.T, cfg *usage.Config) *usage.Meter {
+	t.Helper()
+	m, err := usage.New(tm.st, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close(context.Background()) })
+	return m
+}
+
+// eachBackend runs test once per backend, the backends side by side and beside the
+// other parallel tests.
+func eachBackend(t *testing.T, test func(t *testing.T, db testdb.Backend)) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
+		t.Parallel()
+		test(t, db)
+	})
+}
+
+// eachMeter runs test as eachBackend does, with a testMeter on a fresh database of
+// each backend.
+func eachMeter(t *testing.T, test func(t *testing.T, b *testMeter)) {
+	eachBackend(t, func(t *testing.T, db testdb.Backend) { test(t, newMeter(t, db)) })
+}
+
 // track records events and fails the test on any refusal.
 func track(t *testing.T, m *usage.Meter, events ...usage.Event) {
 	t.Helper()

@@ -111,9 +111,7 @@ func runInstancesChild(ctx context.Context, m *usage.Meter) error {
 }
 
 func TestLimitsHoldExactlyAcrossFourProcesses(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		loc := db.NewDatabase(t)
 		st := db.OpenAt(t, loc) // migrate before the children race
 		wait := spawnAll(t, db, scenarioInstances, loc, instanceProcesses, time.Now().Add(5*time.Second))

@@ -106,9 +106,7 @@ func (b *boundedMeter) probe(t *testing.T, prefix string, more int) (overloaded,
 // ends, storing nothing; Close waits for the events in flight and commits them once
 // the database is back; calls after Close get ErrClosed.
 func TestOverloadedCallsWaitThenFail(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		testOverloaded(t, db)
 	})
 }
@@ -180,9 +178,7 @@ func testOverloaded(t *testing.T, db testdb.Backend) {
 // even though the events in flight cannot be committed: a host shutting down during
 // an outage is not held past its deadline. The waiting calls are answered too.
 func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		testCloseDeadline(t, db)
 	})
 }

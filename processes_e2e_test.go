@@ -33,9 +33,7 @@ const (
 )
 
 func TestLimitHoldsExactlyAcrossProcesses(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		loc := db.NewDatabase(t)
 		st := db.OpenAt(t, loc) // migrate before the children race
 		// The children start consuming together, once all have opened the store.
