@@ -10,15 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage"
-	"github.com/usagekit/usage/internal/testdb"
 )
 
 func TestDetectFindsTheSpikeOnce(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		now := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
 		b.clock.Set(now)
 		require.NoError(t, b.meter.Assign(ctx, usage.Assignment{Subject: "acme", Plan: "enterprise",
@@ -79,11 +75,8 @@ func TestDetectFindsTheSpikeOnce(t *testing.T) {
 }
 
 func TestDetectAllFindsOnlyTheSpikySubject(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		now := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
 		b.clock.Set(now)
 		spike := now.Truncate(time.Hour).Add(-9 * time.Hour)
@@ -115,11 +108,8 @@ func TestDetectAllFindsOnlyTheSpikySubject(t *testing.T) {
 }
 
 func TestDetectFlagsBotsAndBursts(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		now := time.Date(2026, 11, 20, 23, 30, 0, 0, time.UTC)
 		b.clock.Set(now)
 		day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)

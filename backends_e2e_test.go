@@ -71,6 +71,32 @@ func newMeter(t *testing.T, db testdb.Backend) *testMeter {
 	return &testMeter{db: db, st: st, meter: m, clock: c, loc: loc}
 }
 
+// instance opens another Meter, with cfg, on tm's store, as another instance of the
+// application would; it is closed when the test ends.
+func (tm *testMeter) instance(t *testing.T, cfg *usage.Config) *usage.Meter {
+	t.Helper()
+	m, err := usage.New(tm.st, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close(context.Background()) })
+	return m
+}
+
+// eachBackend runs test once per backend, the backends side by side and beside the
+// other parallel tests.
+func eachBackend(t *testing.T, test func(t *testing.T, db testdb.Backend)) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
+		t.Parallel()
+		test(t, db)
+	})
+}
+
+// eachMeter runs test as eachBackend does, with a testMeter on a fresh database of
+// each backend.
+func eachMeter(t *testing.T, test func(t *testing.T, b *testMeter)) {
+	eachBackend(t, func(t *testing.T, db testdb.Backend) { test(t, newMeter(t, db)) })
+}
+
 // track records events and fails the test on any refusal.
 func track(t *testing.T, m *usage.Meter, events ...usage.Event) {
 	t.Helper()
@@ -87,49 +113,6 @@ func listEvents(t *testing.T, st store.Store, subject string) []store.Event {
 	res, err := st.ListEvents(context.Background(), &store.ListEventsParams{Subject: subject, Limit: 100000})
 	require.NoError(t, err)
 	return res.Events
-}
-
-// eventKey identifies a stored event: IDs are unique per subject.
-type eventKey struct{ subject, id string }
-
-// listAll returns every stored event of the subjects, paging through ListEvents, and
-// fails t if an event is stored twice.
-func listAll(t *testing.T, st store.Store, subjects ...string) map[eventKey]store.Event {
-	t.Helper()
-	const page = 500
-	out := map[eventKey]store.Event{}
-	for _, s := range subjects {
-		var after int64
-		for {
-			res, err := st.ListEvents(context.Background(), &store.ListEventsParams{Subject: s, AfterSeq: after, Limit: page})
-			require.NoError(t, err)
-			for _, e := range res.Events {
-				k := eventKey{e.Subject, e.ID}
-				_, dup := out[k]
-				require.False(t, dup, "event %s of %s is stored twice", e.ID, e.Subject)
-				require.Greater(t, e.Seq, after, "ListEvents returns events in storage order")
-				out[k] = e
-				after = e.Seq
-			}
-			if len(res.Events) < page {
-				break
-			}
-		}
-	}
-	return out
-}
-
-// requireStored fails t unless every acknowledged event is stored, naming a few of
-// those that are not.
-func requireStored(t *testing.T, acked map[eventKey]bool, stored map[eventKey]store.Event) {
-	t.Helper()
-	var lost []eventKey
-	for k := range acked {
-		if _, ok := stored[k]; !ok {
-			lost = append(lost, k)
-		}
-	}
-	require.Empty(t, lost[:min(len(lost), 10)], "%d of %d acknowledged events are not stored (at most 10 shown)", len(lost), len(acked))
 }
 
 // storedQuota returns the stored quota of subject's metric in the period of the

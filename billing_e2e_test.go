@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage"
-	"github.com/usagekit/usage/internal/testdb"
 )
 
 // march is a day of March 2026 at noon UTC, the month most billing tests meter.
@@ -44,11 +43,8 @@ func professionalMonth(t *testing.T, b *testMeter, subject string) {
 }
 
 func TestPlanChangeMidPeriodKeepsGrantsAndBillsThePlanAtTheEnd(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		b.clock.Set(march(1))
 		require.NoError(t, b.meter.Assign(ctx, usage.Assignment{Subject: "acme", Plan: "basic"}))
 		b.clock.Set(march(5))
@@ -92,11 +88,8 @@ func TestPlanChangeMidPeriodKeepsGrantsAndBillsThePlanAtTheEnd(t *testing.T) {
 }
 
 func TestLateEventsCountInTheirPeriodAndAreBilledAsAdjustments(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		professionalMonth(t, b, "acme")
 		// April 3: March's invoice is still open (no CloseInvoices yet).
 		b.clock.Set(time.Date(2026, 4, 3, 9, 0, 0, 0, time.UTC))

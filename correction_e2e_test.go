@@ -8,16 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage"
-	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
 )
 
 func TestCorrectionsRecomputeUsageAndAreBilledAsAdjustments(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		professionalMonth(t, b, "acme")
 		correct := func(c usage.Correction) (usage.CorrectionResult, error) {
 			c.Subject = "acme"
@@ -116,11 +112,8 @@ func TestCorrectionsRecomputeUsageAndAreBilledAsAdjustments(t *testing.T) {
 }
 
 func TestAmendPastLimitWithoutOverageIsRefused(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		track(t, b.meter, usage.Event{ID: "a", Subject: "acme", Metric: "credits", Value: 600},
 			usage.Event{ID: "b", Subject: "acme", Metric: "credits", Value: 300})
 		_, err := b.meter.Correct(ctx, usage.Correction{Subject: "acme", EventID: "b", Kind: usage.CorrectionAmend, Value: 401, Reason: "r"})

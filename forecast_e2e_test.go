@@ -16,9 +16,7 @@ import (
 )
 
 func TestDailyForecastProjectsTheQuota(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		b := newForecastMeter(t, db)
 		heavy := trackDaily(t, b, "heavy", "America/New_York", heavyRate)
@@ -97,9 +95,7 @@ func TestDailyForecastProjectsTheQuota(t *testing.T) {
 }
 
 func TestHourlyForecastFollowsTheDailyCycle(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		b := newForecastMeter(t, db)
 		heavy := trackDaily(t, b, "heavy", "America/New_York", heavyRate)
@@ -129,9 +125,7 @@ func TestHourlyForecastFollowsTheDailyCycle(t *testing.T) {
 }
 
 func TestGaugesForecastTheirLevel(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		b := newForecastMeter(t, db)
 		require.NoError(t, b.meter.Assign(ctx, usage.Assignment{Subject: "acme", Plan: "professional"}))
@@ -167,9 +161,7 @@ func TestGaugesForecastTheirLevel(t *testing.T) {
 }
 
 func TestForecastOfAQuotaWithoutOverageOrLimit(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		b := newForecastMeter(t, db)
 		// The default plan, strict, limits credits to 1,000 a month without overage
@@ -216,9 +208,7 @@ func TestForecastOfAQuotaWithoutOverageOrLimit(t *testing.T) {
 }
 
 func TestForecastsAreStoredAndListed(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		b := newForecastMeter(t, db)
 		trackDaily(t, b, "heavy", "America/New_York", heavyRate)

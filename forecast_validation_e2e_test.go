@@ -15,9 +15,7 @@ import (
 )
 
 func TestForecastRefusesBadInput(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		b := newForecastMeter(t, db)
 		trackDaily(t, b, "heavy", "America/New_York", heavyRate)
@@ -51,9 +49,7 @@ func TestForecastRefusesBadInput(t *testing.T) {
 }
 
 func TestForecastRefusesTooLittleHistory(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		b := newForecastMeter(t, db)
 		require.NoError(t, b.meter.Assign(ctx, usage.Assignment{Subject: "fresh", Plan: "professional"}))

@@ -19,6 +19,7 @@ import (
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
+	"github.com/usagekit/usage/store/storetest"
 )
 
 // The instances test: several processes of many goroutines each take credits of
@@ -49,7 +50,7 @@ func runInstancesChild(ctx context.Context, m *usage.Meter) error {
 	}
 	time.Sleep(time.Until(time.Unix(0, start)))
 	tag := os.Getenv(envTag)
-	out := &lines{w: os.Stdout}
+	out := &storetest.Lines{W: os.Stdout}
 	var full [instanceSubjects]atomic.Bool
 	var admitted [instanceSubjects]atomic.Int64
 	var failed atomic.Bool // by any worker: the others stop too
@@ -84,7 +85,7 @@ func runInstancesChild(ctx context.Context, m *usage.Meter) error {
 				_, err := m.Track(ctx, usage.Event{ID: id, Subject: instanceSubject(s), Metric: "credits", Value: amount})
 				switch {
 				case err == nil:
-					if errs[w] = out.printf("ack %s %s %s", instanceSubject(s), id, strconv.FormatFloat(amount, 'g', -1, 64)); errs[w] != nil {
+					if errs[w] = out.Printf("ack %s %s %s", instanceSubject(s), id, strconv.FormatFloat(amount, 'g', -1, 64)); errs[w] != nil {
 						return
 					}
 					if n := admitted[s].Add(int64(amount * unit)); n > creditLimit*unit {
@@ -106,13 +107,11 @@ func runInstancesChild(ctx context.Context, m *usage.Meter) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return out.printf("done %d %d", first.UnixNano(), time.Now().UnixNano())
+	return out.Printf("done %d %d", first.UnixNano(), time.Now().UnixNano())
 }
 
 func TestLimitsHoldExactlyAcrossFourProcesses(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		loc := db.NewDatabase(t)
 		st := db.OpenAt(t, loc) // migrate before the children race
 		wait := spawnAll(t, db, scenarioInstances, loc, instanceProcesses, time.Now().Add(5*time.Second))
@@ -150,7 +149,7 @@ func TestLimitsHoldExactlyAcrossFourProcesses(t *testing.T) {
 		close(done)
 		watcher.Wait()
 
-		acked := map[eventKey]int64{}
+		acked := map[storetest.EventKey]int64{}
 		sums := map[string]int64{}
 		var firsts, lasts []int64
 		for p := range instanceProcesses {
@@ -162,7 +161,7 @@ func TestLimitsHoldExactlyAcrossFourProcesses(t *testing.T) {
 				case len(f) == 4 && f[0] == "ack":
 					v, err := strconv.ParseFloat(f[3], 64)
 					require.NoError(t, err)
-					k := eventKey{f[1], f[2]}
+					k := storetest.EventKey{Subject: f[1], ID: f[2]}
 					_, twice := acked[k]
 					require.False(t, twice, "event %s admitted twice", f[2])
 					acked[k] = int64(v * unit)
@@ -185,11 +184,11 @@ func TestLimitsHoldExactlyAcrossFourProcesses(t *testing.T) {
 			subjects[i] = instanceSubject(i)
 			require.Equal(t, int64(creditLimit*unit), sums[subjects[i]], "demand exceeded the limit of %s: exactly the limit is admitted", subjects[i])
 		}
-		stored := listAll(t, st, subjects...)
+		stored := storetest.StoredEvents(t, st, subjects...)
 		require.Len(t, stored, len(acked), "stored events are the admitted events")
 		for k, v := range acked {
 			e, ok := stored[k]
-			require.True(t, ok, "admitted event %s of %s is stored", k.id, k.subject)
+			require.True(t, ok, "admitted event %s of %s is stored", k.ID, k.Subject)
 			require.Equal(t, v, e.Value)
 		}
 		for _, s := range subjects {

@@ -92,11 +92,8 @@ func requireConsistent(t *testing.T, inv usage.Invoice) {
 }
 
 func TestInvoiceOfTheExampleCatalogIsExactAndDeliveredOnce(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		professionalMonth(t, b, "acme")
 		draft, err := b.meter.Invoice(ctx, "acme", time.Time{})
 		require.NoError(t, err)
@@ -150,9 +147,7 @@ func TestInvoiceOfTheExampleCatalogIsExactAndDeliveredOnce(t *testing.T) {
 }
 
 func TestEveryAggregationIsMeteredAndBilled(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		st, _ := db.OpenNew(t)
 		c := &clock{now: march(1)}
@@ -221,9 +216,7 @@ func TestEveryAggregationIsMeteredAndBilled(t *testing.T) {
 }
 
 func TestInvoicesAreDeliveredExactlyOnceAcrossInstances(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		loc := db.NewDatabase(t)
 		c := &clock{now: march(1)}
@@ -292,9 +285,7 @@ func TestInvoicesAreDeliveredExactlyOnceAcrossInstances(t *testing.T) {
 }
 
 func TestInvoicePeriodsFollowTimeZonesAndDST(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		ctx := context.Background()
 		cases := []struct {
 			zone   string

@@ -17,6 +17,7 @@ import (
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
+	"github.com/usagekit/usage/store/storetest"
 )
 
 // Shape of the outage test: goroutines tracking events while the database is cut.
@@ -45,8 +46,8 @@ var outageTimeouts = []time.Duration{0, 0, time.Second, 50 * time.Millisecond}
 // outageWorker is what one tracking goroutine saw.
 type outageWorker struct {
 	timeout   time.Duration
-	attempted []eventKey
-	acked     []eventKey
+	attempted []storetest.EventKey
+	acked     []storetest.EventKey
 	gaveUp    int
 	// failure is the error that stopped the worker: any error of a patient caller,
 	// or one of an impatient caller whose context had not ended.
@@ -123,7 +124,7 @@ func testOutage(t *testing.T, db testdb.Backend) {
 				if ow.timeout > 0 {
 					callCtx, cancel = context.WithTimeout(run, ow.timeout)
 				}
-				k := eventKey{ev.Subject, ev.ID}
+				k := storetest.EventKey{Subject: ev.Subject, ID: ev.ID}
 				ow.attempted = append(ow.attempted, k)
 				_, err := m.Track(callCtx, ev)
 				expired := callCtx.Err() != nil && run.Err() == nil
@@ -187,7 +188,7 @@ func testOutage(t *testing.T, db testdb.Backend) {
 	// when the cut came can be acknowledged before the restore.
 	require.LessOrEqual(t, acksDuring, int64(outageWorkers), "the cut stopped ingestion")
 
-	attempted, acked := map[eventKey]bool{}, map[eventKey]bool{}
+	attempted, acked := map[storetest.EventKey]bool{}, map[storetest.EventKey]bool{}
 	gaveUp := 0
 	for _, ow := range workers {
 		for _, k := range ow.attempted {
@@ -205,19 +206,12 @@ func testOutage(t *testing.T, db testdb.Backend) {
 
 	// Nothing acknowledged is missing, nothing unattempted appeared, and the quotas
 	// agree with the events.
-	stored := listAll(t, st, subjects...)
-	sums := map[string]int64{}
-	for k, e := range stored {
-		require.True(t, k.id == "warm" || attempted[k], "stored event %s was attempted", k.id)
-		sums[k.subject] += e.Value
+	stored := storetest.StoredEvents(t, st, subjects...)
+	for k := range stored {
+		require.True(t, k.ID == "warm" || attempted[k], "stored event %s was attempted", k.ID)
 	}
-	requireStored(t, acked, stored)
-	for _, s := range subjects {
-		res, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: s, Metrics: []string{usage.MetricAPICalls}, At: at})
-		require.NoError(t, err)
-		require.Len(t, res.Quotas, 1)
-		require.Equal(t, sums[s], res.Quotas[0].Used, "quota of %s is the sum of its stored events", s)
-	}
+	storetest.RequireStored(t, acked, stored)
+	storetest.RequireUsageIsStoredEvents(t, st, usage.MetricAPICalls, at, stored, subjects...)
 
 	require.LessOrEqual(t, maxGoroutines, baseGoroutines+outageWorkers+outageExtraGoroutines, "goroutines stay bounded during the outage")
 	require.LessOrEqual(t, maxHeap, baseHeap+outageExtraHeap, "memory stays bounded during the outage")

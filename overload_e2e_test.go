@@ -13,6 +13,7 @@ import (
 
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store/storetest"
 )
 
 // Shape of the tests of the in-flight bound and of Close: a Meter with room for a
@@ -30,7 +31,7 @@ const (
 // boundedMeter is a Meter with boundMaxInFlight on a database that can be cut.
 type boundedMeter struct {
 	meter   *usage.Meter
-	list    func() map[eventKey]bool
+	list    func() map[storetest.EventKey]bool
 	cut     func()
 	restore func()
 }
@@ -51,9 +52,9 @@ func newBoundedMeter(t *testing.T, db testdb.Backend) *boundedMeter {
 	_, err = m.Track(context.Background(), usage.Event{ID: "warm", Subject: "acme", Metric: usage.MetricAPICalls, Value: 1})
 	require.NoError(t, err)
 	b := &boundedMeter{meter: m, cut: cut, restore: restore}
-	b.list = func() map[eventKey]bool {
-		out := map[eventKey]bool{}
-		for k := range listAll(t, st, "acme") {
+	b.list = func() map[storetest.EventKey]bool {
+		out := map[storetest.EventKey]bool{}
+		for k := range storetest.StoredEvents(t, st, "acme") {
 			out[k] = true
 		}
 		return out
@@ -105,9 +106,7 @@ func (b *boundedMeter) probe(t *testing.T, prefix string, more int) (overloaded,
 // ends, storing nothing; Close waits for the events in flight and commits them once
 // the database is back; calls after Close get ErrClosed.
 func TestOverloadedCallsWaitThenFail(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		testOverloaded(t, db)
 	})
 }
@@ -162,15 +161,15 @@ func testOverloaded(t *testing.T, db testdb.Backend) {
 	stored := b.list()
 	for i, id := range fillers {
 		require.NoError(t, fillerErrs[i], "call %s waited for the database", id)
-		require.True(t, stored[eventKey{"acme", id}], "%s returned nil before Close returned, so it is stored", id)
+		require.True(t, stored[storetest.EventKey{Subject: "acme", ID: id}], "%s returned nil before Close returned, so it is stored", id)
 	}
 	for _, id := range append(append(overloaded, late...), "after-close") {
-		require.False(t, stored[eventKey{"acme", id}], "nothing of refused call %s is stored", id)
+		require.False(t, stored[storetest.EventKey{Subject: "acme", ID: id}], "nothing of refused call %s is stored", id)
 	}
 	for i := range big {
-		require.False(t, stored[eventKey{"acme", big[i].ID}], "nothing of the refused batch is stored")
+		require.False(t, stored[storetest.EventKey{Subject: "acme", ID: big[i].ID}], "nothing of the refused batch is stored")
 	}
-	require.False(t, stored[eventKey{"acme", "ended"}], "nothing of a call whose context had ended is stored")
+	require.False(t, stored[storetest.EventKey{Subject: "acme", ID: "ended"}], "nothing of a call whose context had ended is stored")
 	t.Logf("%d calls found no room, %d got room and gave up waiting (stored or not), %d refused while closing",
 		len(overloaded), len(gaveUp), len(late))
 }
@@ -179,9 +178,7 @@ func testOverloaded(t *testing.T, db testdb.Backend) {
 // even though the events in flight cannot be committed: a host shutting down during
 // an outage is not held past its deadline. The waiting calls are answered too.
 func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		testCloseDeadline(t, db)
 	})
 }
@@ -211,10 +208,10 @@ func testCloseDeadline(t *testing.T, db testdb.Backend) {
 	waitFillers()
 	require.ErrorIs(t, b.track("after-close", boundSafety), usage.ErrClosed, "a Meter whose Close gave up is closed all the same")
 	stored := b.list()
-	require.False(t, stored[eventKey{"acme", "after-close"}], "nothing of a call after Close is stored")
+	require.False(t, stored[storetest.EventKey{Subject: "acme", ID: "after-close"}], "nothing of a call after Close is stored")
 	for i, id := range fillers {
 		if fillerErrs[i] == nil {
-			require.True(t, stored[eventKey{"acme", id}], "%s returned nil, so it is stored", id)
+			require.True(t, stored[storetest.EventKey{Subject: "acme", ID: id}], "%s returned nil, so it is stored", id)
 			continue
 		}
 		require.ErrorIs(t, fillerErrs[i], usage.ErrClosed, "a call in flight when Close gave up is told the Meter closed")

@@ -1,15 +1,13 @@
 package usage_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store/storetest"
 )
 
 // Environment of a child process: its tag (to make event IDs unique) and when to
@@ -34,9 +33,7 @@ const (
 )
 
 func TestLimitHoldsExactlyAcrossProcesses(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
 		loc := db.NewDatabase(t)
 		st := db.OpenAt(t, loc) // migrate before the children race
 		// The children start consuming together, once all have opened the store.
@@ -82,30 +79,9 @@ func runConsumeChild(ctx context.Context, m *usage.Meter) error {
 // spawnAll starts n children running scenario, tagged p0, p1, …, and returns a
 // function that waits for them all and returns what each printed, and how it ended.
 func spawnAll(t *testing.T, db testdb.Backend, scenario, loc string, n int, start time.Time) (wait func() ([]string, []error)) {
-	outputs := make([]string, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for p := range n {
-		wg.Go(func() { outputs[p], errs[p] = spawn(db, scenario, loc, fmt.Sprint("p", p), start) })
-	}
-	return func() ([]string, []error) {
-		wg.Wait()
-		return outputs, errs
-	}
-}
-
-// spawn runs this test binary as a child process on the scenario and returns what it
-// printed.
-func spawn(db testdb.Backend, scenario, loc, tag string, start time.Time) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := childCommand(ctx, db, scenario, loc, envTag+"="+tag, envStart+"="+strconv.FormatInt(start.UnixNano(), 10))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%w: %s", err, stderr.String())
-	}
-	return stdout.String(), nil
+	return storetest.RunAll(n, func(ctx context.Context, p int) *exec.Cmd {
+		return childCommand(ctx, db, scenario, loc, envTag+"="+fmt.Sprint("p", p), envStart+"="+strconv.FormatInt(start.UnixNano(), 10))
+	})
 }
 
 func parseConsumed(t *testing.T, out string) consumed {
@@ -126,19 +102,4 @@ func parseConsumed(t *testing.T, out string) consumed {
 	}
 	t.Fatalf("child printed no result: %q", out)
 	return consumed{}
-}
-
-// lines writes whole lines to a child's stdout, one write per line, so that a line
-// the parent reads was written completely before the child was killed.
-type lines struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lines) printf(format string, args ...any) error {
-	b := fmt.Appendf(nil, format+"\n", args...)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, err := l.w.Write(b)
-	return err
 }

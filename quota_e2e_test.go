@@ -12,15 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage"
-	"github.com/usagekit/usage/internal/testdb"
 )
 
 func TestLimitHoldsExactlyUnderConcurrency(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		r := consume(ctx, b.meter, "acme", 64, "local")
 		admitted, n := r.admitted, r.count
 		require.Equal(t, int64(creditLimit*unit), admitted, "demand exceeds the limit: exactly the limit is admitted")
@@ -37,11 +33,8 @@ func TestLimitHoldsExactlyUnderConcurrency(t *testing.T) {
 }
 
 func TestFiveLeftTwoConcurrentRequestsOfThree(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		_, err := b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: creditLimit - 5})
 		require.NoError(t, err)
 		errs := make([]error, 2)
@@ -84,11 +77,8 @@ func TestFiveLeftTwoConcurrentRequestsOfThree(t *testing.T) {
 // A retry after a lost reply, once the limit is reached, is the same event: it
 // replays, and is not refused for the usage its own first attempt added.
 func TestRetryAtTheLimitReplays(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		last := usage.Event{ID: "the-last", Subject: "acme", Metric: "credits", Value: 5}
 		_, err := b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: creditLimit - 5})
 		require.NoError(t, err)
@@ -106,14 +96,9 @@ func TestRetryAtTheLimitReplays(t *testing.T) {
 }
 
 func TestAssignmentChangesLimitsAcrossInstances(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
-		other, err := usage.New(b.st, e2eConfig(b.clock.Now))
-		require.NoError(t, err)
-		defer other.Close(ctx)
+		other := b.instance(t, e2eConfig(b.clock.Now))
 		q, err := other.CheckQuota(ctx, "acme", "credits", 1)
 		require.NoError(t, err)
 		require.Equal(t, "1000", q.Limit.String(), "the default plan")
@@ -129,19 +114,12 @@ func TestAssignmentChangesLimitsAcrossInstances(t *testing.T) {
 }
 
 func TestCheckQuotaFromMemoryIsBoundedBehindOtherInstances(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
-		other, err := usage.New(b.st, e2eConfig(b.clock.Now))
-		require.NoError(t, err)
-		defer other.Close(ctx)
+		other := b.instance(t, e2eConfig(b.clock.Now))
 		strictCfg := e2eConfig(b.clock.Now)
 		strictCfg.StrictQuotaCheck = true
-		strict, err := usage.New(b.st, strictCfg)
-		require.NoError(t, err)
-		defer strict.Close(ctx)
+		strict := b.instance(t, strictCfg)
 
 		used := func(m *usage.Meter) string {
 			q, err := m.CheckQuota(ctx, "acme", "credits", 1)
@@ -149,7 +127,7 @@ func TestCheckQuotaFromMemoryIsBoundedBehindOtherInstances(t *testing.T) {
 			return q.Used.String()
 		}
 		require.Equal(t, "0", used(b.meter))
-		_, err = b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: 5})
+		_, err := b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "credits", Value: 5})
 		require.NoError(t, err)
 		require.Equal(t, "5", used(b.meter), "a Meter's own writes show at once")
 		require.Equal(t, "5", used(other))
@@ -172,11 +150,8 @@ func TestCheckQuotaFromMemoryIsBoundedBehindOtherInstances(t *testing.T) {
 }
 
 func TestGrantsRaiseLimitsAndResetsFreeTheWholeLimit(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		professionalMonth(t, b, "acme")
 		q, err := b.meter.Grant(ctx, usage.QuotaGrant{Subject: "acme", Metric: usage.MetricAPICalls, Units: 100, Reason: "top-up", Actor: "ops"})
 		require.NoError(t, err)

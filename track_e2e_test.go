@@ -13,15 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage"
-	"github.com/usagekit/usage/internal/testdb"
 )
 
 func TestSameEventTrackedConcurrentlyIsStoredAndChargedOnce(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		ev := usage.Event{ID: "req-42", Subject: "acme", Metric: "credits", Value: 7,
 			Properties: map[string]string{"route": "/v1/convert"}}
 		results := make([]usage.TrackResult, 100)
@@ -52,11 +48,8 @@ func TestSameEventTrackedConcurrentlyIsStoredAndChargedOnce(t *testing.T) {
 }
 
 func TestReusedIDWithOtherPayloadConflicts(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		orig := usage.Event{ID: "e1", Subject: "acme", Metric: "credits", Value: 5}
 		_, err := b.meter.Track(ctx, orig)
 		require.NoError(t, err)
@@ -81,11 +74,8 @@ func TestReusedIDWithOtherPayloadConflicts(t *testing.T) {
 }
 
 func TestEveryAcknowledgedEventIsStored(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		const goroutines, perGoroutine = 8, 150
 		var acked sync.Map
 		var wg sync.WaitGroup
@@ -117,11 +107,8 @@ func TestEveryAcknowledgedEventIsStored(t *testing.T) {
 }
 
 func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		now := b.clock.Now()
 		ok := usage.Event{Subject: "acme", Metric: "api_calls", Value: 1}
 		with := func(f func(*usage.Event)) usage.Event { e := ok; f(&e); return e }
@@ -170,11 +157,8 @@ func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
 }
 
 func TestTrackBatchRefusesPerEvent(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		res, err := b.meter.TrackBatch(ctx, []usage.Event{
 			{ID: "a", Subject: "acme", Metric: "credits", Value: 600},
 			{ID: "b", Subject: "acme", Metric: "credits", Value: 600},
@@ -191,11 +175,8 @@ func TestTrackBatchRefusesPerEvent(t *testing.T) {
 }
 
 func TestPeriodBoundaryInSubjectTimeZone(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		ny, err := time.LoadLocation("America/New_York")
 		require.NoError(t, err)
 		b.clock.Set(time.Date(2026, 11, 30, 23, 59, 0, 0, ny))
@@ -226,11 +207,8 @@ func TestPeriodBoundaryInSubjectTimeZone(t *testing.T) {
 }
 
 func TestClosedMeterRefuses(t *testing.T) {
-	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
-		t.Parallel()
+	eachMeter(t, func(t *testing.T, b *testMeter) {
 		ctx := context.Background()
-		b := newMeter(t, db)
 		require.NoError(t, b.meter.Close(ctx))
 		_, err := b.meter.Track(ctx, usage.Event{Subject: "acme", Metric: "api_calls", Value: 1})
 		require.ErrorIs(t, err, usage.ErrClosed)

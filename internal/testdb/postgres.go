@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -28,9 +29,64 @@ func Postgres() Backend {
 		Name:        "postgres",
 		NewDatabase: newSchema,
 		Open: func(ctx context.Context, dsn string) (store.Store, error) {
-			return postgres.Open(ctx, dsn)
+			tagged, err := withProcessName(dsn)
+			if err != nil {
+				return nil, err
+			}
+			return postgres.Open(ctx, tagged)
 		},
 		Outage: postgresOutage,
+		Settle: postgresSettle,
+	}
+}
+
+// withProcessName names the connections of dsn for the schema and this process,
+// "SCHEMA/PID", so that postgresSettle can tell a killed process's sessions apart.
+func withProcessName(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("application_name", q.Get("search_path")+"/"+strconv.Itoa(os.Getpid()))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// postgresSettle waits until no other process has a session on the schema of dsn.
+// The server finishes what a killed client had sent in full, and may commit it,
+// before it notices the client is gone; once the session has ended, nothing more
+// of that client can change the database.
+func postgresSettle(t testing.TB, dsn string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mine := schema + "/" + strconv.Itoa(os.Getpid())
+	for {
+		var others int
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1 AND application_name <> $2",
+			schema+"/%", mine).Scan(&others)
+		if err != nil {
+			t.Fatalf("settle: sessions of other processes on %s: %v", schema, err)
+		}
+		if others == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("settle: %d sessions of other processes still on %s", others, schema)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

@@ -24,6 +24,8 @@ func SQLite() Backend {
 			return sqlite.Open(ctx, path)
 		},
 		Outage: sqliteOutage,
+		// A process's writes to the file end with it.
+		Settle: func(testing.TB, string) {},
 	}
 }
 

@@ -34,6 +34,10 @@ type Backend struct {
 	// Goroutines started by Outage itself may run until the test ends; the others
 	// end by restore or when the stores close their connections.
 	Outage func(t testing.TB, location string) (storeLocation string, cut, restore func())
+	// Settle waits until the work of killed child processes on the database at
+	// location can no longer change it: a server may still commit what a killed
+	// client had sent.
+	Settle func(t testing.TB, location string)
 }
 
 // Backends returns every backend, SQLite first.

@@ -9,6 +9,6 @@ import (
 // CopyRows is copyRows, for the tests of package postgres_test, which have a server.
 var CopyRows = copyRows
 
-// BunDB is the database under s, for the tests of package postgres_test that check
-// how the store uses it (the plans of its queries).
+// BunDB is the database under s, for the tests of package postgres_test that work
+// on its connections (CopyRows).
 func BunDB(s *Store) *bun.DB { return s.Store.(*sqlstore.Store).DB() }

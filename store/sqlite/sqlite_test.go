@@ -13,6 +13,7 @@ var harness = storetest.Harness{
 	NewDatabase: backend.NewDatabase,
 	Open:        backend.Open,
 	Outage:      backend.Outage,
+	Settle:      backend.Settle,
 	Features:    storetest.Features{ConcurrentWriters: false},
 }
 

@@ -1,12 +1,9 @@
 package storetest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -70,7 +67,7 @@ func runChild(scenario, loc string, h Harness) error {
 		return err
 	}
 	defer st.Close()
-	out := &lines{w: os.Stdout}
+	out := &Lines{W: os.Stdout}
 	switch scenario {
 	case scenarioConsume:
 		start, err := strconv.ParseInt(os.Getenv(envStart), 10, 64)
@@ -80,7 +77,7 @@ func runChild(scenario, loc string, h Harness) error {
 		time.Sleep(time.Until(time.Unix(0, start)))
 		return consume(ctx, st, os.Getenv(envTag), out)
 	case scenarioCrash:
-		return ingestUntilKilled(ctx, st, os.Getenv(envTag), out)
+		return ingestUntilKilled(ctx, st, os.Getenv(envTag), NewCrashReport(os.Stdout))
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}
@@ -89,7 +86,7 @@ func runChild(scenario, loc string, h Harness) error {
 // consume takes credits of the shared quota from many goroutines, one event per
 // Ingest, until a request of the smallest amount is refused. It prints "ack ID
 // VALUE" per admitted event and "done FIRST LAST" at the end.
-func consume(ctx context.Context, st store.Store, tag string, out *lines) error {
+func consume(ctx context.Context, st store.Store, tag string, out *Lines) error {
 	first := time.Now()
 	errs := make([]error, workersPerProcess)
 	var wg sync.WaitGroup
@@ -105,7 +102,7 @@ func consume(ctx context.Context, st store.Store, tag string, out *lines) error 
 					errs[w] = fmt.Errorf("ingest %s: %w", id, err)
 					return
 				case res.Outcomes[0].Status == store.StatusInserted:
-					if errs[w] = out.printf("ack %s %v", id, amount); errs[w] != nil {
+					if errs[w] = out.Printf("ack %s %v", id, amount); errs[w] != nil {
 						return
 					}
 				case res.Outcomes[0].Status != store.StatusQuotaExceeded:
@@ -121,14 +118,14 @@ func consume(ctx context.Context, st store.Store, tag string, out *lines) error 
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return out.printf("done %d %d", first.UnixNano(), time.Now().UnixNano())
+	return out.Printf("done %d %d", first.UnixNano(), time.Now().UnixNano())
 }
 
 func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 	t.Parallel()
 	loc := h.NewDatabase(t)
 	st := openAt(t, h, loc) // migrate before the children race
-	wait := spawnAll(t, scenarioConsume, loc, processCount, time.Now().Add(5*time.Second))
+	wait := spawnAll(scenarioConsume, loc, processCount, time.Now().Add(5*time.Second))
 	// While they run, the quota is never seen past its limit, nor going down.
 	done := make(chan struct{})
 	var polls int
@@ -159,7 +156,7 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 	outputs, errs := wait()
 	close(done)
 	watcher.Wait()
-	acked := map[eventKey]int64{}
+	acked := map[EventKey]int64{}
 	var total int64
 	var firsts, lasts []int64
 	for p := range processCount {
@@ -170,7 +167,7 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 			case len(f) == 3 && f[0] == "ack":
 				v, err := strconv.ParseFloat(f[2], 64)
 				require.NoError(t, err)
-				acked[eventKey{"shared", f[1]}] = int64(v * unit)
+				acked[EventKey{"shared", f[1]}] = int64(v * unit)
 				total += int64(v * unit)
 			case len(f) == 3 && f[0] == "done":
 				a, err1 := strconv.ParseInt(f[1], 10, 64)
@@ -185,10 +182,10 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 	require.Len(t, firsts, processCount, "every child finished")
 	require.Less(t, slices.Max(firsts), slices.Min(lasts), "the processes ingested at the same time")
 	require.Equal(t, int64(consumeLimit*unit), total, "exactly the limit is admitted across processes")
-	stored := listAll(t, st, "shared")
+	stored := StoredEvents(t, st, "shared")
 	require.Len(t, stored, len(acked), "the stored events are the admitted ones")
 	for k, v := range acked {
-		require.Equal(t, v, stored[k].Value, "admitted event %s is stored", k.id)
+		require.Equal(t, v, stored[k].Value, "admitted event %s is stored", k.ID)
 	}
 	require.Equal(t, int64(consumeLimit*unit), getQuota(t, st, "shared", "credits").Used)
 	t.Logf("%d events admitted across %d processes; the quota polled %d times while they ran", len(acked), processCount, polls)
@@ -198,75 +195,33 @@ func ingestHoldsTheLimitExactlyAcrossProcesses(t *testing.T, h Harness) {
 // until the process is killed (or its lifetime ends). Before each Ingest it prints
 // "attempt SUBJECT ID VALUE" per event, after each nil return "ack SUBJECT ID" per
 // event, so the parent knows what was attempted and what acknowledged.
-func ingestUntilKilled(ctx context.Context, st store.Store, tag string, out *lines) error {
-	if err := out.printf("started"); err != nil {
+func ingestUntilKilled(ctx context.Context, st store.Store, tag string, report *CrashReport) error {
+	if err := report.Started(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(childLifetime)
-	errs := make([]error, crashWorkers)
-	var wg sync.WaitGroup
-	for w := range crashWorkers {
-		wg.Go(func() {
-			for i := 0; time.Now().Before(deadline); i++ {
-				batch := make([]store.IngestEvent, 1+(w+i)%8)
-				for j := range batch {
-					batch[j] = crashEvent(fmt.Sprint("crash-", (w+j)%4), fmt.Sprintf("%s-%d-%d-%d", tag, w, i, j), float64(1+(w+i+j)%7)/2)
-					if errs[w] = out.printf("attempt %s %s %v", batch[j].Event.Subject, batch[j].Event.ID, float64(batch[j].Event.Value)/unit); errs[w] != nil {
-						return
-					}
-				}
-				if _, err := st.Ingest(ctx, &store.IngestParams{Events: batch, Now: storeNow}); err != nil {
-					errs[w] = err
-					return
-				}
-				for _, e := range batch {
-					if errs[w] = out.printf("ack %s %s", e.Event.Subject, e.Event.ID); errs[w] != nil {
-						return
-					}
-				}
+	return RunWorkers(crashWorkers, childLifetime, func(w, i int) error {
+		batch := make([]store.IngestEvent, 1+(w+i)%8)
+		for j := range batch {
+			batch[j] = crashEvent(fmt.Sprint("crash-", (w+j)%4), fmt.Sprintf("%s-%d-%d-%d", tag, w, i, j), float64(1+(w+i+j)%7)/2)
+			if err := report.Attempt(batch[j].Event.Subject, batch[j].Event.ID, float64(batch[j].Event.Value)/unit); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+		}
+		if _, err := st.Ingest(ctx, &store.IngestParams{Events: batch, Now: storeNow}); err != nil {
+			return err
+		}
+		for _, e := range batch {
+			if err := report.Ack(e.Event.Subject, e.Event.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // crashEvent is an event of the crash test: unlimited, so every one is admitted.
 func crashEvent(subject, id string, value float64) store.IngestEvent {
 	return ingestEvent(subject, id, "api_calls", value, store.AggregationSum, -1, false)
-}
-
-// crashLog is what the parent learnt from the children.
-type crashLog struct {
-	attempted map[eventKey]float64
-	acked     map[eventKey]bool
-}
-
-// read parses a child's stdout until EOF, closing started at the "started" line.
-func (l *crashLog) read(r io.Reader, started chan<- struct{}) error {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		switch {
-		case len(f) == 1 && f[0] == "started":
-			close(started)
-		case len(f) == 4 && f[0] == "attempt":
-			v, err := strconv.ParseFloat(f[3], 64)
-			if err != nil {
-				return fmt.Errorf("line %q: %w", sc.Text(), err)
-			}
-			l.attempted[eventKey{f[1], f[2]}] = v
-		case len(f) == 3 && f[0] == "ack":
-			k := eventKey{f[1], f[2]}
-			if _, ok := l.attempted[k]; !ok {
-				return fmt.Errorf("event %s acknowledged but never attempted", f[2])
-			}
-			l.acked[k] = true
-		default:
-			return fmt.Errorf("unexpected line %q", sc.Text())
-		}
-	}
-	return sc.Err()
 }
 
 // ingestKeepsEveryAcknowledgedBatchThroughKills kills ingesting processes with
@@ -276,102 +231,63 @@ func (l *crashLog) read(r io.Reader, started chan<- struct{}) error {
 func ingestKeepsEveryAcknowledgedBatchThroughKills(t *testing.T, h Harness) {
 	loc := h.NewDatabase(t)
 	st := openAt(t, h, loc) // migrated before the first child
-	log := &crashLog{attempted: map[eventKey]float64{}, acked: map[eventKey]bool{}}
+	log := NewCrashLog()
 	for round := range crashRounds {
-		killRound(t, loc, fmt.Sprint("r", round), crashMinDelay+rand.N(crashMaxDelay-crashMinDelay), log)
+		tag := fmt.Sprint("r", round)
+		log.KillRound(t, tag, crashMinDelay+rand.N(crashMaxDelay-crashMinDelay), func(ctx context.Context) *exec.Cmd {
+			return childCommand(ctx, scenarioCrash, loc, envTag+"="+tag)
+		})
 	}
-	require.NotEmpty(t, log.acked, "the children acknowledged events before being killed")
-	require.Greater(t, len(log.attempted), len(log.acked), "the kills interrupted calls in progress")
+	if h.Settle == nil {
+		t.Fatal("Harness.Settle is required by the kill tests")
+	}
+	h.Settle(t, loc)
+	require.NotEmpty(t, log.Acked, "the children acknowledged events before being killed")
+	require.Greater(t, len(log.Attempted), len(log.Acked), "the kills interrupted calls in progress")
 	subjects := []string{"crash-0", "crash-1", "crash-2", "crash-3"}
-	stored := listAll(t, st, subjects...)
-	requireStored(t, log.acked, stored)
+	stored := StoredEvents(t, st, subjects...)
+	RequireStored(t, log.Acked, stored)
 	for k, e := range stored {
-		v, ok := log.attempted[k]
-		require.True(t, ok, "stored event %s of %s was attempted", k.id, k.subject)
-		require.Equal(t, int64(v*unit), e.Value, "event %s is stored with its payload", k.id)
+		v, ok := log.Attempted[k]
+		require.True(t, ok, "stored event %s of %s was attempted", k.ID, k.Subject)
+		require.Equal(t, int64(v*unit), e.Value, "event %s is stored with its payload", k.ID)
 	}
-	requireUsageIsStoredEvents(t, st, "api_calls", storeNow, stored, subjects...)
+	RequireUsageIsStoredEvents(t, st, "api_calls", storeNow, stored, subjects...)
 
 	var resend []store.IngestEvent
-	for k, v := range log.attempted {
-		if !log.acked[k] {
-			resend = append(resend, crashEvent(k.subject, k.id, v))
+	for k, v := range log.Attempted {
+		if !log.Acked[k] {
+			resend = append(resend, crashEvent(k.Subject, k.ID, v))
 		}
 	}
 	out := ingest(t, st, resend...)
 	for i, o := range out {
-		k := eventKey{resend[i].Event.Subject, resend[i].Event.ID}
+		k := EventKey{resend[i].Event.Subject, resend[i].Event.ID}
 		if _, was := stored[k]; was {
-			require.Equal(t, store.StatusDuplicate, o.Status, "resending stored event %s is a replay", k.id)
+			require.Equal(t, store.StatusDuplicate, o.Status, "resending stored event %s is a replay", k.ID)
 		} else {
-			require.Equal(t, store.StatusInserted, o.Status, "event %s was not stored", k.id)
+			require.Equal(t, store.StatusInserted, o.Status, "event %s was not stored", k.ID)
 		}
 	}
-	stored = listAll(t, st, subjects...)
-	require.Len(t, stored, len(log.attempted), "after the resend every attempted event is stored, once")
-	requireUsageIsStoredEvents(t, st, "api_calls", storeNow, stored, subjects...)
-	t.Logf("%d attempted, %d acknowledged", len(log.attempted), len(log.acked))
-}
-
-// killRound runs one child, kills it delay after it started, and adds what it
-// reported to log.
-func killRound(t *testing.T, loc, tag string, delay time.Duration, log *crashLog) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+scenarioCrash, envLocation+"="+loc, envTag+"="+tag)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	started := make(chan struct{})
-	read := make(chan error, 1)
-	go func() { read <- log.read(stdout, started) }()
-	select {
-	case <-started:
-	case err := <-read:
-		waitErr := cmd.Wait()
-		t.Fatalf("child %s ended before starting: read: %v, exit: %v\n%s", tag, err, waitErr, stderr.String())
-	}
-	time.Sleep(delay)
-	require.NoError(t, cmd.Process.Kill())
-	readErr := <-read // the pipe closes when the child dies
-	waitErr := cmd.Wait()
-	require.NoError(t, readErr, "child %s output", tag)
-	var exit *exec.ExitError
-	require.ErrorAs(t, waitErr, &exit, "child %s", tag)
-	require.False(t, exit.Exited(), "child %s ended by itself (%v) before the kill:\n%s", tag, waitErr, stderr.String())
+	stored = StoredEvents(t, st, subjects...)
+	require.Len(t, stored, len(log.Attempted), "after the resend every attempted event is stored, once")
+	RequireUsageIsStoredEvents(t, st, "api_calls", storeNow, stored, subjects...)
+	t.Logf("%d attempted, %d acknowledged", len(log.Attempted), len(log.Acked))
 }
 
 // spawnAll starts n children running scenario, tagged p0, p1, …, and returns a
 // function that waits for them all and returns what each printed, and how it ended.
-func spawnAll(t *testing.T, scenario, loc string, n int, start time.Time) (wait func() ([]string, []error)) {
-	outputs := make([]string, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for p := range n {
-		wg.Go(func() { outputs[p], errs[p] = spawn(scenario, loc, fmt.Sprint("p", p), start) })
-	}
-	return func() ([]string, []error) {
-		wg.Wait()
-		return outputs, errs
-	}
+func spawnAll(scenario, loc string, n int, start time.Time) (wait func() ([]string, []error)) {
+	return RunAll(n, func(ctx context.Context, p int) *exec.Cmd {
+		return childCommand(ctx, scenario, loc, envTag+"="+fmt.Sprint("p", p), envStart+"="+strconv.FormatInt(start.UnixNano(), 10))
+	})
 }
 
-// spawn runs this test binary as a child process on the scenario and returns what it
-// printed.
-func spawn(scenario, loc, tag string, start time.Time) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+// childCommand returns a command that runs this test binary as a child process on
+// scenario, with a store on the database at loc, and the extra environment.
+func childCommand(ctx context.Context, scenario, loc string, env ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+scenario, envLocation+"="+loc,
-		envTag+"="+tag, envStart+"="+strconv.FormatInt(start.UnixNano(), 10))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%w: %s", err, stderr.String())
-	}
-	return stdout.String(), nil
+	cmd.Env = append(os.Environ(), envChild+"="+scenario, envLocation+"="+loc)
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
 }

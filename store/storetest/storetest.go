@@ -15,6 +15,10 @@
 // goroutines and by several processes sharing one database. Where backends may
 // differ, the Harness declares it in Features and the suite checks the declared
 // behaviour.
+//
+// Tests of code built on a store (the Meter's end-to-end tests) reuse what the suite
+// checks stored events and drives child processes with: StoredEvents, RequireStored,
+// RequireUsageIsStoredEvents, Lines, RunAll, RunWorkers, CrashReport and CrashLog.
 package storetest
 
 import (
@@ -42,6 +46,12 @@ type Harness struct {
 	// called, and restore. Both are called from the test's goroutine, in turn.
 	// Required: the outage tests fail without it.
 	Outage func(t testing.TB, location string) (storeLocation string, cut, restore func())
+	// Settle waits until the work of child processes killed while they used the
+	// database at location can no longer change it: a server may still commit a
+	// transaction a killed client had sent in full. Required: the kill tests fail
+	// without it; for an embedded database, whose work ends with the process, it
+	// returns at once.
+	Settle func(t testing.TB, location string)
 	// Features declares what the backend guarantees where backends differ.
 	Features Features
 }

@@ -1,4 +1,4 @@
-package postgres_test
+package sqlstore_test
 
 import (
 	"context"
@@ -11,19 +11,21 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
-	"github.com/usagekit/usage/store/postgres"
 )
 
 // The reads of a series' events on large tables must use the index meant for them.
 // Their answers would be the same through another index or none, only slower with
 // every event stored, so no other test would notice.
 func TestReadsOfASeriesUseTheSeriesIndex(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) { readsOfASeriesUseTheSeriesIndex(t, b) })
+}
+
+func readsOfASeriesUseTheSeriesIndex(t *testing.T, b testdb.Backend) {
 	ctx := context.Background()
-	st := openStore(t, newSchema(t))
-	db := postgres.BunDB(st)
-	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
-	periodStart, periodEnd := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	st, _ := b.OpenNew(t)
+	db := bunDB(t, st)
 	// 40 series of 100 events, and the statistics a planner goes by.
 	var events []store.IngestEvent
 	for s := range 20 {
@@ -62,7 +64,7 @@ func TestReadsOfASeriesUseTheSeriesIndex(t *testing.T) {
 	})
 	require.Len(t, reads, 2, "the event times and the period's events, read by series")
 	for _, q := range reads {
-		require.Contains(t, explain(t, db, q), "usage_events_series_at", "the plan of %s", q)
+		require.Contains(t, explain(t, db, explainOf(t, b), q), "usage_events_series_at", "the plan of %s", q)
 	}
 }
 
@@ -92,10 +94,11 @@ func (l *queryLog) matching(keep func(string) bool) []string {
 	return out
 }
 
-// explain returns, as text, the plan the database would run query by.
-func explain(t *testing.T, db *bun.DB, query string) string {
+// explain returns, as text, the plan the database would run query by; prefix is the
+// database's EXPLAIN form.
+func explain(t *testing.T, db *bun.DB, prefix, query string) string {
 	t.Helper()
-	rows, err := db.QueryContext(context.Background(), "EXPLAIN "+query)
+	rows, err := db.QueryContext(context.Background(), prefix+query)
 	require.NoError(t, err)
 	defer rows.Close()
 	columns, err := rows.Columns()

@@ -1,4 +1,4 @@
-package sqlite_test
+package sqlstore_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
 )
 
@@ -16,11 +17,12 @@ import (
 // to how an earlier version left them, through SQL, and opens the store again to
 // run the migration once more.
 func TestEventsStoredBeforeSeriesKeysGetTheirs(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) { eventsStoredBeforeSeriesKeysGetTheirs(t, b) })
+}
+
+func eventsStoredBeforeSeriesKeysGetTheirs(t *testing.T, b testdb.Backend) {
 	ctx := context.Background()
-	loc := newDatabase(t)
-	st := openStore(t, loc)
-	now := time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)
-	periodStart, periodEnd := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	st, loc := b.OpenNew(t)
 	event := func(subject, id, metric string, at time.Time) store.IngestEvent {
 		return store.IngestEvent{
 			Event: store.Event{Subject: subject, ID: id, Metric: metric, Value: store.MicrosPerUnit, Time: at, Fingerprint: id},
@@ -36,13 +38,15 @@ func TestEventsStoredBeforeSeriesKeysGetTheirs(t *testing.T) {
 	}
 	_, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
 	require.NoError(t, err)
-	db := openSQL(t, loc)
+	// The first store stays open beside the second: its database is the test's
+	// direct access to the tables.
+	db := bunDB(t, st)
 	_, err = db.ExecContext(ctx, "UPDATE usage_events SET series = NULL")
 	require.NoError(t, err)
 	_, err = db.ExecContext(ctx, "DELETE FROM usage_schema_migrations WHERE version = 9")
 	require.NoError(t, err)
 
-	st = openStore(t, loc) // fills the keys in again
+	st = b.OpenAt(t, loc) // fills the keys in again
 	var missing int
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM usage_events WHERE series IS NULL").Scan(&missing))
 	require.Zero(t, missing, "events without a series key")
