@@ -121,6 +121,13 @@ type Store interface {
 	// all, newest first (by GeneratedAt, then ID), at most Limit of them.
 	ListForecasts(ctx context.Context, params *ListForecastsParams) (*ListForecastsResult, error)
 
+	// RegisterMetrics records the scale of each metric the database does not know
+	// yet and returns the scale stored for each: a metric keeps the scale it was
+	// registered with first, so the caller can refuse a configuration that would
+	// read stored integers at another scale. Metrics that have events or quota rows
+	// from before metrics were registered are at scale 6.
+	RegisterMetrics(ctx context.Context, params *RegisterMetricsParams) (*RegisterMetricsResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

@@ -70,6 +70,7 @@ func families() [][]test {
 		ingestTests,
 		quotasTests,
 		plansTests,
+		metricsTests,
 		correctionsTests,
 		billsTests,
 		rollupsTests,
