@@ -13,8 +13,8 @@ import (
 )
 
 // nopStore is a store.Store for tests that never reach a database: every subject is
-// unassigned (so a Config's DefaultPlan applies), Ingest fails, and the other methods
-// panic.
+// unassigned (so a Config's DefaultPlan applies), every metric registers as asked,
+// Ingest fails, and the other methods panic.
 type nopStore struct{ store.Store }
 
 func (nopStore) Capabilities() store.Capabilities {
@@ -23,6 +23,10 @@ func (nopStore) Capabilities() store.Capabilities {
 
 func (nopStore) GetSubject(context.Context, *store.GetSubjectParams) (*store.GetSubjectResult, error) {
 	return nil, store.ErrNotFound
+}
+
+func (nopStore) RegisterMetrics(_ context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
+	return &store.RegisterMetricsResult{Stored: p.Metrics}, nil
 }
 
 func (nopStore) Ingest(context.Context, *store.IngestParams) (*store.IngestResult, error) {

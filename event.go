@@ -45,6 +45,7 @@ type Event struct {
 type prepared struct {
 	event     Event
 	value     Quantity
+	stored    int64 // value at the metric's scale
 	metric    Metric
 	timeGiven bool
 }
@@ -62,7 +63,7 @@ func (p prepared) fingerprint() string {
 	}
 	appendString(p.event.Metric)
 	appendString(p.event.User)
-	b = binary.BigEndian.AppendUint64(b, uint64(p.value.micros))
+	b = binary.BigEndian.AppendUint64(b, uint64(p.stored))
 	if p.timeGiven {
 		b = append(b, 1)
 		b = binary.BigEndian.AppendUint64(b, uint64(p.event.Time.UnixMicro()))
@@ -106,8 +107,8 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// eventFromStore is a stored event as the Meter shows it.
-func eventFromStore(e store.Event) Event {
+// eventFromStore is a stored event of metric as the Meter shows it.
+func eventFromStore(e store.Event, metric Metric) Event {
 	return Event{ID: e.ID, Subject: e.Subject, User: e.User, Metric: e.Metric,
-		Value: QuantityFromMicros(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
+		Value: metric.quantity(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
 }

@@ -85,7 +85,7 @@ func (m *Meter) Events(ctx context.Context, q EventQuery) (EventPage, error) {
 		for _, e := range res.Events {
 			page.Next = e.Seq
 			if q.matches(e) {
-				page.Events = append(page.Events, eventFromStore(e))
+				page.Events = append(page.Events, eventFromStore(e, m.cfg.metrics[e.Metric]))
 				if len(page.Events) == limit {
 					// The page is full: what follows is the next page's.
 					page.More = page.More || e.Seq != res.Events[len(res.Events)-1].Seq

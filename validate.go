@@ -30,14 +30,15 @@ func (c *Config) prepare(ev Event, now time.Time) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	value, why := quantityOf(ev.Value)
+	value, why := quantityOf(ev.Value, metric.scale())
 	if why != "" {
 		return prepared{}, invalid("value", "%s", why)
 	}
 	if err := checkSign(metric, value); err != nil {
 		return prepared{}, err
 	}
-	p := prepared{event: ev, value: value, metric: metric, timeGiven: !ev.Time.IsZero()}
+	stored, _ := value.at(metric.scale())
+	p := prepared{event: ev, value: value, stored: stored, metric: metric, timeGiven: !ev.Time.IsZero()}
 	if p.timeGiven {
 		if ev.Time.Before(now.Add(-c.MaxLateness)) {
 			return prepared{}, invalid("time", "%s is more than %s in the past", ev.Time.Format(time.RFC3339), c.MaxLateness)
@@ -70,12 +71,12 @@ func checkSign(m Metric, v Quantity) error {
 	case m.AllowNegative:
 		return nil
 	case m.Aggregation == AggregationCount || m.Aggregation == AggregationUniqueCount:
-		if v.micros < 0 {
+		if v.Sign() < 0 {
 			return invalid("value", "negative values are not allowed for metric %s", m.Key)
 		}
-	case m.Aggregation == AggregationSum && v.micros <= 0:
+	case m.Aggregation == AggregationSum && v.Sign() <= 0:
 		return invalid("value", "%s: metric %s needs a positive value (set Metric.AllowNegative for a sum that can go down)", v, m.Key)
-	case v.micros < 0:
+	case v.Sign() < 0:
 		return invalid("value", "%s: metric %s does not allow negative values", v, m.Key)
 	}
 	return nil

@@ -54,7 +54,7 @@ func TestPrepareRefuses(t *testing.T) {
 		{"NaN", valid(func(e *Event) { e.Value = math.NaN() }), "value", "NaN is not a number"},
 		{"+Inf", valid(func(e *Event) { e.Value = math.Inf(1) }), "value", "infinity is not a quantity"},
 		{"-Inf", valid(func(e *Event) { e.Value = math.Inf(-1) }), "value", "infinity is not a quantity"},
-		{"2^63", valid(func(e *Event) { e.Value = math.Ldexp(1, 63) }), "value", "magnitude above the maximum of 1e12"},
+		{"2^63", valid(func(e *Event) { e.Value = math.Ldexp(1, 63) }), "value", "magnitude above the maximum of 100000000000"},
 		{"seven decimal places", valid(func(e *Event) { e.Value = 1.0000001 }), "value", "more than six decimal places"},
 		{"negative for sum", valid(func(e *Event) { e.Value = -1 }), "value", "-1: metric api_calls needs a positive value (set Metric.AllowNegative for a sum that can go down)"},
 		{"zero for sum", valid(func(e *Event) { e.Value = 0 }), "value", "0: metric api_calls needs a positive value"},

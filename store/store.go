@@ -25,8 +25,10 @@ type Store interface {
 	// admitted event to its quota row. For each event the result holds its outcome:
 	// inserted, a replay of an identical event already stored (same subject and ID,
 	// same fingerprint: nothing changes and the original outcome is returned), a
-	// conflict (same subject and ID, another fingerprint: nothing changes), or refused
-	// because it would take a quota without overage past its limit (nothing stored).
+	// conflict (same subject and ID, another fingerprint: nothing changes), refused
+	// because it would take a quota without overage past its limit (nothing stored),
+	// or refused because it would take the quota past the int64 range (StatusOverflow,
+	// nothing stored).
 	// Events for one quota are admitted in order until the limit. The quota rows a
 	// batch touches are locked for the transaction, so the limit holds exactly across
 	// processes. A returned error means nothing of the batch was stored.
