@@ -27,9 +27,9 @@ type Event struct {
 	Metric string
 	// Value is the amount used, read as the decimal with at most six fractional digits
 	// that converts to it (0.1 is exactly one tenth). It must be finite and at most
-	// MaxValue in magnitude; positive for sum metrics and not negative for the others,
-	// unless the metric allows negative values. Count and unique_count metrics ignore
-	// it.
+	// MaxValue in magnitude, or for a WholeUnits metric a whole number of at most
+	// MaxWholeValue; positive for sum metrics and not negative for the others, unless
+	// the metric allows negative values. Count and unique_count metrics ignore it.
 	Value float64
 	// Time is when the usage happened; zero means now. It must lie within the Config's
 	// lateness window: not more than MaxLateness in the past or MaxFuture ahead.

@@ -148,10 +148,23 @@ type TrackResult struct {
 // Replayed set and charges nothing; reusing the ID with another payload returns a
 // *ConflictError. With a limit that allows no overage, an event that would take usage
 // past the limit returns a *QuotaExceededError and nothing is recorded — exactly, also
-// with many goroutines and processes sharing the store. Invalid input returns a
-// *ValidationError naming the field. While the database cannot be reached (see
-// ErrUnavailable), Track keeps retrying the commit with capped backoff until ctx
-// ends; tracking the event again with the same ID is then safe.
+// with many goroutines and processes sharing the store. While the database cannot be
+// reached (see ErrUnavailable), Track keeps retrying the commit with capped backoff
+// until ctx ends; tracking the event again with the same ID is then safe.
+//
+// The errors Track returns, each meaning that nothing of the event was recorded
+// unless said otherwise:
+//   - *ValidationError (errors.Is ErrInvalidEvent): invalid input, naming the field;
+//   - *QuotaExceededError (ErrQuotaExceeded): past a limit without overage;
+//   - *ConflictError (ErrEventConflict): the ID is stored with another payload;
+//   - an error matching ErrOverflow: the quota's total would leave its range (see
+//     MaxValue and Metric.WholeUnits);
+//   - ErrUnknownPlan or ErrNoPlan: the subject's plan cannot be resolved;
+//   - ErrOverloaded: Config.MaxInFlight events waited and ctx ended first;
+//   - ErrClosed: the Meter is closed; matching ErrClosed and ErrUnavailable too
+//     when Close gave up on the commit (the event may be stored);
+//   - an error matching ErrUnavailable when the subject's plan could not be read;
+//   - ctx's error when it ended first (the event may be stored).
 func (m *Meter) Track(ctx context.Context, ev Event) (TrackResult, error) {
 	results, err := m.track(ctx, []Event{ev}, false)
 	if err != nil {

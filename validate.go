@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -140,18 +141,32 @@ const maxReasonBytes = 1024
 
 // checkReason checks the reason recorded with an administrative change.
 func checkReason(reason string) error {
-	switch {
-	case reason == "":
+	if reason == "" {
 		return invalid("reason", "empty: say why, for the record")
-	case len(reason) > maxReasonBytes:
-		return invalid("reason", "%d bytes, more than the maximum of %d", len(reason), maxReasonBytes)
-	case !utf8.ValidString(reason):
-		return invalid("reason", "not valid UTF-8")
 	}
-	for _, c := range reason {
-		if c == 0 {
-			return invalid("reason", "contains a NUL byte")
-		}
+	return checkText("reason", reason, maxReasonBytes)
+}
+
+// checkText checks free text a person writes (a reason, a note): valid UTF-8 without
+// NUL bytes, at most max bytes. Line breaks and tabs are allowed, unlike in names.
+func checkText(field, s string, max int) error {
+	switch {
+	case len(s) > max:
+		return invalid(field, "%d bytes, more than the maximum of %d", len(s), max)
+	case !utf8.ValidString(s):
+		return invalid(field, "not valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		return invalid(field, "contains a NUL byte")
+	}
+	return nil
+}
+
+// checkSpan checks the bounds [from, to) of a listing, naming field for a to that is
+// not after from: a zero time leaves its side open.
+func checkSpan(field string, from, to time.Time) error {
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return invalid(field, "%s is not after from (%s): want from < to, or a zero time for an open side",
+			to.Format(time.RFC3339Nano), from.Format(time.RFC3339Nano))
 	}
 	return nil
 }
