@@ -5,7 +5,11 @@
 //
 // Every method takes a context first and a params struct, and returns a result
 // struct, so fields can be added without breaking backends or callers. Quantities are
-// exact fixed-point integers in micro-units (see MicrosPerUnit). Times are stored as
+// exact fixed-point integers in micro-units (see MicrosPerUnit), except those of a
+// metric registered at scale 0 (see RegisterMetrics and MetricScale), which count
+// whole units: "micro-units" in this package means a metric's stored integer. The
+// store adds and compares them and never mixes metrics, so only a count (one
+// MicrosPerUnit per event) assumes scale 6, and count metrics always have it. Times are stored as
 // microseconds since the Unix epoch, in UTC: a time read back is the time written,
 // truncated to the microsecond, on every backend.
 package store
