@@ -54,7 +54,7 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("usage: invalid input: %s: %s", e.Field, e.Reason)
 }
 
-// Is makes errors.Is(err, ErrInvalidEvent) true.
+// Is makes errors.Is(err, ErrInvalidEvent) true, and so errors.Is(err, ErrInvalidInput).
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidEvent }
 
 func invalid(field, format string, args ...any) *ValidationError {

@@ -34,7 +34,7 @@ func (s *Store) RegisterMetrics(ctx context.Context, params *store.RegisterMetri
 			return err
 		}
 		var stored []metricRow
-		if err := tx.NewSelect().Model(&stored).Where("metric IN (?)", bun.In(keys)).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&stored).Where("metric IN ?", bun.Tuple(keys)).Scan(ctx); err != nil {
 			return err
 		}
 		scales := make(map[string]int, len(stored))
