@@ -159,7 +159,7 @@ func TestPrepareAccepts(t *testing.T) {
 		{"zero sum allowed with negatives", Event{Subject: "acme", Metric: "balance"}, 0, time.Time{}},
 		{"unique_count with user", Event{Subject: "acme", User: "ann", Metric: "users", Value: 1}, 1_000_000, time.Time{}},
 		{"unique_count with property", Event{Subject: "acme", Metric: "seats", Properties: map[string]string{"seat": "s1"}}, 0, time.Time{}},
-		{"max value", Event{Subject: "acme", Metric: "api_calls", Value: MaxValue}, 1e18, time.Time{}},
+		{"max value", Event{Subject: "acme", Metric: "api_calls", Value: MaxValue}, 1e17, time.Time{}},
 		{"subject of 256 bytes", Event{Subject: strings.Repeat("s", 256), ID: strings.Repeat("i", 256), User: strings.Repeat("u", 256), Metric: "api_calls", Value: 1}, 1_000_000, time.Time{}},
 		{"unicode names", Event{Subject: "Ação 株式会社 🚀", User: "José", ID: "ü-1", Metric: "api_calls", Value: 1}, 1_000_000, time.Time{}},
 		{"32 properties", Event{Subject: "acme", Metric: "api_calls", Value: 1, Properties: maxProperties}, 1_000_000, time.Time{}},
