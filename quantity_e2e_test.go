@@ -115,6 +115,18 @@ func TestABytesMetricTakesTwoPetabytesInAPeriodAndBillsThemExactly(t *testing.T)
 		require.NoError(t, err)
 		require.Len(t, events.Events, 3)
 		require.Equal(t, float64(999_999_999_999_999), events.Events[0].Value, "whole units round-trip")
+
+		// Corrections and grants count in whole units too.
+		cr, err := m.Correct(ctx, usage.Correction{Subject: "acme", EventID: "last", Kind: usage.CorrectionAmend, Value: 1, Reason: "r"})
+		require.NoError(t, err)
+		require.Equal(t, "2", cr.Previous.String())
+		require.Equal(t, "1999999999999999", cr.UsedAfter.String())
+		_, err = m.Correct(ctx, usage.Correction{Subject: "acme", EventID: "last", Kind: usage.CorrectionAmend, Value: 1.5, Reason: "r"})
+		require.ErrorIs(t, err, usage.ErrInvalidEvent, "a fraction of a byte is refused")
+		q, err := m.Grant(ctx, usage.QuotaGrant{Subject: "acme", Metric: "bytes", Units: 5e15, Reason: "r"})
+		require.NoError(t, err)
+		require.Equal(t, "6000000000000000", q.Limit.String())
+		require.Equal(t, "4000000000000001", q.Remaining.String())
 	})
 }
 
