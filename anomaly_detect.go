@@ -138,7 +138,7 @@ func (d *detection) series(ctx context.Context) ([]store.Anomaly, error) {
 	for _, b := range res.Buckets {
 		i := int(b.Start.Sub(start) / time.Hour)
 		if i >= 0 && i < n {
-			values[i], seen[i] = hourlyValue(d.metric.Aggregation, b), true
+			values[i], seen[i] = hourlyValue(d.metric, b), true
 		}
 	}
 	if gauge(d.metric.Aggregation) {
@@ -250,9 +250,9 @@ func (d *detection) events(ctx context.Context) ([]store.Anomaly, error) {
 
 // hourlyValue is the value of an hour's rollup in metric units: the total for sums,
 // the number of events for counts, and the level for gauges.
-func hourlyValue(agg Aggregation, b store.Bucket) float64 {
-	units := func(micros int64) float64 { return QuantityFromMicros(micros).Float64() }
-	switch agg {
+func hourlyValue(met Metric, b store.Bucket) float64 {
+	units := func(n int64) float64 { return met.quantity(n).Float64() }
+	switch met.Aggregation {
 	case AggregationCount, AggregationUniqueCount:
 		return float64(b.Count)
 	case AggregationMax, AggregationLatest:

@@ -17,10 +17,10 @@ func TestHourlyValueFollowsTheAggregation(t *testing.T) {
 		AggregationSum: 9, AggregationCount: 4, AggregationUniqueCount: 4,
 		AggregationMax: 4, AggregationLatest: 4, AggregationMin: 0.5, AggregationAvg: 2.25,
 	} {
-		require.Equal(t, want, hourlyValue(agg, b), agg)
+		require.Equal(t, want, hourlyValue(Metric{Aggregation: agg}, b), agg)
 		require.Equal(t, agg != AggregationSum && agg != AggregationCount && agg != AggregationUniqueCount, gauge(agg), agg)
 	}
-	require.Zero(t, hourlyValue(AggregationAvg, store.Bucket{}))
+	require.Zero(t, hourlyValue(Metric{Aggregation: AggregationAvg}, store.Bucket{}))
 }
 
 func TestSameHourIsTheMedianOfTheLatestWeek(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/usagekit/usage/store"
 )
@@ -17,12 +16,8 @@ func (m *Meter) Anomalies(ctx context.Context, filter AnomalyFilter) ([]Anomaly,
 	if err := m.checkOpen(); err != nil {
 		return nil, err
 	}
-	if filter.Status != "" && !store.ValidAnomalyStatus(string(filter.Status)) {
-		return nil, invalidStatus(filter.Status)
-	}
-	if filter.Limit < 0 || filter.Limit > MaxAnomalyListLimit {
-		return nil, invalid("limit", "%d: want from 1 to %d, or 0 for %d", filter.Limit,
-			MaxAnomalyListLimit, DefaultAnomalyListLimit)
+	if err := filter.validate(); err != nil {
+		return nil, err
 	}
 	res, err := m.store.ListAnomalies(ctx, &store.ListAnomaliesParams{Subject: filter.Subject,
 		Metric: filter.Metric, Method: string(filter.Method), Status: string(filter.Status),
@@ -39,16 +34,20 @@ func (m *Meter) Anomalies(ctx context.Context, filter AnomalyFilter) ([]Anomaly,
 }
 
 // AnomalyFilter selects anomaly records for Meter.Anomalies. Empty fields do not
-// filter.
+// filter. Subject, Metric and Method are names: at most 256 bytes of UTF-8 without
+// control characters. A filter that breaks a rule returns a *ValidationError naming
+// the field ("filter.subject"), before anything is read.
 type AnomalyFilter struct {
 	Subject string
-	Metric  string
-	Method  AnomalyMethod
-	Status  AnomalyStatus
+	// Metric may name a metric no longer in the Config, whose records are kept.
+	Metric string
+	Method AnomalyMethod
+	Status AnomalyStatus
 	// From and To bound the anomalies' At to [From, To); a zero time leaves that
 	// side open.
 	From, To time.Time
 	// AfterID lists records with a greater ID: the last ID of the previous page.
+	// Zero starts at the first; it must not be negative.
 	AfterID int64
 	// Limit is the page size. Defaults to DefaultAnomalyListLimit; at most
 	// MaxAnomalyListLimit.
@@ -56,21 +55,21 @@ type AnomalyFilter struct {
 }
 
 // SetAnomalyStatus moves an anomaly record to status, leaving note (up to
-// MaxAnomalyNoteBytes of UTF-8; empty clears it) with the change, and returns the
-// record. An invalid status or note returns a *ValidationError; an unknown id an
-// error matching ErrAnomalyNotFound.
+// MaxAnomalyNoteBytes of UTF-8 without NUL bytes; empty clears it) with the change,
+// and returns the record. An invalid id, status or note returns a *ValidationError;
+// an unknown id an error matching ErrAnomalyNotFound.
 func (m *Meter) SetAnomalyStatus(ctx context.Context, id int64, status AnomalyStatus, note string) (Anomaly, error) {
 	if err := m.checkOpen(); err != nil {
 		return Anomaly{}, err
 	}
+	if id <= 0 {
+		return Anomaly{}, invalid("id", "%d: want the ID of a stored anomaly record", id)
+	}
 	if !store.ValidAnomalyStatus(string(status)) {
 		return Anomaly{}, invalidStatus(status)
 	}
-	if len(note) > MaxAnomalyNoteBytes {
-		return Anomaly{}, invalid("note", "%d bytes, more than the maximum of %d", len(note), MaxAnomalyNoteBytes)
-	}
-	if !utf8.ValidString(note) {
-		return Anomaly{}, invalid("note", "not valid UTF-8")
+	if err := checkText("note", note, MaxAnomalyNoteBytes); err != nil {
+		return Anomaly{}, err
 	}
 	res, err := m.store.SetAnomalyStatus(ctx, &store.SetAnomalyStatusParams{ID: id, Status: string(status),
 		Note: note, Now: m.now()})
@@ -81,6 +80,33 @@ func (m *Meter) SetAnomalyStatus(ctx context.Context, id int64, status AnomalySt
 		return Anomaly{}, fmt.Errorf("usage: set status of anomaly %d: %w", id, err)
 	}
 	return anomalyFromStore(res.Anomaly), nil
+}
+
+// validate checks every field of the filter by the rules of Track's.
+func (f AnomalyFilter) validate() error {
+	for _, name := range []struct{ field, value string }{
+		{"filter.subject", f.Subject}, {"filter.metric", f.Metric}, {"filter.method", string(f.Method)},
+	} {
+		if err := checkName(name.field, name.value, false); err != nil {
+			return err
+		}
+	}
+	if f.Status != "" && !store.ValidAnomalyStatus(string(f.Status)) {
+		err := invalidStatus(f.Status)
+		err.Field = "filter.status"
+		return err
+	}
+	if err := checkSpan("filter.to", f.From, f.To); err != nil {
+		return err
+	}
+	if f.AfterID < 0 {
+		return invalid("filter.after_id", "%d: want the last ID of a previous page, or 0", f.AfterID)
+	}
+	if f.Limit < 0 || f.Limit > MaxAnomalyListLimit {
+		return invalid("filter.limit", "%d: want from 1 to %d, or 0 for %d", f.Limit,
+			MaxAnomalyListLimit, DefaultAnomalyListLimit)
+	}
+	return nil
 }
 
 func invalidStatus(s AnomalyStatus) *ValidationError {

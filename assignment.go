@@ -90,20 +90,23 @@ func (m *Meter) Assign(ctx context.Context, a Assignment) error {
 func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 	plan, ok := m.cfg.plans[a.Plan]
 	if !ok {
-		return nil, fmt.Errorf("%w %q for subject %q", ErrUnknownPlan, a.Plan, a.Subject)
+		return nil, fmt.Errorf("%w %q for subject %q", ErrUnknownPlan, truncate(a.Plan), a.Subject)
 	}
 	if a.Cycle == "" {
 		a.Cycle = CycleCalendar
 	}
 	if !a.Cycle.valid() {
-		return nil, invalid("cycle", "%q: want %q or %q", a.Cycle, CycleCalendar, CycleAnniversary)
+		return nil, invalid("cycle", "%q: want %q or %q", truncate(string(a.Cycle)), CycleCalendar, CycleAnniversary)
 	}
 	if a.TimeZone == "" {
 		a.TimeZone = "UTC"
 	}
+	if err := checkName("time_zone", a.TimeZone, true); err != nil {
+		return nil, err
+	}
 	loc, err := time.LoadLocation(a.TimeZone)
 	if err != nil {
-		return nil, invalid("time_zone", "%q is not an IANA time zone: %v", truncate(a.TimeZone), err)
+		return nil, invalid("time_zone", "%q is not an IANA time zone", truncate(a.TimeZone))
 	}
 	if a.Anchor.IsZero() {
 		a.Anchor = now

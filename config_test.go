@@ -13,8 +13,8 @@ import (
 )
 
 // nopStore is a store.Store for tests that never reach a database: every subject is
-// unassigned (so a Config's DefaultPlan applies), Ingest fails, and the other methods
-// panic.
+// unassigned (so a Config's DefaultPlan applies), every metric registers as asked,
+// Ingest fails, and the other methods panic.
 type nopStore struct{ store.Store }
 
 func (nopStore) Capabilities() store.Capabilities {
@@ -23,6 +23,10 @@ func (nopStore) Capabilities() store.Capabilities {
 
 func (nopStore) GetSubject(context.Context, *store.GetSubjectParams) (*store.GetSubjectResult, error) {
 	return nil, store.ErrNotFound
+}
+
+func (nopStore) RegisterMetrics(_ context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
+	return &store.RegisterMetricsResult{Stored: p.Metrics}, nil
 }
 
 func (nopStore) Ingest(context.Context, *store.IngestParams) (*store.IngestResult, error) {
@@ -94,6 +98,15 @@ func TestNewRefuses(t *testing.T) {
 			"included +Inf: infinity is not a quantity: want a non-negative number with at most six decimal places, or set Unlimited"},
 		{"too precise included", nopStore{}, &Config{Metrics: metrics, Plans: []Plan{{Key: "basic", Limits: map[string]Limit{MetricStorageGB: {Included: 0.0000001}}}}},
 			"more than six decimal places: want a non-negative number"},
+		{"whole units of a count", nopStore{}, &Config{Metrics: []Metric{{Key: "calls", Aggregation: AggregationCount, WholeUnits: true}}, Plans: []Plan{{Key: "basic"}}},
+			"metric calls: WholeUnits with aggregation count: counts are whole already and an average has fractions; remove WholeUnits"},
+		{"whole units of an average", nopStore{}, &Config{Metrics: []Metric{{Key: "latency", Aggregation: AggregationAvg, WholeUnits: true}}, Plans: []Plan{{Key: "basic"}}},
+			"metric latency: WholeUnits with aggregation avg"},
+		{"fractional included of whole units", nopStore{}, &Config{Metrics: []Metric{{Key: "bytes", WholeUnits: true}},
+			Plans: []Plan{{Key: "basic", Limits: map[string]Limit{"bytes": {Included: 1.5}}}}},
+			"plan basic: metric bytes: included 1.5: a fraction: the metric counts whole units: want a non-negative whole number"},
+		{"included past the fractional range", nopStore{}, &Config{Metrics: metrics, Plans: []Plan{{Key: "basic", Limits: map[string]Limit{MetricAPICalls: {Included: 1e13}}}}},
+			"included 1e+13: magnitude above the maximum of 9000000000000"},
 		{"unknown default plan", nopStore{}, &Config{Metrics: metrics, Plans: ExamplePlans(), DefaultPlan: "free"},
 			`Config.DefaultPlan "free" is not one of Config.Plans: name one of their keys, or leave it empty`},
 		{"negative max lateness", nopStore{}, &Config{Metrics: metrics, Plans: ExamplePlans(), MaxLateness: -time.Hour},

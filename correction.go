@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/usagekit/usage/store"
@@ -83,14 +84,15 @@ func (m *Meter) Correct(ctx context.Context, c Correction) (CorrectionResult, er
 	if err != nil {
 		return CorrectionResult{}, err
 	}
-	var value Quantity
 	if c.Kind == CorrectionAmend {
-		v, why := quantityOf(c.Value)
-		if why != "" {
+		// The metric, and so the exact rule, is known once the event is read; before
+		// that, refuse what no metric takes: NaN, ±Inf and the widest bound passed.
+		if _, why := quantityOf(math.Trunc(c.Value), wholeScale); why != "" {
 			return CorrectionResult{}, invalid("value", "%s", why)
 		}
-		value = v
 	}
+	var value Quantity
+	var stored int64
 	res, err := m.store.CorrectEvent(ctx, &store.CorrectEventParams{Now: now,
 		Correction: store.Correction{ID: c.ID, Subject: c.Subject, EventID: c.EventID, Kind: c.Kind,
 			Reason: c.Reason, Actor: c.Actor},
@@ -100,11 +102,17 @@ func (m *Meter) Correct(ctx context.Context, c Correction) (CorrectionResult, er
 				return 0, "", invalid("event_id", "the event's metric %q is no longer in Config.Metrics", ev.Metric)
 			}
 			if c.Kind == CorrectionAmend {
-				if err := checkSign(metric, value); err != nil {
+				v, why := quantityOf(c.Value, metric.scale())
+				if why != "" {
+					return 0, "", invalid("value", "%s", why)
+				}
+				if err := checkSign(metric, v); err != nil {
 					return 0, "", err
 				}
+				value = v
+				stored, _ = v.at(metric.scale())
 			}
-			return value.micros, metric.DistinctProperty, nil
+			return stored, metric.DistinctProperty, nil
 		}})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -118,24 +126,26 @@ func (m *Meter) Correct(ctx context.Context, c Correction) (CorrectionResult, er
 		}
 		return CorrectionResult{}, fmt.Errorf("usage: %w", err)
 	}
-	stored := res.Correction
+	record := res.Correction
+	metric := m.cfg.metrics[res.Quota.Metric]
 	period := r.periodAt(res.Quota.PeriodStart)
 	if res.Refused {
 		return CorrectionResult{}, &QuotaExceededError{Subject: c.Subject, Metric: res.Quota.Metric,
-			Limit: QuantityFromMicros(res.Quota.Limit), Used: QuantityFromMicros(res.UsedBefore),
+			Limit: metric.quantity(res.Quota.Limit), Used: metric.quantity(res.UsedBefore),
 			Requested: value, PeriodEnd: period.End}
 	}
-	if res.Replayed && (stored.EventID != c.EventID || stored.Kind != c.Kind ||
-		(c.Kind == CorrectionAmend && stored.NewValue != value.micros)) {
+	// A replay's Check did not run: compare what was asked with what is stored.
+	if res.Replayed && (record.EventID != c.EventID || record.Kind != c.Kind ||
+		(c.Kind == CorrectionAmend && !sameAmount(c.Value, metric.quantity(record.NewValue)))) {
 		return CorrectionResult{}, &ConflictError{Subject: c.Subject, ID: c.ID}
 	}
 	if !res.Replayed {
 		m.quotaChanged(res.Quota, now)
 	}
 	return CorrectionResult{
-		Correction: correctionFromStore(stored),
-		Metric:     stored.Metric, Period: period, Previous: QuantityFromMicros(stored.OldValue),
-		UsedAfter: QuantityFromMicros(res.Quota.Used), Replayed: res.Replayed,
+		Correction: m.correctionFromStore(record),
+		Metric:     record.Metric, Period: period, Previous: metric.quantity(record.OldValue),
+		UsedAfter: metric.quantity(res.Quota.Used), Replayed: res.Replayed,
 	}, nil
 }
 
@@ -212,8 +222,8 @@ func (m *Meter) Corrections(ctx context.Context, subject string, after int64, li
 		More: len(res.Corrections) == limit}
 	for i, c := range res.Corrections {
 		page.Corrections[i] = CorrectionRecord{
-			Correction: correctionFromStore(c),
-			Metric:     c.Metric, PeriodStart: c.PeriodStart, Previous: QuantityFromMicros(c.OldValue),
+			Correction: m.correctionFromStore(c),
+			Metric:     c.Metric, PeriodStart: c.PeriodStart, Previous: m.cfg.metrics[c.Metric].quantity(c.OldValue),
 			CreatedAt: c.CreatedAt,
 		}
 		page.Next = c.Seq
@@ -221,7 +231,18 @@ func (m *Meter) Corrections(ctx context.Context, subject string, after int64, li
 	return page, nil
 }
 
-func correctionFromStore(c store.Correction) Correction {
+// correctionFromStore is a stored correction as the Meter shows it. A metric no
+// longer configured reads at the default scale.
+func (m *Meter) correctionFromStore(c store.Correction) Correction {
 	return Correction{ID: c.ID, Subject: c.Subject, EventID: c.EventID, Kind: c.Kind,
-		Value: QuantityFromMicros(c.NewValue).Float64(), Reason: c.Reason, Actor: c.Actor}
+		Value: m.cfg.metrics[c.Metric].quantity(c.NewValue).Float64(), Reason: c.Reason, Actor: c.Actor}
+}
+
+// sameAmount reports whether v reads as q at any scale.
+func sameAmount(v float64, q Quantity) bool {
+	got, why := quantityOf(v, microScale)
+	if why != "" {
+		got, why = quantityOf(v, wholeScale)
+	}
+	return why == "" && got == q
 }

@@ -54,7 +54,7 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("usage: invalid input: %s: %s", e.Field, e.Reason)
 }
 
-// Is makes errors.Is(err, ErrInvalidEvent) true.
+// Is makes errors.Is(err, ErrInvalidEvent) true, and so errors.Is(err, ErrInvalidInput).
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidEvent }
 
 func invalid(field, format string, args ...any) *ValidationError {
@@ -129,3 +129,16 @@ func (e *InsufficientHistoryError) Error() string {
 
 // Is makes errors.Is(err, ErrInsufficientHistory) true.
 func (e *InsufficientHistoryError) Is(target error) bool { return target == ErrInsufficientHistory }
+
+// Errors of the range of quantities and of input to calls other than Track.
+var (
+	// ErrOverflow is returned (wrapped) when an event, a correction or a grant would
+	// take a quota's usage or total for one subject, metric and period past the
+	// range it is stored in: about 9.2 × 10^12 units for a metric with six decimal
+	// places, about 9.2 × 10^18 for a WholeUnits metric (see MaxValue). Nothing was
+	// recorded. It is store.ErrOverflow.
+	ErrOverflow = store.ErrOverflow
+	// ErrInvalidInput is ErrInvalidEvent under the name that reads for calls that
+	// take no event (filters, notes, page sizes): every *ValidationError matches both.
+	ErrInvalidInput = ErrInvalidEvent
+)

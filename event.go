@@ -27,9 +27,9 @@ type Event struct {
 	Metric string
 	// Value is the amount used, read as the decimal with at most six fractional digits
 	// that converts to it (0.1 is exactly one tenth). It must be finite and at most
-	// MaxValue in magnitude; positive for sum metrics and not negative for the others,
-	// unless the metric allows negative values. Count and unique_count metrics ignore
-	// it.
+	// MaxValue in magnitude, or for a WholeUnits metric a whole number of at most
+	// MaxWholeValue; positive for sum metrics and not negative for the others, unless
+	// the metric allows negative values. Count and unique_count metrics ignore it.
 	Value float64
 	// Time is when the usage happened; zero means now. It must lie within the Config's
 	// lateness window: not more than MaxLateness in the past or MaxFuture ahead.
@@ -45,6 +45,7 @@ type Event struct {
 type prepared struct {
 	event     Event
 	value     Quantity
+	stored    int64 // value at the metric's scale
 	metric    Metric
 	timeGiven bool
 }
@@ -62,7 +63,7 @@ func (p prepared) fingerprint() string {
 	}
 	appendString(p.event.Metric)
 	appendString(p.event.User)
-	b = binary.BigEndian.AppendUint64(b, uint64(p.value.micros))
+	b = binary.BigEndian.AppendUint64(b, uint64(p.stored))
 	if p.timeGiven {
 		b = append(b, 1)
 		b = binary.BigEndian.AppendUint64(b, uint64(p.event.Time.UnixMicro()))
@@ -106,8 +107,8 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// eventFromStore is a stored event as the Meter shows it.
-func eventFromStore(e store.Event) Event {
+// eventFromStore is a stored event of metric as the Meter shows it.
+func eventFromStore(e store.Event, metric Metric) Event {
 	return Event{ID: e.ID, Subject: e.Subject, User: e.User, Metric: e.Metric,
-		Value: QuantityFromMicros(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
+		Value: metric.quantity(e.Value).Float64(), Time: e.Time, Properties: e.Properties}
 }

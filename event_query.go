@@ -72,8 +72,8 @@ func (m *Meter) Events(ctx context.Context, q EventQuery) (EventPage, error) {
 	if q.After < 0 {
 		return EventPage{}, invalid("after", "%d: want the Next of a previous page, or 0", q.After)
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return EventPage{}, invalid("to", "%s is not after From (%s)", q.To.Format(time.RFC3339), q.From.Format(time.RFC3339))
+	if err := checkSpan("to", q.From, q.To); err != nil {
+		return EventPage{}, err
 	}
 	page := EventPage{Events: []Event{}, Next: q.After}
 	for range maxScanPages {
@@ -85,7 +85,7 @@ func (m *Meter) Events(ctx context.Context, q EventQuery) (EventPage, error) {
 		for _, e := range res.Events {
 			page.Next = e.Seq
 			if q.matches(e) {
-				page.Events = append(page.Events, eventFromStore(e))
+				page.Events = append(page.Events, eventFromStore(e, m.cfg.metrics[e.Metric]))
 				if len(page.Events) == limit {
 					// The page is full: what follows is the next page's.
 					page.More = page.More || e.Seq != res.Events[len(res.Events)-1].Seq

@@ -214,7 +214,7 @@ func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts 
 	if err != nil {
 		return Forecast{}, fmt.Errorf("usage: forecast of %q %s: %w", subject, met.Key, err)
 	}
-	s := fold(met.Aggregation, steps, from, cur, res.Buckets)
+	s := fold(met, steps, from, cur, res.Buckets)
 	need := int(MinForecastHistory / steps.nominal())
 	have := 0
 	if s.first >= 0 {

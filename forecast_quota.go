@@ -65,7 +65,7 @@ type QuotaCrossing struct {
 // is the usage of the current step so far.
 func project(r *resolved, met Metric, quota QuotaStatus, f forecast.Forecast, ends []time.Time,
 	current float64, thresholds []float64) (*QuotaForecast, error) {
-	if quota.Unlimited || quota.Limit.micros <= 0 {
+	if quota.Unlimited || quota.Limit.Sign() <= 0 {
 		return nil, nil
 	}
 	ends = slices.Clone(ends)
@@ -110,9 +110,7 @@ func project(r *resolved, met Metric, quota QuotaStatus, f forecast.Forecast, en
 	}
 	limitOf := r.plan.limitFor(met.Key)
 	if quota.AllowOverage && !limitOf.Price.IsZero() && p.ExpectedOverage > 0 {
-		// Overage in micro-units, bounded so the conversion cannot overflow.
-		const most = math.MaxInt64 / store.MicrosPerUnit
-		over := QuantityFromMicros(int64(math.Round(min(p.ExpectedOverage, most) * store.MicrosPerUnit)))
+		over := approxQuantity(p.ExpectedOverage, met.scale())
 		cost, err := limitOf.Price.Charge(over)
 		if err != nil {
 			return nil, err
@@ -131,4 +129,14 @@ func shiftFirst(f forecast.Forecast, used float64) forecast.Forecast {
 		(*s)[0] -= used
 	}
 	return out
+}
+
+// approxQuantity is the quantity nearest to v at scale, a forecast's estimate, bounded
+// so that the conversion cannot overflow.
+func approxQuantity(v float64, scale int) Quantity {
+	if scale == wholeScale {
+		return quantityAt(int64(math.Round(min(v, math.MaxInt64/2))), wholeScale)
+	}
+	const most = math.MaxInt64 / store.MicrosPerUnit
+	return QuantityFromMicros(int64(math.Round(min(v, most) * store.MicrosPerUnit)))
 }

@@ -60,7 +60,7 @@ type series struct {
 }
 
 // fold folds hourly buckets into steps from from to cur, and the current step.
-func fold(agg Aggregation, steps stepper, from, cur time.Time, buckets []store.Bucket) series {
+func fold(met Metric, steps stepper, from, cur time.Time, buckets []store.Bucket) series {
 	var starts []time.Time
 	for t := from; t.Before(cur); t = steps.next(t) {
 		starts = append(starts, t)
@@ -81,12 +81,12 @@ func fold(agg Aggregation, steps stepper, from, cur time.Time, buckets []store.B
 		}
 		acc[i].add(b)
 	}
-	s := series{values: make([]float64, n), first: -1, current: acc[n].value(agg)}
-	level := gauge(agg)
+	s := series{values: make([]float64, n), first: -1, current: acc[n].value(met)}
+	level := gauge(met.Aggregation)
 	for i := range n {
 		switch {
 		case acc[i].seen:
-			s.values[i] = acc[i].value(agg)
+			s.values[i] = acc[i].value(met)
 			if s.first < 0 {
 				s.first = i
 			}
@@ -115,8 +115,9 @@ func (a *stepAcc) add(b store.Bucket) {
 }
 
 // value is the step's value in metric units: usage for flows, a level for gauges.
-func (a *stepAcc) value(agg Aggregation) float64 {
-	units := func(micros int64) float64 { return QuantityFromMicros(micros).Float64() }
+func (a *stepAcc) value(met Metric) float64 {
+	agg := met.Aggregation
+	units := func(n int64) float64 { return met.quantity(n).Float64() }
 	if !a.seen {
 		return 0
 	}

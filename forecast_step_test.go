@@ -92,12 +92,12 @@ func TestFold(t *testing.T) {
 		{AggregationAvg, []float64{0, 5, 5, 2}, 7},
 		{AggregationLatest, []float64{0, 5, 5, 2}, 7},
 	} {
-		got := fold(c.agg, s, from, cur, buckets)
+		got := fold(Metric{Aggregation: c.agg}, s, from, cur, buckets)
 		require.Equal(t, c.values, got.values, c.agg)
 		require.Equal(t, 1, got.first, c.agg)
 		require.Equal(t, c.current, got.current, c.agg)
 	}
-	empty := fold(AggregationSum, s, from, cur, nil)
+	empty := fold(Metric{Aggregation: AggregationSum}, s, from, cur, nil)
 	require.Equal(t, -1, empty.first)
 	require.Equal(t, []float64{0, 0, 0, 0}, empty.values)
 }

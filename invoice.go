@@ -124,7 +124,7 @@ func (m *Meter) buildInvoice(subject string, r *resolved, data *store.BillData) 
 		}
 		inv.Lines = append(inv.Lines, item)
 		lines = append(lines, store.BillLine{Metric: key, UsagePeriodStart: own.PeriodStart,
-			Used: item.Used.micros, Amount: item.Amount.Amount.String(), Currency: item.Amount.Currency})
+			Used: m.storedUsed(item), Amount: item.Amount.Amount.String(), Currency: item.Amount.Currency})
 	}
 	for _, earlier := range data.Earlier {
 		plan := m.planOf(earlier.Plan, r)
@@ -138,14 +138,14 @@ func (m *Meter) buildInvoice(subject string, r *resolved, data *store.BillData) 
 				return Invoice{}, nil, fmt.Errorf("usage: invoice of %q: %w", subject, err)
 			}
 			diff := item.Amount.Amount.Sub(amount)
-			if diff.IsZero() && item.Used.micros == used {
+			if diff.IsZero() && m.storedUsed(item) == used {
 				continue
 			}
 			item.Adjustment = true
 			item.Amount.Amount = diff
 			inv.Lines = append(inv.Lines, item)
 			lines = append(lines, store.BillLine{Metric: key, UsagePeriodStart: earlier.PeriodStart,
-				Used: item.Used.micros - used, Amount: diff.String(), Currency: item.Amount.Currency})
+				Used: m.storedUsed(item) - used, Amount: diff.String(), Currency: item.Amount.Currency})
 		}
 	}
 	total := decimal.Zero
@@ -169,13 +169,16 @@ func (m *Meter) lineItem(plan Plan, key string, u store.PeriodUsage, loc *time.L
 		Period:    Period{Start: u.PeriodStart.In(loc), End: u.PeriodEnd.In(loc)},
 		Unlimited: limit.Unlimited, Price: limit.Price,
 	}
+	var used int64
 	if i := slices.IndexFunc(u.Quotas, func(q store.Quota) bool { return q.Metric == key }); i >= 0 {
-		item.Used = QuantityFromMicros(u.Quotas[i].Used)
+		used = u.Quotas[i].Used
 		item.Aggregation = u.Quotas[i].Aggregation
 	}
+	item.Used = metric.quantity(used)
 	if !limit.Unlimited {
-		item.Included = QuantityFromMicros(m.cfg.limits[plan.Key][key].Limit + u.Granted[key])
-		item.Over = QuantityFromMicros(max(item.Used.micros-item.Included.micros, 0))
+		included := m.cfg.limits[plan.Key][key].Limit + u.Granted[key]
+		item.Included = metric.quantity(included)
+		item.Over = metric.quantity(max(used-included, 0))
 	}
 	charge, err := limit.Price.Charge(item.Over)
 	if err != nil {
@@ -183,6 +186,12 @@ func (m *Meter) lineItem(plan Plan, key string, u store.PeriodUsage, loc *time.L
 	}
 	item.Amount = Money{Amount: RoundCents(charge.Amount), Currency: plan.currency()}
 	return item, nil
+}
+
+// storedUsed is a line's Used as the store keeps it, at its metric's scale.
+func (m *Meter) storedUsed(item LineItem) int64 {
+	n, _ := item.Used.at(m.cfg.metrics[item.Metric].scale())
+	return n
 }
 
 // billedMetrics are the metrics an invoice has a line for: those the plan limits and

@@ -29,8 +29,14 @@ type Meter struct {
 	closed  atomic.Bool
 }
 
+// registerTimeout bounds New's one call to the store.
+const registerTimeout = 30 * time.Second
+
 // New returns a Meter that keeps its state in st. The Meter does not own st: close
-// the Meter, then the store.
+// the Meter, then the store. New records in st how each metric is counted
+// (Metric.WholeUnits), and fails if a metric is already recorded the other way:
+// stored amounts would be read at another scale. It fails with an error matching
+// ErrUnavailable if the database cannot be reached (it waits at most 30 seconds).
 func New(st store.Store, cfg *Config) (*Meter, error) {
 	if st == nil {
 		return nil, errors.New("usage: nil store: open one with sqlite.Open or postgres.Open")
@@ -40,6 +46,9 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	}
 	c := cfg.withDefaults()
 	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := registerMetrics(st, c); err != nil {
 		return nil, err
 	}
 	m := &Meter{store: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
@@ -55,6 +64,29 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 		Wait: c.BatchWait, MaxInFlight: c.MaxInFlight, Logger: c.Logger,
 		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) }})
 	return m, nil
+}
+
+// registerMetrics records the scale of c's metrics in st and refuses a metric whose
+// recorded scale differs.
+func registerMetrics(st store.Store, c *Config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
+	defer cancel()
+	params := &store.RegisterMetricsParams{Metrics: make([]store.MetricScale, len(c.Metrics))}
+	for i, met := range c.Metrics {
+		params.Metrics[i] = store.MetricScale{Metric: met.Key, Scale: met.scale()}
+	}
+	res, err := st.RegisterMetrics(ctx, params)
+	if err != nil {
+		return fmt.Errorf("usage: record the metrics' units in the store: %w", err)
+	}
+	for i, got := range res.Stored {
+		if want := params.Metrics[i]; got.Scale != want.Scale {
+			how := map[bool]string{true: "whole units", false: "six decimal places"}
+			return fmt.Errorf("usage: metric %s is stored in %s, Config.Metrics sets WholeUnits to %t: keep the metric as it was, or meter under a new key",
+				want.Metric, how[got.Scale == wholeScale], want.Scale == wholeScale)
+		}
+	}
+	return nil
 }
 
 // Close stops the Meter: new calls return ErrClosed, and Close returns once every
@@ -116,10 +148,23 @@ type TrackResult struct {
 // Replayed set and charges nothing; reusing the ID with another payload returns a
 // *ConflictError. With a limit that allows no overage, an event that would take usage
 // past the limit returns a *QuotaExceededError and nothing is recorded — exactly, also
-// with many goroutines and processes sharing the store. Invalid input returns a
-// *ValidationError naming the field. While the database cannot be reached (see
-// ErrUnavailable), Track keeps retrying the commit with capped backoff until ctx
-// ends; tracking the event again with the same ID is then safe.
+// with many goroutines and processes sharing the store. While the database cannot be
+// reached (see ErrUnavailable), Track keeps retrying the commit with capped backoff
+// until ctx ends; tracking the event again with the same ID is then safe.
+//
+// The errors Track returns, each meaning that nothing of the event was recorded
+// unless said otherwise:
+//   - *ValidationError (errors.Is ErrInvalidEvent): invalid input, naming the field;
+//   - *QuotaExceededError (ErrQuotaExceeded): past a limit without overage;
+//   - *ConflictError (ErrEventConflict): the ID is stored with another payload;
+//   - an error matching ErrOverflow: the quota's total would leave its range (see
+//     MaxValue and Metric.WholeUnits);
+//   - ErrUnknownPlan or ErrNoPlan: the subject's plan cannot be resolved;
+//   - ErrOverloaded: Config.MaxInFlight events waited and ctx ended first;
+//   - ErrClosed: the Meter is closed; matching ErrClosed and ErrUnavailable too
+//     when Close gave up on the commit (the event may be stored);
+//   - an error matching ErrUnavailable when the subject's plan could not be read;
+//   - ctx's error when it ended first (the event may be stored).
 func (m *Meter) Track(ctx context.Context, ev Event) (TrackResult, error) {
 	results, err := m.track(ctx, []Event{ev}, false)
 	if err != nil {
@@ -182,7 +227,7 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 			out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", err)}
 			continue
 		}
-		out[i] = result(b.Event(i), subjects[i], o)
+		out[i] = result(b.Event(i), m.cfg.metrics[events[i].Metric], subjects[i], o)
 	}
 	b.Release()
 	return out, nil
@@ -204,7 +249,7 @@ func (m *Meter) ingestEvent(ctx context.Context, ev Event, now time.Time, ie *st
 	*ie = store.IngestEvent{
 		Event: store.Event{
 			Subject: p.event.Subject, ID: p.event.ID, User: p.event.User,
-			Metric: p.event.Metric, Value: p.value.micros, Time: p.event.Time,
+			Metric: p.event.Metric, Value: p.stored, Time: p.event.Time,
 			Properties: p.event.Properties, Fingerprint: p.fingerprint(),
 		},
 		Quota: store.QuotaSpec{
@@ -217,31 +262,34 @@ func (m *Meter) ingestEvent(ctx context.Context, ev Event, now time.Time, ie *st
 	return r, nil
 }
 
-// result is Track's answer for an event from the store's outcome.
-func result(ie *store.IngestEvent, r *resolved, o store.Outcome) BatchResult {
+// result is Track's answer for an event of metric from the store's outcome.
+func result(ie *store.IngestEvent, metric Metric, r *resolved, o store.Outcome) BatchResult {
 	switch o.Status {
 	case store.StatusInserted:
 		return BatchResult{TrackResult: TrackResult{
-			Event:     eventFromStore(ie.Event),
-			UsedAfter: QuantityFromMicros(o.UsedAfter),
+			Event:     eventFromStore(ie.Event, metric),
+			UsedAfter: metric.quantity(o.UsedAfter),
 			Period:    Period{Start: ie.Quota.PeriodStart, End: ie.Quota.PeriodEnd},
 		}}
 	case store.StatusDuplicate:
 		// The event stored first may be of another period than the retry's Time.
 		return BatchResult{TrackResult: TrackResult{
-			Event:     eventFromStore(*o.Stored),
+			Event:     eventFromStore(*o.Stored, metric),
 			Replayed:  true,
-			UsedAfter: QuantityFromMicros(o.Stored.UsedAfter),
+			UsedAfter: metric.quantity(o.Stored.UsedAfter),
 			Period:    r.periodAt(o.Stored.Time),
 		}}
 	case store.StatusConflict:
 		return BatchResult{Err: &ConflictError{Subject: ie.Event.Subject, ID: ie.Event.ID}}
+	case store.StatusOverflow:
+		return BatchResult{Err: fmt.Errorf("usage: track: %s %s: used %s, adding %s leaves the range the metric's total can hold (see MaxValue and Metric.WholeUnits): %w",
+			ie.Event.Subject, ie.Event.Metric, metric.quantity(o.UsedBefore), metric.quantity(ie.Event.Value), ErrOverflow)}
 	default:
 		return BatchResult{Err: &QuotaExceededError{
 			Subject: ie.Event.Subject, Metric: ie.Event.Metric,
-			Limit:     QuantityFromMicros(o.Limit),
-			Used:      QuantityFromMicros(o.UsedBefore),
-			Requested: requested(ie.Quota.Aggregation, QuantityFromMicros(ie.Event.Value)),
+			Limit:     metric.quantity(o.Limit),
+			Used:      metric.quantity(o.UsedBefore),
+			Requested: requested(ie.Quota.Aggregation, metric.quantity(ie.Event.Value)),
 			PeriodEnd: ie.Quota.PeriodEnd,
 		}}
 	}

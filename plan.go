@@ -41,7 +41,26 @@ type Metric struct {
 	// DistinctProperty names the event property whose distinct values a
 	// unique_count metric counts. Defaults to the event's User.
 	DistinctProperty string
+	// WholeUnits counts the metric in whole units, e.g. bytes: a period's total for
+	// one subject reaches about 9.2 × 10^18 units, and each event up to
+	// MaxWholeValue, but fractional values are refused. By default a metric keeps
+	// six decimal places, and a period's total reaches about 9.2 × 10^12 units.
+	// Only sum, max, min and latest metrics take it. A metric's choice is recorded
+	// in the store the first time a Meter uses it, and New refuses a Config that
+	// changes it.
+	WholeUnits bool
 }
+
+// scale is the power of ten of the metric's stored integers.
+func (m Metric) scale() int {
+	if m.WholeUnits {
+		return wholeScale
+	}
+	return microScale
+}
+
+// quantity is the metric's stored integer n as a quantity.
+func (m Metric) quantity(n int64) Quantity { return quantityAt(n, m.scale()) }
 
 var metricKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_.:-]{0,63}$`)
 
@@ -51,6 +70,12 @@ func (m Metric) validate() error {
 	}
 	if !m.Aggregation.Valid() {
 		return fmt.Errorf("metric %s: unknown aggregation %q: want sum, count, max, min, avg, latest or unique_count", m.Key, m.Aggregation)
+	}
+	switch m.Aggregation {
+	case AggregationCount, AggregationUniqueCount, AggregationAvg:
+		if m.WholeUnits {
+			return fmt.Errorf("metric %s: WholeUnits with aggregation %s: counts are whole already and an average has fractions; remove WholeUnits", m.Key, m.Aggregation)
+		}
 	}
 	return nil
 }
@@ -69,8 +94,9 @@ type Plan struct {
 
 // Limit is a plan's quota for one metric in one billing period.
 type Limit struct {
-	// Included is how much of the metric the period includes: the quota's limit.
-	// Ignored when Unlimited.
+	// Included is how much of the metric the period includes: the quota's limit. At
+	// most 9 × 10^12 with six decimal places, or MaxWholeValue for a WholeUnits
+	// metric. Ignored when Unlimited.
 	Included float64
 	// Unlimited means usage is metered but never limited.
 	Unlimited bool
@@ -108,15 +134,26 @@ func (p Plan) limitFor(metric string) Limit {
 }
 
 // quotaLimits resolves the plan's limit of every metric to what the store keeps:
-// Included as an exact quantity (Config.validate reports one that is not).
+// Included as an exact quantity at the metric's scale (Config.validate reports one
+// that is not).
 func (p Plan) quotaLimits(metrics map[string]Metric) map[string]store.QuotaLimit {
 	out := make(map[string]store.QuotaLimit, len(metrics))
-	for key := range metrics {
+	for key, metric := range metrics {
 		l := p.limitFor(key)
-		included, _ := quantityOf(l.Included)
-		out[key] = store.QuotaLimit{Limit: included.micros, Unlimited: l.Unlimited, AllowOverage: l.Overage}
+		included, _ := metric.included(l.Included)
+		n, _ := included.at(metric.scale())
+		out[key] = store.QuotaLimit{Limit: n, Unlimited: l.Unlimited, AllowOverage: l.Overage}
 	}
 	return out
+}
+
+// included reads a plan's Included for the metric: exact, up to MaxWholeValue for a
+// WholeUnits metric and 9 × 10^12 otherwise.
+func (m Metric) included(v float64) (Quantity, string) {
+	if m.WholeUnits {
+		return boundedQuantity(v, wholeScale, MaxWholeValue)
+	}
+	return boundedQuantity(v, microScale, maxLimit)
 }
 
 func (p Plan) validate(metrics map[string]Metric) error {
@@ -145,11 +182,15 @@ func (p Plan) validate(metrics map[string]Metric) error {
 		if l.Unlimited {
 			continue
 		}
-		if q, why := quantityOf(l.Included); why != "" || q.micros < 0 {
+		if q, why := metrics[k].included(l.Included); why != "" || q.Sign() < 0 {
 			if why == "" {
 				why = "negative"
 			}
-			return fmt.Errorf("plan %s: metric %s: included %v: %s: want a non-negative number with at most six decimal places, or set Unlimited", p.Key, k, l.Included, why)
+			want := "a non-negative number with at most six decimal places"
+			if metrics[k].WholeUnits {
+				want = "a non-negative whole number"
+			}
+			return fmt.Errorf("plan %s: metric %s: included %v: %s: want %s, or set Unlimited", p.Key, k, l.Included, why, want)
 		}
 	}
 	return nil

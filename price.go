@@ -186,7 +186,7 @@ func (p Price) Charge(over Quantity) (Money, error) {
 	if err := p.validate(); err != nil {
 		return zero, err
 	}
-	if p.IsZero() || over.micros <= 0 {
+	if p.IsZero() || over.Sign() <= 0 {
 		return zero, nil
 	}
 	q := over.Decimal()

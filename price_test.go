@@ -11,7 +11,7 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 func qty(t *testing.T, v float64) Quantity {
 	t.Helper()
-	q, why := quantityOf(v)
+	q, why := boundedQuantity(v, microScale, maxLimit) // overages reach past one event
 	if why != "" {
 		t.Fatalf("quantity %v: %s", v, why)
 	}

@@ -23,14 +23,14 @@ func TestQuantityOf(t *testing.T) {
 		{"one millionth", "0.000001", 1},
 		{"minus one millionth", "-0.000001", -1},
 		{"integer", "1000", 1_000_000_000},
-		{"max value", "1e12", 1_000_000_000_000_000_000},
-		{"minus max value", "-1e12", -1_000_000_000_000_000_000},
+		{"max value", "1e11", 100_000_000_000_000_000},
+		{"minus max value", "-1e11", -100_000_000_000_000_000},
 		// Above 2^53 micro-units v*1e6 is inexact; the digits must still be read
 		// exactly.
-		{"large with half", "999999999999.5", 999_999_999_999_500_000},
-		{"large with eighth", "123456789012.125", 123_456_789_012_125_000},
+		{"large with half", "99999999999.5", 99_999_999_999_500_000},
+		{"large with eighth", "12345678901.125", 12_345_678_901_125_000},
 		{"large with six places", "4400104206.436134", 4_400_104_206_436_134},
-		{"large negative with quarter", "-999999999999.25", -999_999_999_999_250_000},
+		{"large negative with quarter", "-99999999999.25", -99_999_999_999_250_000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,15 +39,15 @@ func TestQuantityOf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, why := quantityOf(v)
+			q, why := quantityOf(v, microScale)
 			if why != "" {
-				t.Fatalf("quantityOf(%s) refused: %s", tt.in, why)
+				t.Fatalf("quantityOf(%s, microScale) refused: %s", tt.in, why)
 			}
 			if q.Micros() != tt.micros {
-				t.Fatalf("quantityOf(%s) = %d micros, want %d", tt.in, q.Micros(), tt.micros)
+				t.Fatalf("quantityOf(%s, microScale) = %d micros, want %d", tt.in, q.Micros(), tt.micros)
 			}
 			if got := q.Float64(); got != v && !(v == 0 && got == 0) {
-				t.Fatalf("quantityOf(%s).Float64() = %v, want %v", tt.in, got, v)
+				t.Fatalf("quantityOf(%s, microScale).Float64() = %v, want %v", tt.in, got, v)
 			}
 		})
 	}
@@ -70,10 +70,10 @@ func TestQuantityOfRefuses(t *testing.T) {
 		{"+Inf", math.Inf(1), "infinity is not a quantity"},
 		{"-Inf", math.Inf(-1), "infinity is not a quantity"},
 		{"1e309 parsed", inf, "infinity is not a quantity"},
-		{"2^63", math.Ldexp(1, 63), "magnitude above the maximum of 1e12"},
-		{"-2^63", -math.Ldexp(1, 63), "magnitude above the maximum of 1e12"},
-		{"1e13", 1e13, "magnitude above the maximum of 1e12"},
-		{"just above max", math.Nextafter(MaxValue, math.Inf(1)), "magnitude above the maximum of 1e12"},
+		{"2^63", math.Ldexp(1, 63), "magnitude above the maximum of 100000000000"},
+		{"-2^63", -math.Ldexp(1, 63), "magnitude above the maximum of 100000000000"},
+		{"1e12", 1e12, "magnitude above the maximum of 100000000000"},
+		{"just above max", math.Nextafter(MaxValue, math.Inf(1)), "magnitude above the maximum of 100000000000"},
 		{"seven places", 0.0000001, "more than six decimal places"},
 		{"seven places negative", -1.0000001, "more than six decimal places"},
 		{"float sum", math.Nextafter(0.3, 1), "more than six decimal places"}, // 0.1+0.2 at run time
@@ -83,12 +83,12 @@ func TestQuantityOfRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q, why := quantityOf(tt.in)
+			q, why := quantityOf(tt.in, microScale)
 			if why != tt.why {
-				t.Fatalf("quantityOf(%v) = %v, %q; want refusal %q", tt.in, q, why, tt.why)
+				t.Fatalf("quantityOf(%v, microScale) = %v, %q; want refusal %q", tt.in, q, why, tt.why)
 			}
 			if !q.IsZero() {
-				t.Fatalf("quantityOf(%v) refused but returned %v", tt.in, q)
+				t.Fatalf("quantityOf(%v, microScale) refused but returned %v", tt.in, q)
 			}
 		})
 	}
@@ -99,7 +99,7 @@ func TestQuantityOfRefuses(t *testing.T) {
 func TestQuantityTenMillionTenths(t *testing.T) {
 	t.Parallel()
 
-	q, why := quantityOf(0.1)
+	q, why := quantityOf(0.1, microScale)
 	if why != "" {
 		t.Fatal(why)
 	}
@@ -136,16 +136,16 @@ func TestQuantityOfRoundTrip(t *testing.T) {
 			if math.Abs(v) > MaxValue {
 				continue
 			}
-			q, why := quantityOf(v)
+			q, why := quantityOf(v, microScale)
 			if why != "" {
-				t.Fatalf("quantityOf(%s) refused: %s", s, why)
+				t.Fatalf("quantityOf(%s, microScale) refused: %s", s, why)
 			}
 			if q.Float64() != v {
-				t.Fatalf("quantityOf(%s).Float64() = %v, want %v", s, q.Float64(), v)
+				t.Fatalf("quantityOf(%s, microScale).Float64() = %v, want %v", s, q.Float64(), v)
 			}
 			// Below 2^53 micro-units every six-decimal value is its own float64.
 			if math.Abs(float64(k)) < 1<<53 && q.Micros() != k {
-				t.Fatalf("quantityOf(%s) = %d micros, want %d", s, q.Micros(), k)
+				t.Fatalf("quantityOf(%s, microScale) = %d micros, want %d", s, q.Micros(), k)
 			}
 		}
 	}
@@ -241,5 +241,64 @@ func TestQuantityJSONRoundTrip(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &q); err == nil {
 			t.Errorf("Unmarshal(%s) accepted", bad)
 		}
+	}
+}
+
+func TestQuantityOfWholeUnits(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   float64
+		want string
+		why  string
+	}{
+		{0, "0", ""},
+		{math.Copysign(0, -1), "0", ""},
+		{2e15, "2000000000000000", ""},
+		{MaxWholeValue, "9007199254740992", ""},
+		{-MaxWholeValue, "-9007199254740992", ""},
+		{math.Nextafter(MaxWholeValue, math.Inf(1)), "", "magnitude above the maximum of 9007199254740992"},
+		{0.5, "", "a fraction: the metric counts whole units"},
+		{5e-324, "", "a fraction: the metric counts whole units"},
+		{math.NaN(), "", "NaN is not a number"},
+		{math.Inf(-1), "", "infinity is not a quantity"},
+	} {
+		q, why := quantityOf(tt.in, wholeScale)
+		if why != tt.why || (why == "" && q.String() != tt.want) {
+			t.Errorf("quantityOf(%v, wholeScale) = %s, %q; want %s, %q", tt.in, q, why, tt.want, tt.why)
+		}
+	}
+}
+
+// TestQuantityBeyondMicros checks the amounts only a whole-unit metric's totals
+// reach: past the int64 range of millionths they stay exact, compare with ==, and
+// survive JSON.
+func TestQuantityBeyondMicros(t *testing.T) {
+	t.Parallel()
+	big := QuantityFromUnits(9_000_000_000_000_000_000)
+	if got := big.String(); got != "9000000000000000000" {
+		t.Fatalf("String() = %s", got)
+	}
+	if got := big.Decimal().String(); got != "9000000000000000000" {
+		t.Fatalf("Decimal() = %s", got)
+	}
+	if big.Micros() != math.MaxInt64 || QuantityFromUnits(-9e18).Micros() != math.MinInt64 {
+		t.Fatalf("Micros() does not saturate: %d", big.Micros())
+	}
+	if QuantityFromUnits(5) != QuantityFromMicros(5_000_000) {
+		t.Fatal("5 units and 5,000,000 millionths are not ==")
+	}
+	if n, ok := big.at(microScale); ok {
+		t.Fatalf("at(microScale) = %d, true: want false", n)
+	}
+	if n, ok := QuantityFromMicros(1_500_000).at(wholeScale); ok {
+		t.Fatalf("1.5 at(wholeScale) = %d, true: want false", n)
+	}
+	b, err := json.Marshal(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Quantity
+	if err := json.Unmarshal(b, &back); err != nil || back != big {
+		t.Fatalf("JSON round trip of %s gave %s, %v", big, back, err)
 	}
 }

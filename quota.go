@@ -47,11 +47,12 @@ type QuotaStatus struct {
 // instances (Config.StrictQuotaCheck reads the database every time). n must be a positive quantity; NaN, infinities, zero and negative
 // values return a *ValidationError.
 func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
-	if _, err := m.subjectMetric(subject, metric); err != nil {
+	met, err := m.subjectMetric(subject, metric)
+	if err != nil {
 		return QuotaStatus{}, err
 	}
-	want, why := quantityOf(n)
-	if why == "" && want.micros <= 0 {
+	want, why := quantityOf(n, met.scale())
+	if why == "" && want.Sign() <= 0 {
 		why = "must be positive"
 	}
 	if why != "" {
@@ -109,21 +110,21 @@ func status(metric Metric, period Period, q store.Quota, want Quantity, now time
 	s := QuotaStatus{
 		Subject: q.Subject, Metric: q.Metric, Unit: metric.Unit, Aggregation: q.Aggregation,
 		Period: period, Unlimited: q.Unlimited, AllowOverage: q.AllowOverage,
-		Used: QuantityFromMicros(q.Used), Requested: want, Allowed: true,
+		Used: metric.quantity(q.Used), Requested: want, Allowed: true,
 	}
 	if !q.Unlimited {
-		s.Limit = QuantityFromMicros(q.Limit)
-		s.Remaining = QuantityFromMicros(max(q.Limit-q.Used, 0))
-		s.Overage = QuantityFromMicros(max(q.Used-q.Limit, 0))
+		s.Limit = metric.quantity(q.Limit)
+		s.Remaining = metric.quantity(max(q.Limit-q.Used, 0))
+		s.Overage = metric.quantity(max(q.Used-q.Limit, 0))
 		if q.Limit > 0 {
 			s.Percent = float64(q.Used) / float64(q.Limit) * 100
 		}
 	}
-	if want.micros > 0 {
-		next, err := q.Apply(want.micros, now, true)
+	if w, _ := want.at(metric.scale()); w > 0 {
+		next, err := q.Apply(w, now, true)
 		if q.Aggregation == AggregationCount {
 			// A count quota asks about want more events, not one event of that size.
-			next.Used, err = q.Used+want.micros, nil
+			next.Used, err = q.Used+w, nil
 		}
 		s.Allowed = err == nil && !next.Refuses(q.Used)
 	}

@@ -13,8 +13,9 @@ import (
 type QuotaGrant struct {
 	Subject string
 	Metric  string
-	// Units is the amount to add: positive, at most six decimal places, at most
-	// MaxValue.
+	// Units is the amount to add: positive and within what an event of the metric
+	// may carry (MaxValue with at most six decimal places, or a whole number up to
+	// MaxWholeValue for a WholeUnits metric).
 	Units float64
 	// Reason says why, for the record. Required, at most 1024 bytes of UTF-8.
 	Reason string
@@ -39,24 +40,18 @@ type QuotaReset struct {
 // returns the quota's state after it. A metric without a limit returns a
 // *ValidationError.
 func (m *Meter) Grant(ctx context.Context, g QuotaGrant) (QuotaStatus, error) {
-	units, why := quantityOf(g.Units)
-	if why == "" && units.micros <= 0 {
-		why = "must be positive"
-	}
-	if why != "" {
-		return QuotaStatus{}, invalid("units", "%s", why)
-	}
-	return m.adjustQuota(ctx, g.Subject, g.Metric, store.AdjustmentGrant, units, g.Reason, g.Actor)
+	return m.adjustQuota(ctx, g.Subject, g.Metric, store.AdjustmentGrant, &g.Units, g.Reason, g.Actor)
 }
 
 // ResetQuota resets a subject's quota of a metric for the current period (see
 // QuotaReset) and returns the quota's state after it. A metric without a limit
 // returns a *ValidationError.
 func (m *Meter) ResetQuota(ctx context.Context, r QuotaReset) (QuotaStatus, error) {
-	return m.adjustQuota(ctx, r.Subject, r.Metric, store.AdjustmentReset, Quantity{}, r.Reason, r.Actor)
+	return m.adjustQuota(ctx, r.Subject, r.Metric, store.AdjustmentReset, nil, r.Reason, r.Actor)
 }
 
-func (m *Meter) adjustQuota(ctx context.Context, subject, key string, kind store.AdjustmentKind, units Quantity, reason, actor string) (QuotaStatus, error) {
+// adjustQuota grants units (nil for a reset) or resets.
+func (m *Meter) adjustQuota(ctx context.Context, subject, key string, kind store.AdjustmentKind, units *float64, reason, actor string) (QuotaStatus, error) {
 	if err := m.forSubject(subject); err != nil {
 		return QuotaStatus{}, err
 	}
@@ -70,6 +65,17 @@ func (m *Meter) adjustQuota(ctx context.Context, subject, key string, kind store
 	if err != nil {
 		return QuotaStatus{}, err
 	}
+	var amount int64
+	if units != nil {
+		q, why := quantityOf(*units, metric.scale())
+		if why == "" && q.Sign() <= 0 {
+			why = "must be positive"
+		}
+		if why != "" {
+			return QuotaStatus{}, invalid("units", "%s", why)
+		}
+		amount, _ = q.at(metric.scale())
+	}
 	now := m.now()
 	r, err := m.resolve(ctx, subject, now)
 	if err != nil {
@@ -81,7 +87,7 @@ func (m *Meter) adjustQuota(ctx context.Context, subject, key string, kind store
 	}
 	period := r.periodAt(now)
 	res, err := m.store.AdjustQuota(ctx, &store.AdjustQuotaParams{
-		Subject: subject, Metric: key, Kind: kind, Amount: units.micros,
+		Subject: subject, Metric: key, Kind: kind, Amount: amount,
 		Reason: reason, Actor: actor, Now: now,
 		Quota: store.QuotaSpec{PeriodStart: period.Start, PeriodEnd: period.End,
 			Aggregation: metric.Aggregation, Limit: limit.Limit, AllowOverage: limit.AllowOverage},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,14 +31,15 @@ func (c *Config) prepare(ev Event, now time.Time) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	value, why := quantityOf(ev.Value)
+	value, why := quantityOf(ev.Value, metric.scale())
 	if why != "" {
 		return prepared{}, invalid("value", "%s", why)
 	}
 	if err := checkSign(metric, value); err != nil {
 		return prepared{}, err
 	}
-	p := prepared{event: ev, value: value, metric: metric, timeGiven: !ev.Time.IsZero()}
+	stored, _ := value.at(metric.scale())
+	p := prepared{event: ev, value: value, stored: stored, metric: metric, timeGiven: !ev.Time.IsZero()}
 	if p.timeGiven {
 		if ev.Time.Before(now.Add(-c.MaxLateness)) {
 			return prepared{}, invalid("time", "%s is more than %s in the past", ev.Time.Format(time.RFC3339), c.MaxLateness)
@@ -70,12 +72,12 @@ func checkSign(m Metric, v Quantity) error {
 	case m.AllowNegative:
 		return nil
 	case m.Aggregation == AggregationCount || m.Aggregation == AggregationUniqueCount:
-		if v.micros < 0 {
+		if v.Sign() < 0 {
 			return invalid("value", "negative values are not allowed for metric %s", m.Key)
 		}
-	case m.Aggregation == AggregationSum && v.micros <= 0:
+	case m.Aggregation == AggregationSum && v.Sign() <= 0:
 		return invalid("value", "%s: metric %s needs a positive value (set Metric.AllowNegative for a sum that can go down)", v, m.Key)
-	case v.micros < 0:
+	case v.Sign() < 0:
 		return invalid("value", "%s: metric %s does not allow negative values", v, m.Key)
 	}
 	return nil
@@ -139,18 +141,32 @@ const maxReasonBytes = 1024
 
 // checkReason checks the reason recorded with an administrative change.
 func checkReason(reason string) error {
-	switch {
-	case reason == "":
+	if reason == "" {
 		return invalid("reason", "empty: say why, for the record")
-	case len(reason) > maxReasonBytes:
-		return invalid("reason", "%d bytes, more than the maximum of %d", len(reason), maxReasonBytes)
-	case !utf8.ValidString(reason):
-		return invalid("reason", "not valid UTF-8")
 	}
-	for _, c := range reason {
-		if c == 0 {
-			return invalid("reason", "contains a NUL byte")
-		}
+	return checkText("reason", reason, maxReasonBytes)
+}
+
+// checkText checks free text a person writes (a reason, a note): valid UTF-8 without
+// NUL bytes, at most max bytes. Line breaks and tabs are allowed, unlike in names.
+func checkText(field, s string, max int) error {
+	switch {
+	case len(s) > max:
+		return invalid(field, "%d bytes, more than the maximum of %d", len(s), max)
+	case !utf8.ValidString(s):
+		return invalid(field, "not valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		return invalid(field, "contains a NUL byte")
+	}
+	return nil
+}
+
+// checkSpan checks the bounds [from, to) of a listing, naming field for a to that is
+// not after from: a zero time leaves its side open.
+func checkSpan(field string, from, to time.Time) error {
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return invalid(field, "%s is not after from (%s): want from < to, or a zero time for an open side",
+			to.Format(time.RFC3339Nano), from.Format(time.RFC3339Nano))
 	}
 	return nil
 }

@@ -5,8 +5,8 @@ import "errors"
 // ErrNotFound is returned (possibly wrapped) when a requested record does not exist.
 var ErrNotFound = errors.New("not found")
 
-// ErrOverflow is returned when a quantity would leave the int64 micro-unit range.
-var ErrOverflow = errors.New("quantity overflows the int64 micro-unit range")
+// ErrOverflow is returned when a quantity would leave the int64 range it is stored in.
+var ErrOverflow = errors.New("quantity leaves the int64 range of its metric's stored integers")
 
 // ErrUnavailable is matched by errors from a database that cannot be reached or is
 // shutting down, where nothing of the transaction was applied or its commit is

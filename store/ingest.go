@@ -17,6 +17,10 @@ const (
 	// StatusQuotaExceeded means the event would have taken a quota without overage
 	// past its limit; nothing was stored.
 	StatusQuotaExceeded
+	// StatusOverflow means the event would have taken its quota's usage or total
+	// past the int64 range (ErrOverflow); nothing was stored. The batch's other
+	// events are unaffected.
+	StatusOverflow
 )
 
 // String returns the status name.
@@ -30,6 +34,8 @@ func (s Status) String() string {
 		return "conflict"
 	case StatusQuotaExceeded:
 		return "quota_exceeded"
+	case StatusOverflow:
+		return "overflow"
 	default:
 		return "unknown"
 	}

@@ -5,7 +5,11 @@
 //
 // Every method takes a context first and a params struct, and returns a result
 // struct, so fields can be added without breaking backends or callers. Quantities are
-// exact fixed-point integers in micro-units (see MicrosPerUnit). Times are stored as
+// exact fixed-point integers in micro-units (see MicrosPerUnit), except those of a
+// metric registered at scale 0 (see RegisterMetrics and MetricScale), which count
+// whole units: "micro-units" in this package means a metric's stored integer. The
+// store adds and compares them and never mixes metrics, so only a count (one
+// MicrosPerUnit per event) assumes scale 6, and count metrics always have it. Times are stored as
 // microseconds since the Unix epoch, in UTC: a time read back is the time written,
 // truncated to the microsecond, on every backend.
 package store
@@ -25,8 +29,10 @@ type Store interface {
 	// admitted event to its quota row. For each event the result holds its outcome:
 	// inserted, a replay of an identical event already stored (same subject and ID,
 	// same fingerprint: nothing changes and the original outcome is returned), a
-	// conflict (same subject and ID, another fingerprint: nothing changes), or refused
-	// because it would take a quota without overage past its limit (nothing stored).
+	// conflict (same subject and ID, another fingerprint: nothing changes), refused
+	// because it would take a quota without overage past its limit (nothing stored),
+	// or refused because it would take the quota past the int64 range (StatusOverflow,
+	// nothing stored).
 	// Events for one quota are admitted in order until the limit. The quota rows a
 	// batch touches are locked for the transaction, so the limit holds exactly across
 	// processes. A returned error means nothing of the batch was stored.
@@ -120,6 +126,13 @@ type Store interface {
 	// ListForecasts returns a subject's latest forecast records, of one metric or of
 	// all, newest first (by GeneratedAt, then ID), at most Limit of them.
 	ListForecasts(ctx context.Context, params *ListForecastsParams) (*ListForecastsResult, error)
+
+	// RegisterMetrics records the scale of each metric the database does not know
+	// yet and returns the scale stored for each: a metric keeps the scale it was
+	// registered with first, so the caller can refuse a configuration that would
+	// read stored integers at another scale. Metrics that have events or quota rows
+	// from before metrics were registered are at scale 6.
+	RegisterMetrics(ctx context.Context, params *RegisterMetricsParams) (*RegisterMetricsResult, error)
 
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities

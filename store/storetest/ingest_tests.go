@@ -31,7 +31,8 @@ var ingestTests = []test{
 	{"IngestConcurrentBatchesOnSharedQuotasDoNotDeadlock", ingestConcurrentBatchesOnSharedQuotasDoNotDeadlock},
 	{"IngestSameEventConcurrentlyIsStoredAndChargedOnce", ingestSameEventConcurrentlyIsStoredAndChargedOnce},
 	{"IngestHoldsTheLimitExactlyUnderConcurrency", ingestHoldsTheLimitExactlyUnderConcurrency},
-	{"IngestFailsWholeOnOverflow", ingestFailsWholeOnOverflow},
+	{"IngestFailsWhole", ingestFailsWhole},
+	{"IngestRefusesAnEventPastTheRangeAlone", ingestRefusesAnEventPastTheRangeAlone},
 	{"ListEventsRoundTripsAndPages", listEventsRoundTripsAndPages},
 }
 
@@ -392,24 +393,47 @@ func ingestHoldsTheLimitExactlyUnderConcurrency(t *testing.T, h Harness) {
 	require.Equal(t, int64(8*unit), getQuota(t, st, "globex", "credits").Used)
 }
 
-// ingestFailsWholeOnOverflow checks that a batch Ingest fails stores nothing: not
-// the events before the one that fails, nor their quota rows' changes.
-func ingestFailsWholeOnOverflow(t *testing.T, h Harness) {
+// ingestFailsWhole checks that a batch Ingest fails stores nothing: not the events
+// before the one that fails (of an unknown aggregation), nor their quota rows'
+// changes.
+func ingestFailsWhole(t *testing.T, h Harness) {
+	t.Parallel()
+	st, _ := open(t, h)
+	ingest(t, st, ingestEvent("acme", "first", "calls", 5, store.AggregationSum, -1, false))
+	_, err := st.Ingest(context.Background(), &store.IngestParams{Now: storeNow, Events: []store.IngestEvent{
+		ingestEvent("acme", "before", "other", 1, store.AggregationSum, -1, false),
+		ingestEvent("acme", "also", "calls", 1, store.AggregationSum, -1, false),
+		ingestEvent("acme", "fails", "bogus", 1, store.Aggregation("bogus"), -1, false),
+	}})
+	require.Error(t, err)
+	require.Len(t, listEvents(t, st, "acme"), 1, "nothing of the failed batch is stored")
+	res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: "acme", Metrics: []string{"other"}, At: storeNow})
+	require.NoError(t, err)
+	require.Empty(t, res.Quotas, "the failed batch created no quota row")
+	require.Equal(t, int64(5*unit), getQuota(t, st, "acme", "calls").Used)
+	out := ingest(t, st, ingestEvent("acme", "before", "other", 1, store.AggregationSum, -1, false))
+	require.Equal(t, store.StatusInserted, out[0].Status, "an event of the failed batch is new when sent again")
+}
+
+// ingestRefusesAnEventPastTheRangeAlone checks that an event that would take its
+// quota past the int64 range is refused with StatusOverflow and stored nowhere,
+// while the batch's other events are stored, and that a retry of a stored event is
+// still a replay.
+func ingestRefusesAnEventPastTheRangeAlone(t *testing.T, h Harness) {
 	t.Parallel()
 	st, _ := open(t, h)
 	huge := ingestEvent("acme", "huge", "calls", 0, store.AggregationSum, -1, false)
 	huge.Event.Value = math.MaxInt64 - 10
 	ingest(t, st, huge)
-	_, err := st.Ingest(context.Background(), &store.IngestParams{Now: storeNow, Events: []store.IngestEvent{
+	out := ingest(t, st,
 		ingestEvent("acme", "before", "other", 1, store.AggregationSum, -1, false),
 		ingestEvent("acme", "overflows", "calls", 100, store.AggregationSum, -1, false),
-	}})
-	require.ErrorIs(t, err, store.ErrOverflow)
-	require.Len(t, listEvents(t, st, "acme"), 1, "nothing of the failed batch is stored")
-	res, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: "acme", Metrics: []string{"other"}, At: storeNow})
-	require.NoError(t, err)
-	require.Empty(t, res.Quotas, "the failed batch created no quota row")
+		ingestEvent("globex", "after", "calls", 2, store.AggregationSum, -1, false),
+		huge)
+	require.Equal(t, []store.Status{store.StatusInserted, store.StatusOverflow, store.StatusInserted, store.StatusDuplicate},
+		[]store.Status{out[0].Status, out[1].Status, out[2].Status, out[3].Status})
+	require.Equal(t, int64(math.MaxInt64-10), out[1].UsedBefore)
+	require.Len(t, listEvents(t, st, "acme"), 2, "the refused event is not stored")
 	require.Equal(t, int64(math.MaxInt64-10), getQuota(t, st, "acme", "calls").Used)
-	out := ingest(t, st, ingestEvent("acme", "before", "other", 1, store.AggregationSum, -1, false))
-	require.Equal(t, store.StatusInserted, out[0].Status, "an event of the failed batch is new when sent again")
+	require.Equal(t, int64(2*unit), getQuota(t, st, "globex", "calls").Used)
 }

@@ -80,6 +80,7 @@ func families() [][]test {
 		ingestTests,
 		quotasTests,
 		plansTests,
+		metricsTests,
 		correctionsTests,
 		billsTests,
 		rollupsTests,

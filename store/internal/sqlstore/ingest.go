@@ -138,6 +138,11 @@ func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestPar
 		dk := distinctKey{qid, ie.Quota.Distinct}
 		isNew := q.Aggregation == store.AggregationUniqueCount && !seen[dk]
 		next, err := q.Apply(ie.Event.Value, ie.Event.Time, isNew)
+		if errors.Is(err, store.ErrOverflow) {
+			// One event past the range refuses itself, not the batch it shares.
+			outcomes[i] = store.Outcome{Status: store.StatusOverflow, UsedBefore: q.Used, Limit: q.Limit}
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("event %d (%s): %w", i, ie.Event.ID, err)
 		}
@@ -279,7 +284,7 @@ func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map
 func replayRefused(ctx context.Context, tx bun.IDB, events []store.IngestEvent, outcomes []store.Outcome) error {
 	var keys []eventKey
 	for i, o := range outcomes {
-		if o.Status == store.StatusQuotaExceeded {
+		if refused(o.Status) {
 			keys = append(keys, eventKey{events[i].Event.Subject, events[i].Event.ID})
 		}
 	}
@@ -288,11 +293,16 @@ func replayRefused(ctx context.Context, tx bun.IDB, events []store.IngestEvent, 
 		return err
 	}
 	for i, o := range outcomes {
-		if prev, ok := stored[eventKey{events[i].Event.Subject, events[i].Event.ID}]; ok && o.Status == store.StatusQuotaExceeded {
+		if prev, ok := stored[eventKey{events[i].Event.Subject, events[i].Event.ID}]; ok && refused(o.Status) {
 			outcomes[i] = replay(prev, events[i].Event, o.Limit)
 		}
 	}
 	return nil
+}
+
+// refused reports whether an event of the status was refused without being stored.
+func refused(s store.Status) bool {
+	return s == store.StatusQuotaExceeded || s == store.StatusOverflow
 }
 
 // replay is the outcome of an event whose subject and ID are stored already as
