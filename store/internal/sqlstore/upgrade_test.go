@@ -90,3 +90,32 @@ func eventsStoredBeforeSeriesKeysGetTheirs(t *testing.T, b testdb.Backend) {
 		}
 	}
 }
+
+// Migration 11 registers the metrics a database used before it recorded scales, at
+// scale 6: their stored integers are micro-units, and a Config may not read them as
+// whole units. The test takes the database back to before the migration through
+// SQL and opens the store again to run it once more.
+func TestMetricsUsedBeforeScalesWereRecordedAreAtScaleSix(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) { metricsUsedBeforeScalesWereRecordedAreAtScaleSix(t, b) })
+}
+
+func metricsUsedBeforeScalesWereRecordedAreAtScaleSix(t *testing.T, b testdb.Backend) {
+	ctx := context.Background()
+	st, loc := b.OpenNew(t)
+	_, err := st.Ingest(ctx, &store.IngestParams{Now: now, Events: []store.IngestEvent{{
+		Event: store.Event{Subject: "acme", ID: "e1", Metric: "bytes", Value: store.MicrosPerUnit, Time: now, Fingerprint: "e1"},
+		Quota: store.QuotaSpec{PeriodStart: periodStart, PeriodEnd: periodEnd, Aggregation: store.AggregationSum, Unlimited: true},
+	}}})
+	require.NoError(t, err)
+	db := bunDB(t, st)
+	_, err = db.ExecContext(ctx, "DROP TABLE usage_metrics")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "DELETE FROM usage_schema_migrations WHERE version = 11")
+	require.NoError(t, err)
+
+	st = b.OpenAt(t, loc) // registers the metrics in use again
+	res, err := st.RegisterMetrics(ctx, &store.RegisterMetricsParams{Metrics: []store.MetricScale{
+		{Metric: "bytes", Scale: 0}, {Metric: "new", Scale: 0}}})
+	require.NoError(t, err)
+	require.Equal(t, []store.MetricScale{{Metric: "bytes", Scale: 6}, {Metric: "new", Scale: 0}}, res.Stored)
+}
