@@ -186,15 +186,18 @@ func retryable(err error) bool {
 	return false
 }
 
-// unavailable reports I/O failures, a full disk and a file that cannot be opened:
-// the database is there but cannot take the write now.
+// unavailable reports transient errors: the database is there but cannot serve
+// now. They are "busy" and "locked" (another connection or process held the lock
+// past the busy timeout), I/O failures, a full disk and a file that cannot be
+// opened. Everything else, such as syntax errors and violated constraints, is
+// permanent.
 func unavailable(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
 		return false
 	}
 	switch e.Code() & 0xff {
-	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
 		return true
 	}
 	return false
