@@ -20,10 +20,12 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/usagekit/usage/internal/retry"
 	"github.com/usagekit/usage/store"
 )
 
@@ -72,6 +74,10 @@ type Writer struct {
 	stop       context.CancelFunc
 	writers    sync.WaitGroup
 	afterWrite func(*store.IngestResult)
+	// unavailable is the error of the last failed commit while the database is
+	// unavailable, nil once a commit succeeds: a caller who gives up meanwhile is
+	// told the database is unavailable, not only that its context ended.
+	unavailable atomic.Pointer[error]
 }
 
 // request is one call's events for one writer, waiting in its queue.
@@ -130,7 +136,7 @@ func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 		return err
 	}
 	if err := w.slots.Acquire(ctx, n); err != nil {
-		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, err)
+		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, w.gaveUp(err))
 	}
 	parts := b.parts
 	if len(parts) == 1 {
@@ -161,14 +167,23 @@ func (w *Writer) commitPart(ctx context.Context, queue chan *request, events []s
 		return result{err: ErrClosed}
 	case <-ctx.Done():
 		w.slots.Release(int64(len(events)))
-		return result{err: ctx.Err()}
+		return result{err: w.gaveUp(ctx.Err())}
 	}
 	select {
 	case r := <-req.done:
 		return r
 	case <-ctx.Done():
-		return result{err: fmt.Errorf("usage: gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", ctx.Err())}
+		return result{err: fmt.Errorf("gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", w.gaveUp(ctx.Err()))}
 	}
+}
+
+// gaveUp is the error of a caller whose context ended with cause: while commits
+// fail because the database is unavailable, it matches store.ErrUnavailable too.
+func (w *Writer) gaveUp(cause error) error {
+	if err := w.unavailable.Load(); err != nil {
+		return retry.GaveUp(cause, *err)
+	}
+	return cause
 }
 
 // Close waits until every accepted event has been committed, or ctx ends, and then

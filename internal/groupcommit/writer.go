@@ -2,22 +2,12 @@ package groupcommit
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
+	"github.com/usagekit/usage/internal/retry"
 	"github.com/usagekit/usage/store"
-)
-
-// Retry of a batch while the database is unavailable: capped exponential backoff
-// with full jitter, for as long as a caller in the batch still waits. It is the
-// one retry of a commit here; the store retries only conflicts between
-// transactions (deadlocks, a busy database), inside one attempt.
-const (
-	unavailableBaseDelay = 10 * time.Millisecond
-	unavailableMaxDelay  = time.Second
 )
 
 // run is a writer: it takes a request, gathers what else is waiting, and commits.
@@ -70,9 +60,11 @@ func (w *Writer) gather(queue chan *request, first *request) []*request {
 }
 
 // write commits a batch, retrying while the database is unavailable and some caller
-// still waits, and answers every request.
+// still waits, and answers every request. Its retry follows the Meter's one policy
+// (package retry), with the batch in place of one caller: it goes on while any of
+// its callers waits.
 func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
-	delay := unavailableBaseDelay
+	var backoff retry.Backoff
 	for attempt := 1; ; attempt++ {
 		batch = w.dropAbandoned(batch)
 		if len(batch) == 0 {
@@ -80,6 +72,7 @@ func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
 		}
 		err := w.attempt(batch, events)
 		if err == nil {
+			w.unavailable.Store(nil)
 			return
 		}
 		if w.stopped.Err() != nil {
@@ -87,20 +80,16 @@ func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
 				"%w: gave up on a commit in progress (the events may have been stored; tracking them again is safe): %w", ErrClosed, err)})
 			return
 		}
-		if !errors.Is(err, store.ErrUnavailable) {
+		if !retry.Transient(err) {
 			w.answerAll(batch, result{err: err})
 			return
 		}
+		w.unavailable.Store(&err)
 		w.logger.Warn("usage: database unavailable, retrying", "attempt", attempt, "events", countEvents(batch), "err", err)
-		timer := time.NewTimer(rand.N(delay) + time.Millisecond)
-		select {
-		case <-timer.C:
-		case <-w.stopped.Done():
-			timer.Stop()
+		if !backoff.Wait(w.stopped.Done()) {
 			w.answerAll(batch, result{err: fmt.Errorf("%w: %w", ErrClosed, err)})
 			return
 		}
-		delay = min(2*delay, unavailableMaxDelay)
 	}
 }
 
@@ -151,7 +140,7 @@ func (w *Writer) dropAbandoned(batch []*request) []*request {
 	live := batch[:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			w.answer(r, result{err: err})
+			w.answer(r, result{err: w.gaveUp(err)})
 			continue
 		}
 		live = append(live, r)
