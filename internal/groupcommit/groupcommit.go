@@ -123,8 +123,10 @@ func (w *Writer) WriterOf(subject string) int {
 // part of it has its answer, which Batch.Outcome then gives per event. All of one
 // subject's events commit together, in order. If every part's commit fails, the
 // error is the failure; if only some do, their events' outcomes hold it. If ctx ends
-// first, the error says so and the events may or may not have been stored:
-// tracking them again with the same IDs is safe.
+// first, the error matches ctx's error; it also matches store.ErrUnavailable when
+// the events were handed to a writer, or commits were failing because the database
+// was unavailable: the events may or may not have been stored, and tracking them
+// again with the same IDs is safe.
 func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 	n := int64(len(b.events))
 	if n > w.maxSlots {
@@ -173,7 +175,13 @@ func (w *Writer) commitPart(ctx context.Context, queue chan *request, events []s
 	case r := <-req.done:
 		return r
 	case <-ctx.Done():
-		return result{err: fmt.Errorf("gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", w.gaveUp(ctx.Err()))}
+		// The database did not commit in time: the commit is unknown and running
+		// it again is safe, which is what store.ErrUnavailable says.
+		err := w.gaveUp(ctx.Err())
+		if !errors.Is(err, store.ErrUnavailable) {
+			err = retry.GaveUp(ctx.Err(), fmt.Errorf("%w: no commit yet", store.ErrUnavailable))
+		}
+		return result{err: fmt.Errorf("gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", err)}
 	}
 }
 

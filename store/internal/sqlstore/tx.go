@@ -29,25 +29,19 @@ func (s *engine) runTx(ctx context.Context, db bun.IDB, fn func(context.Context,
 }
 
 // retry runs attempt, a whole transaction, again after failures the dialect calls
-// Retryable (a conflict with another transaction: deadlock, serialisation failure,
-// busy database), with capped exponential backoff and full jitter, for as long as
-// ctx allows. It is the store's own retry, of conflicts inside one method call; a
-// database that cannot be reached is not retried here but reported (classify makes
-// it store.ErrUnavailable), and the caller's policy decides whether to call again.
+// Retryable (a conflict with another transaction: deadlock, serialisation failure),
+// with capped exponential backoff and full jitter, for as long as ctx allows. It is
+// the store's own retry, of conflicts inside one method call. A transient failure
+// (Dialect.Unavailable, which includes a SQLite lock held past the busy timeout) is
+// returned at once, as store.ErrUnavailable (see classify): whether and when to call
+// again is the caller's policy.
 func (s *engine) retry(ctx context.Context, attempt func() error) error {
 	delay := retryBaseDelay
-	var conflict error // the last Retryable failure
 	for {
 		err := attempt()
-		if err != nil && conflict != nil && ctx.Err() != nil {
-			// ctx ended during the attempt, perhaps while waiting on the same
-			// conflict (a busy lock): report the conflict, which says why.
-			return errors.Join(ctx.Err(), conflict)
-		}
-		if err == nil || !s.dialect.Retryable(err) {
+		if err == nil || s.dialect.Unavailable(err) || !s.dialect.Retryable(err) {
 			return err
 		}
-		conflict = err
 		// Full jitter: sleep a random time up to delay, so racing writers spread out.
 		timer := time.NewTimer(rand.N(delay) + time.Microsecond)
 		select {
