@@ -66,7 +66,7 @@ type Writer struct {
 	// slots counts events in flight; a writer releases them after their commit.
 	slots    *semaphore.Weighted
 	maxSlots int64
-	queues   []chan *request // one per writer, unbuffered: handed over directly
+	lanes    []*lane // one per writer
 	seed     maphash.Seed
 	// stopped ends when Close stops the writers; it also ends a commit in progress
 	// when Close gives up waiting for it.
@@ -74,9 +74,16 @@ type Writer struct {
 	stop       context.CancelFunc
 	writers    sync.WaitGroup
 	afterWrite func(*store.IngestResult)
-	// unavailable is the error of the last failed commit while the database is
-	// unavailable, nil once a commit succeeds: a caller who gives up meanwhile is
-	// told the database is unavailable, not only that its context ended.
+}
+
+// lane is one writer's queue and state.
+type lane struct {
+	queue chan *request // unbuffered: handed over directly
+	// unavailable is the error of the writer's last failed commit while the
+	// database is unavailable, nil once one succeeds: a caller who gives up
+	// meanwhile is told the database is unavailable, not only that its context
+	// ended. It is per writer, as one writer may still wait to retry when
+	// another's commit has succeeded.
 	unavailable atomic.Pointer[error]
 }
 
@@ -104,19 +111,19 @@ func New(st store.Store, opts Options) *Writer {
 	}
 	w.stopped, w.stop = context.WithCancel(context.Background())
 	for range max(opts.Writers, 1) {
-		queue := make(chan *request)
-		w.queues = append(w.queues, queue)
-		w.writers.Go(func() { w.run(queue) })
+		l := &lane{queue: make(chan *request)}
+		w.lanes = append(w.lanes, l)
+		w.writers.Go(func() { w.run(l) })
 	}
 	return w
 }
 
 // Writers is the number of writer goroutines.
-func (w *Writer) Writers() int { return len(w.queues) }
+func (w *Writer) Writers() int { return len(w.lanes) }
 
 // WriterOf is the index of the writer of a subject's events.
 func (w *Writer) WriterOf(subject string) int {
-	return int(maphash.String(w.seed, subject) % uint64(len(w.queues)))
+	return int(maphash.String(w.seed, subject) % uint64(len(w.lanes)))
 }
 
 // Commit stores the batch's events in shared transactions and returns once every
@@ -138,15 +145,15 @@ func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 		return err
 	}
 	if err := w.slots.Acquire(ctx, n); err != nil {
-		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, w.gaveUp(err))
+		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, w.gaveUp(err, b.parts...))
 	}
 	parts := b.parts
 	if len(parts) == 1 {
-		parts[0].result = w.commitPart(ctx, parts[0].queue, parts[0].events, now)
+		parts[0].result = w.commitPart(ctx, parts[0].lane, parts[0].events, now)
 	} else {
 		var wg sync.WaitGroup
 		for i := range parts {
-			wg.Go(func() { parts[i].result = w.commitPart(ctx, parts[i].queue, parts[i].events, now) })
+			wg.Go(func() { parts[i].result = w.commitPart(ctx, parts[i].lane, parts[i].events, now) })
 		}
 		wg.Wait()
 	}
@@ -160,16 +167,16 @@ func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 
 // commitPart hands events, whose slots the caller holds, to a writer's queue and
 // waits for their commit.
-func (w *Writer) commitPart(ctx context.Context, queue chan *request, events []store.IngestEvent, now time.Time) result {
+func (w *Writer) commitPart(ctx context.Context, l *lane, events []store.IngestEvent, now time.Time) result {
 	req := &request{ctx: ctx, events: events, now: now, done: make(chan result, 1)}
 	select {
-	case queue <- req:
+	case l.queue <- req:
 	case <-w.stopped.Done():
 		w.slots.Release(int64(len(events)))
 		return result{err: ErrClosed}
 	case <-ctx.Done():
 		w.slots.Release(int64(len(events)))
-		return result{err: w.gaveUp(ctx.Err())}
+		return result{err: l.gaveUp(ctx.Err())}
 	}
 	select {
 	case r := <-req.done:
@@ -177,7 +184,7 @@ func (w *Writer) commitPart(ctx context.Context, queue chan *request, events []s
 	case <-ctx.Done():
 		// The database did not commit in time: the commit is unknown and running
 		// it again is safe, which is what store.ErrUnavailable says.
-		err := w.gaveUp(ctx.Err())
+		err := l.gaveUp(ctx.Err())
 		if !errors.Is(err, store.ErrUnavailable) {
 			err = retry.GaveUp(ctx.Err(), fmt.Errorf("%w: no commit yet", store.ErrUnavailable))
 		}
@@ -185,11 +192,24 @@ func (w *Writer) commitPart(ctx context.Context, queue chan *request, events []s
 	}
 }
 
-// gaveUp is the error of a caller whose context ended with cause: while commits
-// fail because the database is unavailable, it matches store.ErrUnavailable too.
-func (w *Writer) gaveUp(cause error) error {
-	if err := w.unavailable.Load(); err != nil {
+// gaveUp is the error of a caller whose context ended with cause while waiting for
+// the lane: while its commits fail because the database is unavailable, it matches
+// store.ErrUnavailable too.
+func (l *lane) gaveUp(cause error) error {
+	if err := l.unavailable.Load(); err != nil {
 		return retry.GaveUp(cause, *err)
+	}
+	return cause
+}
+
+// gaveUp is the error of a caller of the parts whose context ended with cause
+// while waiting for room: while any of their lanes is unavailable, it matches
+// store.ErrUnavailable too.
+func (w *Writer) gaveUp(cause error, parts ...part) error {
+	for _, p := range parts {
+		if err := p.lane.gaveUp(cause); err != cause {
+			return err
+		}
 	}
 	return cause
 }

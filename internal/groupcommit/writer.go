@@ -11,18 +11,18 @@ import (
 )
 
 // run is a writer: it takes a request, gathers what else is waiting, and commits.
-func (w *Writer) run(queue chan *request) {
+func (w *Writer) run(l *lane) {
 	// events holds a batch's events in one slice for the store, reused from batch
 	// to batch so that the writer does not allocate it again every time.
 	var events []store.IngestEvent
 	for {
 		var first *request
 		select {
-		case first = <-queue:
+		case first = <-l.queue:
 		case <-w.stopped.Done():
 			return
 		}
-		w.write(w.gather(queue, first), &events)
+		w.write(l, w.gather(l.queue, first), &events)
 	}
 }
 
@@ -63,16 +63,16 @@ func (w *Writer) gather(queue chan *request, first *request) []*request {
 // still waits, and answers every request. Its retry follows the Meter's one policy
 // (package retry), with the batch in place of one caller: it goes on while any of
 // its callers waits.
-func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
+func (w *Writer) write(l *lane, batch []*request, events *[]store.IngestEvent) {
 	var backoff retry.Backoff
 	for attempt := 1; ; attempt++ {
-		batch = w.dropAbandoned(batch)
+		batch = w.dropAbandoned(l, batch)
 		if len(batch) == 0 {
 			return
 		}
 		err := w.attempt(batch, events)
 		if err == nil {
-			w.unavailable.Store(nil)
+			l.unavailable.Store(nil)
 			return
 		}
 		if w.stopped.Err() != nil {
@@ -84,7 +84,7 @@ func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
 			w.answerAll(batch, result{err: err})
 			return
 		}
-		w.unavailable.Store(&err)
+		l.unavailable.Store(&err)
 		w.logger.Warn("usage: database unavailable, retrying", "attempt", attempt, "events", countEvents(batch), "err", err)
 		if !backoff.Wait(w.stopped.Done()) {
 			w.answerAll(batch, result{err: fmt.Errorf("%w: %w", ErrClosed, err)})
@@ -136,11 +136,11 @@ func (w *Writer) attempt(batch []*request, scratch *[]store.IngestEvent) error {
 
 // dropAbandoned answers the requests whose callers stopped waiting and returns the
 // rest; nothing of theirs has been committed yet.
-func (w *Writer) dropAbandoned(batch []*request) []*request {
+func (w *Writer) dropAbandoned(l *lane, batch []*request) []*request {
 	live := batch[:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			w.answer(r, result{err: w.gaveUp(err)})
+			w.answer(r, result{err: l.gaveUp(err)})
 			continue
 		}
 		live = append(live, r)
