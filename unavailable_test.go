@@ -82,7 +82,7 @@ func TestAReadWaitsForTheDatabaseAndThenAnswers(t *testing.T) {
 	q, err := m.CheckQuota(ctx, "acme", "credits", 1)
 	require.NoError(t, err, "the read is retried until the database is back")
 	require.False(t, q.Stale)
-	require.Equal(t, usage.QuantityFromMicros(10 * unit), q.Used)
+	require.Equal(t, usage.QuantityFromMicros(10*unit), q.Used)
 	require.Greater(t, sw.calls.Load(), int64(1), "the read was tried again")
 }
 
@@ -147,7 +147,7 @@ func TestAnswerStaleAnswersCheckQuotaFromMemoryWhileTheDatabaseIsUnavailable(t *
 	require.NoError(t, err)
 	require.Less(t, time.Since(start), time.Second, "answered at once")
 	require.True(t, q.Stale, "marked stale")
-	require.Equal(t, usage.QuantityFromMicros(10 * unit), q.Used, "what the Meter knew")
+	require.Equal(t, usage.QuantityFromMicros(10*unit), q.Used, "what the Meter knew")
 	require.True(t, q.Allowed)
 	all, err := m.Quotas(ctx, "acme")
 	require.NoError(t, err)
