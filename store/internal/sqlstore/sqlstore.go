@@ -30,9 +30,9 @@ type Dialect struct {
 	// process migrates at a time ("" where the transaction is already exclusive).
 	MigrationLock string
 	// Retryable reports whether a failed transaction may succeed when run again at
-	// once, on the same connection (deadlock, serialisation failure, database
-	// busy): a conflict with another transaction, which retry resolves inside one
-	// call of a method.
+	// once (deadlock, serialisation failure): a conflict with another transaction,
+	// which retry resolves inside one call of a method. Unavailable takes
+	// precedence: a transient failure is the caller's to retry.
 	Retryable func(error) bool
 	// UniqueViolation reports whether an error is a violated unique constraint of
 	// table.

@@ -17,7 +17,7 @@ const (
 )
 
 // inTx runs fn in a transaction and commits it, running it again after retryable
-// failures (deadlock, serialisation failure, busy database) with capped exponential
+// failures (deadlock, serialisation failure) with capped exponential
 // backoff and jitter, for as long as ctx allows.
 func (s *engine) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
 	return s.runTx(ctx, s.db, fn)
