@@ -37,10 +37,12 @@ var (
 	// refusing connections, or a SQLite file is locked past its busy timeout. Every
 	// call retries such failures with capped, jittered backoff while its context
 	// lasts (see WhenUnavailable); when the context ends first, the error matches
-	// both ErrUnavailable and the context's error. It also matches a Track whose
-	// caller gave up waiting for the commit, and one that Close gave up on (with
-	// ErrClosed). Nothing of the call, or an unknown part of a commit, took effect:
-	// calling again (tracking again with the same IDs) is safe.
+	// both ErrUnavailable and the context's error. So does the error of a call
+	// whose context ended while the database had not answered yet (a Track waiting
+	// for its commit, a slow read), and a commit Close gave up on matches it with
+	// ErrClosed. Nothing of the call, or an unknown part of a commit, took effect:
+	// calling again (tracking again with the same IDs) is safe. A context that had
+	// ended before the call gets the context's error alone.
 	ErrUnavailable = store.ErrUnavailable
 )
 

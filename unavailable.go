@@ -13,10 +13,11 @@ import (
 //
 // Whatever the policy, every call that needs the database retries it with capped,
 // jittered exponential backoff inside the caller's context, and, when the context
-// ends first, returns an error that matches both ErrUnavailable and the context's
-// error, with the method's prefix ("usage: track: …"). Errors that are not
-// transient (a broken schema, a violated constraint) are returned at once. Track
-// and TrackBatch always wait: an event is acknowledged only once it is stored.
+// ends first (or while the database has not answered yet), returns an error that
+// matches both ErrUnavailable and the context's error, with the method's prefix
+// ("usage: track: …"). Errors that are not transient (a broken schema, a violated
+// constraint) are returned at once. Track and TrackBatch always wait: an event is
+// acknowledged only once it is stored.
 type WhenUnavailable int
 
 const (

@@ -175,8 +175,10 @@ func (w *Writer) commitPart(ctx context.Context, l *lane, events []store.IngestE
 		w.slots.Release(int64(len(events)))
 		return result{err: ErrClosed}
 	case <-ctx.Done():
+		// The writer was still busy with earlier commits: the database did not
+		// take these events in time.
 		w.slots.Release(int64(len(events)))
-		return result{err: l.gaveUp(ctx.Err())}
+		return result{err: l.gaveUp(ctx.Err(), "no room in the writer's next commit")}
 	}
 	select {
 	case r := <-req.done:
@@ -184,31 +186,37 @@ func (w *Writer) commitPart(ctx context.Context, l *lane, events []store.IngestE
 	case <-ctx.Done():
 		// The database did not commit in time: the commit is unknown and running
 		// it again is safe, which is what store.ErrUnavailable says.
-		err := l.gaveUp(ctx.Err())
-		if !errors.Is(err, store.ErrUnavailable) {
-			err = retry.GaveUp(ctx.Err(), fmt.Errorf("%w: no commit yet", store.ErrUnavailable))
-		}
-		return result{err: fmt.Errorf("gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", err)}
+		return result{err: fmt.Errorf("gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w",
+			l.gaveUp(ctx.Err(), "no commit yet"))}
 	}
 }
 
 // gaveUp is the error of a caller whose context ended with cause while waiting for
-// the lane: while its commits fail because the database is unavailable, it matches
-// store.ErrUnavailable too.
-func (l *lane) gaveUp(cause error) error {
+// the lane: it matches store.ErrUnavailable too, with the error of the lane's last
+// failed commit while they fail, else with why (the database did not answer in
+// time).
+func (l *lane) gaveUp(cause error, why string) error {
 	if err := l.unavailable.Load(); err != nil {
 		return retry.GaveUp(cause, *err)
 	}
-	return cause
+	return retry.GaveUp(cause, retry.NoAnswer(errors.New(why)))
+}
+
+// lastFailure is the error of the lane's last failed commit while they fail, else nil.
+func (l *lane) lastFailure() error {
+	if err := l.unavailable.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // gaveUp is the error of a caller of the parts whose context ended with cause
 // while waiting for room: while any of their lanes is unavailable, it matches
-// store.ErrUnavailable too.
+// store.ErrUnavailable too; otherwise the Meter is full, not the database away.
 func (w *Writer) gaveUp(cause error, parts ...part) error {
 	for _, p := range parts {
-		if err := p.lane.gaveUp(cause); err != cause {
-			return err
+		if err := p.lane.lastFailure(); err != nil {
+			return retry.GaveUp(cause, err)
 		}
 	}
 	return cause

@@ -140,7 +140,7 @@ func (w *Writer) dropAbandoned(l *lane, batch []*request) []*request {
 	live := batch[:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			w.answer(r, result{err: l.gaveUp(err)})
+			w.answer(r, result{err: l.gaveUp(err, "no commit yet")})
 			continue
 		}
 		live = append(live, r)

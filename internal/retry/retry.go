@@ -3,7 +3,9 @@
 // failure) is retried with capped exponential backoff and full jitter for as long as
 // the caller's context lasts; every other error is permanent and returned at once.
 // When the context ends first, the error matches both store.ErrUnavailable and the
-// context's error.
+// context's error: also when it ends during an attempt, as the database did not
+// answer in time (nothing of a call took effect, or a commit is unknown, and
+// calling again is safe, which is what ErrUnavailable says).
 //
 // It is apart from the store's own retry, which runs a transaction again after a
 // conflict with another transaction (deadlock, busy lock) inside one method call.
@@ -31,10 +33,13 @@ const (
 func Transient(err error) bool { return errors.Is(err, store.ErrUnavailable) }
 
 // Do runs op until it succeeds or fails permanently, retrying transient failures
-// while ctx lasts. When ctx ends after a transient failure, the error is GaveUp's.
-// A failure of op after ctx ended is returned as it is, unless an earlier attempt
-// was transient.
+// while ctx lasts. When ctx ends, during an attempt or after a transient failure,
+// the error is GaveUp's. A context that had ended before the call is the caller's
+// doing: op is not run and the error is the context's alone.
 func Do(ctx context.Context, op func(context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var b Backoff
 	var last error // the last transient failure
 	for {
@@ -43,10 +48,13 @@ func Do(ctx context.Context, op func(context.Context) error) error {
 			return nil
 		}
 		if !Transient(err) {
-			if last != nil && ctx.Err() != nil {
-				return GaveUp(ctx.Err(), last)
+			if ctx.Err() == nil {
+				return err
 			}
-			return err
+			if last == nil {
+				last = NoAnswer(err)
+			}
+			return GaveUp(ctx.Err(), last)
 		}
 		last = err
 		if !b.Wait(ctx.Done()) {
@@ -60,6 +68,12 @@ func Do(ctx context.Context, op func(context.Context) error) error {
 // both.
 func GaveUp(cause, unavailable error) error {
 	return fmt.Errorf("%w (gave up: %w)", unavailable, cause)
+}
+
+// NoAnswer is the failure of an attempt that ctx ended, err, as an error matching
+// store.ErrUnavailable: the database did not answer in time.
+func NoAnswer(err error) error {
+	return fmt.Errorf("%w: no answer in time: %w", store.ErrUnavailable, err)
 }
 
 // Backoff is capped exponential backoff with full jitter, from BaseDelay to

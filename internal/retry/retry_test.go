@@ -88,3 +88,21 @@ func TestBackoffGrowsToItsCapWithJitter(t *testing.T) {
 		require.False(t, b.Wait(done), "a closed done ends the wait")
 	})
 }
+
+func TestAContextThatEndsDuringTheFirstAttemptMeansNoAnswerInTime(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	err := Do(ctx, func(ctx context.Context) error {
+		cancel()
+		return fmt.Errorf("get subject: %w", ctx.Err())
+	})
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestAContextThatHadEndedBeforeTheCallIsTheCallersAlone(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := Do(ctx, func(context.Context) error { t.Fatal("op ran"); return nil })
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, errors.Is(err, store.ErrUnavailable))
+}
