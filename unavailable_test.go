@@ -96,8 +96,11 @@ func TestAReadThatOutlivesItsContextMatchesUnavailableAndTheContextWithItsMethod
 	require.ErrorIs(t, err, usage.ErrUnavailable)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.True(t, strings.HasPrefix(err.Error(), "usage: check quota: "), "prefixed: %v", err)
+	ctx, cancel = context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
 	_, err = m.Quotas(ctx, "acme")
 	require.ErrorIs(t, err, usage.ErrUnavailable)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.True(t, strings.HasPrefix(err.Error(), "usage: quotas: "), "prefixed: %v", err)
 }
 
