@@ -27,19 +27,22 @@ type Cluster struct {
 // Without initdb it skips t with a loud message, and fails it when CI=true.
 func NewCluster(t testing.TB) *Cluster {
 	t.Helper()
-	bin := postgresBin()
-	if bin == "" {
-		msg := "THROWAWAY POSTGRES CLUSTER SKIPPED: no initdb and pg_ctl under /usr/lib/postgresql/*/bin or on PATH; install PostgreSQL to run this test"
+	skip := func(why string) {
+		msg := "THROWAWAY POSTGRES CLUSTER SKIPPED: " + why
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
+	bin := postgresBin()
+	if bin == "" {
+		skip("no initdb and pg_ctl under /usr/lib/postgresql/*/bin or on PATH; install PostgreSQL to run this test")
+	}
 	c := &Cluster{t: t, dir: t.TempDir(), pgCtl: filepath.Join(bin, "pg_ctl"), port: freePort(t)}
 	if os.Geteuid() == 0 {
 		owner, err := user.Lookup("postgres")
 		if err != nil {
-			t.Fatalf("running as root, the cluster needs a postgres user to run as: %v", err)
+			skip("running as root, and no postgres user to run the server as: " + err.Error())
 		}
 		uid, _ := strconv.Atoi(owner.Uid)
 		// The owner must reach the data directory through the test's directories.
