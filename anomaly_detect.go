@@ -80,7 +80,7 @@ func (m *Meter) DetectAnomalies(ctx context.Context, subject, metric string, opt
 		return nil, err
 	}
 	now := m.now()
-	r, err := m.resolve(ctx, subject, now)
+	r, err := m.resolve(ctx, "detect anomalies", subject, now)
 	if err != nil {
 		return nil, err
 	}

@@ -115,15 +115,19 @@ func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 	return &resolved{Assignment: a, plan: plan, limits: m.cfg.limits[plan.Key], loc: loc}, nil
 }
 
-// resolve returns a subject's assignment, from the cache while it is fresh.
-func (m *Meter) resolve(ctx context.Context, subject string, now time.Time) (*resolved, error) {
+// resolve returns a subject's assignment, from the cache while it is fresh. op names
+// the public method, for the prefix of a failed lookup's error ("usage: track: …").
+func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) (*resolved, error) {
 	r, ok := m.assignments.Load(subject)
 	if ok && now.Before(r.expires) {
 		return r, nil
 	}
 	a, err := m.sharedLookup(ctx, subject)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, ErrNoPlan) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("usage: %s: %w", op, err)
 	}
 	r, err = m.complete(a, now)
 	if err != nil {
@@ -132,6 +136,24 @@ func (m *Meter) resolve(ctx context.Context, subject string, now time.Time) (*re
 	r.expires = now.Add(m.cfg.AssignmentTTL)
 	m.assignments.Store(subject, r)
 	return r, nil
+}
+
+// resolveForRead is resolve for a read that Config.WhenUnavailable governs: with
+// AnswerStale, when the database is unavailable it returns the subject's cached
+// assignment past its AssignmentTTL, with stale set, rather than wait.
+func (m *Meter) resolveForRead(ctx context.Context, op, subject string, now time.Time) (r *resolved, stale bool, err error) {
+	cached, ok := m.assignments.Load(subject)
+	if m.cfg.WhenUnavailable != AnswerStale || !ok || now.Before(cached.expires) || m.cfg.PlanResolver != nil {
+		r, err = m.resolve(ctx, op, subject, now)
+		return r, false, err
+	}
+	// One attempt tells whether the database answers; if it does, resolve looks up
+	// as usual.
+	if _, err := m.direct.GetSubject(ctx, &store.GetSubjectParams{Subject: subject}); errors.Is(err, ErrUnavailable) {
+		return cached, true, nil
+	}
+	r, err = m.resolve(ctx, op, subject, now)
+	return r, false, err
 }
 
 // sharedLookup is lookup, shared with the concurrent calls for the same subject.
@@ -149,7 +171,8 @@ func (m *Meter) sharedLookup(ctx context.Context, subject string) (Assignment, e
 }
 
 // lookup asks the PlanResolver, or the store, for a subject's assignment, falling
-// back to the DefaultPlan.
+// back to the DefaultPlan. Its failures other than ErrNoPlan have no prefix: the
+// calls sharing a lookup each add their own.
 func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) {
 	if m.cfg.PlanResolver != nil {
 		a, err := m.cfg.PlanResolver.Resolve(ctx, subject)
@@ -158,7 +181,7 @@ func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) 
 			return a, nil
 		}
 		if !errors.Is(err, ErrNoPlan) {
-			return Assignment{}, fmt.Errorf("usage: resolve plan of %q: %w", subject, err)
+			return Assignment{}, fmt.Errorf("resolve plan of %q: %w", subject, err)
 		}
 	} else {
 		res, err := m.store.GetSubject(ctx, &store.GetSubjectParams{Subject: subject})
@@ -168,7 +191,7 @@ func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) 
 				Cycle: Cycle(s.Cycle), TimeZone: s.TimeZone}, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return Assignment{}, err
+			return Assignment{}, fmt.Errorf("plan of %q: %w", subject, err)
 		}
 	}
 	if m.cfg.DefaultPlan == "" {

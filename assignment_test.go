@@ -41,7 +41,7 @@ func TestConcurrentMissesShareOneLookup(t *testing.T) {
 	for i := range callers {
 		wg.Go(func() {
 			started.Done()
-			res, err := m.resolve(context.Background(), "acme", now)
+			res, err := m.resolve(context.Background(), "test", "acme", now)
 			if err == nil {
 				plans[i] = res.Plan
 			}
@@ -72,7 +72,7 @@ func TestLookupOutlivesTheCallerThatStartedIt(t *testing.T) {
 	first, cancel := context.WithCancel(context.Background())
 	firstErr := make(chan error, 1)
 	go func() {
-		_, err := m.resolve(first, "acme", now)
+		_, err := m.resolve(first, "test", "acme", now)
 		firstErr <- err
 	}()
 	for r.calls.Load() == 0 {
@@ -80,7 +80,7 @@ func TestLookupOutlivesTheCallerThatStartedIt(t *testing.T) {
 	}
 	second := make(chan error, 1)
 	go func() {
-		_, err := m.resolve(context.Background(), "acme", now)
+		_, err := m.resolve(context.Background(), "test", "acme", now)
 		second <- err
 	}()
 	time.Sleep(20 * time.Millisecond)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/usagekit/usage/internal/retry"
 	"github.com/usagekit/usage/store"
 )
 
@@ -91,31 +92,47 @@ func (m *Meter) CloseInvoices(ctx context.Context, sink BillingSink, grace time.
 // closeInvoice closes the invoice of one period, reporting false when another call
 // had closed it.
 func (m *Meter) closeInvoice(ctx context.Context, p store.BillPeriod, sink BillingSink, now time.Time) (Invoice, bool, error) {
-	r, err := m.resolve(ctx, p.Subject, now)
+	r, err := m.resolve(ctx, "close invoices", p.Subject, now)
 	if err != nil {
-		return Invoice{}, false, fmt.Errorf("usage: close invoice of %q: %w", p.Subject, err)
+		return Invoice{}, false, err
 	}
 	var inv Invoice
-	res, err := m.store.CloseBill(ctx, &store.CloseBillParams{Period: p, Now: now,
+	// refused is the invoice's or the sink's own failure in the last attempt: not
+	// the database's, so not retried even if it looks transient (a sink's network
+	// error would).
+	var refused error
+	params := &store.CloseBillParams{Period: p, Now: now,
 		Deliver: func(ctx context.Context, data *store.BillData) (*store.ClosedBill, error) {
 			var lines []store.BillLine
 			var err error
 			inv, lines, err = m.buildInvoice(p.Subject, r, data)
 			if err != nil {
+				refused = err
 				return nil, err
 			}
 			inv.Closed, inv.ClosedAt = true, now
 			doc, err := json.Marshal(inv)
 			if err != nil {
+				refused = err
 				return nil, err
 			}
 			if err := sink.DeliverInvoice(ctx, inv); err != nil {
-				return nil, fmt.Errorf("billing sink: %w", err)
+				refused = fmt.Errorf("billing sink: %w", err)
+				return nil, refused
 			}
 			return &store.ClosedBill{Document: doc, Lines: lines}, nil
-		}})
+		}}
+	var res *store.CloseBillResult
+	err = retry.Do(ctx, func(ctx context.Context) error {
+		refused = nil
+		res, err = m.direct.CloseBill(ctx, params)
+		if err != nil && refused != nil {
+			return refused
+		}
+		return err
+	})
 	if err != nil {
-		return Invoice{}, false, fmt.Errorf("usage: %w", err)
+		return Invoice{}, false, fmt.Errorf("usage: close invoice of %q: %w", p.Subject, err)
 	}
 	return inv, res.Closed, nil
 }

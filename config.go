@@ -66,6 +66,10 @@ type Config struct {
 	// StrictQuotaCheck makes CheckQuota read the database on every call instead of
 	// answering from memory.
 	StrictQuotaCheck bool
+	// WhenUnavailable says what CheckQuota and Quotas do while the database is
+	// unavailable: wait for it, or answer from memory marked Stale. Defaults to
+	// WaitForStore; see WhenUnavailable for what every call does.
+	WhenUnavailable WhenUnavailable
 	// MaxBatchSize is the most events one group-commit transaction holds. Defaults
 	// to DefaultMaxBatchSize.
 	MaxBatchSize int
@@ -177,6 +181,9 @@ func (c *Config) validate() error {
 	if c.MaxLateness < 0 || c.MaxFuture < 0 || c.MaxProperties < 0 || c.MaxPropertyBytes < 0 || c.AssignmentTTL < 0 ||
 		c.QuotaViewTTL < 0 || c.MaxBatchSize < 0 || c.BatchWait < 0 || c.MaxInFlight < 0 || c.Writers < 0 {
 		return errors.New("usage: Config durations and sizes must not be negative")
+	}
+	if !c.WhenUnavailable.valid() {
+		return fmt.Errorf("usage: Config.WhenUnavailable is %d: use usage.WaitForStore or usage.AnswerStale", c.WhenUnavailable)
 	}
 	return nil
 }

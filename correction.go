@@ -80,7 +80,7 @@ func (m *Meter) Correct(ctx context.Context, c Correction) (CorrectionResult, er
 		return CorrectionResult{}, err
 	}
 	now := m.now()
-	r, err := m.resolve(ctx, c.Subject, now)
+	r, err := m.resolve(ctx, "correct", c.Subject, now)
 	if err != nil {
 		return CorrectionResult{}, err
 	}

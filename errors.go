@@ -33,11 +33,16 @@ var (
 	// call was stored.
 	ErrOverloaded = groupcommit.ErrOverloaded
 	// ErrUnavailable is matched by the error of a call that could not reach the
-	// database (it is store.ErrUnavailable). Calls that read or change state return
-	// it when their attempt fails. Track and TrackBatch instead retry their commit
-	// while their context lasts and return the context's error when it ends, or an
-	// error matching ErrClosed and ErrUnavailable when Close gave up on the commit;
-	// either way, tracking the events again with the same IDs is safe.
+	// database (it is store.ErrUnavailable): the server is down, restarting or
+	// refusing connections, or a SQLite file is locked past its busy timeout. Every
+	// call retries such failures with capped, jittered backoff while its context
+	// lasts (see WhenUnavailable); when the context ends first, the error matches
+	// both ErrUnavailable and the context's error. So does the error of a call
+	// whose context ended while the database had not answered yet (a Track waiting
+	// for its commit, a slow read), and a commit Close gave up on matches it with
+	// ErrClosed. Nothing of the call, or an unknown part of a commit, took effect:
+	// calling again (tracking again with the same IDs) is safe. A context that had
+	// ended before the call gets the context's error alone.
 	ErrUnavailable = store.ErrUnavailable
 )
 

@@ -175,7 +175,7 @@ func (m *Meter) Forecast(ctx context.Context, subject, metric string, opts Forec
 		return Forecast{}, err
 	}
 	now := m.now()
-	r, err := m.resolve(ctx, subject, now)
+	r, err := m.resolve(ctx, "forecast", subject, now)
 	if err != nil {
 		return Forecast{}, err
 	}
@@ -203,7 +203,7 @@ func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts 
 	steps := stepper{step: opts.Step, loc: r.loc}
 	cur := steps.start(now)
 	from := steps.start(cur.Add(-opts.History))
-	quota, err := m.quota(ctx, subject, met.Key, Quantity{})
+	quota, err := m.quota(ctx, "forecast", subject, met.Key, Quantity{})
 	if err != nil {
 		return Forecast{}, err
 	}

@@ -85,7 +85,7 @@ func (m *Meter) Invoice(ctx context.Context, subject string, at time.Time) (Invo
 	if at.IsZero() {
 		at = now
 	}
-	r, err := m.resolve(ctx, subject, now)
+	r, err := m.resolve(ctx, "invoice", subject, now)
 	if err != nil {
 		return Invoice{}, err
 	}

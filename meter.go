@@ -18,7 +18,11 @@ import (
 // Meter meters usage of subjects against their plans. It is safe for concurrent use;
 // create one per process with New and share it.
 type Meter struct {
+	// store is the store under the retry policy (waiting), which every public
+	// method calls; direct is the store itself, for the group-commit writer and
+	// AnswerStale's single attempts.
 	store       store.Store
+	direct      store.Store
 	cfg         *Config
 	assignments assignments
 	// lookups lets concurrent cache misses for one subject share one lookup, so a
@@ -48,10 +52,10 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	if err := registerMetrics(st, c); err != nil {
+	if err := registerMetrics(waiting{st}, c); err != nil {
 		return nil, err
 	}
-	m := &Meter{store: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
+	m := &Meter{store: waiting{st}, direct: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
 		view: quotaview.New()}
 	writers := c.Writers
 	if writers == 0 {
@@ -149,8 +153,9 @@ type TrackResult struct {
 // *ConflictError. With a limit that allows no overage, an event that would take usage
 // past the limit returns a *QuotaExceededError and nothing is recorded — exactly, also
 // with many goroutines and processes sharing the store. While the database cannot be
-// reached (see ErrUnavailable), Track keeps retrying the commit with capped backoff
-// until ctx ends; tracking the event again with the same ID is then safe.
+// reached, Track keeps retrying (the plan lookup and the commit) with capped backoff
+// until ctx ends (see WhenUnavailable); tracking the event again with the same ID is
+// then safe.
 //
 // The errors Track returns, each meaning that nothing of the event was recorded
 // unless said otherwise:
@@ -163,8 +168,9 @@ type TrackResult struct {
 //   - ErrOverloaded: Config.MaxInFlight events waited and ctx ended first;
 //   - ErrClosed: the Meter is closed; matching ErrClosed and ErrUnavailable too
 //     when Close gave up on the commit (the event may be stored);
-//   - an error matching ErrUnavailable when the subject's plan could not be read;
-//   - ctx's error when it ended first (the event may be stored).
+//   - an error matching both ErrUnavailable and ctx's error when ctx ended while the
+//     database could not be reached or had not answered (the event may be stored);
+//   - ctx's error alone when ctx had ended before the call.
 func (m *Meter) Track(ctx context.Context, ev Event) (TrackResult, error) {
 	results, err := m.track(ctx, []Event{ev}, false)
 	if err != nil {
@@ -240,7 +246,7 @@ func (m *Meter) ingestEvent(ctx context.Context, ev Event, now time.Time, ie *st
 	if err != nil {
 		return nil, err
 	}
-	r, err := m.resolve(ctx, p.event.Subject, now)
+	r, err := m.resolve(ctx, "track", p.event.Subject, now)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -38,6 +40,11 @@ type QuotaStatus struct {
 	// Allowed reports whether Requested more would be admitted now. Over quota is an
 	// answer, not an error: Allowed is false and the call succeeds.
 	Allowed bool
+	// Stale means the database was unavailable and, as Config.WhenUnavailable
+	// (AnswerStale) asks, the answer is from what this Meter last knew of the quota
+	// and the subject's plan: its own writes are in it, other instances' since then
+	// may not be.
+	Stale bool
 }
 
 // CheckQuota reports whether n more units of metric would be admitted for subject
@@ -45,7 +52,8 @@ type QuotaStatus struct {
 // atomically. It answers from memory when it can: always consistent with this
 // Meter's own Track calls, and at most Config.QuotaViewTTL behind the writes of other
 // instances (Config.StrictQuotaCheck reads the database every time). n must be a positive quantity; NaN, infinities, zero and negative
-// values return a *ValidationError.
+// values return a *ValidationError. While the database is unavailable it waits for
+// it, or answers from memory marked Stale, as Config.WhenUnavailable says.
 func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
 	met, err := m.subjectMetric(subject, metric)
 	if err != nil {
@@ -58,11 +66,13 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 	if why != "" {
 		return QuotaStatus{}, invalid("n", "%s", why)
 	}
-	return m.quota(ctx, subject, metric, want)
+	return m.quota(ctx, "check quota", subject, metric, want)
 }
 
 // Quotas returns the state of every quota of subject's plan in the current period,
-// one per metric of the Config, ordered by metric key.
+// one per metric of the Config, ordered by metric key. While the database is
+// unavailable it waits for it, or answers from memory marked Stale, as
+// Config.WhenUnavailable says.
 func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, error) {
 	if err := m.forSubject(subject); err != nil {
 		return nil, err
@@ -74,7 +84,7 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 	slices.Sort(keys)
 	out := make([]QuotaStatus, len(keys))
 	for i, key := range keys {
-		s, err := m.quota(ctx, subject, key, Quantity{})
+		s, err := m.quota(ctx, "quotas", subject, key, Quantity{})
 		if err != nil {
 			return nil, err
 		}
@@ -83,25 +93,28 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 	return out, nil
 }
 
-// quota returns one quota's status, asking whether want more would be admitted.
-func (m *Meter) quota(ctx context.Context, subject, key string, want Quantity) (QuotaStatus, error) {
+// quota returns one quota's status, asking whether want more would be admitted. op
+// names the public method, for its errors' prefix.
+func (m *Meter) quota(ctx context.Context, op, subject, key string, want Quantity) (QuotaStatus, error) {
 	now := m.now()
-	r, err := m.resolve(ctx, subject, now)
+	r, stale, err := m.resolveForRead(ctx, op, subject, now)
 	if err != nil {
 		return QuotaStatus{}, err
 	}
 	period := r.periodAt(now)
 	metric := m.cfg.metrics[key]
-	q, found, err := m.quotaAt(ctx, subject, key, period, now)
+	q, found, staleQuota, err := m.quotaAt(ctx, subject, key, period, now)
 	if err != nil {
-		return QuotaStatus{}, err
+		return QuotaStatus{}, fmt.Errorf("usage: %s: %w", op, err)
 	}
 	if !found {
 		limit := r.limits[key]
 		q = store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
 			Limit: limit.Limit, Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage}
 	}
-	return status(metric, period, q, want, now), nil
+	s := status(metric, period, q, want, now)
+	s.Stale = stale || staleQuota
+	return s, nil
 }
 
 // status derives a QuotaStatus from a quota row, asking whether want more would be
@@ -139,16 +152,31 @@ func (m *Meter) quotaChanged(q store.Quota, now time.Time) {
 
 // quotaAt returns the quota row of subject and metric for the period, from the view
 // when it is fresh enough and Config.StrictQuotaCheck is off, else from the store.
-// found is false when the period has no usage yet.
-func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Period, now time.Time) (q store.Quota, found bool, err error) {
+// found is false when the period has no usage yet. With AnswerStale, when the
+// database is unavailable and the view has the row, however old, it returns that
+// with stale set.
+func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Period, now time.Time) (q store.Quota, found, stale bool, err error) {
 	if !m.cfg.StrictQuotaCheck {
 		if e, ok := m.view.Get(subject, metric, period.Start, now, m.cfg.QuotaViewTTL); ok {
-			return e.Quota, !e.Missing, nil
+			return e.Quota, !e.Missing, false, nil
 		}
 	}
-	res, err := m.store.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, Metrics: []string{metric}, At: now})
+	params := &store.GetQuotasParams{Subject: subject, Metrics: []string{metric}, At: now}
+	var res *store.GetQuotasResult
+	if m.cfg.WhenUnavailable == AnswerStale {
+		res, err = m.direct.GetQuotas(ctx, params)
+		if errors.Is(err, ErrUnavailable) {
+			if e, ok := m.view.Get(subject, metric, period.Start, now, math.MaxInt64); ok {
+				return e.Quota, !e.Missing, true, nil
+			}
+			res, err = nil, nil
+		}
+	}
+	if res == nil && err == nil {
+		res, err = m.store.GetQuotas(ctx, params)
+	}
 	if err != nil {
-		return store.Quota{}, false, fmt.Errorf("usage: quota of %q %s: %w", subject, metric, err)
+		return store.Quota{}, false, false, fmt.Errorf("quota of %q %s: %w", subject, metric, err)
 	}
 	e := quotaview.Entry{Fresh: now, Missing: len(res.Quotas) == 0}
 	if e.Missing {
@@ -157,5 +185,5 @@ func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Peri
 		e.Quota = res.Quotas[0]
 	}
 	m.view.Put(e)
-	return e.Quota, !e.Missing, nil
+	return e.Quota, !e.Missing, false, nil
 }

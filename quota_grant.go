@@ -77,7 +77,7 @@ func (m *Meter) adjustQuota(ctx context.Context, subject, key string, kind store
 		amount, _ = q.at(metric.scale())
 	}
 	now := m.now()
-	r, err := m.resolve(ctx, subject, now)
+	r, err := m.resolve(ctx, "adjust quota", subject, now)
 	if err != nil {
 		return QuotaStatus{}, err
 	}

@@ -20,7 +20,7 @@ type Batch struct {
 
 // part is the events of one call for one writer, and their answer.
 type part struct {
-	queue  chan *request
+	lane   *lane
 	events []store.IngestEvent
 	start  int // where events starts in Batch.events
 	result
@@ -30,24 +30,24 @@ type part struct {
 func (w *Writer) NewBatch(n int, subject func(int) string) Batch {
 	events := takeEvents(n)
 	writer := make([]int, n)
-	count := make([]int, len(w.queues))
+	count := make([]int, len(w.lanes))
 	for i := range n {
 		writer[i] = w.WriterOf(subject(i))
 		count[writer[i]]++
 	}
 	if count[writer[0]] == n {
-		return Batch{events: events, parts: []part{{queue: w.queues[writer[0]], events: events}}}
+		return Batch{events: events, parts: []part{{lane: w.lanes[writer[0]], events: events}}}
 	}
 	b := Batch{events: events, slot: make([]int, n), part: writer}
-	start := make([]int, len(w.queues)) // where each writer's piece starts
-	index := make([]int, len(w.queues)) // and its part in parts
+	start := make([]int, len(w.lanes)) // where each writer's piece starts
+	index := make([]int, len(w.lanes)) // and its part in parts
 	for k, c := range count {
 		if k > 0 {
 			start[k] = start[k-1] + count[k-1]
 		}
 		if c > 0 {
 			index[k] = len(b.parts)
-			b.parts = append(b.parts, part{queue: w.queues[k], events: events[start[k] : start[k] : start[k]+c], start: start[k]})
+			b.parts = append(b.parts, part{lane: w.lanes[k], events: events[start[k] : start[k] : start[k]+c], start: start[k]})
 		}
 	}
 	for i := range n {

@@ -36,7 +36,7 @@ func TestNewBatchGroupsEventsByWriterInCallOrder(t *testing.T) {
 			var i int
 			_, err := fmt.Sscan(e.Event.ID, &i)
 			require.NoError(t, err)
-			require.Equal(t, w.queues[w.WriterOf(subject(i))], p.queue, "a subject has one writer")
+			require.Same(t, w.lanes[w.WriterOf(subject(i))], p.lane, "a subject has one writer")
 			require.False(t, seen[e.Event.ID], "every event in exactly one part")
 			seen[e.Event.ID] = true
 			at = append(at, i)

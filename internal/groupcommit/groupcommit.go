@@ -20,10 +20,12 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/usagekit/usage/internal/retry"
 	"github.com/usagekit/usage/store"
 )
 
@@ -64,7 +66,7 @@ type Writer struct {
 	// slots counts events in flight; a writer releases them after their commit.
 	slots    *semaphore.Weighted
 	maxSlots int64
-	queues   []chan *request // one per writer, unbuffered: handed over directly
+	lanes    []*lane // one per writer
 	seed     maphash.Seed
 	// stopped ends when Close stops the writers; it also ends a commit in progress
 	// when Close gives up waiting for it.
@@ -72,6 +74,17 @@ type Writer struct {
 	stop       context.CancelFunc
 	writers    sync.WaitGroup
 	afterWrite func(*store.IngestResult)
+}
+
+// lane is one writer's queue and state.
+type lane struct {
+	queue chan *request // unbuffered: handed over directly
+	// unavailable is the error of the writer's last failed commit while the
+	// database is unavailable, nil once one succeeds: a caller who gives up
+	// meanwhile is told the database is unavailable, not only that its context
+	// ended. It is per writer, as one writer may still wait to retry when
+	// another's commit has succeeded.
+	unavailable atomic.Pointer[error]
 }
 
 // request is one call's events for one writer, waiting in its queue.
@@ -98,27 +111,29 @@ func New(st store.Store, opts Options) *Writer {
 	}
 	w.stopped, w.stop = context.WithCancel(context.Background())
 	for range max(opts.Writers, 1) {
-		queue := make(chan *request)
-		w.queues = append(w.queues, queue)
-		w.writers.Go(func() { w.run(queue) })
+		l := &lane{queue: make(chan *request)}
+		w.lanes = append(w.lanes, l)
+		w.writers.Go(func() { w.run(l) })
 	}
 	return w
 }
 
 // Writers is the number of writer goroutines.
-func (w *Writer) Writers() int { return len(w.queues) }
+func (w *Writer) Writers() int { return len(w.lanes) }
 
 // WriterOf is the index of the writer of a subject's events.
 func (w *Writer) WriterOf(subject string) int {
-	return int(maphash.String(w.seed, subject) % uint64(len(w.queues)))
+	return int(maphash.String(w.seed, subject) % uint64(len(w.lanes)))
 }
 
 // Commit stores the batch's events in shared transactions and returns once every
 // part of it has its answer, which Batch.Outcome then gives per event. All of one
 // subject's events commit together, in order. If every part's commit fails, the
 // error is the failure; if only some do, their events' outcomes hold it. If ctx ends
-// first, the error says so and the events may or may not have been stored:
-// tracking them again with the same IDs is safe.
+// first, the error matches ctx's error; it also matches store.ErrUnavailable when
+// the events were handed to a writer, or commits were failing because the database
+// was unavailable: the events may or may not have been stored, and tracking them
+// again with the same IDs is safe.
 func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 	n := int64(len(b.events))
 	if n > w.maxSlots {
@@ -130,15 +145,15 @@ func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 		return err
 	}
 	if err := w.slots.Acquire(ctx, n); err != nil {
-		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, err)
+		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, w.gaveUp(err, b.parts...))
 	}
 	parts := b.parts
 	if len(parts) == 1 {
-		parts[0].result = w.commitPart(ctx, parts[0].queue, parts[0].events, now)
+		parts[0].result = w.commitPart(ctx, parts[0].lane, parts[0].events, now)
 	} else {
 		var wg sync.WaitGroup
 		for i := range parts {
-			wg.Go(func() { parts[i].result = w.commitPart(ctx, parts[i].queue, parts[i].events, now) })
+			wg.Go(func() { parts[i].result = w.commitPart(ctx, parts[i].lane, parts[i].events, now) })
 		}
 		wg.Wait()
 	}
@@ -152,23 +167,59 @@ func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 
 // commitPart hands events, whose slots the caller holds, to a writer's queue and
 // waits for their commit.
-func (w *Writer) commitPart(ctx context.Context, queue chan *request, events []store.IngestEvent, now time.Time) result {
+func (w *Writer) commitPart(ctx context.Context, l *lane, events []store.IngestEvent, now time.Time) result {
 	req := &request{ctx: ctx, events: events, now: now, done: make(chan result, 1)}
 	select {
-	case queue <- req:
+	case l.queue <- req:
 	case <-w.stopped.Done():
 		w.slots.Release(int64(len(events)))
 		return result{err: ErrClosed}
 	case <-ctx.Done():
+		// The writer was still busy with earlier commits: the database did not
+		// take these events in time.
 		w.slots.Release(int64(len(events)))
-		return result{err: ctx.Err()}
+		return result{err: l.gaveUp(ctx.Err(), "no room in the writer's next commit")}
 	}
 	select {
 	case r := <-req.done:
 		return r
 	case <-ctx.Done():
-		return result{err: fmt.Errorf("usage: gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w", ctx.Err())}
+		// The database did not commit in time: the commit is unknown and running
+		// it again is safe, which is what store.ErrUnavailable says.
+		return result{err: fmt.Errorf("gave up waiting for the commit (the events may have been stored; tracking them again is safe): %w",
+			l.gaveUp(ctx.Err(), "no commit yet"))}
 	}
+}
+
+// gaveUp is the error of a caller whose context ended with cause while waiting for
+// the lane: it matches store.ErrUnavailable too, with the error of the lane's last
+// failed commit while they fail, else with why (the database did not answer in
+// time).
+func (l *lane) gaveUp(cause error, why string) error {
+	if err := l.unavailable.Load(); err != nil {
+		return retry.GaveUp(cause, *err)
+	}
+	return retry.GaveUp(cause, retry.NoAnswer(errors.New(why)))
+}
+
+// lastFailure is the error of the lane's last failed commit while they fail, else nil.
+func (l *lane) lastFailure() error {
+	if err := l.unavailable.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// gaveUp is the error of a caller of the parts whose context ended with cause
+// while waiting for room: while any of their lanes is unavailable, it matches
+// store.ErrUnavailable too; otherwise the Meter is full, not the database away.
+func (w *Writer) gaveUp(cause error, parts ...part) error {
+	for _, p := range parts {
+		if err := p.lane.lastFailure(); err != nil {
+			return retry.GaveUp(cause, err)
+		}
+	}
+	return cause
 }
 
 // Close waits until every accepted event has been committed, or ctx ends, and then

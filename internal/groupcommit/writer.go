@@ -2,37 +2,27 @@ package groupcommit
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
+	"github.com/usagekit/usage/internal/retry"
 	"github.com/usagekit/usage/store"
 )
 
-// Retry of a batch while the database is unavailable: capped exponential backoff
-// with full jitter, for as long as a caller in the batch still waits. It is the
-// one retry of a commit here; the store retries only conflicts between
-// transactions (deadlocks, a busy database), inside one attempt.
-const (
-	unavailableBaseDelay = 10 * time.Millisecond
-	unavailableMaxDelay  = time.Second
-)
-
 // run is a writer: it takes a request, gathers what else is waiting, and commits.
-func (w *Writer) run(queue chan *request) {
+func (w *Writer) run(l *lane) {
 	// events holds a batch's events in one slice for the store, reused from batch
 	// to batch so that the writer does not allocate it again every time.
 	var events []store.IngestEvent
 	for {
 		var first *request
 		select {
-		case first = <-queue:
+		case first = <-l.queue:
 		case <-w.stopped.Done():
 			return
 		}
-		w.write(w.gather(queue, first), &events)
+		w.write(l, w.gather(l.queue, first), &events)
 	}
 }
 
@@ -70,16 +60,19 @@ func (w *Writer) gather(queue chan *request, first *request) []*request {
 }
 
 // write commits a batch, retrying while the database is unavailable and some caller
-// still waits, and answers every request.
-func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
-	delay := unavailableBaseDelay
+// still waits, and answers every request. Its retry follows the Meter's one policy
+// (package retry), with the batch in place of one caller: it goes on while any of
+// its callers waits.
+func (w *Writer) write(l *lane, batch []*request, events *[]store.IngestEvent) {
+	var backoff retry.Backoff
 	for attempt := 1; ; attempt++ {
-		batch = w.dropAbandoned(batch)
+		batch = w.dropAbandoned(l, batch)
 		if len(batch) == 0 {
 			return
 		}
 		err := w.attempt(batch, events)
 		if err == nil {
+			l.unavailable.Store(nil)
 			return
 		}
 		if w.stopped.Err() != nil {
@@ -87,20 +80,16 @@ func (w *Writer) write(batch []*request, events *[]store.IngestEvent) {
 				"%w: gave up on a commit in progress (the events may have been stored; tracking them again is safe): %w", ErrClosed, err)})
 			return
 		}
-		if !errors.Is(err, store.ErrUnavailable) {
+		if !retry.Transient(err) {
 			w.answerAll(batch, result{err: err})
 			return
 		}
+		l.unavailable.Store(&err)
 		w.logger.Warn("usage: database unavailable, retrying", "attempt", attempt, "events", countEvents(batch), "err", err)
-		timer := time.NewTimer(rand.N(delay) + time.Millisecond)
-		select {
-		case <-timer.C:
-		case <-w.stopped.Done():
-			timer.Stop()
+		if !backoff.Wait(w.stopped.Done()) {
 			w.answerAll(batch, result{err: fmt.Errorf("%w: %w", ErrClosed, err)})
 			return
 		}
-		delay = min(2*delay, unavailableMaxDelay)
 	}
 }
 
@@ -147,11 +136,11 @@ func (w *Writer) attempt(batch []*request, scratch *[]store.IngestEvent) error {
 
 // dropAbandoned answers the requests whose callers stopped waiting and returns the
 // rest; nothing of theirs has been committed yet.
-func (w *Writer) dropAbandoned(batch []*request) []*request {
+func (w *Writer) dropAbandoned(l *lane, batch []*request) []*request {
 	live := batch[:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			w.answer(r, result{err: err})
+			w.answer(r, result{err: l.gaveUp(err, "no commit yet")})
 			continue
 		}
 		live = append(live, r)

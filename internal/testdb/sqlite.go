@@ -30,8 +30,9 @@ func SQLite() Backend {
 }
 
 // sqliteOutage makes the database at path unavailable to writers by holding its
-// write lock from another connection: stores then wait for the lock (and retry on
-// busy) until their contexts end or restore releases it.
+// write lock from another connection: a store's write then waits for the lock for
+// its busy timeout and fails with store.ErrUnavailable, or ends with its context,
+// until restore releases it.
 func sqliteOutage(t testing.TB, path string) (string, func(), func()) {
 	var db *sql.DB
 	var conn *sql.Conn

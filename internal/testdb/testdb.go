@@ -6,7 +6,8 @@
 // SQLite needs nothing: its databases are files under t.TempDir(). Postgres needs a
 // server: USAGE_TEST_POSTGRES_DSN, else one on 127.0.0.1:5432. Without one the
 // Postgres tests are skipped with a loud message, except when CI=true, where they
-// fail.
+// fail. NewCluster starts a throwaway Postgres server of a test's own, for tests
+// that restart or kill it.
 package testdb
 
 import (

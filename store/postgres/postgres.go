@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -133,18 +134,27 @@ func retryable(err error) bool {
 	return false
 }
 
-// unavailable reports errors that mean the server cannot be reached or is going
-// away: failed connects, lost connections, shutdowns (SQLSTATE class 08, 57P01-03).
+// unavailable reports transient errors: the server cannot be reached or cannot
+// serve now. They are failed connects (refused, or refused by a server that is
+// starting or shutting down), lost connections (reset, EOF, a connection the pool
+// found broken), SQLSTATE class 08 (connection exception), 57P01-57P03 (admin or
+// crash shutdown, cannot connect now) and 53300 (too many connections). Everything
+// else, such as syntax errors and violated constraints, is permanent.
 func unavailable(err error) bool {
 	var connect *pgconn.ConnectError
 	var netErr net.Error
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &connect), errors.As(err, &netErr), pgconn.SafeToRetry(err),
-		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return true
 	case errors.As(err, &pgErr):
-		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "53300":
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08")
 	}
 	return false
 }

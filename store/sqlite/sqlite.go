@@ -30,7 +30,8 @@ import (
 )
 
 // BusyTimeout is how long a write waits for another process's write lock before the
-// attempt fails and is retried.
+// attempt fails with store.ErrUnavailable (which the Meter retries while its
+// caller's context lasts).
 const BusyTimeout = 10 * time.Second
 
 // maxOpenConns bounds the pool: WAL lets readers run beside the one writer.
@@ -172,29 +173,23 @@ func uniqueViolation(err error, table string) bool {
 		strings.Contains(e.Error(), " failed: "+table+".")
 }
 
-// retryable reports SQLite's "busy" and "locked" errors: another connection held
-// the lock longer than the busy timeout, and the transaction may simply run again.
-func retryable(err error) bool {
-	var e *sqlite.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch e.Code() & 0xff {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-		return true
-	}
-	return false
-}
+// retryable reports no error: SQLite's conflicts are "busy" and "locked", another
+// connection holding the lock past the busy timeout, and those are unavailable: the
+// caller's policy waits for the database, not the store's retry of one transaction.
+func retryable(error) bool { return false }
 
-// unavailable reports I/O failures, a full disk and a file that cannot be opened:
-// the database is there but cannot take the write now.
+// unavailable reports transient errors: the database is there but cannot serve
+// now. They are "busy" and "locked" (another connection or process held the lock
+// past the busy timeout), I/O failures, a full disk and a file that cannot be
+// opened. Everything else, such as syntax errors and violated constraints, is
+// permanent.
 func unavailable(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
 		return false
 	}
 	switch e.Code() & 0xff {
-	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
 		return true
 	}
 	return false

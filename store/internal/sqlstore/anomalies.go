@@ -85,8 +85,8 @@ func checkStatus(status string) error {
 	return nil
 }
 
-// InsertAnomalies implements store.Store.
-func (s *Store) InsertAnomalies(ctx context.Context, params *store.InsertAnomaliesParams) (*store.InsertAnomaliesResult, error) {
+// InsertAnomalies does the work of Store.InsertAnomalies.
+func (s *engine) InsertAnomalies(ctx context.Context, params *store.InsertAnomaliesParams) (*store.InsertAnomaliesResult, error) {
 	out := &store.InsertAnomaliesResult{}
 	if len(params.Anomalies) == 0 {
 		return out, nil
@@ -134,8 +134,8 @@ func (s *Store) InsertAnomalies(ctx context.Context, params *store.InsertAnomali
 	return out, nil
 }
 
-// ListAnomalies implements store.Store.
-func (s *Store) ListAnomalies(ctx context.Context, params *store.ListAnomaliesParams) (*store.ListAnomaliesResult, error) {
+// ListAnomalies does the work of Store.ListAnomalies.
+func (s *engine) ListAnomalies(ctx context.Context, params *store.ListAnomaliesParams) (*store.ListAnomaliesResult, error) {
 	if params.Status != "" {
 		if err := checkStatus(params.Status); err != nil {
 			return nil, fmt.Errorf("list anomalies: %w", err)
@@ -173,8 +173,8 @@ func (s *Store) ListAnomalies(ctx context.Context, params *store.ListAnomaliesPa
 	return out, nil
 }
 
-// SetAnomalyStatus implements store.Store.
-func (s *Store) SetAnomalyStatus(ctx context.Context, params *store.SetAnomalyStatusParams) (*store.SetAnomalyStatusResult, error) {
+// SetAnomalyStatus does the work of Store.SetAnomalyStatus.
+func (s *engine) SetAnomalyStatus(ctx context.Context, params *store.SetAnomalyStatusParams) (*store.SetAnomalyStatusResult, error) {
 	if err := checkStatus(params.Status); err != nil {
 		return nil, fmt.Errorf("set status of anomaly %d: %w", params.ID, err)
 	}

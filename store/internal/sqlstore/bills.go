@@ -50,8 +50,8 @@ type billSubjectRow struct {
 	Closes  int64  `bun:"closes"`
 }
 
-// ListUnbilled implements store.Store.
-func (s *Store) ListUnbilled(ctx context.Context, params *store.ListUnbilledParams) (*store.ListUnbilledResult, error) {
+// ListUnbilled does the work of Store.ListUnbilled.
+func (s *engine) ListUnbilled(ctx context.Context, params *store.ListUnbilledParams) (*store.ListUnbilledResult, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = defaultListLimit
@@ -77,8 +77,8 @@ func (s *Store) ListUnbilled(ctx context.Context, params *store.ListUnbilledPara
 	return out, nil
 }
 
-// GetBill implements store.Store.
-func (s *Store) GetBill(ctx context.Context, params *store.GetBillParams) (*store.GetBillResult, error) {
+// GetBill does the work of Store.GetBill.
+func (s *engine) GetBill(ctx context.Context, params *store.GetBillParams) (*store.GetBillResult, error) {
 	data, err := s.billData(ctx, s.db, params.Period, false)
 	if err != nil {
 		return nil, fmt.Errorf("get bill of %q: %w", params.Period.Subject, err)
@@ -90,8 +90,8 @@ func (s *Store) GetBill(ctx context.Context, params *store.GetBillParams) (*stor
 	return &store.GetBillResult{Data: *data}, nil
 }
 
-// CloseBill implements store.Store.
-func (s *Store) CloseBill(ctx context.Context, params *store.CloseBillParams) (*store.CloseBillResult, error) {
+// CloseBill does the work of Store.CloseBill.
+func (s *engine) CloseBill(ctx context.Context, params *store.CloseBillParams) (*store.CloseBillResult, error) {
 	p := params.Period
 	var res *store.CloseBillResult
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -151,7 +151,7 @@ func (s *Store) CloseBill(ctx context.Context, params *store.CloseBillParams) (*
 
 // billData reads what the bill of period p is made from: its own usage (its quota
 // rows locked, with lock) and every earlier billed period of the subject.
-func (s *Store) billData(ctx context.Context, db bun.IDB, p store.BillPeriod, lock bool) (*store.BillData, error) {
+func (s *engine) billData(ctx context.Context, db bun.IDB, p store.BillPeriod, lock bool) (*store.BillData, error) {
 	own, err := s.periodUsage(ctx, db, p.Subject, micros(p.PeriodStart), micros(p.PeriodEnd), lock)
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (s *Store) billData(ctx context.Context, db bun.IDB, p store.BillPeriod, lo
 
 // periodUsage reads one period of a subject: its quota rows, grants, the plan in
 // force at its end and the lines billed for it.
-func (s *Store) periodUsage(ctx context.Context, db bun.IDB, subject string, start, end int64, lock bool) (store.PeriodUsage, error) {
+func (s *engine) periodUsage(ctx context.Context, db bun.IDB, subject string, start, end int64, lock bool) (store.PeriodUsage, error) {
 	u := store.PeriodUsage{PeriodStart: fromMicros(start), PeriodEnd: fromMicros(end)}
 	var rows []quotaRow
 	q := db.NewSelect().Model(&rows).Where("subject = ?", subject).Where("period_start = ?", start).Order("id")

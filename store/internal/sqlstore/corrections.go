@@ -38,8 +38,8 @@ func (r correctionRow) correction() store.Correction {
 		CreatedAt: fromMicros(r.CreatedAt)}
 }
 
-// CorrectEvent implements store.Store.
-func (s *Store) CorrectEvent(ctx context.Context, params *store.CorrectEventParams) (*store.CorrectEventResult, error) {
+// CorrectEvent does the work of Store.CorrectEvent.
+func (s *engine) CorrectEvent(ctx context.Context, params *store.CorrectEventParams) (*store.CorrectEventResult, error) {
 	c := params.Correction
 	var res *store.CorrectEventResult
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -130,7 +130,7 @@ func (s *Store) CorrectEvent(ctx context.Context, params *store.CorrectEventPara
 // newValue, or taken out when void. A sum or count changes by the difference; the
 // other aggregations cannot be undone that way and are recomputed from the period's
 // events as corrected (for unique_count, its distinct values are rewritten too).
-func (s *Store) corrected(ctx context.Context, tx bun.Tx, q store.Quota, ev store.Event, current, newValue int64, void bool, distinctProperty string) (store.Quota, error) {
+func (s *engine) corrected(ctx context.Context, tx bun.Tx, q store.Quota, ev store.Event, current, newValue int64, void bool, distinctProperty string) (store.Quota, error) {
 	next := q
 	delta := newValue - current
 	switch q.Aggregation {
@@ -161,7 +161,7 @@ type override struct {
 
 // recompute replays the events of q's period in storage order, with their
 // corrections and o applied, into a fresh quota with q's limit.
-func (s *Store) recompute(ctx context.Context, tx bun.Tx, q store.Quota, o override, distinctProperty string) (store.Quota, error) {
+func (s *engine) recompute(ctx context.Context, tx bun.Tx, q store.Quota, o override, distinctProperty string) (store.Quota, error) {
 	ps := micros(q.PeriodStart)
 	var rows []eventRow
 	// An event's time lies in its period, so the (series, at) index finds the
@@ -260,8 +260,8 @@ func adjustRollup(ctx context.Context, tx bun.Tx, ev store.Event, delta int64, v
 	return nil
 }
 
-// ListCorrections implements store.Store.
-func (s *Store) ListCorrections(ctx context.Context, params *store.ListCorrectionsParams) (*store.ListCorrectionsResult, error) {
+// ListCorrections does the work of Store.ListCorrections.
+func (s *engine) ListCorrections(ctx context.Context, params *store.ListCorrectionsParams) (*store.ListCorrectionsResult, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = defaultListLimit

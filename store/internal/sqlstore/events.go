@@ -8,8 +8,8 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// ListEvents implements store.Store.
-func (s *Store) ListEvents(ctx context.Context, params *store.ListEventsParams) (*store.ListEventsResult, error) {
+// ListEvents does the work of Store.ListEvents.
+func (s *engine) ListEvents(ctx context.Context, params *store.ListEventsParams) (*store.ListEventsResult, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = defaultListLimit
@@ -32,8 +32,8 @@ func (s *Store) ListEvents(ctx context.Context, params *store.ListEventsParams) 
 	return out, nil
 }
 
-// ListEventTimes implements store.Store.
-func (s *Store) ListEventTimes(ctx context.Context, params *store.ListEventTimesParams) (*store.ListEventTimesResult, error) {
+// ListEventTimes does the work of Store.ListEventTimes.
+func (s *engine) ListEventTimes(ctx context.Context, params *store.ListEventTimesParams) (*store.ListEventTimesResult, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = defaultListLimit

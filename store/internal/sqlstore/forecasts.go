@@ -31,8 +31,8 @@ func (r forecastRow) forecast() store.Forecast {
 		Step: r.Step, Horizon: r.Horizon, GeneratedAt: fromMicros(r.GeneratedAt), Payload: r.Payload}
 }
 
-// InsertForecast implements store.Store.
-func (s *Store) InsertForecast(ctx context.Context, params *store.InsertForecastParams) (*store.InsertForecastResult, error) {
+// InsertForecast does the work of Store.InsertForecast.
+func (s *engine) InsertForecast(ctx context.Context, params *store.InsertForecastParams) (*store.InsertForecastResult, error) {
 	f := params.Forecast
 	row := forecastRow{Subject: f.Subject, Metric: f.Metric, Model: f.Model, Step: f.Step,
 		Horizon: f.Horizon, GeneratedAt: micros(f.GeneratedAt), Payload: f.Payload}
@@ -45,8 +45,8 @@ func (s *Store) InsertForecast(ctx context.Context, params *store.InsertForecast
 	return &store.InsertForecastResult{Forecast: row.forecast()}, nil
 }
 
-// ListForecasts implements store.Store.
-func (s *Store) ListForecasts(ctx context.Context, params *store.ListForecastsParams) (*store.ListForecastsResult, error) {
+// ListForecasts does the work of Store.ListForecasts.
+func (s *engine) ListForecasts(ctx context.Context, params *store.ListForecastsParams) (*store.ListForecastsResult, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = defaultForecastLimit

@@ -28,8 +28,8 @@ type quotaKey struct {
 	periodStart     int64
 }
 
-// Ingest implements store.Store.
-func (s *Store) Ingest(ctx context.Context, params *store.IngestParams) (*store.IngestResult, error) {
+// Ingest does the work of Store.Ingest.
+func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store.IngestResult, error) {
 	if len(params.Events) == 0 {
 		return &store.IngestResult{}, nil
 	}
@@ -67,7 +67,7 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // distinct values already counted, decides every event in order in memory, and
 // writes the new events, distinct values, quota rows and hourly rollups. If an
 // event it took for new is stored already, it returns errAlreadyStored.
-func (s *Store) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
+func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
 	n := len(params.Events)
 	sc := getScratch(n)
 	defer sc.release()
@@ -205,7 +205,7 @@ func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
 // concurrent batches do not deadlock on rows that exist; creating rows (once a
 // period) locks them after the others, and the rare deadlock that can cause is
 // retried like any other.
-func (s *Store) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]quotaRow) (map[string]store.Quota, error) {
+func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]quotaRow) (map[string]store.Quota, error) {
 	ids := make([]string, 0, len(specs))
 	for id := range specs {
 		ids = append(ids, id)
@@ -242,7 +242,7 @@ func (s *Store) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]qu
 
 // selectQuotas reads the quota rows with the given IDs, in order, into quotas,
 // locking them where the backend has row locks.
-func (s *Store) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota) error {
+func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota) error {
 	for chunk := range slices.Chunk(ids, chunkSize) {
 		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).
 			Where("id IN ?", bun.Tuple(chunk)).Order("id")

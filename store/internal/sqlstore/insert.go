@@ -21,7 +21,7 @@ var eventColumns = []string{
 // it, all in one round trip where the backend can. It returns errAlreadyStored if an
 // event was not new after all. The insert is a plain one, cheaper than one that
 // resolves conflicts, as duplicates are rare.
-func (s *Store) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, rest []string) error {
+func (s *engine) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, rest []string) error {
 	commit := t.commit()
 	var err error
 	switch {
@@ -47,7 +47,7 @@ func (s *Store) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, re
 // copyEvents runs the statements of before, writes rows with the backend's bulk
 // load, and runs the statements of after, in one round trip; seq is the column's
 // default.
-func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, before []string, rows []eventRow, after []string) error {
+func (s *engine) copyEvents(ctx context.Context, conn *sql.Conn, before []string, rows []eventRow, after []string) error {
 	return s.dialect.CopyRows(ctx, conn, before, after, "usage_events", eventColumns, len(rows), func(i int, w RowWriter) {
 		rows[i].write(w)
 	})

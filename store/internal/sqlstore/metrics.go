@@ -15,8 +15,8 @@ type metricRow struct {
 	Scale         int    `bun:"scale"`
 }
 
-// RegisterMetrics implements store.Store.
-func (s *Store) RegisterMetrics(ctx context.Context, params *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
+// RegisterMetrics records metric scales; see store.Store.
+func (s *engine) RegisterMetrics(ctx context.Context, params *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
 	res := &store.RegisterMetricsResult{Stored: make([]store.MetricScale, len(params.Metrics))}
 	if len(params.Metrics) == 0 {
 		return res, nil

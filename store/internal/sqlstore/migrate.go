@@ -37,7 +37,7 @@ var goMigrations = []migration{
 // dialect's migration lock: several processes may open the same database at once,
 // and a process killed mid-way leaves nothing half-applied (DDL is transactional on
 // both backends).
-func (s *Store) migrate(ctx context.Context) error {
+func (s *engine) migrate(ctx context.Context) error {
 	migrations, err := s.loadMigrations()
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
-func (s *Store) loadMigrations() ([]migration, error) {
+func (s *engine) loadMigrations() ([]migration, error) {
 	entries, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err

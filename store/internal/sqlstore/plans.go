@@ -42,8 +42,8 @@ func (r adjustmentRow) adjustment() store.Adjustment {
 		Reason: r.Reason, Actor: r.Actor, CreatedAt: fromMicros(r.CreatedAt)}
 }
 
-// ChangePlan implements store.Store.
-func (s *Store) ChangePlan(ctx context.Context, params *store.ChangePlanParams) (*store.ChangePlanResult, error) {
+// ChangePlan does the work of Store.ChangePlan.
+func (s *engine) ChangePlan(ctx context.Context, params *store.ChangePlanParams) (*store.ChangePlanResult, error) {
 	sub := params.Subject
 	at := micros(params.At)
 	var out []store.Quota
@@ -99,8 +99,8 @@ func (s *Store) ChangePlan(ctx context.Context, params *store.ChangePlanParams) 
 	return &store.ChangePlanResult{Quotas: out}, nil
 }
 
-// AdjustQuota implements store.Store.
-func (s *Store) AdjustQuota(ctx context.Context, params *store.AdjustQuotaParams) (*store.AdjustQuotaResult, error) {
+// AdjustQuota does the work of Store.AdjustQuota.
+func (s *engine) AdjustQuota(ctx context.Context, params *store.AdjustQuotaParams) (*store.AdjustQuotaResult, error) {
 	spec := params.Quota
 	now := micros(params.Now)
 	var res *store.AdjustQuotaResult
@@ -148,7 +148,7 @@ func (s *Store) AdjustQuota(ctx context.Context, params *store.AdjustQuotaParams
 }
 
 // lockQuota reads one quota row, locked for the transaction.
-func (s *Store) lockQuota(ctx context.Context, tx bun.Tx, id string) (quotaRow, error) {
+func (s *engine) lockQuota(ctx context.Context, tx bun.Tx, id string) (quotaRow, error) {
 	var r quotaRow
 	q := tx.NewSelect().Model(&r).Where("id = ?", id)
 	if s.rowLocks() {

@@ -9,8 +9,8 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// GetQuotas implements store.Store.
-func (s *Store) GetQuotas(ctx context.Context, params *store.GetQuotasParams) (*store.GetQuotasResult, error) {
+// GetQuotas does the work of Store.GetQuotas.
+func (s *engine) GetQuotas(ctx context.Context, params *store.GetQuotasParams) (*store.GetQuotasResult, error) {
 	var rows []quotaRow
 	at := micros(params.At)
 	q := s.db.NewSelect().Model(&rows).

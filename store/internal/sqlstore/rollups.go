@@ -84,8 +84,8 @@ func (r rollups) statements(tx bun.IDB) []string {
 	return stmts
 }
 
-// Series implements store.Store.
-func (s *Store) Series(ctx context.Context, params *store.SeriesParams) (*store.SeriesResult, error) {
+// Series does the work of Store.Series.
+func (s *engine) Series(ctx context.Context, params *store.SeriesParams) (*store.SeriesResult, error) {
 	var rows []rollupRow
 	if err := s.db.NewSelect().Model(&rows).
 		Where("subject = ?", params.Subject).
@@ -105,8 +105,8 @@ func (s *Store) Series(ctx context.Context, params *store.SeriesParams) (*store.
 	return out, nil
 }
 
-// ListActiveSeries implements store.Store.
-func (s *Store) ListActiveSeries(ctx context.Context, params *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
+// ListActiveSeries does the work of Store.ListActiveSeries.
+func (s *engine) ListActiveSeries(ctx context.Context, params *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
 	limit := params.Limit
 	if limit <= 0 {
 		limit = defaultListLimit

@@ -29,8 +29,10 @@ type Dialect struct {
 	// MigrationLock is run first in the migration transaction so that only one
 	// process migrates at a time ("" where the transaction is already exclusive).
 	MigrationLock string
-	// Retryable reports whether a failed transaction may succeed when run again
-	// (deadlock, serialisation failure, database busy).
+	// Retryable reports whether a failed transaction may succeed when run again at
+	// once (deadlock, serialisation failure): a conflict with another transaction,
+	// which retry resolves inside one call of a method. Unavailable takes
+	// precedence: a transient failure is the caller's to retry.
 	Retryable func(error) bool
 	// UniqueViolation reports whether an error is a violated unique constraint of
 	// table.
@@ -47,9 +49,11 @@ type Dialect struct {
 	// opens it and a COMMIT in the message of its writes ends it (see ingestTx);
 	// InTransaction then checks that the attempt left nothing open.
 	InTransaction func(conn *sql.Conn) bool
-	// Unavailable reports whether an error means the database cannot be reached
-	// (connection refused or lost, server shutting down); such errors are returned
-	// wrapped in store.ErrUnavailable for the caller to retry later.
+	// Unavailable reports whether an error is transient: the database cannot be
+	// reached or cannot serve now (connection refused or lost, server shutting down
+	// or starting, too many connections, a lock held past the busy timeout). Every
+	// method returns such errors wrapped in store.ErrUnavailable (see classify), for
+	// the caller to run the call again later; all other errors are permanent.
 	Unavailable func(error) bool
 }
 
@@ -62,8 +66,9 @@ type RowWriter interface {
 // defaultListLimit is the page size of the List methods when none is given.
 const defaultListLimit = 1000
 
-// Store implements store.Store on a bun.DB.
-type Store struct {
+// engine implements the methods of store.Store on a bun.DB; Store passes their
+// errors through the dialect's classification.
+type engine struct {
 	db      *bun.DB
 	dialect Dialect
 	closeDB bool
@@ -72,36 +77,20 @@ type Store struct {
 	writeSlot chan struct{}
 }
 
-var _ store.Store = (*Store)(nil)
-
 // Open migrates the database to the current schema and returns a Store on it. With
 // closeDB, Close also closes db.
 func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
-	s := &Store{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1)}
+	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
-		return nil, err
+		return nil, s.classify(err)
 	}
-	return s, nil
-}
-
-// Capabilities implements store.Store.
-func (s *Store) Capabilities() store.Capabilities { return s.dialect.Capabilities }
-
-// Close implements store.Store.
-func (s *Store) Close() error {
-	if s.closeDB {
-		return s.db.Close()
-	}
-	return nil
+	return &Store{s}, nil
 }
 
 // rowLocks reports whether a transaction must lock the rows it will change: only
 // where writers run concurrently, since elsewhere every write transaction holds the
 // database's write lock from its start.
-func (s *Store) rowLocks() bool { return s.dialect.Capabilities.ConcurrentWriters }
-
-// DB returns the underlying database, for the backends' own tests.
-func (s *Store) DB() *bun.DB { return s.db }
+func (s *engine) rowLocks() bool { return s.dialect.Capabilities.ConcurrentWriters }
 
 // micros converts a time to stored microseconds since the Unix epoch.
 func micros(t time.Time) int64 {

@@ -9,8 +9,8 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// GetSubject implements store.Store.
-func (s *Store) GetSubject(ctx context.Context, params *store.GetSubjectParams) (*store.GetSubjectResult, error) {
+// GetSubject does the work of Store.GetSubject.
+func (s *engine) GetSubject(ctx context.Context, params *store.GetSubjectParams) (*store.GetSubjectResult, error) {
 	var row subjectRow
 	err := s.db.NewSelect().Model(&row).Where("subject = ?", params.Subject).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -5,13 +5,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/uptrace/bun"
-
-	"github.com/usagekit/usage/store"
 )
 
 const (
@@ -20,27 +17,29 @@ const (
 )
 
 // inTx runs fn in a transaction and commits it, running it again after retryable
-// failures (deadlock, serialisation failure, busy database) with capped exponential
+// failures (deadlock, serialisation failure) with capped exponential
 // backoff and jitter, for as long as ctx allows.
-func (s *Store) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+func (s *engine) inTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
 	return s.runTx(ctx, s.db, fn)
 }
 
 // runTx is inTx on db, the pool or one connection of it.
-func (s *Store) runTx(ctx context.Context, db bun.IDB, fn func(context.Context, bun.Tx) error) error {
+func (s *engine) runTx(ctx context.Context, db bun.IDB, fn func(context.Context, bun.Tx) error) error {
 	return s.retry(ctx, func() error { return db.RunInTx(ctx, nil, fn) })
 }
 
-// retry runs attempt, a whole transaction, again after retryable failures, with
-// capped exponential backoff and full jitter, for as long as ctx allows.
-func (s *Store) retry(ctx context.Context, attempt func() error) error {
+// retry runs attempt, a whole transaction, again after failures the dialect calls
+// Retryable (a conflict with another transaction: deadlock, serialisation failure),
+// with capped exponential backoff and full jitter, for as long as ctx allows. It is
+// the store's own retry, of conflicts inside one method call. A transient failure
+// (Dialect.Unavailable, which includes a SQLite lock held past the busy timeout) is
+// returned at once, as store.ErrUnavailable (see classify): whether and when to call
+// again is the caller's policy.
+func (s *engine) retry(ctx context.Context, attempt func() error) error {
 	delay := retryBaseDelay
 	for {
 		err := attempt()
-		if err != nil && s.dialect.Unavailable(err) {
-			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
-		}
-		if err == nil || !s.dialect.Retryable(err) {
+		if err == nil || s.dialect.Unavailable(err) || !s.dialect.Retryable(err) {
 			return err
 		}
 		// Full jitter: sleep a random time up to delay, so racing writers spread out.
@@ -57,7 +56,7 @@ func (s *Store) retry(ctx context.Context, attempt func() error) error {
 
 // inWriteTx is inTx for transactions that write. On backends that serialise writers
 // it queues this process's writers first, for as long as ctx allows.
-func (s *Store) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
+func (s *engine) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
 	return s.withWriteConn(ctx, func(conn bun.Conn) error { return s.runTx(ctx, conn, fn) })
 }
 
@@ -66,7 +65,7 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) 
 // transactions (Dialect.InTransaction is set), fn's first query opens the transaction
 // and its last statements commit it (see ingestTx); if fn fails, the transaction is
 // rolled back.
-func (s *Store) inIngestTx(ctx context.Context, fn func(context.Context, *ingestTx) error) error {
+func (s *engine) inIngestTx(ctx context.Context, fn func(context.Context, *ingestTx) error) error {
 	return s.withWriteConn(ctx, func(conn bun.Conn) error {
 		if s.dialect.InTransaction == nil {
 			return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error {
@@ -102,7 +101,7 @@ func rollback(ctx context.Context, conn bun.Conn) {
 
 // withWriteConn runs fn on a connection of its own, after queueing for the write
 // slot on backends that serialise writers.
-func (s *Store) withWriteConn(ctx context.Context, fn func(bun.Conn) error) error {
+func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn) error) error {
 	if !s.dialect.Capabilities.ConcurrentWriters {
 		select {
 		case s.writeSlot <- struct{}{}:
@@ -113,9 +112,6 @@ func (s *Store) withWriteConn(ctx context.Context, fn func(bun.Conn) error) erro
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		if s.dialect.Unavailable(err) {
-			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
-		}
 		return err
 	}
 	defer conn.Close()

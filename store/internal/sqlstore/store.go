@@ -1,0 +1,152 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store"
+)
+
+// Store implements store.Store on a bun.DB. Every method's error passes through one
+// classification (classify), so that a transient failure matches
+// store.ErrUnavailable whichever method met it, reads included.
+type Store struct {
+	e *engine
+}
+
+var _ store.Store = (*Store)(nil)
+
+// classify wraps err in store.ErrUnavailable when the dialect says it is transient,
+// and leaves every other error as it is.
+func (s *engine) classify(err error) error {
+	if err == nil || errors.Is(err, store.ErrUnavailable) || !s.dialect.Unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+}
+
+// classified runs method with params and classifies its error.
+func classified[P, R any](ctx context.Context, s *Store, method func(context.Context, *P) (*R, error), params *P) (*R, error) {
+	res, err := method(ctx, params)
+	if err != nil {
+		return nil, s.e.classify(err)
+	}
+	return res, nil
+}
+
+// Capabilities implements store.Store.
+func (s *Store) Capabilities() store.Capabilities { return s.e.dialect.Capabilities }
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	if s.e.closeDB {
+		return s.e.db.Close()
+	}
+	return nil
+}
+
+// DB returns the underlying database, for the backends' own tests.
+func (s *Store) DB() *bun.DB { return s.e.db }
+
+// Ingest implements store.Store.
+func (s *Store) Ingest(ctx context.Context, p *store.IngestParams) (*store.IngestResult, error) {
+	return classified(ctx, s, s.e.Ingest, p)
+}
+
+// GetQuotas implements store.Store.
+func (s *Store) GetQuotas(ctx context.Context, p *store.GetQuotasParams) (*store.GetQuotasResult, error) {
+	return classified(ctx, s, s.e.GetQuotas, p)
+}
+
+// GetSubject implements store.Store.
+func (s *Store) GetSubject(ctx context.Context, p *store.GetSubjectParams) (*store.GetSubjectResult, error) {
+	return classified(ctx, s, s.e.GetSubject, p)
+}
+
+// ListEvents implements store.Store.
+func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*store.ListEventsResult, error) {
+	return classified(ctx, s, s.e.ListEvents, p)
+}
+
+// Series implements store.Store.
+func (s *Store) Series(ctx context.Context, p *store.SeriesParams) (*store.SeriesResult, error) {
+	return classified(ctx, s, s.e.Series, p)
+}
+
+// InsertAnomalies implements store.Store.
+func (s *Store) InsertAnomalies(ctx context.Context, p *store.InsertAnomaliesParams) (*store.InsertAnomaliesResult, error) {
+	return classified(ctx, s, s.e.InsertAnomalies, p)
+}
+
+// ListAnomalies implements store.Store.
+func (s *Store) ListAnomalies(ctx context.Context, p *store.ListAnomaliesParams) (*store.ListAnomaliesResult, error) {
+	return classified(ctx, s, s.e.ListAnomalies, p)
+}
+
+// SetAnomalyStatus implements store.Store.
+func (s *Store) SetAnomalyStatus(ctx context.Context, p *store.SetAnomalyStatusParams) (*store.SetAnomalyStatusResult, error) {
+	return classified(ctx, s, s.e.SetAnomalyStatus, p)
+}
+
+// ListActiveSeries implements store.Store.
+func (s *Store) ListActiveSeries(ctx context.Context, p *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
+	return classified(ctx, s, s.e.ListActiveSeries, p)
+}
+
+// ListEventTimes implements store.Store.
+func (s *Store) ListEventTimes(ctx context.Context, p *store.ListEventTimesParams) (*store.ListEventTimesResult, error) {
+	return classified(ctx, s, s.e.ListEventTimes, p)
+}
+
+// ChangePlan implements store.Store.
+func (s *Store) ChangePlan(ctx context.Context, p *store.ChangePlanParams) (*store.ChangePlanResult, error) {
+	return classified(ctx, s, s.e.ChangePlan, p)
+}
+
+// AdjustQuota implements store.Store.
+func (s *Store) AdjustQuota(ctx context.Context, p *store.AdjustQuotaParams) (*store.AdjustQuotaResult, error) {
+	return classified(ctx, s, s.e.AdjustQuota, p)
+}
+
+// CorrectEvent implements store.Store.
+func (s *Store) CorrectEvent(ctx context.Context, p *store.CorrectEventParams) (*store.CorrectEventResult, error) {
+	return classified(ctx, s, s.e.CorrectEvent, p)
+}
+
+// ListCorrections implements store.Store.
+func (s *Store) ListCorrections(ctx context.Context, p *store.ListCorrectionsParams) (*store.ListCorrectionsResult, error) {
+	return classified(ctx, s, s.e.ListCorrections, p)
+}
+
+// ListUnbilled implements store.Store.
+func (s *Store) ListUnbilled(ctx context.Context, p *store.ListUnbilledParams) (*store.ListUnbilledResult, error) {
+	return classified(ctx, s, s.e.ListUnbilled, p)
+}
+
+// GetBill implements store.Store.
+func (s *Store) GetBill(ctx context.Context, p *store.GetBillParams) (*store.GetBillResult, error) {
+	return classified(ctx, s, s.e.GetBill, p)
+}
+
+// CloseBill implements store.Store.
+func (s *Store) CloseBill(ctx context.Context, p *store.CloseBillParams) (*store.CloseBillResult, error) {
+	return classified(ctx, s, s.e.CloseBill, p)
+}
+
+// InsertForecast implements store.Store.
+func (s *Store) InsertForecast(ctx context.Context, p *store.InsertForecastParams) (*store.InsertForecastResult, error) {
+	return classified(ctx, s, s.e.InsertForecast, p)
+}
+
+// ListForecasts implements store.Store.
+func (s *Store) ListForecasts(ctx context.Context, p *store.ListForecastsParams) (*store.ListForecastsResult, error) {
+	return classified(ctx, s, s.e.ListForecasts, p)
+}
+
+// RegisterMetrics implements store.Store.
+func (s *Store) RegisterMetrics(ctx context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
+	return classified(ctx, s, s.e.RegisterMetrics, p)
+}
