@@ -208,6 +208,11 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 	if len(events) == 0 {
 		return []BatchResult{}, nil
 	}
+	// A context that has ended already is the caller's doing; one that ends from
+	// here on ends while the database has not yet committed the events.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("usage: track: %w", err)
+	}
 	now := m.now()
 	// Each event is built where its writer will read it.
 	b := m.writer.NewBatch(len(events), func(i int) string { return events[i].Subject })

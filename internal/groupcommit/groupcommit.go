@@ -130,19 +130,19 @@ func (w *Writer) WriterOf(subject string) int {
 // part of it has its answer, which Batch.Outcome then gives per event. All of one
 // subject's events commit together, in order. If every part's commit fails, the
 // error is the failure; if only some do, their events' outcomes hold it. If ctx ends
-// first, the error matches ctx's error; it also matches store.ErrUnavailable when
-// the events were handed to a writer, or commits were failing because the database
-// was unavailable: the events may or may not have been stored, and tracking them
+// first, the error matches ctx's error; it also matches store.ErrUnavailable unless
+// the Meter was full (ErrOverloaded) with commits succeeding: the events may or may not have been stored, and tracking them
 // again with the same IDs is safe.
 func (w *Writer) Commit(ctx context.Context, b *Batch, now time.Time) error {
 	n := int64(len(b.events))
 	if n > w.maxSlots {
 		return fmt.Errorf("%w: a batch of %d events is more than Config.MaxInFlight (%d): split it", ErrOverloaded, n, w.maxSlots)
 	}
-	// A context that has ended already is the caller's doing, not a full Meter:
-	// Acquire would fail it even with room to spare.
+	// A context that has ended already is not a full Meter (Acquire would fail it
+	// even with room to spare): the caller checked it when its call began, so it
+	// ended since, before the database took the events.
 	if err := ctx.Err(); err != nil {
-		return err
+		return retry.GaveUp(err, retry.NoAnswer(errors.New("no commit tried yet")))
 	}
 	if err := w.slots.Acquire(ctx, n); err != nil {
 		return fmt.Errorf("%w: Config.MaxInFlight (%d) events waiting to commit: %w", ErrOverloaded, w.maxSlots, w.gaveUp(err, b.parts...))
