@@ -116,7 +116,7 @@ func (c *pdfChart) draw(pdf *fpdf.Fpdf) {
 		} else {
 			c.lines(pdf, s, x0, y0, w, h)
 		}
-		pdf.SetY(y0 + height - 6)
+		pdf.SetY(y0 + h + 14)
 	}
 }
 

@@ -191,7 +191,8 @@ func (st *xlsxStyles) value(k kind, c cell, loc *time.Location, currency string)
 	case kindInt:
 		return excelize.Cell{StyleID: st.int, Value: c.i}, nil
 	case kindDate:
-		return excelize.Cell{StyleID: st.day, Value: serial(c.t.In(loc))}, nil
+		y, m, d := c.t.In(loc).Date()
+		return excelize.Cell{StyleID: st.day, Value: serial(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))}, nil
 	case kindTime:
 		return excelize.Cell{StyleID: st.instant, Value: serial(c.t.In(loc))}, nil
 	case kindBool:
