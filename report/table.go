@@ -57,13 +57,13 @@ type cell struct {
 	null bool
 }
 
-func text(s string) cell             { return cell{s: s} }
-func dec(d decimal.Decimal) cell     { return cell{d: d} }
-func num(f float64) cell             { return cell{f: f} }
-func integer(i int64) cell           { return cell{i: i} }
-func at(t time.Time) cell            { return cell{t: t, null: t.IsZero()} }
-func boolean(b bool) cell            { return cell{b: b} }
-func none() cell                     { return cell{null: true} }
+func text(s string) cell         { return cell{s: s} }
+func dec(d decimal.Decimal) cell { return cell{d: d} }
+func num(f float64) cell         { return cell{f: f} }
+func integer(i int64) cell       { return cell{i: i} }
+func at(t time.Time) cell        { return cell{t: t, null: t.IsZero()} }
+func boolean(b bool) cell        { return cell{b: b} }
+func none() cell                 { return cell{null: true} }
 func decOrNone(d decimal.Decimal, ok bool) cell {
 	if !ok {
 		return none()
