@@ -65,7 +65,9 @@ func (a *Anomalies) table() *table {
 	return t
 }
 
-// ReasonText formats a detector's finding for Anomaly.Reasons: "zscore: z=4.2".
-func ReasonText(detector, stat string, value float64) string {
-	return detector + ": " + stat + "=" + strconv.FormatFloat(value, 'g', 4, 64)
+// ReasonText formats a detector's finding for Anomaly.Reasons: its name, its
+// statistic and its score, as in "zscore 6.25 (score 0.97)".
+func ReasonText(detector string, stat, score float64) string {
+	return detector + " " + strconv.FormatFloat(stat, 'g', 4, 64) + " (score " +
+		strconv.FormatFloat(score, 'f', 2, 64) + ")"
 }

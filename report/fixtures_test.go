@@ -110,7 +110,7 @@ func anomalyFixture() *Anomalies {
 		a.Items = append(a.Items, Anomaly{ID: int64(i + 1), Subject: inj, Metric: "api_calls",
 			At: march.Add(time.Duration(i) * time.Hour), TimeZone: "Europe/Lisbon", Method: "ensemble",
 			Value: 900, Expected: 120, Risk: 80 + i, FraudSuspect: i%2 == 0,
-			Reasons: []string{inj, ReasonText("zscore", "z", 6.25)}, Status: "open"})
+			Reasons: []string{inj, ReasonText("zscore", 6.25, 0.97)}, Status: "open"})
 	}
 	return a
 }
