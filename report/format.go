@@ -23,9 +23,9 @@ func appendPlain(b []byte, k kind, c cell, loc *time.Location) []byte {
 	case kindText:
 		return append(b, c.s...)
 	case kindQuantity:
-		return append(b, c.d.String()...)
+		return appendDecimal(b, c.d, 0)
 	case kindMoney:
-		return append(b, c.d.StringFixed(max(2, -c.d.Exponent()))...)
+		return appendDecimal(b, c.d, 2)
 	case kindPercent, kindNumber:
 		if math.IsNaN(c.f) || math.IsInf(c.f, 0) {
 			return b
