@@ -204,7 +204,8 @@ func summaryLine(inv Invoice, l LineItem, loc *time.Location) report.SummaryLine
 		Used: l.Used.Decimal(), Limit: l.Included.Decimal(), Unlimited: l.Unlimited,
 		Overage: l.Over.Decimal(), OverageCost: l.Amount.Amount, Currency: inv.Currency}
 	if !l.Unlimited && !l.Included.IsZero() {
-		line.Percent = l.Used.Decimal().Div(l.Included.Decimal()).InexactFloat64() * 100
+		// In decimals, so 23137 of 10000 is 231.37, not 231.36999999999998.
+		line.Percent = l.Used.Decimal().Shift(2).Div(l.Included.Decimal()).Round(4).InexactFloat64()
 		line.Alerts = report.CrossedThresholds(line.Percent)
 	}
 	return line

@@ -194,6 +194,8 @@ func pdfTable(pdf *fpdf.Fpdf, t *table, cols []int, rows [][]string) {
 		pdf.SetFont(pdfFont, "B", 8)
 		pdf.SetFillColor(221, 228, 238)
 		pdf.SetTextColor(20, 20, 20)
+		pdf.SetDrawColor(120, 120, 120)
+		pdf.SetLineWidth(0.2)
 		for i, c := range cols {
 			pdf.CellFormat(widths[i], pdfRowH+1, fit(pdf, t.columns[c].title, widths[i]), "B", 0,
 				align(t.columns[c].kind), true, 0, "")

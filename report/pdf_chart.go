@@ -120,8 +120,9 @@ func (c *pdfChart) draw(pdf *fpdf.Fpdf) {
 	}
 }
 
-// axes draws the frame, the grid and the value labels of a chart scaled to top.
-func axes(pdf *fpdf.Fpdf, x0, y0, w, h, top float64, unit string) {
+// axes draws the frame, the grid and the value labels of a chart scaled from lo
+// to top.
+func axes(pdf *fpdf.Fpdf, x0, y0, w, h, lo, top float64) {
 	pdf.SetDrawColor(200, 200, 200)
 	pdf.SetLineWidth(0.1)
 	pdf.SetFont(pdfFont, "", 7)
@@ -130,7 +131,7 @@ func axes(pdf *fpdf.Fpdf, x0, y0, w, h, top float64, unit string) {
 		y := y0 + h - h*float64(i)/4
 		pdf.Line(x0, y, x0+w, y)
 		pdf.SetXY(x0-14, y-2)
-		pdf.CellFormat(13, 4, group(trimFloat(top*float64(i)/4))+unit, "", 0, "R", false, 0, "")
+		pdf.CellFormat(13, 4, group(trimFloat(lo+(top-lo)*float64(i)/4)), "", 0, "R", false, 0, "")
 	}
 	pdf.SetDrawColor(60, 60, 60)
 	pdf.SetLineWidth(0.3)
@@ -147,16 +148,21 @@ func trimFloat(v float64) string {
 // lines draws each y column as a polyline, with a legend and the first and last
 // x labels.
 func (c *pdfChart) lines(pdf *fpdf.Fpdf, s *pdfSeries, x0, y0, w, h float64) {
-	top := 0.0
+	lo, top := 0.0, 0.0
 	for _, vs := range s.values {
 		for _, v := range vs {
 			if !math.IsNaN(v) {
-				top = max(top, v)
+				lo, top = min(lo, v), max(top, v)
 			}
 		}
 	}
+	// Forecast intervals may reach below zero: the scale then extends down.
+	if lo < 0 {
+		lo = -niceMax(-lo)
+	}
 	top = niceMax(top)
-	axes(pdf, x0, y0, w, h, top, "")
+	axes(pdf, x0, y0, w, h, lo, top)
+	yAt := func(v float64) float64 { return y0 + h - h*(v-lo)/(top-lo) }
 	n := len(s.labels)
 	xAt := func(i int) float64 {
 		if n == 1 {
@@ -175,7 +181,7 @@ func (c *pdfChart) lines(pdf *fpdf.Fpdf, s *pdfSeries, x0, y0, w, h float64) {
 			if math.IsNaN(vs[i-1]) || math.IsNaN(vs[i]) {
 				continue
 			}
-			pdf.Line(xAt(i-1), y0+h-h*vs[i-1]/top, xAt(i), y0+h-h*vs[i]/top)
+			pdf.Line(xAt(i-1), yAt(vs[i-1]), xAt(i), yAt(vs[i]))
 		}
 		pdf.SetDashPattern(nil, 0)
 		// Legend entry.

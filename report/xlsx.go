@@ -1,8 +1,8 @@
 package report
 
 import (
-	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,7 +82,7 @@ func writeXLSX(w io.Writer, h Header, t *table) (err error) {
 			values[i] = v
 		}
 		plan.add(n, row)
-		cellRef = append(append(cellRef[:0], 'A'), fmt.Sprint(n)...)
+		cellRef = strconv.AppendInt(append(cellRef[:0], 'A'), int64(n), 10)
 		return sw.SetRow(string(cellRef), values)
 	})
 	if err != nil {
