@@ -1,6 +1,8 @@
 package report
 
 import (
+	"archive/zip"
+	"compress/flate"
 	"io"
 	"strconv"
 	"strings"
@@ -99,7 +101,18 @@ func writeXLSX(w io.Writer, h Header, t *table) (err error) {
 	if err := plan.draw(f, t); err != nil {
 		return err
 	}
-	return f.Write(w)
+	// excelize builds the package in a buffer before writing it out, which for a
+	// large report would hold the whole file in memory: the zip writer it is given
+	// here writes straight to w instead, leaving that buffer empty. Deflate at its
+	// fastest level, as a report is written once and its sheet is large.
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(out, flate.BestSpeed)
+		})
+		return zw
+	})
+	return f.Write(io.Discard)
 }
 
 // xlsxStyles are the workbook's cell styles, made once per workbook.
