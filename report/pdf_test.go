@@ -106,6 +106,7 @@ func TestPDFPagesRenderToImages(t *testing.T) {
 			for _, img := range images {
 				assertInked(t, img)
 			}
+			// USAGE_REPORT_PNG_DIR keeps the page images, to look at them.
 			if dst := os.Getenv("USAGE_REPORT_PNG_DIR"); dst != "" {
 				for _, img := range images {
 					b, _ := os.ReadFile(img)
