@@ -47,12 +47,19 @@ func (m *Meter) subjectSeries(ctx context.Context, req ReportRequest, subject st
 }
 
 // dailySeries folds the hourly rollups of one metric into days in the subject's
-// time zone, over the range and as many days before it (the previous period).
+// time zone, over the range up to today and as many days before it (the previous
+// period).
 func (m *Meter) dailySeries(ctx context.Context, r reportRange, l LineItem) (report.Series, error) {
 	subject := r.invoice.Subject
-	days := daysOf(r.from, r.to, r.loc)
+	// Days still to come are left out, so that they do not read as days without
+	// usage, nor drag the trend down.
+	to, partial := r.to, false
+	if now := m.now(); now.Before(to) {
+		to, partial = now, true
+	}
+	days := daysOf(r.from, to, r.loc)
 	prevFrom := r.from.AddDate(0, 0, -len(days))
-	res, err := m.store.Series(ctx, &store.SeriesParams{Subject: subject, Metric: l.Metric, From: prevFrom, To: r.to})
+	res, err := m.store.Series(ctx, &store.SeriesParams{Subject: subject, Metric: l.Metric, From: prevFrom, To: to})
 	if err != nil {
 		return report.Series{}, fmt.Errorf("usage: report of %q %s: %w", subject, l.Metric, err)
 	}
@@ -110,6 +117,10 @@ func (m *Meter) dailySeries(ctx context.Context, r reportRange, l LineItem) (rep
 		}
 	}
 	s.Total = all.value(agg)
+	// Today is not over: its usage so far would read as a drop.
+	if partial && len(values) > 1 {
+		values = values[:len(values)-1]
+	}
 	s.Trend = report.TrendOf(values)
 	return s, nil
 }
