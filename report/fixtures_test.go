@@ -19,6 +19,7 @@ var injections = []string{
 	`@SUM(1+9)*cmd|' /C calc'!A0`,
 	"\t=1+2",
 	"\r=1+2",
+	"\n=1+2",
 }
 
 var (

@@ -3,6 +3,7 @@ package report
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"html"
 	"io"
 	"regexp"
@@ -145,8 +146,9 @@ func TestXLSXHasAFrozenHeaderAnAutofilterAndWidths(t *testing.T) {
 		t.Errorf("panes = %+v, %v; want the first row frozen", panes, err)
 	}
 	table := w.parts["xl/tables/table1.xml"]
-	if !strings.Contains(table, `ref="A1:M11"`) || !strings.Contains(table, "<autoFilter") {
-		t.Errorf("table part = %q, want an autofilter over A1:M11", table)
+	last := 1 + 3 + len(injections)
+	if !strings.Contains(table, fmt.Sprintf(`ref="A1:M%d"`, last)) || !strings.Contains(table, "<autoFilter") {
+		t.Errorf("table part = %q, want an autofilter over A1:M%d", table, last)
 	}
 	if width, _ := w.GetColWidth("Summary", "A"); width != 20 {
 		t.Errorf("column A width = %v, want 20", width)
@@ -186,7 +188,8 @@ func TestXLSXDetailedChartsUsageAgainstTheQuota(t *testing.T) {
 func TestXLSXSummaryChartsPercentOfQuota(t *testing.T) {
 	w := openXLSX(t, summaryFixture())
 	c := w.parts["xl/charts/chart1.xml"]
-	if !strings.Contains(c, "<barChart>") || !strings.Contains(c, `'Summary'!$I$2:$I$11`) {
-		t.Errorf("chart1.xml = %.300s…, want a bar chart of Summary!I2:I11", c)
+	want := fmt.Sprintf(`'Summary'!$I$2:$I$%d`, 1+3+len(injections))
+	if !strings.Contains(c, "<barChart>") || !strings.Contains(c, want) {
+		t.Errorf("chart1.xml = %.300s…, want a bar chart of %s", c, want)
 	}
 }
