@@ -123,8 +123,8 @@ func TestGenerateReportDetailedFoldsRollupsIntoTheSubjectsDays(t *testing.T) {
 func TestGenerateReportWritesEveryTypeInEveryFormat(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
 		tm := reportMeter(t, db)
-		for _, typ := range report.Types {
-			for _, f := range report.Formats {
+		for _, typ := range report.Types() {
+			for _, f := range report.Formats() {
 				raw := generate(t, tm.meter, usage.ReportRequest{Type: typ, Format: f, Subject: reportSubject})
 				require.NotEmpty(t, raw, "%s %s", typ, f)
 				switch f {

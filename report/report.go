@@ -24,8 +24,8 @@ const (
 	TypeAnomaly Type = "anomaly"
 )
 
-// Types are the report types, in the order the documentation lists them.
-var Types = []Type{TypeSummary, TypeDetailed, TypeForecast, TypeAnomaly}
+// Types returns the report types, in the order the documentation lists them.
+func Types() []Type { return []Type{TypeSummary, TypeDetailed, TypeForecast, TypeAnomaly} }
 
 // Format names how a report is written.
 type Format string
@@ -42,8 +42,8 @@ const (
 	PDF Format = "pdf"
 )
 
-// Formats are the formats, in the order the documentation lists them.
-var Formats = []Format{CSV, JSON, XLSX, PDF}
+// Formats returns the formats, in the order the documentation lists them.
+func Formats() []Format { return []Format{CSV, JSON, XLSX, PDF} }
 
 // Ext returns the file name extension of the format, without the dot.
 func (f Format) Ext() string { return string(f) }
@@ -63,12 +63,12 @@ func (f Format) ContentType() string {
 	return "application/octet-stream"
 }
 
-// Valid reports whether f is one of Formats.
+// Valid reports whether f is one of Formats().
 func (f Format) Valid() bool {
 	return f == CSV || f == JSON || f == XLSX || f == PDF
 }
 
-// Valid reports whether t is one of Types.
+// Valid reports whether t is one of Types().
 func (t Type) Valid() bool {
 	return t == TypeSummary || t == TypeDetailed || t == TypeForecast || t == TypeAnomaly
 }

@@ -35,14 +35,11 @@ type SummaryLine struct {
 	Alerts []int
 }
 
-// AlertThresholds are the percentages of a limit whose crossing a summary reports.
-var AlertThresholds = []int{80, 90, 100}
-
-// CrossedThresholds returns the thresholds of AlertThresholds that percent has
-// reached.
+// CrossedThresholds returns the alert thresholds a summary reports, 80, 90 and
+// 100 % of the limit, that percent has reached.
 func CrossedThresholds(percent float64) []int {
 	var out []int
-	for _, t := range AlertThresholds {
+	for _, t := range []int{80, 90, 100} {
 		if percent >= float64(t) {
 			out = append(out, t)
 		}

@@ -74,8 +74,8 @@ func run(ctx context.Context, dir, dbPath string, out io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, typ := range report.Types {
-		for _, f := range report.Formats {
+	for _, typ := range report.Types() {
+		for _, f := range report.Formats() {
 			name := filepath.Join(dir, fmt.Sprintf("%s.%s", typ, f.Ext()))
 			size, err := write(ctx, m, usage.ReportRequest{Type: typ, Format: f, Subject: tenant}, name)
 			if err != nil {
