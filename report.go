@@ -51,11 +51,12 @@ func (r ReportRequest) validate() error {
 //
 // The analytics of usage are built here on the store's hourly rollups: a detailed
 // report's days are the rollups folded into days in the subject's time zone (like
-// Forecast's steps), and the summary's alerts are the thresholds of 80, 90 and
-// 100 % of the limit the usage has crossed (report.CrossedThresholds). A forecast report calls Forecast
-// for each metric (which stores the forecast); a metric with too little history is
-// reported with a note. Metrics counting distinct values (unique_count) are left
-// out of detailed and forecast reports: the rollups do not keep distinct values.
+// Forecast's steps), up to today; the summary's alerts are the thresholds of 80, 90
+// and 100 % of the limit that the usage has crossed (report.CrossedThresholds). A
+// forecast report calls Forecast for each metric, which stores the forecast; a
+// metric with too little history is reported with a note. Metrics counting
+// distinct values (unique_count) are left out of detailed and forecast reports:
+// the rollups do not keep distinct values.
 func (m *Meter) GenerateReport(ctx context.Context, req ReportRequest, w io.Writer) error {
 	if err := m.checkOpen(); err != nil {
 		return err
