@@ -38,6 +38,8 @@ func run(args []string, out io.Writer) error {
 		return runIngest(args[1:], out)
 	case "quota":
 		return runQuota(args[1:], out)
+	case "report":
+		return runReport(args[1:], out)
 	default:
 		return fmt.Errorf("unknown subcommand %q: want ingest or quota", args[0])
 	}
