@@ -46,7 +46,7 @@ func New(m Meter, subject SubjectFunc, opts ...Option) (*Middleware, error) {
 		return nil, errors.New("httpmw: WithCharge and WithLogger need a non-nil argument")
 	}
 	mw := &Middleware{meter: m, subject: subject, o: o, ids: newIDSource()}
-	mw.queue = newQueue(m, &mw.stats, &mw.o)
+	mw.queue = newQueue(m, &mw.stats, mw.ids, &mw.o)
 	return mw, nil
 }
 
@@ -121,9 +121,6 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 			id = v
 		}
 	}
-	if id == "" {
-		id = mw.ids.next()
-	}
 	ev := usage.Event{ID: id, Subject: subject, User: user, Metric: metric, Value: cost}
 
 	q, err := mw.meter.CheckQuota(r.Context(), subject, metric, cost)
@@ -146,6 +143,9 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 	// Charged before the handler: exact limits, and every request in strict mode.
 	charged, replayed := false, false
 	if err == nil && (mw.o.strict || (limited && !q.AllowOverage)) {
+		if ev.ID == "" {
+			ev.ID = mw.ids.next()
+		}
 		res, err := mw.charge(r.Context(), ev, route, r.Method)
 		var qe *usage.QuotaExceededError
 		switch {
@@ -230,8 +230,8 @@ func (mw *Middleware) settle(ctx context.Context, c *call, ev *usage.Event, rout
 		mw.queue.release()
 	default:
 		ev.Value = cost
-		ev.Properties = properties(route, method, c.rw.statusCode(), time.Since(start), c.rw.bytes, props)
-		mw.queue.put(*ev)
+		mw.queue.put(record{ev: *ev, route: route, method: method, status: c.rw.statusCode(),
+			latency: time.Since(start), bytes: c.rw.bytes, props: props})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/usagekit/usage"
 )
@@ -18,29 +19,55 @@ var (
 // the Meter. A request takes a slot before its handler runs and gives it back when
 // its event is stored or not needed, so the events waiting and being stored never
 // exceed the queue's size.
+//
+// Requests append to a slice under a mutex and wake a worker only when none is
+// awake, so a busy service pays neither a channel hand-off nor a goroutine switch
+// per request, and each worker takes everything waiting as one batch.
 type queue struct {
 	meter    Meter
 	stats    *counters
 	logger   *slog.Logger
 	full     QueueFull
+	size     int
 	maxBatch int
 
-	slots  chan struct{}
-	events chan usage.Event
+	ids *idSource
 
-	mu     sync.RWMutex
+	mu      sync.Mutex
+	pending []record
+	// taken counts the slots in use: reserved, pending or being stored.
+	taken int
+	// active counts the reservations whose event is not queued or released yet.
+	active int
 	closed bool
-	// active counts requests holding a slot whose event is not queued yet.
-	active sync.WaitGroup
+	// room is closed when slots are given back, to wake requests waiting for one.
+	room chan struct{}
+	// idle is closed once the queue is closed and no reservation is active.
+	idle chan struct{}
 
+	wake    chan struct{}
+	done    chan struct{}
 	workers sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
 }
 
-func newQueue(m Meter, stats *counters, o *options) *queue {
-	q := &queue{meter: m, stats: stats, logger: o.logger, full: o.queueFull, maxBatch: o.maxBatch,
-		slots: make(chan struct{}, o.queueSize), events: make(chan usage.Event, o.queueSize)}
+// record is a served request waiting to be stored. Its event's properties and,
+// when the client sent none, its ID are made by the worker that stores it, so the
+// response path does not pay for them.
+type record struct {
+	ev            usage.Event
+	route, method string
+	status        int
+	latency       time.Duration
+	bytes         int64
+	props         map[string]string
+}
+
+func newQueue(m Meter, stats *counters, ids *idSource, o *options) *queue {
+	q := &queue{meter: m, stats: stats, ids: ids, logger: o.logger, full: o.queueFull, size: o.queueSize,
+		maxBatch: o.maxBatch, room: make(chan struct{}), idle: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	q.ctx, q.cancel = context.WithCancel(context.Background())
 	for range o.workers {
 		q.workers.Go(q.drain)
@@ -51,67 +78,127 @@ func newQueue(m Meter, stats *counters, o *options) *queue {
 // reserve takes a slot for a request's event, waiting for one until ctx ends when
 // the queue is full and the policy is Block.
 func (q *queue) reserve(ctx context.Context) error {
-	q.mu.RLock()
-	if q.closed {
-		q.mu.RUnlock()
-		return errClosed
-	}
-	q.active.Add(1)
-	q.mu.RUnlock()
-	select {
-	case q.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	q.stats.queueFull.Add(1)
-	if q.full == Block {
-		select {
-		case q.slots <- struct{}{}:
-			return nil
-		case <-ctx.Done():
+	counted := false
+	q.mu.Lock()
+	for {
+		if q.closed {
+			q.mu.Unlock()
+			return errClosed
 		}
+		if q.taken < q.size {
+			q.taken++
+			q.active++
+			q.mu.Unlock()
+			return nil
+		}
+		if !counted {
+			q.stats.queueFull.Add(1)
+			counted = true
+		}
+		if q.full == Refuse {
+			q.mu.Unlock()
+			return errQueueFull
+		}
+		room := q.room
+		q.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return errQueueFull
+		}
+		q.mu.Lock()
 	}
-	q.active.Done()
-	return errQueueFull
 }
 
-// put queues the event of a reserved slot; it never waits.
-func (q *queue) put(ev usage.Event) {
-	q.events <- ev
-	q.active.Done()
+// put queues the record of a reserved slot; it never waits.
+func (q *queue) put(rec record) {
+	q.mu.Lock()
+	q.pending = append(q.pending, rec)
+	q.deactivate()
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default: // a worker is awake already and will find the event
+	}
 }
 
 // release gives back a reserved slot whose request has no event to store.
 func (q *queue) release() {
-	<-q.slots
-	q.active.Done()
+	q.mu.Lock()
+	q.deactivate()
+	q.free(1)
+	q.mu.Unlock()
 }
 
-// drain hands queued events to the Meter in batches of what is waiting, until the
-// queue is closed and empty.
-func (q *queue) drain() {
-	batch := make([]usage.Event, 0, q.maxBatch)
-	for ev := range q.events {
-		batch = append(batch, ev)
-	more:
-		for len(batch) < q.maxBatch {
-			select {
-			case ev, ok := <-q.events:
-				if !ok {
-					break more
-				}
-				batch = append(batch, ev)
-			default:
-				break more
-			}
-		}
-		q.store(batch)
-		for range batch {
-			<-q.slots
-		}
-		clear(batch)
-		batch = batch[:0]
+// deactivate ends a reservation; q.mu is held.
+func (q *queue) deactivate() {
+	q.active--
+	if q.closed && q.active == 0 {
+		close(q.idle)
 	}
+}
+
+// free gives back n slots and wakes the requests waiting for one; q.mu is held.
+func (q *queue) free(n int) {
+	q.taken -= n
+	close(q.room)
+	q.room = make(chan struct{})
+}
+
+// drain hands queued events to the Meter, as many as are waiting (up to maxBatch)
+// per call, until the queue is closed and empty.
+func (q *queue) drain() {
+	recs := make([]record, q.maxBatch)
+	batch := make([]usage.Event, 0, q.maxBatch)
+	for {
+		select {
+		case <-q.wake:
+		case <-q.done:
+		}
+		for {
+			q.mu.Lock()
+			n := copy(recs[:min(len(q.pending), q.maxBatch)], q.pending)
+			rest := copy(q.pending, q.pending[n:])
+			clear(q.pending[rest:])
+			q.pending = q.pending[:rest]
+			q.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			if rest > 0 {
+				// Let another worker take the rest meanwhile.
+				select {
+				case q.wake <- struct{}{}:
+				default:
+				}
+			}
+			batch = batch[:n]
+			for i := range recs[:n] {
+				batch[i] = recs[i].event(q.ids)
+			}
+			clear(recs[:n])
+			q.store(batch)
+			clear(batch)
+			q.mu.Lock()
+			q.free(n)
+			q.mu.Unlock()
+		}
+		select {
+		case <-q.done:
+			return
+		default:
+		}
+	}
+}
+
+// event is the record's event as stored.
+func (r *record) event(ids *idSource) usage.Event {
+	ev := r.ev
+	if ev.ID == "" {
+		ev.ID = ids.next()
+	}
+	ev.Properties = properties(r.route, r.method, r.status, r.latency, r.bytes, r.props)
+	return ev
 }
 
 // store tracks a batch, counting each event's outcome. A batch refused as invalid
@@ -167,16 +254,19 @@ func (q *queue) close(ctx context.Context) error {
 		return nil
 	}
 	q.closed = true
+	if q.active == 0 {
+		close(q.idle)
+	}
 	q.mu.Unlock()
-	done := make(chan struct{})
+	stopped := make(chan struct{})
 	go func() {
-		q.active.Wait()
-		close(q.events)
+		<-q.idle
+		close(q.done)
 		q.workers.Wait()
-		close(done)
+		close(stopped)
 	}()
 	select {
-	case <-done:
+	case <-stopped:
 		q.cancel()
 		return nil
 	case <-ctx.Done():
