@@ -257,9 +257,6 @@ func (mw *Middleware) throttle(w http.ResponseWriter, now time.Time, metric stri
 	ls := limitState{metric: metric, limit: limit, remaining: limit - used,
 		window: period.End.Sub(period.Start), reset: period.End.Sub(now), resetAt: period.End}
 	setLimitFields(w.Header(), &ls, mw.o.ietf, mw.o.legacy, true)
-	if !mw.o.ietf && !mw.o.legacy {
-		w.Header().Set(headerRetryAfter, fmt.Sprint(seconds(ls.reset)))
-	}
 	writeProblem(w, quotaProblem(metric, used, limit, period.End,
 		fmt.Sprintf("The %s quota is used up: %g of %g this period. It resets at %s.",
 			metric, used, limit, period.End.UTC().Format(time.RFC3339))))

@@ -17,9 +17,9 @@ const (
 	DefaultWorkers = 2
 	// DefaultMaxBatch is the most events one drain hands to Meter.TrackBatch.
 	DefaultMaxBatch = 512
-	// DefaultChargeTimeout bounds the Meter calls made while a request waits: the
-	// quota check and the charge of exact limits. The Meter retries while the
-	// database is unavailable; this is how long a request waits for it.
+	// DefaultChargeTimeout bounds the Meter calls that retry while the database is
+	// unavailable: the charge of exact limits before the handler, and the void or
+	// amend after it. It is how long a request waits for the database to return.
 	DefaultChargeTimeout = 5 * time.Second
 )
 
@@ -148,8 +148,8 @@ func WithQueue(size, workers int) Option {
 // WithQueueFull sets what a request does when the queue is full. Defaults to Block.
 func WithQueueFull(q QueueFull) Option { return func(o *options) { o.queueFull = q } }
 
-// WithChargeTimeout bounds how long a request waits for the Meter's quota check
-// and charge. Defaults to DefaultChargeTimeout.
+// WithChargeTimeout bounds how long a request waits for its charge, and its
+// correction, while the database is unavailable. Defaults to DefaultChargeTimeout.
 func WithChargeTimeout(d time.Duration) Option { return func(o *options) { o.chargeTimeout = d } }
 
 // WithoutRateLimitFields leaves out the IETF RateLimit and RateLimit-Policy fields.
