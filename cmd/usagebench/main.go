@@ -3,6 +3,8 @@
 //
 //	usagebench ingest -store sqlite|postgres [-dsn DSN] -producers 64 -events 200000 [-batch N] [-mode group|naive|both]
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
+//	usagebench report
+//	usagebench middleware [-store sqlite|postgres] [-dsn DSN]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
@@ -14,6 +16,12 @@
 //
 // quota measures Meter.CheckQuota answered from memory beside
 // golang.org/x/time/rate's Limiter.AllowN, in the same run.
+//
+// report measures the report renderers: a detailed XLSX and CSV of many rows and a
+// one-subject summary PDF.
+//
+// middleware measures a bare handler, the handler behind httpmw and behind
+// go-chi/httprate's LimitByIP, in the same run.
 package main
 
 import (
@@ -31,7 +39,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: usagebench ingest|quota [flags]")
+		return fmt.Errorf("usage: usagebench ingest|quota|middleware [flags]")
 	}
 	switch args[0] {
 	case "ingest":
@@ -40,7 +48,9 @@ func run(args []string, out io.Writer) error {
 		return runQuota(args[1:], out)
 	case "report":
 		return runReport(args[1:], out)
+	case "middleware":
+		return runMiddleware(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want ingest or quota", args[0])
+		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report or middleware", args[0])
 	}
 }

@@ -1,0 +1,55 @@
+package httpmw
+
+import (
+	"context"
+	"sync"
+)
+
+type stateKey struct{}
+
+// requestState is what a handler may change about its request's metering.
+type requestState struct {
+	mu    sync.Mutex
+	cost  float64
+	props map[string]string
+}
+
+func stateFrom(ctx context.Context) *requestState {
+	s, _ := ctx.Value(stateKey{}).(*requestState)
+	return s
+}
+
+// SetCost changes the cost charged for the request whose context ctx is, e.g. to
+// the number of documents a handler found it processed. It reports false when ctx
+// is not a metered request's. The quota was checked before the handler ran, for the
+// cost known then; for a limit without overage the charge is amended, and an amend
+// past the limit is refused and logged (the response has been served).
+func SetCost(ctx context.Context, n float64) bool {
+	s := stateFrom(ctx)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	s.cost = n
+	s.mu.Unlock()
+	return true
+}
+
+// SetProperty adds a property to the event of the request whose context ctx is. It
+// reports false when ctx is not a metered request's. Properties are recorded for
+// requests recorded off the response path (see the package doc); keys and values
+// must be valid as usage.Event properties, or the event is refused, counted in
+// Stats.Invalid and logged.
+func SetProperty(ctx context.Context, key, value string) bool {
+	s := stateFrom(ctx)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	if s.props == nil {
+		s.props = make(map[string]string, 2)
+	}
+	s.props[key] = value
+	s.mu.Unlock()
+	return true
+}

@@ -1,0 +1,288 @@
+package httpmw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/usagekit/usage"
+)
+
+// Middleware meters and enforces quotas for the handlers it wraps. It is safe for
+// concurrent use. Close it before the Meter, so its queued events are stored.
+type Middleware struct {
+	meter   Meter
+	subject SubjectFunc
+	o       options
+	ids     *idSource
+	queue   *queue
+	stats   counters
+}
+
+// New returns a Middleware that meters with m the requests for which subject finds
+// a subject and the options a metric. It starts the goroutines that store events
+// recorded off the response path; Close stops them.
+func New(m Meter, subject SubjectFunc, opts ...Option) (*Middleware, error) {
+	if m == nil {
+		return nil, errors.New("httpmw: nil Meter: pass the service's *usage.Meter")
+	}
+	if subject == nil {
+		return nil, errors.New("httpmw: nil SubjectFunc: pass a function that reads the subject from the request's authentication")
+	}
+	o := defaults()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	switch {
+	case o.metric == "" && o.routes == nil && o.metricFunc == nil:
+		return nil, errors.New("httpmw: no metric: use WithMetric, WithRoutes or WithMetricFunc")
+	case o.queueSize < 1 || o.workers < 1 || o.maxBatch < 1:
+		return nil, fmt.Errorf("httpmw: WithQueue(%d, %d): the size and the number of workers must be at least 1", o.queueSize, o.workers)
+	case o.chargeTimeout <= 0:
+		return nil, errors.New("httpmw: WithChargeTimeout: the timeout must be positive")
+	case o.charge == nil || o.logger == nil:
+		return nil, errors.New("httpmw: WithCharge and WithLogger need a non-nil argument")
+	}
+	mw := &Middleware{meter: m, subject: subject, o: o, ids: newIDSource()}
+	mw.queue = newQueue(m, &mw.stats, mw.ids, &mw.o)
+	return mw, nil
+}
+
+// Close stops recording: requests that arrive after it are answered 503, and Close
+// returns once the events of the requests served before it are stored. If ctx ends
+// first, it abandons the Meter calls in progress and returns ctx's error; their
+// events are counted in Stats.Failed. Close does not close the Meter.
+func (mw *Middleware) Close(ctx context.Context) error { return mw.queue.close(ctx) }
+
+// Stats returns the middleware's counters.
+func (mw *Middleware) Stats() Stats { return mw.stats.snapshot() }
+
+// Handler returns next wrapped with metering and enforcement.
+func (mw *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mw.serve(w, r, next) })
+}
+
+// call is one metered request: its response writer and the state its handler may
+// change, in one allocation.
+type call struct {
+	rw    responseWriter
+	state requestState
+}
+
+// route returns the request's route pattern.
+func (mw *Middleware) route(r *http.Request) string {
+	if mw.o.routeFunc != nil {
+		return mw.o.routeFunc(r)
+	}
+	if r.Pattern == "" && mw.o.mux != nil {
+		_, p := mw.o.mux.Handler(r)
+		return p
+	}
+	return r.Pattern
+}
+
+// metric returns the request's metric; ok false means it is not metered.
+func (mw *Middleware) metric(r *http.Request, route string) (string, bool) {
+	if mw.o.metricFunc != nil {
+		return mw.o.metricFunc(r, route)
+	}
+	if m, ok := mw.o.routes[route]; ok {
+		return m, true
+	}
+	return mw.o.metric, mw.o.metric != ""
+}
+
+func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	subject, user, ok := mw.subject(r)
+	if !ok {
+		if mw.o.refuseAnon {
+			writeProblem(w, &Problem{Status: http.StatusUnauthorized, Detail: "this endpoint needs an authenticated subject"})
+			return
+		}
+		next.ServeHTTP(w, r)
+		return
+	}
+	route := mw.route(r)
+	metric, ok := mw.metric(r, route)
+	if !ok {
+		next.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	cost := 1.0
+	if mw.o.cost != nil {
+		cost = mw.o.cost(r)
+	}
+	id := ""
+	if mw.o.idHeader != "" {
+		if v := r.Header.Get(mw.o.idHeader); usableID(v) {
+			id = v
+		}
+	}
+	ev := usage.Event{ID: id, Subject: subject, User: user, Metric: metric, Value: cost}
+
+	q, err := mw.meter.CheckQuota(r.Context(), subject, metric, cost)
+	if err != nil {
+		if !mw.o.failOpen || !unavailable(err) {
+			mw.fail(w, err)
+			return
+		}
+		q = usage.QuotaStatus{Unlimited: true, Allowed: true}
+	}
+	if !q.Allowed {
+		mw.throttle(w, start, q.Metric, q.Used.Float64(), q.Limit.Float64(), q.Period)
+		return
+	}
+	limited := !q.Unlimited
+	ls := limitState{metric: metric, limit: q.Limit.Float64(),
+		remaining: q.Remaining.Float64() - cost, window: q.Period.End.Sub(q.Period.Start),
+		reset: q.Period.End.Sub(start), resetAt: q.Period.End}
+
+	// Charged before the handler: exact limits, and every request in strict mode.
+	charged, replayed := false, false
+	if err == nil && (mw.o.strict || (limited && !q.AllowOverage)) {
+		if ev.ID == "" {
+			ev.ID = mw.ids.next()
+		}
+		res, err := mw.charge(r.Context(), ev, route, r.Method)
+		var qe *usage.QuotaExceededError
+		switch {
+		case err == nil:
+			charged, replayed = true, res.Replayed
+			ls.remaining = q.Limit.Float64() - res.UsedAfter.Float64()
+			if res.Replayed {
+				mw.stats.duplicates.Add(1)
+			} else {
+				mw.stats.charged.Add(1)
+			}
+		case errors.As(err, &qe):
+			mw.throttle(w, start, metric, qe.Used.Float64(), qe.Limit.Float64(), q.Period)
+			return
+		case errors.Is(err, usage.ErrEventConflict):
+			writeProblem(w, &Problem{Status: http.StatusUnprocessableEntity,
+				Detail: "the request ID " + mw.o.idHeader + " was already used for another request"})
+			return
+		case mw.o.failOpen && unavailable(err):
+			// Served, and recorded off the response path once the store is back.
+		default:
+			mw.fail(w, err)
+			return
+		}
+	}
+	if !charged {
+		if err := mw.queue.reserve(r.Context()); err != nil {
+			writeProblem(w, &Problem{Status: http.StatusServiceUnavailable,
+				Detail: "usage recording is saturated or stopping; retry shortly"})
+			return
+		}
+	}
+	if limited {
+		setLimitFields(w.Header(), &ls, mw.o.ietf, mw.o.legacy, false)
+	}
+
+	c := &call{rw: responseWriter{ResponseWriter: w}, state: requestState{cost: cost}}
+	done := false
+	defer func() {
+		if !done {
+			// The handler panicked (or called runtime.Goexit): nothing is charged and
+			// the panic goes on as it would without the middleware.
+			mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, false)
+		}
+	}()
+	next.ServeHTTP(&c.rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, &c.state)))
+	done = true
+	mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, mw.o.charge(c.rw.statusCode()))
+}
+
+// charge tracks ev before the handler runs, waiting at most the charge timeout.
+func (mw *Middleware) charge(ctx context.Context, ev usage.Event, route, method string) (usage.TrackResult, error) {
+	ev.Properties = map[string]string{"method": method}
+	if route != "" {
+		ev.Properties["route"] = route
+	}
+	ctx, cancel := context.WithTimeout(ctx, mw.o.chargeTimeout)
+	defer cancel()
+	return mw.meter.Track(ctx, ev)
+}
+
+// settle records the outcome of a served request: its event is queued, or its
+// charge voided or amended, or its slot released.
+func (mw *Middleware) settle(ctx context.Context, c *call, ev *usage.Event, route, method string,
+	start time.Time, charged, replayed, chargeable bool) {
+	c.state.mu.Lock()
+	cost, props := c.state.cost, c.state.props
+	c.state.mu.Unlock()
+	switch {
+	case charged && replayed:
+	case charged && !chargeable:
+		mw.stats.charged.Add(-1)
+		mw.stats.notCharged.Add(1)
+		mw.correct(ctx, usage.Correction{ID: ev.ID + ":void", Subject: ev.Subject, EventID: ev.ID,
+			Kind: usage.CorrectionVoid, Reason: fmt.Sprintf("httpmw: response %d is not charged", c.rw.statusCode())})
+	case charged && cost != ev.Value:
+		mw.correct(ctx, usage.Correction{ID: ev.ID + ":cost", Subject: ev.Subject, EventID: ev.ID,
+			Kind: usage.CorrectionAmend, Value: cost, Reason: "httpmw: the handler set the request's cost"})
+	case charged:
+	case !chargeable:
+		mw.stats.notCharged.Add(1)
+		mw.queue.release()
+	default:
+		ev.Value = cost
+		mw.queue.put(record{ev: *ev, route: route, method: method, status: c.rw.statusCode(),
+			latency: time.Since(start), bytes: c.rw.bytes, props: props})
+	}
+}
+
+// correct applies a correction after the handler, even when the request's context
+// has ended, waiting at most the charge timeout.
+func (mw *Middleware) correct(ctx context.Context, c usage.Correction) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mw.o.chargeTimeout)
+	defer cancel()
+	if _, err := mw.meter.Correct(ctx, c); err != nil {
+		if errors.Is(err, usage.ErrQuotaExceeded) {
+			mw.stats.refused.Add(1)
+		} else {
+			mw.stats.failed.Add(1)
+		}
+		mw.o.logger.Error("httpmw: correction of a charged request failed", "subject", c.Subject,
+			"id", c.EventID, "kind", c.Kind, "err", err)
+	}
+}
+
+// throttle answers 429 for a quota at used of limit in period.
+func (mw *Middleware) throttle(w http.ResponseWriter, now time.Time, metric string, used, limit float64, period usage.Period) {
+	mw.stats.throttled.Add(1)
+	ls := limitState{metric: metric, limit: limit, remaining: limit - used,
+		window: period.End.Sub(period.Start), reset: period.End.Sub(now), resetAt: period.End}
+	setLimitFields(w.Header(), &ls, mw.o.ietf, mw.o.legacy, true)
+	writeProblem(w, quotaProblem(metric, used, limit, period.End,
+		fmt.Sprintf("The %s quota is used up: %g of %g this period. It resets at %s.",
+			metric, used, limit, period.End.UTC().Format(time.RFC3339))))
+}
+
+// fail answers a request whose quota could not be checked or charged.
+func (mw *Middleware) fail(w http.ResponseWriter, err error) {
+	p := &Problem{Status: http.StatusInternalServerError, Detail: "usage metering failed"}
+	switch {
+	case errors.Is(err, context.Canceled):
+		p.Status, p.Detail = http.StatusServiceUnavailable, "the request ended before its quota was checked"
+	case unavailable(err):
+		p.Status, p.Detail = http.StatusServiceUnavailable, "usage metering is unavailable; retry shortly"
+		w.Header().Set(headerRetryAfter, "1")
+	case errors.Is(err, usage.ErrNoPlan), errors.Is(err, usage.ErrUnknownPlan):
+		p.Status, p.Detail = http.StatusForbidden, "the subject has no plan that covers this request"
+	case errors.Is(err, usage.ErrInvalidEvent):
+		p.Status, p.Detail = http.StatusBadRequest, err.Error()
+	default:
+		mw.o.logger.Error("httpmw: quota check failed", "err", err)
+	}
+	writeProblem(w, p)
+}
+
+// unavailable reports whether err says the store could not answer in time.
+func unavailable(err error) bool {
+	return errors.Is(err, usage.ErrUnavailable) || errors.Is(err, usage.ErrOverloaded) ||
+		errors.Is(err, usage.ErrClosed) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,276 @@
+package httpmw
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/usagekit/usage"
+)
+
+var (
+	errQueueFull = errors.New("httpmw: queue of events to store is full")
+	errClosed    = errors.New("httpmw: middleware closed")
+)
+
+// queue holds the events recorded off the response path until workers hand them to
+// the Meter. A request takes a slot before its handler runs and gives it back when
+// its event is stored or not needed, so the events waiting and being stored never
+// exceed the queue's size.
+//
+// Requests append to a slice under a mutex and wake a worker only when none is
+// awake, so a busy service pays neither a channel hand-off nor a goroutine switch
+// per request, and each worker takes everything waiting as one batch.
+type queue struct {
+	meter    Meter
+	stats    *counters
+	logger   *slog.Logger
+	full     QueueFull
+	size     int
+	maxBatch int
+
+	ids *idSource
+
+	mu      sync.Mutex
+	pending []record
+	// taken counts the slots in use: reserved, pending or being stored.
+	taken int
+	// active counts the reservations whose event is not queued or released yet.
+	active int
+	closed bool
+	// room is closed when slots are given back, to wake requests waiting for one.
+	room chan struct{}
+	// idle is closed once the queue is closed and no reservation is active.
+	idle chan struct{}
+
+	wake    chan struct{}
+	done    chan struct{}
+	workers sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+// record is a served request waiting to be stored. Its event's properties and,
+// when the client sent none, its ID are made by the worker that stores it, so the
+// response path does not pay for them.
+type record struct {
+	ev            usage.Event
+	route, method string
+	status        int
+	latency       time.Duration
+	bytes         int64
+	props         map[string]string
+}
+
+func newQueue(m Meter, stats *counters, ids *idSource, o *options) *queue {
+	q := &queue{meter: m, stats: stats, ids: ids, logger: o.logger, full: o.queueFull, size: o.queueSize,
+		maxBatch: o.maxBatch, room: make(chan struct{}), idle: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	q.ctx, q.cancel = context.WithCancel(context.Background())
+	for range o.workers {
+		q.workers.Go(q.drain)
+	}
+	return q
+}
+
+// reserve takes a slot for a request's event, waiting for one until ctx ends when
+// the queue is full and the policy is Block.
+func (q *queue) reserve(ctx context.Context) error {
+	counted := false
+	q.mu.Lock()
+	for {
+		if q.closed {
+			q.mu.Unlock()
+			return errClosed
+		}
+		if q.taken < q.size {
+			q.taken++
+			q.active++
+			q.mu.Unlock()
+			return nil
+		}
+		if !counted {
+			q.stats.queueFull.Add(1)
+			counted = true
+		}
+		if q.full == Refuse {
+			q.mu.Unlock()
+			return errQueueFull
+		}
+		room := q.room
+		q.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return errQueueFull
+		}
+		q.mu.Lock()
+	}
+}
+
+// put queues the record of a reserved slot; it never waits.
+func (q *queue) put(rec record) {
+	q.mu.Lock()
+	q.pending = append(q.pending, rec)
+	q.deactivate()
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default: // a worker is awake already and will find the event
+	}
+}
+
+// release gives back a reserved slot whose request has no event to store.
+func (q *queue) release() {
+	q.mu.Lock()
+	q.deactivate()
+	q.free(1)
+	q.mu.Unlock()
+}
+
+// deactivate ends a reservation; q.mu is held.
+func (q *queue) deactivate() {
+	q.active--
+	if q.closed && q.active == 0 {
+		close(q.idle)
+	}
+}
+
+// free gives back n slots and wakes the requests waiting for one; q.mu is held.
+func (q *queue) free(n int) {
+	q.taken -= n
+	close(q.room)
+	q.room = make(chan struct{})
+}
+
+// drain hands queued events to the Meter, as many as are waiting (up to maxBatch)
+// per call, until the queue is closed and empty.
+func (q *queue) drain() {
+	recs := make([]record, q.maxBatch)
+	batch := make([]usage.Event, 0, q.maxBatch)
+	for {
+		select {
+		case <-q.wake:
+		case <-q.done:
+		}
+		for {
+			q.mu.Lock()
+			n := copy(recs[:min(len(q.pending), q.maxBatch)], q.pending)
+			rest := copy(q.pending, q.pending[n:])
+			clear(q.pending[rest:])
+			q.pending = q.pending[:rest]
+			q.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			if rest > 0 {
+				// Let another worker take the rest meanwhile.
+				select {
+				case q.wake <- struct{}{}:
+				default:
+				}
+			}
+			batch = batch[:n]
+			for i := range recs[:n] {
+				batch[i] = recs[i].event(q.ids)
+			}
+			clear(recs[:n])
+			q.store(batch)
+			clear(batch)
+			q.mu.Lock()
+			q.free(n)
+			q.mu.Unlock()
+		}
+		select {
+		case <-q.done:
+			return
+		default:
+		}
+	}
+}
+
+// event is the record's event as stored.
+func (r *record) event(ids *idSource) usage.Event {
+	ev := r.ev
+	if ev.ID == "" {
+		ev.ID = ids.next()
+	}
+	ev.Properties = properties(r.route, r.method, r.status, r.latency, r.bytes, r.props)
+	return ev
+}
+
+// store tracks a batch, counting each event's outcome. A batch refused as invalid
+// (one bad property refuses them all) is tracked again event by event.
+func (q *queue) store(batch []usage.Event) {
+	res, err := q.meter.TrackBatch(q.ctx, batch)
+	if errors.Is(err, usage.ErrInvalidEvent) && len(batch) > 1 {
+		for _, ev := range batch {
+			_, err := q.meter.Track(q.ctx, ev)
+			q.count(ev, err, false)
+		}
+		return
+	}
+	if err != nil {
+		for _, ev := range batch {
+			q.count(ev, err, false)
+		}
+		return
+	}
+	for i, r := range res {
+		q.count(batch[i], r.Err, r.Replayed)
+	}
+}
+
+func (q *queue) count(ev usage.Event, err error, replayed bool) {
+	switch {
+	case err == nil && replayed:
+		q.stats.duplicates.Add(1)
+	case err == nil:
+		q.stats.charged.Add(1)
+	case errors.Is(err, usage.ErrEventConflict):
+		// A retried request whose status or latency differs from the first's.
+		q.stats.duplicates.Add(1)
+	case errors.Is(err, usage.ErrInvalidEvent):
+		q.stats.invalid.Add(1)
+		q.logger.Warn("httpmw: request event refused as invalid", "subject", ev.Subject, "id", ev.ID, "err", err)
+	case errors.Is(err, usage.ErrQuotaExceeded):
+		q.stats.refused.Add(1)
+		q.logger.Warn("httpmw: served request refused by quota when recorded", "subject", ev.Subject, "id", ev.ID, "err", err)
+	default:
+		q.stats.failed.Add(1)
+		q.logger.Error("httpmw: request event not stored", "subject", ev.Subject, "id", ev.ID, "err", err)
+	}
+}
+
+// close stops taking reservations, waits for the requests holding one to queue
+// their events, and for the workers to store every queued event. When ctx ends
+// first it stops the workers' Meter calls and returns ctx's error.
+func (q *queue) close(ctx context.Context) error {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil
+	}
+	q.closed = true
+	if q.active == 0 {
+		close(q.idle)
+	}
+	q.mu.Unlock()
+	stopped := make(chan struct{})
+	go func() {
+		<-q.idle
+		close(q.done)
+		q.workers.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		q.cancel()
+		return nil
+	case <-ctx.Done():
+		q.cancel()
+		return ctx.Err()
+	}
+}

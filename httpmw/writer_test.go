@@ -1,0 +1,189 @@
+package httpmw_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/httpmw"
+	"github.com/usagekit/usage/internal/testdb"
+)
+
+func TestServerSentEventsFlushThroughTheMiddleware(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m)
+	next := make(chan struct{})
+	srv := httptest.NewServer(serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			fmt.Fprintf(w, "data: %d\n\n", i)
+			require.NoError(t, http.NewResponseController(w).Flush())
+			<-next // the client must have read the event before the next is written
+		}
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/search", nil)
+	req.Header.Set("X-Tenant", "acme")
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	rd := bufio.NewReader(res.Body)
+	for i := range 3 {
+		line, err := rd.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("data: %d\n", i), line)
+		_, _ = rd.ReadString('\n')
+		next <- struct{}{}
+	}
+	flush(t, mw)
+	require.Equal(t, 1.0, used(t, m, "acme", calls))
+}
+
+func TestTheWrapperIsAFlusherForHandlersThatAssertIt(t *testing.T) {
+	t.Parallel()
+	mw := newMiddleware(t, newMeter(t, testdb.SQLite()))
+	rec := httptest.NewRecorder()
+	h := serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := w.(http.Flusher)
+		require.True(t, ok)
+		_, _ = w.Write([]byte("x"))
+		f.Flush()
+	}))
+	r := httptest.NewRequest("GET", "/search", nil)
+	r.Header.Set("X-Tenant", "acme")
+	h.ServeHTTP(rec, r)
+	require.True(t, rec.Flushed)
+}
+
+func TestAHijackedConnectionStillWorks(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m)
+	srv := httptest.NewServer(serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		require.NoError(t, err)
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		_ = brw.Flush()
+		line, _ := brw.ReadString('\n')
+		_, _ = brw.WriteString("echo " + line)
+		_ = brw.Flush()
+	})))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /search HTTP/1.1\r\nHost: x\r\nX-Tenant: acme\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+	rd := bufio.NewReader(conn)
+	res, err := http.ReadResponse(rd, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, res.StatusCode)
+	fmt.Fprintf(conn, "hello\n")
+	line, err := rd.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "echo hello\n", line)
+	srv.Close()
+	flush(t, mw)
+	require.Equal(t, 1.0, used(t, m, "acme", calls), "an upgraded request is charged")
+}
+
+func TestASecondWriteHeaderIsNotForwarded(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m)
+	srv := httptest.NewUnstartedServer(serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusAccepted)
+		w.WriteHeader(http.StatusInternalServerError)
+	})))
+	srv.Config.ErrorLog = log.New(&logs, "", 0)
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/search", nil)
+	req.Header.Set("X-Tenant", "acme")
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusAccepted, res.StatusCode)
+	srv.Close()
+	require.NotContains(t, logs.String(), "superfluous")
+	flush(t, mw)
+	require.Equal(t, 1.0, used(t, m, "acme", calls), "charged as the 202 the client got")
+}
+
+func TestATimeoutHandlersAnswerIsNotCharged(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m)
+	release := make(chan struct{})
+	defer close(release)
+	slow := http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}), 10*time.Millisecond, "too slow")
+	mux := http.NewServeMux()
+	mux.Handle("GET /search", mw.Handler(slow))
+	mux.Handle("POST /documents", mw.Handler(http.TimeoutHandler(ok200, time.Minute, "too slow")))
+	res := do(mux, "GET", "/search", "acme")
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	body, _ := io.ReadAll(res.Body)
+	require.Equal(t, "too slow", string(body))
+	require.Equal(t, http.StatusOK, do(mux, "POST", "/documents", "acme").StatusCode)
+	flush(t, mw)
+	require.Zero(t, used(t, m, "acme", calls))
+	require.Equal(t, 1.0, used(t, m, "acme", docs))
+}
+
+func TestAMiddlewareAroundAWholeServeMuxFindsThePatternWithWithServeMux(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mux := http.NewServeMux()
+	for pattern := range routes() {
+		mux.Handle(pattern, ok200)
+	}
+	mw := newMiddleware(t, m, httpmw.WithServeMux(mux))
+	h := mw.Handler(mux)
+	do(h, "GET", "/pages/42", "acme")
+	do(h, "GET", "/pages/43", "acme")
+	require.Equal(t, http.StatusNotFound, do(h, "GET", "/nowhere", "acme").StatusCode)
+	flush(t, mw)
+	require.Equal(t, 2.0, used(t, m, "acme", pages))
+}
+
+// routeKey holds the matched pattern in the request context, as chi does, so the
+// test needs no router dependency.
+type routeKey struct{}
+
+func TestARouteFuncReadsAnotherRoutersPattern(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m, httpmw.WithRouteFunc(func(r *http.Request) string {
+		p, _ := r.Context().Value(routeKey{}).(string)
+		return p
+	}))
+	inner := mw.Handler(ok200)
+	router := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/pages/") {
+			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, "GET /pages/{id}"))
+		}
+		inner.ServeHTTP(w, r)
+	})
+	do(router, "GET", "/pages/1", "acme")
+	flush(t, mw)
+	require.Equal(t, 1.0, used(t, m, "acme", pages))
+}
