@@ -90,12 +90,29 @@ type Reason struct {
 // NAB corpus. O(History) work per point with pruning (see BenchmarkEnsemble) and
 // about 400 KB of state per series, most of it the calibration history.
 type Ensemble struct {
-	cfg     EnsembleConfig
-	members []member
-	level   *ZScore // the z-score member, whose sign tells a rise from a drop
-	behave  []behaviour
-	quiet   int // points left in the quiet period
+	cfg      EnsembleConfig
+	members  []member
+	level    *ZScore   // the z-score member, whose sign tells a rise from a drop
+	seasonal *Seasonal // the seasonal member: a rise above the usual for the hour
+	behave   []behaviour
+	quiet    int // points left in the quiet period
+	// above counts the latest consecutive points well above their seasonal
+	// baseline: a sustained rise, as from a leaked key or a bot.
+	above int
 }
+
+// Warm-up and fraud rules of the ensemble.
+const (
+	// ensembleMinPoints is how many calibrated errors a member needs before it
+	// scores: five days of hourly points, so that a subject can alarm in its first
+	// week rather than its third.
+	ensembleMinPoints = 120
+	// seasonalMinPoints is how many past points an hour of the day needs.
+	seasonalMinPoints = 5
+	// sustained is how many consecutive points above the seasonal baseline make a
+	// rise sustained, which suspects abuse even without a behavioural detector.
+	sustained = 3
+)
 
 type member struct {
 	name string
@@ -114,15 +131,17 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 	cfg.AlarmAt = cmp.Or(cfg.AlarmAt, DefaultAlarmAt)
 	cfg.Quiet = cmp.Or(cfg.Quiet, DefaultQuiet)
 	cfg.OffHours.Location = cmp.Or(cfg.OffHours.Location, cfg.Location)
-	sur := SurpriseConfig{Threshold: cfg.AlarmAt}.withDefaults()
+	sur := SurpriseConfig{Threshold: cfg.AlarmAt, MinPoints: ensembleMinPoints}.withDefaults()
 	level := NewZScore(RollingConfig{Window: 1000})
-	e := &Ensemble{cfg: cfg, level: level}
+	seasonal := NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: HourOfDay, Depth: 48,
+		MinPoints: seasonalMinPoints})
+	e := &Ensemble{cfg: cfg, level: level, seasonal: seasonal}
 	for _, m := range []struct {
 		name string
 		det  Detector
 	}{
 		{NameZScore, level},
-		{NameSeasonal, NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: HourOfDay, Depth: 48})},
+		{NameSeasonal, seasonal},
 		{NameLevelShift, NewLevelShift(LevelShiftConfig{})},
 		{NameKNN, NewKNN(KNNConfig{})},
 	} {
@@ -143,12 +162,23 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 		return Assessment{}
 	}
 	var a Assessment
-	rising := false
+	rising, seasonalReady := false, false
 	for i := range e.members {
 		m := &e.members[i]
 		b := m.det.Update(t, v)
-		if m.det == Detector(e.level) {
-			rising = b.Stat > 0
+		switch m.det {
+		case Detector(e.level):
+			rising = rising || (!seasonalReady && b.Stat > 0)
+		case Detector(e.seasonal):
+			// Above the usual for the hour, not merely above the recent level: the
+			// return of traffic after an outage is not a rise.
+			seasonalReady = b.Ready
+			rising = b.Ready && b.Stat > DefaultZ || !b.Ready && rising
+			if rising && b.Ready {
+				e.above++
+			} else {
+				e.above = 0
+			}
 		}
 		s := m.lik.observe(b)
 		a.Score = max(a.Score, s.Value)
@@ -157,13 +187,19 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 		}
 	}
 	keep := 1 - a.Score
-	confirmed := false
+	confirmed := e.above >= sustained
 	for _, b := range e.behave {
 		s := b.det.Update(t, v)
 		keep *= 1 - s.Value
 		if s.Fired {
 			confirmed = true
 			a.Reasons = append(a.Reasons, Reason{Detector: b.name, Stat: s.Stat, Value: s.Value})
+			// Heavy usage at a quiet hour that is also far above the usual for that
+			// hour is an incident by itself, even before the calibrated errors
+			// have moved.
+			if b.name == NameOffHours && rising && seasonalReady {
+				a.Score = max(a.Score, e.cfg.AlarmAt)
+			}
 		}
 	}
 	a.Risk = int(math.Round(100 * clamp01(1-keep)))
