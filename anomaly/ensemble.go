@@ -22,6 +22,7 @@ const (
 	NameSeasonal   = "seasonal"
 	NameLevelShift = "levelshift"
 	NameKNN        = "knn"
+	NameSpike      = "spike"
 	NameVelocity   = "velocity"
 	NameOffHours   = "offhours"
 	NameRegularity = "regularity"
@@ -40,8 +41,9 @@ type EnsembleConfig struct {
 	// Defaults to DefaultQuiet.
 	Quiet int
 	// Velocity, OffHours and Regularity configure the behavioural detectors, which
-	// add reasons, risk and the fraud flag but not the anomaly score. Their Location
-	// defaults to the ensemble's.
+	// add reasons, risk and the fraud flag; off-hours usage far above its hour's
+	// usual level also raises the score to AlarmAt. Their Location defaults to the
+	// ensemble's.
 	Velocity   VelocityConfig
 	OffHours   OffHoursConfig
 	Regularity RegularityConfig
@@ -50,7 +52,9 @@ type EnsembleConfig struct {
 // Assessment is an [Ensemble]'s verdict on one point.
 type Assessment struct {
 	// Score is the anomaly score in [0, 1]: the highest [Surprise] score among the
-	// statistical detectors (z-score, seasonal, level shift, nearest contexts).
+	// statistical detectors (z-score, seasonal, level shift, nearest contexts),
+	// raised to AlarmAt for a single point far outside its hour's usual range
+	// (reason NameSpike) and for heavy off-hours usage far above its hour.
 	Score float64
 	// Alert is Score outside quiet periods and 0 within Quiet points after an
 	// alarm: the score of a new incident. Threshold or rank this one to be told
@@ -61,9 +65,11 @@ type Assessment struct {
 	// Risk is a risk score from 0 to 100 combining Score with the behavioural
 	// detectors' scores as independent evidence: 100·(1 − (1−Score)·Π(1−b)).
 	Risk int
-	// FraudSuspect reports an alarm-level rise in usage (Score ≥ AlarmAt, value above
-	// its recent level) that a behavioural detector confirms: growth over 500 % in
-	// an hour, usage at normally idle hours, or bot-like regularity.
+	// FraudSuspect reports an alarm-level rise in usage (Score ≥ AlarmAt, value well
+	// above the usual for its hour, so not traffic returning after an outage) that
+	// is confirmed: far above that usual level, sustained for several points, or
+	// seen by a behavioural detector (growth over 500 % in an hour, heavy usage at a
+	// quiet hour, bot-like regularity).
 	FraudSuspect bool
 	// Reasons lists the detectors that fired at this point, strongest first; nil
 	// when none did.
@@ -83,12 +89,14 @@ type Reason struct {
 }
 
 // Ensemble runs the statistical detectors ([ZScore] over 1000 points, [Seasonal] by
-// hour of day, [LevelShift], [KNN]), each calibrated by a [Surprise], and the
-// behavioural ones ([Velocity], [OffHours], [Regularity]) on one series, and
-// combines them. With the defaults it scores 62.3 on the NAB standard profile
-// (usageeval nab); DefaultAlarmAt and DefaultQuiet were chosen once on the whole
-// NAB corpus. O(History) work per point with pruning (see BenchmarkEnsemble) and
-// about 400 KB of state per series, most of it the calibration history.
+// hour of the workday or weekend, [LevelShift], [KNN]), each calibrated by a
+// [Surprise], and the behavioural ones ([Velocity], [OffHours], [Regularity]) on
+// one series, and combines them. Members score after 120 calibrated points (five
+// days of hourly sums). DefaultAlarmAt and DefaultQuiet were chosen on the NAB
+// corpus; the warm-up, the seasonal slots and the single-point and off-hours
+// alarms on generated tenants (usageeval gen, usageeval detect). O(History) work
+// per point with pruning (see BenchmarkEnsemble) and about 400 KB of state per
+// series, most of it the calibration history.
 type Ensemble struct {
 	cfg      EnsembleConfig
 	members  []member
@@ -112,6 +120,12 @@ const (
 	// sustained is how many consecutive points above the seasonal baseline make a
 	// rise sustained, which suspects abuse even without a behavioural detector.
 	sustained = 3
+	// pointZ is the robust z against the same hour's past at which a single point
+	// raises an alarm.
+	pointZ = 10
+	// pointChange is the least relative change from the hour's usual level for
+	// such a point: half of it more or less.
+	pointChange = 0.5
 )
 
 type member struct {
@@ -133,8 +147,8 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 	cfg.OffHours.Location = cmp.Or(cfg.OffHours.Location, cfg.Location)
 	sur := SurpriseConfig{Threshold: cfg.AlarmAt, MinPoints: ensembleMinPoints}.withDefaults()
 	level := NewZScore(RollingConfig{Window: 1000})
-	seasonal := NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: HourOfDay, Depth: 48,
-		MinPoints: seasonalMinPoints})
+	seasonal := NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: HourOfWorkday,
+		Depth: 48, MinPoints: seasonalMinPoints})
 	e := &Ensemble{cfg: cfg, level: level, seasonal: seasonal}
 	for _, m := range []struct {
 		name string
@@ -162,7 +176,7 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 		return Assessment{}
 	}
 	var a Assessment
-	rising, seasonalReady := false, false
+	rising, seasonalReady, farAbove := false, false, false
 	for i := range e.members {
 		m := &e.members[i]
 		b := m.det.Update(t, v)
@@ -173,6 +187,16 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 			// Above the usual for the hour, not merely above the recent level: the
 			// return of traffic after an outage is not a rise.
 			seasonalReady = b.Ready
+			// A single point far outside its hour's usual range is an incident by
+			// itself: a burst or an outage of an hour or two, which the members'
+			// average of ten errors dilutes below the alarm level.
+			// The relative bar keeps near-noiseless series, whose scale is tiny, from
+			// alarming on ordinary wobbles.
+			if b.Ready && math.Abs(b.Stat) >= pointZ && math.Abs(v-e.seasonal.usual) >= pointChange*math.Abs(e.seasonal.usual) {
+				a.Score = max(a.Score, e.cfg.AlarmAt)
+				farAbove = b.Stat > 0
+				a.Reasons = append(a.Reasons, Reason{Detector: NameSpike, Stat: b.Stat, Value: b.Value})
+			}
 			rising = b.Ready && b.Stat > DefaultZ || !b.Ready && rising
 			if rising && b.Ready {
 				e.above++
@@ -187,7 +211,7 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 		}
 	}
 	keep := 1 - a.Score
-	confirmed := e.above >= sustained
+	confirmed := e.above >= sustained || farAbove
 	for _, b := range e.behave {
 		s := b.det.Update(t, v)
 		keep *= 1 - s.Value

@@ -85,7 +85,8 @@ func ExampleEnsemble() {
 		}
 	}
 	// Output:
-	// Sun 00:05 alarm: score 0.83, risk 85, fraud suspect false
+	// Sun 00:00 alarm: score 0.82, risk 83, fraud suspect true
+	//   spike
 	//   knn
 	//   seasonal
 	//   zscore
