@@ -16,6 +16,32 @@ const (
 	DefaultQuiet = 100
 )
 
+// UsageEnsembleConfig returns the configuration for hourly usage totals of one
+// subject, as DetectAnomalies uses it, chosen on generated SaaS tenants rather
+// than on NAB:
+//   - a warm-up of 120 calibrated points (five days), seasonal slots that need 5
+//     past points and keep weekends apart, so that a subject can alarm in its
+//     second week;
+//   - a single point at a robust z of 10 against its hour alarms by itself: hourly
+//     sums dilute a burst or an outage of an hour or two below the members'
+//     averaged errors;
+//   - off-hours means an hour usually below half the average hour, used at least
+//     as much as an average hour, and alarms by itself when also well above the
+//     usual for that hour: real tenants' nights are rarely idle;
+//   - a quiet period of a day, so that one alarm does not hide the next incident
+//     for days.
+func UsageEnsembleConfig() EnsembleConfig {
+	return EnsembleConfig{
+		Quiet:         24,
+		Warmup:        120,
+		Weekends:      true,
+		SlotPoints:    5,
+		SpikeZ:        10,
+		OffHoursAlarm: true,
+		OffHours:      OffHoursConfig{Idle: 0.5, Amount: 1},
+	}
+}
+
 // Names of the detectors in an [Ensemble], as found in [Reason.Detector].
 const (
 	NameZScore     = "zscore"
@@ -40,9 +66,24 @@ type EnsembleConfig struct {
 	// raised and Assessment.Alert is 0, so that one incident raises one alarm.
 	// Defaults to DefaultQuiet.
 	Quiet int
+	// Warmup is how many calibrated scores each statistical detector needs before it
+	// scores. Defaults to DefaultWindow.
+	Warmup int
+	// Weekends keeps weekend hours apart from weekday hours in the seasonal
+	// baseline ([HourOfWorkday] rather than [HourOfDay]).
+	Weekends bool
+	// SlotPoints is how many past points an hour of the seasonal baseline needs
+	// before the seasonal detector scores. Defaults to 8.
+	SlotPoints int
+	// SpikeZ, when positive, is the robust z against the same hour's past at which
+	// a single point raises an alarm by itself (reason NameSpike), provided it is
+	// also at least half the usual level away from it. Zero turns this off.
+	SpikeZ float64
+	// OffHoursAlarm lets heavy usage at a quiet hour that is also well above the
+	// usual for that hour raise an alarm by itself.
+	OffHoursAlarm bool
 	// Velocity, OffHours and Regularity configure the behavioural detectors, which
-	// add reasons, risk and the fraud flag; off-hours usage far above its hour's
-	// usual level also raises the score to AlarmAt. Their Location defaults to the
+	// add reasons, risk and the fraud flag. Their Location defaults to the
 	// ensemble's.
 	Velocity   VelocityConfig
 	OffHours   OffHoursConfig
@@ -89,14 +130,13 @@ type Reason struct {
 }
 
 // Ensemble runs the statistical detectors ([ZScore] over 1000 points, [Seasonal] by
-// hour of the workday or weekend, [LevelShift], [KNN]), each calibrated by a
-// [Surprise], and the behavioural ones ([Velocity], [OffHours], [Regularity]) on
-// one series, and combines them. Members score after 120 calibrated points (five
-// days of hourly sums). DefaultAlarmAt and DefaultQuiet were chosen on the NAB
-// corpus; the warm-up, the seasonal slots and the single-point and off-hours
-// alarms on generated tenants (usageeval gen, usageeval detect). O(History) work
-// per point with pruning (see BenchmarkEnsemble) and about 400 KB of state per
-// series, most of it the calibration history.
+// hour of the day, or of the workday or weekend, [LevelShift], [KNN]), each
+// calibrated by a [Surprise], and the behavioural ones ([Velocity], [OffHours],
+// [Regularity]) on one series, and combines them. The zero EnsembleConfig suits
+// series of any kind (DefaultAlarmAt and DefaultQuiet were chosen on the NAB
+// corpus); [UsageEnsembleConfig] suits hourly usage. O(History) work per point
+// with pruning (see BenchmarkEnsemble) and about 400 KB of state per series, most
+// of it the calibration history.
 type Ensemble struct {
 	cfg      EnsembleConfig
 	members  []member
@@ -109,22 +149,13 @@ type Ensemble struct {
 	above int
 }
 
-// Warm-up and fraud rules of the ensemble.
+// Fraud and single-point rules of the ensemble.
 const (
-	// ensembleMinPoints is how many calibrated errors a member needs before it
-	// scores: five days of hourly points, so that a subject can alarm in its first
-	// week rather than its third.
-	ensembleMinPoints = 120
-	// seasonalMinPoints is how many past points an hour of the day needs.
-	seasonalMinPoints = 5
 	// sustained is how many consecutive points above the seasonal baseline make a
 	// rise sustained, which suspects abuse even without a behavioural detector.
 	sustained = 3
-	// pointZ is the robust z against the same hour's past at which a single point
-	// raises an alarm.
-	pointZ = 10
-	// pointChange is the least relative change from the hour's usual level for
-	// such a point: half of it more or less.
+	// pointChange is the least relative change from the hour's usual level for a
+	// single point to alarm (EnsembleConfig.SpikeZ): half of it more or less.
 	pointChange = 0.5
 )
 
@@ -145,10 +176,14 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 	cfg.AlarmAt = cmp.Or(cfg.AlarmAt, DefaultAlarmAt)
 	cfg.Quiet = cmp.Or(cfg.Quiet, DefaultQuiet)
 	cfg.OffHours.Location = cmp.Or(cfg.OffHours.Location, cfg.Location)
-	sur := SurpriseConfig{Threshold: cfg.AlarmAt, MinPoints: ensembleMinPoints}.withDefaults()
+	sur := SurpriseConfig{Threshold: cfg.AlarmAt, MinPoints: cfg.Warmup}.withDefaults()
 	level := NewZScore(RollingConfig{Window: 1000})
-	seasonal := NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: HourOfWorkday,
-		Depth: 48, MinPoints: seasonalMinPoints})
+	season := HourOfDay
+	if cfg.Weekends {
+		season = HourOfWorkday
+	}
+	seasonal := NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: season, Depth: 48,
+		MinPoints: cfg.SlotPoints})
 	e := &Ensemble{cfg: cfg, level: level, seasonal: seasonal}
 	for _, m := range []struct {
 		name string
@@ -192,7 +227,7 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 			// average of ten errors dilutes below the alarm level.
 			// The relative bar keeps near-noiseless series, whose scale is tiny, from
 			// alarming on ordinary wobbles.
-			if b.Ready && math.Abs(b.Stat) >= pointZ && math.Abs(v-e.seasonal.usual) >= pointChange*math.Abs(e.seasonal.usual) {
+			if e.cfg.SpikeZ > 0 && b.Ready && math.Abs(b.Stat) >= e.cfg.SpikeZ && math.Abs(v-e.seasonal.usual) >= pointChange*math.Abs(e.seasonal.usual) {
 				a.Score = max(a.Score, e.cfg.AlarmAt)
 				farAbove = b.Stat > 0
 				a.Reasons = append(a.Reasons, Reason{Detector: NameSpike, Stat: b.Stat, Value: b.Value})
@@ -221,7 +256,7 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 			// Heavy usage at a quiet hour that is also far above the usual for that
 			// hour is an incident by itself, even before the calibrated errors
 			// have moved.
-			if b.name == NameOffHours && rising && seasonalReady {
+			if e.cfg.OffHoursAlarm && b.name == NameOffHours && rising && seasonalReady {
 				a.Score = max(a.Score, e.cfg.AlarmAt)
 			}
 		}

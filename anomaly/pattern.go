@@ -16,20 +16,21 @@ type OffHoursConfig struct {
 	// days.
 	Learn time.Duration
 	// Idle is the usual usage of an hour, relative to the average hour, below which
-	// it counts as off-hours: 0.5 means an hour that normally sees less than half
-	// the average. Real tenants' nights are rarely idle (background jobs, users in
-	// other zones), so the bar is a quiet hour, not an empty one. Defaults to 0.5.
+	// it counts as off-hours: 0.1 means an hour that normally sees less than a
+	// tenth of the average. Real tenants' nights are rarely idle (background jobs,
+	// users in other zones), so for usage a quiet hour (0.5) is the better bar.
+	// Defaults to 0.1.
 	Idle float64
 	// Amount is the usage, relative to the average point, at or above which a point
 	// in an off-hours hour fires: 1 means at least an average point's usage, so the
 	// ordinary trickle of a quiet hour does not fire and office-hours usage at night
-	// does. Defaults to 1.
+	// does. Defaults to 0: any positive usage.
 	Amount float64
 }
 
-// OffHours flags heavy usage at hours of the day when the subject is normally quiet,
-// in the subject's time zone: 3 a.m. traffic at office-hours level from an account
-// that mostly works 9 to 5. It learns each hour's share of the total usage from all
+// OffHours flags usage at hours of the day when the subject is normally idle or
+// quiet, in the subject's time zone: 3 a.m. traffic from an account that mostly
+// works 9 to 5; with Amount, only heavy usage, at office-hours level. It learns each hour's share of the total usage from all
 // points so far (positive values only), so it needs Learn of history. O(1) per
 // point.
 //
@@ -37,7 +38,7 @@ type OffHoursConfig struct {
 // 0 never used). For a positive value after the learning period, Score.Value is
 // 1 − Stat clamped to [0, 1], scaled down by v/(Amount·average point) when v is
 // below that, and Fired is Stat < Idle with v at least Amount times the average
-// point; zero or negative values score 0.
+// point (any v when Amount is 0); zero or negative values score 0.
 type OffHours struct {
 	cfg   OffHoursConfig
 	start time.Time
@@ -50,8 +51,7 @@ type OffHours struct {
 func NewOffHours(cfg OffHoursConfig) *OffHours {
 	cfg.Location = cmp.Or(cfg.Location, time.UTC)
 	cfg.Learn = cmp.Or(cfg.Learn, 7*24*time.Hour)
-	cfg.Idle = cmp.Or(cfg.Idle, 0.5)
-	cfg.Amount = cmp.Or(cfg.Amount, 1)
+	cfg.Idle = cmp.Or(cfg.Idle, 0.1)
 	return &OffHours{cfg: cfg}
 }
 
@@ -69,7 +69,10 @@ func (d *OffHours) Update(t time.Time, v float64) Score {
 		s.Ready = true
 		if v > 0 {
 			s.Stat = 24 * d.hours[h] / d.total
-			heavy := v / (d.cfg.Amount * d.total / d.n)
+			heavy := 1.0
+			if d.cfg.Amount > 0 {
+				heavy = v / (d.cfg.Amount * d.total / d.n)
+			}
 			s.Value = clamp01(1-s.Stat) * min(heavy, 1)
 			s.Fired = s.Stat < d.cfg.Idle && heavy >= 1
 		}
