@@ -18,7 +18,7 @@ type DetectOptions struct {
 	// Lookback is how much hourly history is scored, ending at the start of the
 	// current hour (the current hour is not complete yet). With the default
 	// ensemble configuration the first five days or so of it are learnt from before
-	// an alarm can be raised (weekend hours need about three weekends); run
+	// an alarm can be raised (single weekend hours from the second weekend); run
 	// detection more often than the lookback. Defaults to DefaultAnomalyLookback; at most MaxAnomalyLookback.
 	Lookback time.Duration
 	// Ensemble tunes the detectors. The zero value means

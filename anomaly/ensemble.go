@@ -19,9 +19,9 @@ const (
 // UsageEnsembleConfig returns the configuration for hourly usage totals of one
 // subject, as DetectAnomalies uses it, chosen on generated SaaS tenants rather
 // than on NAB:
-//   - a warm-up of 120 calibrated points (five days), seasonal slots that need 5
-//     past points and keep weekends apart, so that a subject can alarm in its
-//     second week;
+//   - a warm-up of 120 calibrated points (five days), and seasonal slots that keep
+//     weekends apart and score from their second past point, so that a subject
+//     can alarm in its second week, at weekends too;
 //   - a single point at a robust z of 10 against its hour alarms by itself: hourly
 //     sums dilute a burst or an outage of an hour or two below the members'
 //     averaged errors;
@@ -35,7 +35,7 @@ func UsageEnsembleConfig() EnsembleConfig {
 		Quiet:         24,
 		Warmup:        120,
 		Weekends:      true,
-		SlotPoints:    5,
+		SlotPoints:    2,
 		SpikeZ:        10,
 		OffHoursAlarm: true,
 		OffHours:      OffHoursConfig{Idle: 0.5, Amount: 1},
