@@ -15,6 +15,9 @@ const (
 	MaxAnomalyLookback = 90 * 24 * time.Hour
 	// DefaultAnomalyEventWindow is how far back DetectAnomalies checks events.
 	DefaultAnomalyEventWindow = 24 * time.Hour
+	// AnomalyHabitWindow is how far before the event window DetectAnomalies reads
+	// event times to tell a client reporting on a timer from new bot-like traffic.
+	AnomalyHabitWindow = 7 * 24 * time.Hour
 	// DefaultAnomalyMaxEvents is the most events DetectAnomalies reads per series.
 	DefaultAnomalyMaxEvents = 10_000
 	// DefaultDetectConcurrency is how many series DetectAllAnomalies scores at once.
@@ -45,8 +48,9 @@ type AnomalyMethod string
 const (
 	// AnomalyMethodEnsemble is an alarm of anomaly.Ensemble on the hourly series: one
 	// per incident, at the hour it starts. Value is the hour's usage and Expected the
-	// median of the same hour of the day (in the subject's time zone) over the week
-	// before.
+	// median of the same hour (in the subject's time zone) on the seven days before
+	// of the same kind, weekday or weekend when the ensemble keeps weekends apart
+	// (anomaly.EnsembleConfig.Weekends), as it does by default.
 	AnomalyMethodEnsemble AnomalyMethod = "ensemble"
 	// AnomalyMethodBurst is a burst of events (see anomaly.Bursts): At is its first
 	// event, Value the most events within one EventConfig.BurstWindow, Expected the
@@ -55,7 +59,9 @@ const (
 	// AnomalyMethodRegularity is a day (midnight to midnight in the subject's time
 	// zone) of bot-like regular events (see anomaly.ArrivalCV): At is the day's
 	// start, Value the coefficient of variation of the gaps between events, Expected
-	// 1, that of people's (Poisson) arrivals. It is always a fraud suspect.
+	// 1, that of people's (Poisson) arrivals. It is always a fraud suspect. A day is
+	// not flagged when an earlier day within AnomalyHabitWindow was regular too: a
+	// client reporting on a timer is not a new bot.
 	AnomalyMethodRegularity AnomalyMethod = "regularity"
 )
 

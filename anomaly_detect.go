@@ -16,15 +16,21 @@ import (
 // the defaults.
 type DetectOptions struct {
 	// Lookback is how much hourly history is scored, ending at the start of the
-	// current hour (the current hour is not complete yet). The ensemble learns from
-	// the first two weeks or so of it before it can raise an alarm, so with the
-	// default only the latest fortnight can alarm; run detection more often than
-	// that. Defaults to DefaultAnomalyLookback; at most MaxAnomalyLookback.
+	// current hour (the current hour is not complete yet). With the default
+	// ensemble configuration the first five days or so of it are learnt from before
+	// an alarm can be raised (single weekend hours from the second weekend); run
+	// detection more often than the lookback. Defaults to DefaultAnomalyLookback; at most MaxAnomalyLookback.
 	Lookback time.Duration
-	// Ensemble tunes the detectors. Its Location is replaced by the subject's time
-	// zone.
+	// Ensemble tunes the detectors. The zero value means
+	// anomaly.UsageEnsembleConfig(); any other value is used as it is (start from
+	// UsageEnsembleConfig to change one setting). Its Location is replaced by the
+	// subject's time zone.
 	Ensemble anomaly.EnsembleConfig
 	// SkipEvents turns the event checks (bursts, bot-like regularity) off.
+	// Regularity is judged on event times only, so a subject whose events were
+	// already regular on an earlier day (a client reporting on a timer) has no
+	// regular day flagged; the events of up to AnomalyHabitWindow before the event
+	// window are read to tell.
 	SkipEvents bool
 	// EventWindow is how far back, from the start of the current hour, events are
 	// checked for bursts and regularity. Defaults to DefaultAnomalyEventWindow; at
@@ -46,6 +52,9 @@ func (o DetectOptions) withDefaults() (DetectOptions, error) {
 	o.MaxEvents = cmp.Or(o.MaxEvents, DefaultAnomalyMaxEvents)
 	if o.EventWindow < 0 || o.MaxEvents < 0 {
 		return o, invalid("event_window", "EventWindow and MaxEvents must not be negative")
+	}
+	if loc := o.Ensemble.Location; (o.Ensemble == anomaly.EnsembleConfig{Location: loc}) {
+		o.Ensemble = anomaly.UsageEnsembleConfig()
 	}
 	o.Ensemble.Quiet = cmp.Or(o.Ensemble.Quiet, anomaly.DefaultQuiet)
 	o.Events = o.Events.WithDefaults()
@@ -162,8 +171,9 @@ func (d *detection) series(ctx context.Context) ([]store.Anomaly, error) {
 	for i := first; i < n; i++ {
 		v := values[i]
 		at := start.Add(time.Duration(i) * time.Hour)
-		expected := usual.median(at.In(d.loc).Hour())
-		usual.add(at.In(d.loc).Hour(), v)
+		slot := hourSlot(at.In(d.loc), cfg.Weekends)
+		expected := usual.median(slot)
+		usual.add(slot, v)
 		a := e.Update(at, v)
 		if !a.Alarm {
 			continue
@@ -210,20 +220,27 @@ func (d *detection) stored(ctx context.Context, method AnomalyMethod, from, to t
 }
 
 // events checks the latest events of the event window for bursts and for days of
-// bot-like regularity.
+// bot-like regularity, leaving out the regular days of a subject that was regular
+// before.
 func (d *detection) events(ctx context.Context) ([]store.Anomaly, error) {
+	from := d.end.Add(-d.opts.EventWindow)
 	res, err := d.m.store.ListEventTimes(ctx, &store.ListEventTimesParams{Subject: d.subject,
-		Metric: d.metric.Key, From: d.end.Add(-d.opts.EventWindow), To: d.end, Limit: d.opts.MaxEvents})
+		Metric: d.metric.Key, From: from.Add(-AnomalyHabitWindow), To: d.end, Limit: d.opts.MaxEvents})
 	if err != nil {
 		return nil, err
 	}
+	// The latest events come first in the limit, so the window keeps its events and
+	// the habit gets what is left.
+	split, _ := slices.BinarySearchFunc(res.Times, from, time.Time.Compare)
+	recent := res.Times[split:]
 	// CheckEvents judges regularity per subject; grouping by local day instead gives
 	// each day its own verdict, at a time that stays the same from run to run.
-	events := make([]anomaly.Event, len(res.Times))
-	for i, t := range res.Times {
+	events := make([]anomaly.Event, len(recent))
+	for i, t := range recent {
 		events[i] = anomaly.Event{Subject: t.In(d.loc).Format(time.DateOnly), Time: t}
 	}
 	cfg := d.opts.Events
+	var regularDays []time.Time
 	var out []store.Anomaly
 	for _, f := range anomaly.CheckEvents(events, cfg) {
 		a := store.Anomaly{Subject: d.subject, Metric: d.metric.Key, Value: f.Stat,
@@ -235,6 +252,14 @@ func (d *detection) events(ctx context.Context) ([]store.Anomaly, error) {
 		case anomaly.Regular:
 			day := f.Start.In(d.loc)
 			a.At = periodStart(day.Year(), day.Month(), day.Day(), d.loc).UTC()
+			if regularDays == nil {
+				regularDays = d.regularDays(res.Times, cfg)
+			}
+			// A client reporting on a timer is regular every day; only regularity
+			// that is new is bot-like.
+			if slices.ContainsFunc(regularDays, func(r time.Time) bool { return r.Before(a.At) }) {
+				continue
+			}
 			a.Method, a.Expected = string(AnomalyMethodRegularity), 1
 			a.Score, a.FraudSuspect = 1-f.Stat/cfg.MaxCV, true
 		default:
@@ -246,6 +271,24 @@ func (d *detection) events(ctx context.Context) ([]store.Anomaly, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// regularDays returns the starts, in UTC, of the local days whose events among
+// times (sorted) were regular enough to be a timer's.
+func (d *detection) regularDays(times []time.Time, cfg anomaly.EventConfig) []time.Time {
+	var out []time.Time
+	for lo := 0; lo < len(times); {
+		day := times[lo].In(d.loc)
+		start := periodStart(day.Year(), day.Month(), day.Day(), d.loc)
+		next := start.AddDate(0, 0, 1)
+		n, _ := slices.BinarySearchFunc(times[lo:], next, time.Time.Compare)
+		hi := lo + n
+		if hi-lo >= cfg.MinEvents && anomaly.ArrivalCV(times[lo:hi]) < cfg.MaxCV {
+			out = append(out, start.UTC())
+		}
+		lo = hi
+	}
+	return out
 }
 
 // hourlyValue is the value of an hour's rollup in metric units: the total for sums,
@@ -279,21 +322,32 @@ func gauge(agg Aggregation) bool {
 	return false
 }
 
-// sameHour keeps the latest week of values per hour of the day, for the expected
-// value of an hour.
-type sameHour [24][]float64
+// hourSlot is the slot of a local time in the expected-value baseline: its hour of
+// the day, and with weekends kept apart, 24 more on Saturday and Sunday, as the
+// ensemble's seasonal baseline has it.
+func hourSlot(local time.Time, weekends bool) int {
+	h := local.Hour()
+	if wd := local.Weekday(); weekends && (wd == time.Saturday || wd == time.Sunday) {
+		h += 24
+	}
+	return h
+}
+
+// sameHour keeps the latest week of values per slot (see hourSlot), for the
+// expected value of an hour.
+type sameHour [48][]float64
 
 const sameHourDepth = 7
 
-func (s *sameHour) add(hour int, v float64) {
-	s[hour] = append(s[hour], v)
-	if len(s[hour]) > sameHourDepth {
-		s[hour] = s[hour][1:]
+func (s *sameHour) add(slot int, v float64) {
+	s[slot] = append(s[slot], v)
+	if len(s[slot]) > sameHourDepth {
+		s[slot] = s[slot][1:]
 	}
 }
 
-func (s *sameHour) median(hour int) float64 {
-	vs := slices.Clone(s[hour])
+func (s *sameHour) median(slot int) float64 {
+	vs := slices.Clone(s[slot])
 	if len(vs) == 0 {
 		return 0
 	}

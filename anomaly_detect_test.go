@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/usagekit/usage/anomaly"
 	"github.com/usagekit/usage/store"
 )
 
@@ -36,6 +37,14 @@ func TestSameHourIsTheMedianOfTheLatestWeek(t *testing.T) {
 	require.Zero(t, s.median(4), "hours are apart")
 }
 
+func TestHourSlotKeepsWeekendsApartOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	sat := time.Date(2026, 1, 10, 14, 0, 0, 0, time.UTC)
+	require.Equal(t, 14, hourSlot(sat, false))
+	require.Equal(t, 38, hourSlot(sat, true))
+	require.Equal(t, 14, hourSlot(sat.AddDate(0, 0, 2), true), "a Monday")
+}
+
 func TestFiniteKeepsValuesStorable(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, 0.0, finite(math.NaN()))
@@ -51,6 +60,14 @@ func TestDetectOptionsDefaultsAndBounds(t *testing.T) {
 	require.Equal(t, DefaultAnomalyLookback, o.Lookback)
 	require.Equal(t, DefaultAnomalyEventWindow, o.EventWindow)
 	require.Equal(t, DefaultAnomalyMaxEvents, o.MaxEvents)
+	require.Equal(t, anomaly.UsageEnsembleConfig(), o.Ensemble, "hourly usage gets the usage configuration")
+	o, err = DetectOptions{Ensemble: anomaly.EnsembleConfig{Location: time.UTC}}.withDefaults()
+	require.NoError(t, err)
+	require.Equal(t, anomaly.UsageEnsembleConfig(), o.Ensemble, "the location alone is replaced anyway")
+	o, err = DetectOptions{Ensemble: anomaly.EnsembleConfig{AlarmAt: 0.9}}.withDefaults()
+	require.NoError(t, err)
+	require.Equal(t, anomaly.EnsembleConfig{AlarmAt: 0.9, Quiet: anomaly.DefaultQuiet}, o.Ensemble,
+		"a configuration of one's own is used as it is")
 	o, err = DetectOptions{Lookback: 6 * time.Hour}.withDefaults()
 	require.NoError(t, err)
 	require.Equal(t, 6*time.Hour, o.EventWindow, "the event window lies within the lookback")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -150,6 +151,61 @@ func TestDetectFlagsBotsAndBursts(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, none, "a day of history is too short for the hourly ensemble")
 		}
+	})
+}
+
+func TestDetectExpectsAWeekendHourFromWeekends(t *testing.T) {
+	eachMeter(t, func(t *testing.T, b *testMeter) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 22, 18, 30, 0, 0, time.UTC) // a Sunday
+		b.clock.Set(now)
+		spike := time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC) // the Saturday before
+		end := now.Truncate(time.Hour)
+		r := rand.New(rand.NewPCG(1, 2))
+		var events []usage.Event
+		for i := range 30 * 24 {
+			hour := end.Add(time.Duration(i-30*24) * time.Hour)
+			v := math.Round(100 + 5*r.NormFloat64())
+			if wd := hour.Weekday(); wd == time.Saturday || wd == time.Sunday {
+				v = math.Round(20 + r.NormFloat64())
+			}
+			if hour.Equal(spike) {
+				v = spikeValue
+			}
+			events = append(events, usage.Event{ID: fmt.Sprint("w-", i), Subject: "weekly",
+				Metric: usage.MetricAPICalls, Value: v, Time: hour.Add(time.Duration(i*7919%59) * time.Minute)})
+		}
+		track(t, b.meter, events...)
+		found, err := b.meter.DetectAnomalies(ctx, "weekly", usage.MetricAPICalls, usage.DetectOptions{SkipEvents: true})
+		require.NoError(t, err)
+		require.Len(t, found, 1, "%+v", found)
+		require.True(t, found[0].At.Equal(spike), "at the spike hour: %v", found[0].At)
+		require.InDelta(t, 20, found[0].Expected, 2, "expected is a weekend's level, not a weekday's")
+	})
+}
+
+func TestDetectFlagsATimerOnlyOnItsFirstRegularDay(t *testing.T) {
+	eachMeter(t, func(t *testing.T, b *testMeter) {
+		ctx := context.Background()
+		start := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+		var events []usage.Event
+		for i := range 4 * 288 { // a client reporting every five minutes for four days
+			events = append(events, usage.Event{ID: fmt.Sprint("tick-", i), Subject: "reporter",
+				Metric: usage.MetricAPICalls, Value: 1, Time: start.Add(time.Duration(i) * 5 * time.Minute)})
+		}
+		track(t, b.meter, events...)
+		var flagged []time.Time
+		for day := 1; day <= 4; day++ { // detection once a day, just after midnight
+			b.clock.Set(start.AddDate(0, 0, day).Add(30 * time.Minute))
+			found, err := b.meter.DetectAnomalies(ctx, "reporter", usage.MetricAPICalls, usage.DetectOptions{})
+			require.NoError(t, err)
+			for _, a := range found {
+				require.Equal(t, usage.AnomalyMethodRegularity, a.Method, "%+v", a)
+				flagged = append(flagged, a.At)
+			}
+		}
+		require.Equal(t, []time.Time{start}, flagged,
+			"a timer is new on its first day; on the later ones it is the client's habit")
 	})
 }
 

@@ -10,13 +10,14 @@
 //
 //   - [ZScore]: z-score against a rolling mean and standard deviation (|z| > 3).
 //   - [MAD]: robust z-score against a rolling median and median absolute deviation.
-//   - [Seasonal]: robust z-score against the same hour of the week (or day) in the
-//     subject's time zone.
+//   - [Seasonal]: robust z-score against the same hour of the week (or of the
+//     workday or weekend, or of the day) in the subject's time zone.
 //   - [LevelShift]: the median of the last few points against the median of the
 //     window before them.
 //   - [Velocity]: growth of the total over the last hour against the hour before,
 //     guarded against tiny bases (> 500 %).
-//   - [OffHours]: usage at hours the subject is normally idle, in its time zone.
+//   - [OffHours]: heavy usage at hours the subject is normally quiet, in its time
+//     zone.
 //   - [Regularity]: per-interval counts too regular to be human (bot-like).
 //   - [KNN]: contexts (the last few points) unlike their nearest neighbours in
 //     the recent past, in the manner of KNN-CAD.

@@ -16,12 +16,39 @@ const (
 	DefaultQuiet = 100
 )
 
+// UsageEnsembleConfig returns the configuration for hourly usage totals of one
+// subject, as DetectAnomalies uses it, chosen on generated SaaS tenants rather
+// than on NAB:
+//   - a warm-up of 120 calibrated points (five days), and seasonal slots that keep
+//     weekends apart and score from their second past point, so that a subject
+//     can alarm in its second week, at weekends too;
+//   - a single point at a robust z of 10 against its hour alarms by itself: hourly
+//     sums dilute a burst or an outage of an hour or two below the members'
+//     averaged errors;
+//   - off-hours means an hour usually below half the average hour, used at least
+//     as much as an average hour, and alarms by itself when also well above the
+//     usual for that hour: real tenants' nights are rarely idle;
+//   - a quiet period of a day, so that one alarm does not hide the next incident
+//     for days.
+func UsageEnsembleConfig() EnsembleConfig {
+	return EnsembleConfig{
+		Quiet:         24,
+		Warmup:        120,
+		Weekends:      true,
+		SlotPoints:    2,
+		SpikeZ:        10,
+		OffHoursAlarm: true,
+		OffHours:      OffHoursConfig{Idle: 0.5, Amount: 1},
+	}
+}
+
 // Names of the detectors in an [Ensemble], as found in [Reason.Detector].
 const (
 	NameZScore     = "zscore"
 	NameSeasonal   = "seasonal"
 	NameLevelShift = "levelshift"
 	NameKNN        = "knn"
+	NameSpike      = "spike"
 	NameVelocity   = "velocity"
 	NameOffHours   = "offhours"
 	NameRegularity = "regularity"
@@ -39,9 +66,25 @@ type EnsembleConfig struct {
 	// raised and Assessment.Alert is 0, so that one incident raises one alarm.
 	// Defaults to DefaultQuiet.
 	Quiet int
+	// Warmup is how many calibrated scores each statistical detector needs before it
+	// scores. Defaults to DefaultWindow.
+	Warmup int
+	// Weekends keeps weekend hours apart from weekday hours in the seasonal
+	// baseline ([HourOfWorkday] rather than [HourOfDay]).
+	Weekends bool
+	// SlotPoints is how many past points an hour of the seasonal baseline needs
+	// before the seasonal detector scores. Defaults to 8.
+	SlotPoints int
+	// SpikeZ, when positive, is the robust z against the same hour's past at which
+	// a single point raises an alarm by itself (reason NameSpike), provided it is
+	// also at least half the usual level away from it. Zero turns this off.
+	SpikeZ float64
+	// OffHoursAlarm lets heavy usage at a quiet hour that is also well above the
+	// usual for that hour raise an alarm by itself.
+	OffHoursAlarm bool
 	// Velocity, OffHours and Regularity configure the behavioural detectors, which
-	// add reasons, risk and the fraud flag but not the anomaly score. Their Location
-	// defaults to the ensemble's.
+	// add reasons, risk and the fraud flag. Their Location defaults to the
+	// ensemble's.
 	Velocity   VelocityConfig
 	OffHours   OffHoursConfig
 	Regularity RegularityConfig
@@ -50,7 +93,9 @@ type EnsembleConfig struct {
 // Assessment is an [Ensemble]'s verdict on one point.
 type Assessment struct {
 	// Score is the anomaly score in [0, 1]: the highest [Surprise] score among the
-	// statistical detectors (z-score, seasonal, level shift, nearest contexts).
+	// statistical detectors (z-score, seasonal, level shift, nearest contexts),
+	// raised to AlarmAt for a single point far outside its hour's usual range
+	// (reason NameSpike) and for heavy off-hours usage far above its hour.
 	Score float64
 	// Alert is Score outside quiet periods and 0 within Quiet points after an
 	// alarm: the score of a new incident. Threshold or rank this one to be told
@@ -61,9 +106,11 @@ type Assessment struct {
 	// Risk is a risk score from 0 to 100 combining Score with the behavioural
 	// detectors' scores as independent evidence: 100·(1 − (1−Score)·Π(1−b)).
 	Risk int
-	// FraudSuspect reports an alarm-level rise in usage (Score ≥ AlarmAt, value above
-	// its recent level) that a behavioural detector confirms: growth over 500 % in
-	// an hour, usage at normally idle hours, or bot-like regularity.
+	// FraudSuspect reports an alarm-level rise in usage (Score ≥ AlarmAt, value well
+	// above the usual for its hour, so not traffic returning after an outage) that
+	// is confirmed: far above that usual level, sustained for several points, or
+	// seen by a behavioural detector (growth over 500 % in an hour, heavy usage at a
+	// quiet hour, bot-like regularity).
 	FraudSuspect bool
 	// Reasons lists the detectors that fired at this point, strongest first; nil
 	// when none did.
@@ -83,19 +130,34 @@ type Reason struct {
 }
 
 // Ensemble runs the statistical detectors ([ZScore] over 1000 points, [Seasonal] by
-// hour of day, [LevelShift], [KNN]), each calibrated by a [Surprise], and the
-// behavioural ones ([Velocity], [OffHours], [Regularity]) on one series, and
-// combines them. With the defaults it scores 62.3 on the NAB standard profile
-// (usageeval nab); DefaultAlarmAt and DefaultQuiet were chosen once on the whole
-// NAB corpus. O(History) work per point with pruning (see BenchmarkEnsemble) and
-// about 400 KB of state per series, most of it the calibration history.
+// hour of the day, or of the workday or weekend, [LevelShift], [KNN]), each
+// calibrated by a [Surprise], and the behavioural ones ([Velocity], [OffHours],
+// [Regularity]) on one series, and combines them. The zero EnsembleConfig suits
+// series of any kind (DefaultAlarmAt and DefaultQuiet were chosen on the NAB
+// corpus); [UsageEnsembleConfig] suits hourly usage. O(History) work per point
+// with pruning (see BenchmarkEnsemble) and about 400 KB of state per series, most
+// of it the calibration history.
 type Ensemble struct {
-	cfg     EnsembleConfig
-	members []member
-	level   *ZScore // the z-score member, whose sign tells a rise from a drop
-	behave  []behaviour
-	quiet   int // points left in the quiet period
+	cfg      EnsembleConfig
+	members  []member
+	level    *ZScore   // the z-score member, whose sign tells a rise from a drop
+	seasonal *Seasonal // the seasonal member: a rise above the usual for the hour
+	behave   []behaviour
+	quiet    int // points left in the quiet period
+	// above counts the latest consecutive points well above their seasonal
+	// baseline: a sustained rise, as from a leaked key or a bot.
+	above int
 }
+
+// Fraud and single-point rules of the ensemble.
+const (
+	// sustained is how many consecutive points above the seasonal baseline make a
+	// rise sustained, which suspects abuse even without a behavioural detector.
+	sustained = 3
+	// pointChange is the least relative change from the hour's usual level for a
+	// single point to alarm (EnsembleConfig.SpikeZ): half of it more or less.
+	pointChange = 0.5
+)
 
 type member struct {
 	name string
@@ -114,15 +176,21 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 	cfg.AlarmAt = cmp.Or(cfg.AlarmAt, DefaultAlarmAt)
 	cfg.Quiet = cmp.Or(cfg.Quiet, DefaultQuiet)
 	cfg.OffHours.Location = cmp.Or(cfg.OffHours.Location, cfg.Location)
-	sur := SurpriseConfig{Threshold: cfg.AlarmAt}.withDefaults()
+	sur := SurpriseConfig{Threshold: cfg.AlarmAt, MinPoints: cfg.Warmup}.withDefaults()
 	level := NewZScore(RollingConfig{Window: 1000})
-	e := &Ensemble{cfg: cfg, level: level}
+	season := HourOfDay
+	if cfg.Weekends {
+		season = HourOfWorkday
+	}
+	seasonal := NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: season, Depth: 48,
+		MinPoints: cfg.SlotPoints})
+	e := &Ensemble{cfg: cfg, level: level, seasonal: seasonal}
 	for _, m := range []struct {
 		name string
 		det  Detector
 	}{
 		{NameZScore, level},
-		{NameSeasonal, NewSeasonal(SeasonalConfig{Location: cfg.Location, Season: HourOfDay, Depth: 48})},
+		{NameSeasonal, seasonal},
 		{NameLevelShift, NewLevelShift(LevelShiftConfig{})},
 		{NameKNN, NewKNN(KNNConfig{})},
 	} {
@@ -143,12 +211,33 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 		return Assessment{}
 	}
 	var a Assessment
-	rising := false
+	rising, seasonalReady, farAbove := false, false, false
 	for i := range e.members {
 		m := &e.members[i]
 		b := m.det.Update(t, v)
-		if m.det == Detector(e.level) {
-			rising = b.Stat > 0
+		switch m.det {
+		case Detector(e.level):
+			rising = rising || (!seasonalReady && b.Stat > 0)
+		case Detector(e.seasonal):
+			// Above the usual for the hour, not merely above the recent level: the
+			// return of traffic after an outage is not a rise.
+			seasonalReady = b.Ready
+			// A single point far outside its hour's usual range is an incident by
+			// itself: a burst or an outage of an hour or two, which the members'
+			// average of ten errors dilutes below the alarm level.
+			// The relative bar keeps near-noiseless series, whose scale is tiny, from
+			// alarming on ordinary wobbles.
+			if e.cfg.SpikeZ > 0 && b.Ready && math.Abs(b.Stat) >= e.cfg.SpikeZ && math.Abs(v-e.seasonal.usual) >= pointChange*math.Abs(e.seasonal.usual) {
+				a.Score = max(a.Score, e.cfg.AlarmAt)
+				farAbove = b.Stat > 0
+				a.Reasons = append(a.Reasons, Reason{Detector: NameSpike, Stat: b.Stat, Value: b.Value})
+			}
+			rising = b.Ready && b.Stat > DefaultZ || !b.Ready && rising
+			if rising && b.Ready {
+				e.above++
+			} else {
+				e.above = 0
+			}
 		}
 		s := m.lik.observe(b)
 		a.Score = max(a.Score, s.Value)
@@ -157,13 +246,19 @@ func (e *Ensemble) Update(t time.Time, v float64) Assessment {
 		}
 	}
 	keep := 1 - a.Score
-	confirmed := false
+	confirmed := e.above >= sustained || farAbove
 	for _, b := range e.behave {
 		s := b.det.Update(t, v)
 		keep *= 1 - s.Value
 		if s.Fired {
 			confirmed = true
 			a.Reasons = append(a.Reasons, Reason{Detector: b.name, Stat: s.Stat, Value: s.Value})
+			// Heavy usage at a quiet hour that is also far above the usual for that
+			// hour is an incident by itself, even before the calibrated errors
+			// have moved.
+			if e.cfg.OffHoursAlarm && b.name == NameOffHours && rising && seasonalReady {
+				a.Score = max(a.Score, e.cfg.AlarmAt)
+			}
 		}
 	}
 	a.Risk = int(math.Round(100 * clamp01(1-keep)))

@@ -91,6 +91,30 @@ func ExampleEnsemble() {
 	//   zscore
 }
 
+// The configuration for hourly usage on a month of hourly totals with weekends:
+// a single hour at five times the usual alarms by itself.
+func ExampleUsageEnsembleConfig() {
+	e := anomaly.NewEnsemble(anomaly.UsageEnsembleConfig())
+	start := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC) // a Monday
+	for i := range 24 * 28 {
+		at := start.Add(time.Duration(i) * time.Hour)
+		v := 100 + 60*math.Sin(2*math.Pi*float64(i%24-6)/24) + float64(i*7919%11)
+		if wd := at.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			v /= 4
+		}
+		if i == 24*23+14 {
+			v *= 5 // an hour of five times the usual traffic
+		}
+		a := e.Update(at, v)
+		if a.Alarm {
+			fmt.Printf("%s alarm: fraud suspect %v, first reason %s\n", at.Format("Mon Jan 2 15:04"),
+				a.FraudSuspect, a.Reasons[0].Detector)
+		}
+	}
+	// Output:
+	// Wed Jan 29 14:00 alarm: fraud suspect true, first reason spike
+}
+
 // Bot-like regular arrivals and a burst among raw events.
 func ExampleCheckEvents() {
 	start := time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)

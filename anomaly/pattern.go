@@ -15,26 +15,36 @@ type OffHoursConfig struct {
 	// Learn is how much history the detector needs before it scores. Defaults to 7
 	// days.
 	Learn time.Duration
-	// Idle is the share of the average hour's usage below which an hour counts as
-	// idle: 0.1 means an hour that normally sees less than a tenth of the average.
+	// Idle is the usual usage of an hour, relative to the average hour, below which
+	// it counts as off-hours: 0.1 means an hour that normally sees less than a
+	// tenth of the average. Real tenants' nights are rarely idle (background jobs,
+	// users in other zones), so for usage a quiet hour (0.5) is the better bar.
 	// Defaults to 0.1.
 	Idle float64
+	// Amount is the usage, relative to the average point, at or above which a point
+	// in an off-hours hour fires: 1 means at least an average point's usage, so the
+	// ordinary trickle of a quiet hour does not fire and office-hours usage at night
+	// does. Defaults to 0: any positive usage.
+	Amount float64
 }
 
-// OffHours flags usage at hours of the day when the subject is normally idle, in the
-// subject's time zone: 3 a.m. traffic from an account that only ever works 9 to 5.
-// It learns each hour's share of the total usage from all points so far (positive
-// values only), so it needs Learn of history. O(1) per point.
+// OffHours flags usage at hours of the day when the subject is normally idle or
+// quiet, in the subject's time zone: 3 a.m. traffic from an account that mostly
+// works 9 to 5; with Amount, only heavy usage, at office-hours level. It learns each hour's share of the total usage from all
+// points so far (positive values only), so it needs Learn of history. O(1) per
+// point.
 //
 // Score.Stat is the hour's usual usage relative to the average hour (1 is average,
 // 0 never used). For a positive value after the learning period, Score.Value is
-// 1 − Stat clamped to [0, 1] and Fired is Stat < Idle; zero or negative values
-// score 0.
+// 1 − Stat clamped to [0, 1], scaled down by v/(Amount·average point) when v is
+// below that, and Fired is Stat < Idle with v at least Amount times the average
+// point (any v when Amount is 0); zero or negative values score 0.
 type OffHours struct {
 	cfg   OffHoursConfig
 	start time.Time
 	hours [24]float64
 	total float64
+	n     float64 // points seen, for the average point
 }
 
 // NewOffHours returns an OffHours detector.
@@ -59,10 +69,15 @@ func (d *OffHours) Update(t time.Time, v float64) Score {
 		s.Ready = true
 		if v > 0 {
 			s.Stat = 24 * d.hours[h] / d.total
-			s.Value = clamp01(1 - s.Stat)
-			s.Fired = s.Stat < d.cfg.Idle
+			heavy := 1.0
+			if d.cfg.Amount > 0 {
+				heavy = v / (d.cfg.Amount * d.total / d.n)
+			}
+			s.Value = clamp01(1-s.Stat) * min(heavy, 1)
+			s.Fired = s.Stat < d.cfg.Idle && heavy >= 1
 		}
 	}
+	d.n++
 	if v > 0 && finite(d.total+v) {
 		d.hours[h] += v
 		d.total += v

@@ -15,6 +15,10 @@ const (
 	HourOfWeek Season = iota
 	// HourOfDay compares a point with the same hour on every day (24 slots).
 	HourOfDay
+	// HourOfWorkday compares a point with the same hour on days of the same kind,
+	// Monday to Friday or weekend (48 slots): the weekly shape of business usage
+	// from a week or two of history, where HourOfWeek needs several weeks.
+	HourOfWorkday
 )
 
 // SeasonalConfig configures a [Seasonal] detector. The zero value uses the defaults.
@@ -46,6 +50,9 @@ type SeasonalConfig struct {
 type Seasonal struct {
 	cfg   SeasonalConfig
 	slots []sortedWindow
+	// usual is the slot median the latest point was scored against, for the
+	// ensemble's relative check.
+	usual float64
 }
 
 // NewSeasonal returns a Seasonal detector.
@@ -55,8 +62,11 @@ func NewSeasonal(cfg SeasonalConfig) *Seasonal {
 	cfg.MinPoints = min(max(cmp.Or(cfg.MinPoints, 8), 2), cfg.Depth)
 	cfg.Threshold = cmp.Or(cfg.Threshold, DefaultZ)
 	n := 168
-	if cfg.Season == HourOfDay {
+	switch cfg.Season {
+	case HourOfDay:
 		n = 24
+	case HourOfWorkday:
+		n = 48
 	}
 	return &Seasonal{cfg: cfg, slots: make([]sortedWindow, n)}
 }
@@ -68,8 +78,13 @@ func (d *Seasonal) Update(t time.Time, v float64) Score {
 	}
 	lt := t.In(d.cfg.Location)
 	i := lt.Hour()
-	if d.cfg.Season != HourOfDay {
+	switch d.cfg.Season {
+	case HourOfWeek:
 		i += 24 * int(lt.Weekday())
+	case HourOfWorkday:
+		if wd := lt.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			i += 24
+		}
 	}
 	slot := &d.slots[i]
 	if slot.sorted == nil {
@@ -78,6 +93,7 @@ func (d *Seasonal) Update(t time.Time, v float64) Score {
 	var s Score
 	if slot.count() >= d.cfg.MinPoints {
 		med := slot.median()
+		d.usual = med
 		z := ratio(v-med, robustScale(slot, med))
 		s = Score{Value: zValue(z), Stat: z, Fired: math.Abs(z) > d.cfg.Threshold, Ready: true}
 	}

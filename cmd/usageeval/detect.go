@@ -56,6 +56,7 @@ func runDetect(args []string, out io.Writer) error {
 	dir := fs.String("data", "", "corpus `dir` in NAB layout, with dir/labels/kinds.json optional")
 	every := fs.Duration("every", 24*time.Hour, "run detection this often over the data's span, as a scheduled job would (0: once, at the end)")
 	verbose := fs.Bool("v", false, "list every anomaly record and the window it fell in")
+	method := fs.String("method", "", "score only the records of this `method` (ensemble, burst, regularity; default all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +71,11 @@ func runDetect(args []string, out io.Writer) error {
 	found, err := detectOnMeter(context.Background(), files, *every)
 	if err != nil {
 		return fmt.Errorf("detect: %w", err)
+	}
+	if *method != "" {
+		for i := range found {
+			found[i] = slices.DeleteFunc(found[i], func(a detectFound) bool { return a.Method != *method })
+		}
 	}
 	fmt.Fprintf(out, "detect: %d files through DetectAnomalies (every %v) in %v\n\n", len(files), *every,
 		time.Since(start).Round(time.Millisecond))
