@@ -150,6 +150,7 @@ func (q *queue) free(n int) {
 func (q *queue) drain() {
 	recs := make([]record, q.maxBatch)
 	batch := make([]usage.Event, 0, q.maxBatch)
+	events := eventBuilder{ids: q.ids}
 	for {
 		select {
 		case <-q.wake:
@@ -173,9 +174,7 @@ func (q *queue) drain() {
 				}
 			}
 			batch = batch[:n]
-			for i := range recs[:n] {
-				batch[i] = recs[i].event(q.ids)
-			}
+			events.build(recs[:n], batch)
 			clear(recs[:n])
 			q.store(batch)
 			clear(batch)
@@ -189,16 +188,6 @@ func (q *queue) drain() {
 		default:
 		}
 	}
-}
-
-// event is the record's event as stored.
-func (r *record) event(ids *idSource) usage.Event {
-	ev := r.ev
-	if ev.ID == "" {
-		ev.ID = ids.next()
-	}
-	ev.Properties = properties(r.route, r.method, r.status, r.latency, r.bytes, r.props)
-	return ev
 }
 
 // store tracks a batch, counting each event's outcome. A batch refused as invalid
