@@ -148,7 +148,7 @@ func (q *queue) free(n int) {
 // drain hands queued events to the Meter, as many as are waiting (up to maxBatch)
 // per call, until the queue is closed and empty.
 func (q *queue) drain() {
-	recs := make([]record, q.maxBatch)
+	var recs []record
 	batch := make([]usage.Event, 0, q.maxBatch)
 	events := eventBuilder{ids: q.ids}
 	for {
@@ -158,10 +158,18 @@ func (q *queue) drain() {
 		}
 		for {
 			q.mu.Lock()
-			n := copy(recs[:min(len(q.pending), q.maxBatch)], q.pending)
-			rest := copy(q.pending, q.pending[n:])
-			clear(q.pending[rest:])
-			q.pending = q.pending[:rest]
+			rest := 0
+			if len(q.pending) <= q.maxBatch {
+				// The worker takes the slice and leaves its own, emptied, in its
+				// place: no record is copied.
+				recs, q.pending = q.pending, recs[:0]
+			} else {
+				recs = append(recs[:0], q.pending[:q.maxBatch]...)
+				rest = copy(q.pending, q.pending[q.maxBatch:])
+				clear(q.pending[rest:])
+				q.pending = q.pending[:rest]
+			}
+			n := len(recs)
 			q.mu.Unlock()
 			if n == 0 {
 				break
