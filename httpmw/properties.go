@@ -2,6 +2,7 @@ package httpmw
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/usagekit/usage"
 )
@@ -65,7 +66,7 @@ func (e *eventBuilder) buildString(recs []record, out []usage.Event) {
 			b = e.ids.appendNext(b)
 		}
 		ends = append(ends, len(b))
-		b = strconv.AppendFloat(b, float64(r.latency.Microseconds())/1000, 'f', 3, 64)
+		b = appendMillis(b, r.latency)
 		ends = append(ends, len(b))
 		b = strconv.AppendInt(b, r.bytes, 10)
 		ends = append(ends, len(b))
@@ -83,4 +84,17 @@ func (e *eventBuilder) buildString(recs []record, out []usage.Event) {
 		out[i].Properties = properties(r.route, r.method, r.status, all[id:latency], all[latency:bytes], r.props)
 		start = bytes
 	}
+}
+
+// appendMillis appends d in milliseconds with three decimals, as
+// strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', 3, 64) would, in
+// integer arithmetic.
+func appendMillis(b []byte, d time.Duration) []byte {
+	us := d.Microseconds()
+	if us < 0 {
+		return strconv.AppendFloat(b, float64(us)/1000, 'f', 3, 64)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	return append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 }
