@@ -145,8 +145,8 @@ func (q *queue) free(n int) {
 	q.room = make(chan struct{})
 }
 
-// drain hands queued events to the Meter, as many as are waiting (up to maxBatch)
-// per call, until the queue is closed and empty.
+// drain hands queued events to the Meter, as many as are waiting (up to maxBatch
+// per call), until the queue is closed and empty.
 func (q *queue) drain() {
 	var recs []record
 	batch := make([]usage.Event, 0, q.maxBatch)
@@ -157,38 +157,26 @@ func (q *queue) drain() {
 		case <-q.done:
 		}
 		for {
+			// The worker takes every queued record and leaves its own slice,
+			// emptied, in their place: no record is copied under the lock.
 			q.mu.Lock()
-			rest := 0
-			if len(q.pending) <= q.maxBatch {
-				// The worker takes the slice and leaves its own, emptied, in its
-				// place: no record is copied.
-				recs, q.pending = q.pending, recs[:0]
-			} else {
-				recs = append(recs[:0], q.pending[:q.maxBatch]...)
-				rest = copy(q.pending, q.pending[q.maxBatch:])
-				clear(q.pending[rest:])
-				q.pending = q.pending[:rest]
-			}
-			n := len(recs)
+			recs, q.pending = q.pending, recs[:0]
 			q.mu.Unlock()
-			if n == 0 {
+			if len(recs) == 0 {
 				break
 			}
-			if rest > 0 {
-				// Let another worker take the rest meanwhile.
-				select {
-				case q.wake <- struct{}{}:
-				default:
-				}
+			for chunk := recs; len(chunk) > 0; {
+				n := min(len(chunk), q.maxBatch)
+				batch = batch[:n]
+				events.build(chunk[:n], batch)
+				clear(chunk[:n])
+				q.store(batch)
+				clear(batch)
+				q.mu.Lock()
+				q.free(n)
+				q.mu.Unlock()
+				chunk = chunk[n:]
 			}
-			batch = batch[:n]
-			events.build(recs[:n], batch)
-			clear(recs[:n])
-			q.store(batch)
-			clear(batch)
-			q.mu.Lock()
-			q.free(n)
-			q.mu.Unlock()
 		}
 		select {
 		case <-q.done:
