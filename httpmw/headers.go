@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,6 +52,7 @@ func integer(v float64) int64 {
 // or its period, built once per metric and period instead of once per response.
 type fixedFields struct {
 	// The quota they were built for.
+	metric                 string
 	limit, window, resetAt int64
 	// policy is RateLimit-Policy's value, name RateLimit's value up to its
 	// parameters, limitText and resetText X-RateLimit-Limit's and -Reset's.
@@ -58,13 +60,22 @@ type fixedFields struct {
 }
 
 // fieldCache holds the fixedFields of each metric; safe for concurrent use.
-type fieldCache struct{ m sync.Map } // metric → *fixedFields
+type fieldCache struct {
+	m sync.Map // metric → *fixedFields
+	// last is the entry last used, found without hashing the metric when a
+	// middleware meters one.
+	last atomic.Pointer[fixedFields]
+}
 
 // get returns the fixed fields of s's quota.
 func (c *fieldCache) get(s *limitState, q int64) *fixedFields {
 	w, at := seconds(s.window), s.resetAt.Unix()
+	if f := c.last.Load(); f != nil && f.metric == s.metric && f.limit == q && f.window == w && f.resetAt == at {
+		return f
+	}
 	if v, ok := c.m.Load(s.metric); ok {
 		if f := v.(*fixedFields); f.limit == q && f.window == w && f.resetAt == at {
+			c.last.Store(f)
 			return f
 		}
 	}
@@ -74,10 +85,11 @@ func (c *fieldCache) get(s *limitState, q int64) *fixedFields {
 	b = strconv.AppendInt(b, q, 10)
 	b = append(b, ";w="...)
 	b = strconv.AppendInt(b, w, 10)
-	f := &fixedFields{limit: q, window: w, resetAt: at, policy: string(b), name: name,
+	f := &fixedFields{metric: s.metric, limit: q, window: w, resetAt: at, policy: string(b), name: name,
 		limitText: strconv.FormatInt(q, 10), resetText: strconv.FormatInt(at, 10)}
 	// Racing requests may each build and store it: they store equal values.
 	c.m.Store(s.metric, f)
+	c.last.Store(f)
 	return f
 }
 
