@@ -93,17 +93,18 @@ func (c *fieldCache) get(s *limitState, q int64) *fixedFields {
 	return f
 }
 
-// limitFields holds the values of the fields one response carries; the header's
-// value slices point into it, so writing them allocates nothing more.
-type limitFields [6]string
+// limitFields holds the values of the fields a served response carries; the
+// header's value slices point into it, so writing them allocates nothing more. A
+// 429 carries Retry-After as well, in a longer array of its own.
+type limitFields [5]string
 
 // setLimitFields writes the quota's fields on h: the IETF RateLimit-Policy and
 // RateLimit structured fields (draft-ietf-httpapi-ratelimit-headers), e.g.
 // `"documents";q=100;w=2592000` and `"documents";r=37;t=86400`, and the legacy
 // X-RateLimit-Limit, -Remaining and -Reset (Unix time in seconds, as GitHub and
 // go-chi/httprate send it). With retryAfter it also sets Retry-After to t. The
-// values are kept in vals.
-func (mw *Middleware) setLimitFields(h http.Header, s *limitState, vals *limitFields, retryAfter bool) {
+// values are kept in vals, which has room for each field written.
+func (mw *Middleware) setLimitFields(h http.Header, s *limitState, vals []string, retryAfter bool) {
 	ietf, legacy := mw.o.ietf, mw.o.legacy
 	q, r, t := integer(s.limit), integer(s.remaining), seconds(s.reset)
 	f := mw.fields.get(s, q)
