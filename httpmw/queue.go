@@ -22,7 +22,8 @@ var (
 //
 // Requests append to a slice under a mutex and wake a worker only when none is
 // awake, so a busy service pays neither a channel hand-off nor a goroutine switch
-// per request, and each worker takes everything waiting as one batch.
+// per request, and a worker takes everything waiting at once and stores it in
+// batches of up to maxBatch events.
 type queue struct {
 	meter    Meter
 	stats    *counters
