@@ -4,6 +4,8 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,66 +48,105 @@ func integer(v float64) int64 {
 	return int64(math.Floor(v))
 }
 
+// fixedFields are the field values of one quota that change only with its limit
+// or its period, built once per metric and period instead of once per response.
+type fixedFields struct {
+	// The quota they were built for.
+	metric                 string
+	limit, window, resetAt int64
+	// policy is RateLimit-Policy's value, name RateLimit's value up to its
+	// parameters, limitText and resetText X-RateLimit-Limit's and -Reset's.
+	policy, name, limitText, resetText string
+}
+
+// fieldCache holds the fixedFields of each metric; safe for concurrent use.
+type fieldCache struct {
+	m sync.Map // metric → *fixedFields
+	// last is the entry last used, found without hashing the metric when a
+	// middleware meters one.
+	last atomic.Pointer[fixedFields]
+}
+
+// get returns the fixed fields of s's quota.
+func (c *fieldCache) get(s *limitState, q int64) *fixedFields {
+	w, at := seconds(s.window), s.resetAt.Unix()
+	if f := c.last.Load(); f != nil && f.metric == s.metric && f.limit == q && f.window == w && f.resetAt == at {
+		return f
+	}
+	if v, ok := c.m.Load(s.metric); ok {
+		if f := v.(*fixedFields); f.limit == q && f.window == w && f.resetAt == at {
+			c.last.Store(f)
+			return f
+		}
+	}
+	var buf [128]byte
+	name := string(appendSFString(buf[:0], s.metric))
+	b := append(append(buf[:0], name...), ";q="...)
+	b = strconv.AppendInt(b, q, 10)
+	b = append(b, ";w="...)
+	b = strconv.AppendInt(b, w, 10)
+	f := &fixedFields{metric: s.metric, limit: q, window: w, resetAt: at, policy: string(b), name: name,
+		limitText: strconv.FormatInt(q, 10), resetText: strconv.FormatInt(at, 10)}
+	// Racing requests may each build and store it: they store equal values.
+	c.m.Store(s.metric, f)
+	c.last.Store(f)
+	return f
+}
+
+// limitFields holds the values of the fields a served response carries; the
+// header's value slices point into it, so writing them allocates nothing more. A
+// 429 carries Retry-After as well, in a longer array of its own.
+type limitFields [5]string
+
 // setLimitFields writes the quota's fields on h: the IETF RateLimit-Policy and
 // RateLimit structured fields (draft-ietf-httpapi-ratelimit-headers), e.g.
 // `"documents";q=100;w=2592000` and `"documents";r=37;t=86400`, and the legacy
 // X-RateLimit-Limit, -Remaining and -Reset (Unix time in seconds, as GitHub and
-// go-chi/httprate send it). With retryAfter it also sets Retry-After to t.
-func setLimitFields(h http.Header, s *limitState, ietf, legacy, retryAfter bool) {
-	// All values are built in one buffer and converted once, and their slices
-	// share one array, so the fields cost two allocations.
-	var buf [256]byte
-	b := buf[:0]
-	var ends [6]int
-	n := 0
-	mark := func() { ends[n] = len(b); n++ }
+// go-chi/httprate send it). With retryAfter it also sets Retry-After to t. The
+// values are kept in vals, which has room for each field written.
+func (mw *Middleware) setLimitFields(h http.Header, s *limitState, vals []string, retryAfter bool) {
+	ietf, legacy := mw.o.ietf, mw.o.legacy
 	q, r, t := integer(s.limit), integer(s.remaining), seconds(s.reset)
+	f := mw.fields.get(s, q)
+	// The values that change per response are built in one buffer and converted
+	// once, each a slice of that string: one allocation.
+	var buf [160]byte
+	b := buf[:0]
+	var ends [3]int
 	if ietf {
-		b = appendSFString(b, s.metric)
-		b = append(b, ";q="...)
-		b = strconv.AppendInt(b, q, 10)
-		b = append(b, ";w="...)
-		b = strconv.AppendInt(b, seconds(s.window), 10)
-		mark()
-		b = appendSFString(b, s.metric)
+		b = append(b, f.name...)
 		b = append(b, ";r="...)
 		b = strconv.AppendInt(b, r, 10)
 		b = append(b, ";t="...)
 		b = strconv.AppendInt(b, t, 10)
-		mark()
 	}
+	ends[0] = len(b)
 	if legacy {
-		b = strconv.AppendInt(b, q, 10)
-		mark()
 		b = strconv.AppendInt(b, r, 10)
-		mark()
-		b = strconv.AppendInt(b, s.resetAt.Unix(), 10)
-		mark()
 	}
+	ends[1] = len(b)
 	if retryAfter {
 		b = strconv.AppendInt(b, t, 10)
-		mark()
 	}
+	ends[2] = len(b)
 	all := string(b)
-	vals := new([6]string)
-	start := 0
-	for i := range n {
-		vals[i] = all[start:ends[i]]
-		start = ends[i]
-	}
 	i := 0
-	put := func(key string) { h[key] = vals[i : i+1 : i+1]; i++ }
+	put := func(key, v string) {
+		vals[i] = v
+		h[key] = vals[i : i+1 : i+1]
+		i++
+	}
 	if ietf {
-		put(headerPolicy)
-		put(headerRateLimit)
+		put(headerPolicy, f.policy)
+		put(headerRateLimit, all[:ends[0]])
 	}
 	if legacy {
-		put(headerLimit)
-		put(headerRemaining)
-		put(headerReset)
+		put(headerLimit, f.limitText)
+		put(headerRemaining, all[ends[0]:ends[1]])
+		put(headerReset, f.resetText)
 	}
 	if retryAfter {
-		put(headerRetryAfter)
+		put(headerRetryAfter, all[ends[1]:ends[2]])
 	}
 }
 

@@ -44,7 +44,7 @@ func subjectFromHeader(r *http.Request) (string, string, bool) {
 
 // newMeter opens a Meter on a fresh database of the backend, closed when the test
 // ends.
-func newMeter(t *testing.T, db testdb.Backend) *usage.Meter {
+func newMeter(t testing.TB, db testdb.Backend) *usage.Meter {
 	t.Helper()
 	st, _ := db.OpenNew(t)
 	m, err := usage.New(st, testConfig())

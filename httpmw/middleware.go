@@ -19,6 +19,9 @@ type Middleware struct {
 	ids     *idSource
 	queue   *queue
 	stats   counters
+	fields  fieldCache
+	// idKey is the request ID header's canonical name, its key in http.Header.
+	idKey string
 }
 
 // New returns a Middleware that meters with m the requests for which subject finds
@@ -45,7 +48,7 @@ func New(m Meter, subject SubjectFunc, opts ...Option) (*Middleware, error) {
 	case o.charge == nil || o.logger == nil:
 		return nil, errors.New("httpmw: WithCharge and WithLogger need a non-nil argument")
 	}
-	mw := &Middleware{meter: m, subject: subject, o: o, ids: newIDSource()}
+	mw := &Middleware{meter: m, subject: subject, o: o, ids: newIDSource(), idKey: http.CanonicalHeaderKey(o.idHeader)}
 	mw.queue = newQueue(m, &mw.stats, mw.ids, &mw.o)
 	return mw, nil
 }
@@ -64,11 +67,24 @@ func (mw *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { mw.serve(w, r, next) })
 }
 
-// call is one metered request: its response writer and the state its handler may
-// change, in one allocation.
+// call is one metered request in one allocation: the context its handler gets,
+// which carries the state the handler may change, its response writer and the
+// values of its rate-limit fields.
 type call struct {
-	rw    responseWriter
-	state requestState
+	context.Context
+	rw     responseWriter
+	state  requestState
+	fields limitFields
+}
+
+// Value returns the request's state for stateKey, and otherwise what the request's
+// own context holds. A context derived from it finds its parent's cancellation
+// through Value, as from a context.WithValue.
+func (c *call) Value(key any) any {
+	if key == (stateKey{}) {
+		return &c.state
+	}
+	return c.Context.Value(key)
 }
 
 // route returns the request's route pattern.
@@ -116,9 +132,9 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		cost = mw.o.cost(r)
 	}
 	id := ""
-	if mw.o.idHeader != "" {
-		if v := r.Header.Get(mw.o.idHeader); usableID(v) {
-			id = v
+	if mw.idKey != "" {
+		if v := r.Header[mw.idKey]; len(v) > 0 && usableID(v[0]) {
+			id = v[0]
 		}
 	}
 	ev := usage.Event{ID: id, Subject: subject, User: user, Metric: metric, Value: cost}
@@ -178,11 +194,10 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 			return
 		}
 	}
+	c := &call{Context: r.Context(), rw: responseWriter{ResponseWriter: w}, state: requestState{cost: cost}}
 	if limited {
-		setLimitFields(w.Header(), &ls, mw.o.ietf, mw.o.legacy, false)
+		mw.setLimitFields(w.Header(), &ls, c.fields[:], false)
 	}
-
-	c := &call{rw: responseWriter{ResponseWriter: w}, state: requestState{cost: cost}}
 	done := false
 	defer func() {
 		if !done {
@@ -191,7 +206,7 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 			mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, false)
 		}
 	}()
-	next.ServeHTTP(&c.rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, &c.state)))
+	next.ServeHTTP(&c.rw, r.WithContext(c))
 	done = true
 	mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, mw.o.charge(c.rw.statusCode()))
 }
@@ -256,7 +271,7 @@ func (mw *Middleware) throttle(w http.ResponseWriter, now time.Time, metric stri
 	mw.stats.throttled.Add(1)
 	ls := limitState{metric: metric, limit: limit, remaining: limit - used,
 		window: period.End.Sub(period.Start), reset: period.End.Sub(now), resetAt: period.End}
-	setLimitFields(w.Header(), &ls, mw.o.ietf, mw.o.legacy, true)
+	mw.setLimitFields(w.Header(), &ls, make([]string, len(limitFields{})+1), true)
 	writeProblem(w, quotaProblem(metric, used, limit, period.End,
 		fmt.Sprintf("The %s quota is used up: %g of %g this period. It resets at %s.",
 			metric, used, limit, period.End.UTC().Format(time.RFC3339))))

@@ -22,7 +22,8 @@ var (
 //
 // Requests append to a slice under a mutex and wake a worker only when none is
 // awake, so a busy service pays neither a channel hand-off nor a goroutine switch
-// per request, and each worker takes everything waiting as one batch.
+// per request, and a worker takes everything waiting at once and stores it in
+// batches of up to maxBatch events.
 type queue struct {
 	meter    Meter
 	stats    *counters
@@ -145,43 +146,38 @@ func (q *queue) free(n int) {
 	q.room = make(chan struct{})
 }
 
-// drain hands queued events to the Meter, as many as are waiting (up to maxBatch)
-// per call, until the queue is closed and empty.
+// drain hands queued events to the Meter, as many as are waiting (up to maxBatch
+// per call), until the queue is closed and empty.
 func (q *queue) drain() {
-	recs := make([]record, q.maxBatch)
+	var recs []record
 	batch := make([]usage.Event, 0, q.maxBatch)
+	events := eventBuilder{ids: q.ids}
 	for {
 		select {
 		case <-q.wake:
 		case <-q.done:
 		}
 		for {
+			// The worker takes every queued record and leaves its own slice,
+			// emptied, in their place: no record is copied under the lock.
 			q.mu.Lock()
-			n := copy(recs[:min(len(q.pending), q.maxBatch)], q.pending)
-			rest := copy(q.pending, q.pending[n:])
-			clear(q.pending[rest:])
-			q.pending = q.pending[:rest]
+			recs, q.pending = q.pending, recs[:0]
 			q.mu.Unlock()
-			if n == 0 {
+			if len(recs) == 0 {
 				break
 			}
-			if rest > 0 {
-				// Let another worker take the rest meanwhile.
-				select {
-				case q.wake <- struct{}{}:
-				default:
-				}
+			for chunk := recs; len(chunk) > 0; {
+				n := min(len(chunk), q.maxBatch)
+				batch = batch[:n]
+				events.build(chunk[:n], batch)
+				clear(chunk[:n])
+				q.store(batch)
+				clear(batch)
+				q.mu.Lock()
+				q.free(n)
+				q.mu.Unlock()
+				chunk = chunk[n:]
 			}
-			batch = batch[:n]
-			for i := range recs[:n] {
-				batch[i] = recs[i].event(q.ids)
-			}
-			clear(recs[:n])
-			q.store(batch)
-			clear(batch)
-			q.mu.Lock()
-			q.free(n)
-			q.mu.Unlock()
 		}
 		select {
 		case <-q.done:
@@ -189,16 +185,6 @@ func (q *queue) drain() {
 		default:
 		}
 	}
-}
-
-// event is the record's event as stored.
-func (r *record) event(ids *idSource) usage.Event {
-	ev := r.ev
-	if ev.ID == "" {
-		ev.ID = ids.next()
-	}
-	ev.Properties = properties(r.route, r.method, r.status, r.latency, r.bytes, r.props)
-	return ev
 }
 
 // store tracks a batch, counting each event's outcome. A batch refused as invalid

@@ -40,6 +40,10 @@ func newIDSource() *idSource {
 
 func (s *idSource) next() string {
 	var buf [64]byte
-	b := append(buf[:0], s.prefix...)
-	return string(strconv.AppendUint(b, s.n.Add(1), 10))
+	return string(s.appendNext(buf[:0]))
+}
+
+// appendNext appends a new ID to b.
+func (s *idSource) appendNext(b []byte) []byte {
+	return strconv.AppendUint(append(b, s.prefix...), s.n.Add(1), 10)
 }

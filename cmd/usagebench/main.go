@@ -4,7 +4,7 @@
 //	usagebench ingest -store sqlite|postgres [-dsn DSN] -producers 64 -events 200000 [-batch N] [-mode group|naive|both]
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //	usagebench report [-rows 1000000] [-runs 20]
-//	usagebench middleware [-store sqlite|postgres] [-dsn DSN]
+//	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
