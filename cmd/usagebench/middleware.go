@@ -37,21 +37,13 @@ func runMiddleware(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, cleanup, err := openFresh(ctx, *kind, *dsn)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	m, err := usage.New(st, &usage.Config{Metrics: usage.ExampleMetrics(), Plans: usage.ExamplePlans(), DefaultPlan: "professional"})
-	if err != nil {
-		return err
-	}
-	defer m.Close(ctx)
 	// A quota with overage: checked from memory, fields on every response, never
 	// refused, each request recorded after its response.
-	if _, err := m.Track(ctx, usage.Event{Subject: "acme", Metric: usage.MetricAPICalls, Value: 1}); err != nil {
+	m, closeMeter, err := openExampleMeter(ctx, *kind, *dsn, "professional", 1)
+	if err != nil {
 		return err
 	}
+	defer closeMeter()
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(okBody) })
 	subject := func(r *http.Request) (string, string, bool) { return "acme", "", true }

@@ -24,19 +24,11 @@ func runQuota(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, cleanup, err := openFresh(ctx, *kind, *dsn)
+	m, closeMeter, err := openExampleMeter(ctx, *kind, *dsn, "basic", 10)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	m, err := usage.New(st, &usage.Config{Metrics: usage.ExampleMetrics(), Plans: usage.ExamplePlans(), DefaultPlan: "basic"})
-	if err != nil {
-		return err
-	}
-	defer m.Close(ctx)
-	if _, err := m.Track(ctx, usage.Event{Subject: "acme", Metric: usage.MetricAPICalls, Value: 10}); err != nil {
-		return err
-	}
+	defer closeMeter()
 
 	var failure error
 	check := testing.Benchmark(func(b *testing.B) {

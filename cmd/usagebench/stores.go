@@ -12,6 +12,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/store"
 	"github.com/usagekit/usage/store/postgres"
 	"github.com/usagekit/usage/store/sqlite"
@@ -72,4 +73,28 @@ func openFresh(ctx context.Context, kind, dsn string) (store.Store, func(), erro
 	default:
 		return nil, nil, fmt.Errorf("unknown store %q: want sqlite or postgres", kind)
 	}
+}
+
+// openExampleMeter opens a fresh store and a Meter on it with the example catalog,
+// subjects on plan by default, and tracks value api_calls for subject acme, so that
+// its quota is in the Meter's memory. close closes both.
+func openExampleMeter(ctx context.Context, kind, dsn, plan string, value float64) (m *usage.Meter, close func(), err error) {
+	st, cleanup, err := openFresh(ctx, kind, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err = usage.New(st, &usage.Config{Metrics: usage.ExampleMetrics(), Plans: usage.ExamplePlans(), DefaultPlan: plan})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	close = func() {
+		m.Close(ctx)
+		cleanup()
+	}
+	if _, err := m.Track(ctx, usage.Event{Subject: "acme", Metric: usage.MetricAPICalls, Value: value}); err != nil {
+		close()
+		return nil, nil, err
+	}
+	return m, close, nil
 }
