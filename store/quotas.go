@@ -31,7 +31,7 @@ type Quota struct {
 // newDistinct tells a unique_count quota whether the event's distinct value is new in
 // the period. It fails with ErrOverflow rather than wrap around.
 func (q Quota) Apply(value int64, at time.Time, newDistinct bool) (Quota, error) {
-	total, ok := addInt64(q.Total, value)
+	total, ok := AddQuantities(q.Total, value)
 	if !ok {
 		return q, ErrOverflow
 	}
@@ -80,7 +80,9 @@ func (q Quota) Refuses(before int64) bool {
 	return !q.Unlimited && !q.AllowOverage && q.Used > q.Limit && q.Used > before
 }
 
-func addInt64(a, b int64) (int64, bool) {
+// AddQuantities returns a+b, or false when the sum leaves the int64 range: stored
+// quantities fail with ErrOverflow rather than wrap around.
+func AddQuantities(a, b int64) (int64, bool) {
 	s := a + b
 	if (b > 0 && s < a) || (b < 0 && s > a) {
 		return 0, false

@@ -135,7 +135,7 @@ func (s *engine) corrected(ctx context.Context, tx bun.Tx, q store.Quota, ev sto
 	delta := newValue - current
 	switch q.Aggregation {
 	case store.AggregationSum, store.AggregationCount:
-		total, ok := addInt64(q.Total, delta)
+		total, ok := store.AddQuantities(q.Total, delta)
 		if !ok {
 			return q, store.ErrOverflow
 		}

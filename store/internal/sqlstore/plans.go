@@ -78,7 +78,7 @@ func (s *engine) ChangePlan(ctx context.Context, params *store.ChangePlanParams)
 				if err != nil {
 					return err
 				}
-				limit, ok := addInt64(l.Limit, granted[r.Metric])
+				limit, ok := store.AddQuantities(l.Limit, granted[r.Metric])
 				if !ok {
 					return fmt.Errorf("quota %s: limit plus grants: %w", r.Metric, store.ErrOverflow)
 				}
@@ -125,7 +125,7 @@ func (s *engine) AdjustQuota(ctx context.Context, params *store.AdjustQuotaParam
 		if params.Kind == store.AdjustmentReset {
 			amount = max(r.Used-granted[r.Metric], 0)
 		}
-		limit, ok := addInt64(r.Limit, amount)
+		limit, ok := store.AddQuantities(r.Limit, amount)
 		if !ok {
 			return fmt.Errorf("grant: %w", store.ErrOverflow)
 		}
@@ -180,12 +180,4 @@ func grantedTo(ctx context.Context, db bun.IDB, subject string, periodStart int6
 		out[s.Metric] = s.Amount
 	}
 	return out, nil
-}
-
-func addInt64(a, b int64) (int64, bool) {
-	s := a + b
-	if (b > 0 && s < a) || (b < 0 && s > a) {
-		return 0, false
-	}
-	return s, true
 }
