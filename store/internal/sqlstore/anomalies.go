@@ -141,10 +141,7 @@ func (s *engine) ListAnomalies(ctx context.Context, params *store.ListAnomaliesP
 			return nil, fmt.Errorf("list anomalies: %w", err)
 		}
 	}
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
+	limit := listLimit(params.Limit, defaultListLimit)
 	var rows []anomalyRow
 	q := s.db.NewSelect().Model(&rows).Where("id > ?", params.AfterID)
 	for _, f := range [...]struct{ col, value string }{{"subject", params.Subject},

@@ -52,10 +52,7 @@ type billSubjectRow struct {
 
 // ListUnbilled does the work of Store.ListUnbilled.
 func (s *engine) ListUnbilled(ctx context.Context, params *store.ListUnbilledParams) (*store.ListUnbilledResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
+	limit := listLimit(params.Limit, defaultListLimit)
 	var rows []struct {
 		Subject     string `bun:"subject"`
 		PeriodStart int64  `bun:"period_start"`

@@ -262,10 +262,7 @@ func adjustRollup(ctx context.Context, tx bun.Tx, ev store.Event, delta int64, v
 
 // ListCorrections does the work of Store.ListCorrections.
 func (s *engine) ListCorrections(ctx context.Context, params *store.ListCorrectionsParams) (*store.ListCorrectionsResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
+	limit := listLimit(params.Limit, defaultListLimit)
 	var rows []correctionRow
 	if err := s.db.NewSelect().Model(&rows).
 		Where("subject = ?", params.Subject).Where("seq > ?", params.AfterSeq).

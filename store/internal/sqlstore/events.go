@@ -10,10 +10,7 @@ import (
 
 // ListEvents does the work of Store.ListEvents.
 func (s *engine) ListEvents(ctx context.Context, params *store.ListEventsParams) (*store.ListEventsResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
+	limit := listLimit(params.Limit, defaultListLimit)
 	var rows []eventRow
 	if err := s.db.NewSelect().Model(&rows).
 		Where("subject = ?", params.Subject).
@@ -34,10 +31,7 @@ func (s *engine) ListEvents(ctx context.Context, params *store.ListEventsParams)
 
 // ListEventTimes does the work of Store.ListEventTimes.
 func (s *engine) ListEventTimes(ctx context.Context, params *store.ListEventTimesParams) (*store.ListEventTimesResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
+	limit := listLimit(params.Limit, defaultListLimit)
 	var ats []int64
 	if err := s.db.NewSelect().Model((*eventRow)(nil)).Column("at").
 		Where("series = ?", seriesOf(params.Subject, params.Metric)).

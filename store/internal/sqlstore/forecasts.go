@@ -47,10 +47,7 @@ func (s *engine) InsertForecast(ctx context.Context, params *store.InsertForecas
 
 // ListForecasts does the work of Store.ListForecasts.
 func (s *engine) ListForecasts(ctx context.Context, params *store.ListForecastsParams) (*store.ListForecastsResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultForecastLimit
-	}
+	limit := listLimit(params.Limit, defaultForecastLimit)
 	var rows []forecastRow
 	q := s.db.NewSelect().Model(&rows).Where("subject = ?", params.Subject)
 	if params.Metric != "" {

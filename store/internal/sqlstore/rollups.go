@@ -107,10 +107,7 @@ func (s *engine) Series(ctx context.Context, params *store.SeriesParams) (*store
 
 // ListActiveSeries does the work of Store.ListActiveSeries.
 func (s *engine) ListActiveSeries(ctx context.Context, params *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
-	limit := params.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
+	limit := listLimit(params.Limit, defaultListLimit)
 	var rows []struct {
 		Subject string `bun:"subject"`
 		Metric  string `bun:"metric"`

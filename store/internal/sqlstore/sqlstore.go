@@ -66,6 +66,15 @@ type RowWriter interface {
 // defaultListLimit is the page size of the List methods when none is given.
 const defaultListLimit = 1000
 
+// listLimit is the page size a List method asked for n uses: n, or def when n is
+// not positive.
+func listLimit(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
 // engine implements the methods of store.Store on a bun.DB; Store passes their
 // errors through the dialect's classification.
 type engine struct {
