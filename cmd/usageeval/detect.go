@@ -42,7 +42,10 @@ type detectFile struct {
 
 // detectFound is one anomaly record as the scorer needs it.
 type detectFound struct {
-	At           time.Time
+	At time.Time
+	// Reported is when the scheduled run that returned the record ran: the
+	// earliest a user could have known of it.
+	Reported     time.Time
 	Method       string
 	FraudSuspect bool
 }
@@ -231,7 +234,7 @@ func detectOnMeter(ctx context.Context, files []detectFile, every time.Duration)
 				return nil, fmt.Errorf("%s: %w", files[i].Name, err)
 			}
 			for _, a := range as {
-				found[i] = append(found[i], detectFound{At: a.At, Method: string(a.Method), FraudSuspect: a.FraudSuspect})
+				found[i] = append(found[i], detectFound{At: a.At, Reported: at, Method: string(a.Method), FraudSuspect: a.FraudSuspect})
 			}
 		}
 	}
@@ -245,7 +248,7 @@ func detectOnMeter(ctx context.Context, files []detectFile, every time.Duration)
 type detectScore struct {
 	Kind         string
 	Found, Total int
-	Delays       []time.Duration // onset to the first record in the window, per found window
+	Delays       []time.Duration // onset to the first report of a record in the window, per found window
 	FP           int             // records outside every window, on the files counted
 	Days         float64         // subject-days outside windows, on the files counted
 	Fraud        int             // found windows with a fraud suspect among their records
@@ -253,8 +256,8 @@ type detectScore struct {
 
 // scoreDetect scores the records of each file against its windows: per kind
 // present, then all. A window is found when a record's time falls in it; its delay
-// runs from the onset to the first such record (0 when the record is earlier, as
-// an hourly record's time is the start of its hour). False alarms are the records
+// runs from the onset to the run that first reported such a record, since a record
+// is known only when a run has seen the hour or day it describes. False alarms are the records
 // outside every window, per subject-day outside windows; a kind's figure counts
 // those of the files that hold a window of that kind.
 func scoreDetect(files []detectFile, found [][]detectFound) []detectScore {
@@ -299,7 +302,7 @@ func scoreDetect(files []detectFile, found [][]detectFound) []detectScore {
 				if a.At.Before(w.From) || a.At.After(w.To) {
 					continue
 				}
-				if first == nil {
+				if first == nil || a.Reported.Before(first.Reported) {
 					first = a
 				}
 				fraud = fraud || a.FraudSuspect
@@ -309,7 +312,7 @@ func scoreDetect(files []detectFile, found [][]detectFound) []detectScore {
 			}
 			for _, sc := range []*detectScore{s, all} {
 				sc.Found++
-				sc.Delays = append(sc.Delays, max(first.At.Sub(w.Onset), 0))
+				sc.Delays = append(sc.Delays, max(first.Reported.Sub(w.Onset), 0))
 				if fraud {
 					sc.Fraud++
 				}

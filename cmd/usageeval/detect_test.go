@@ -28,12 +28,12 @@ func TestScoreDetect(t *testing.T) {
 	}
 	found := [][]detectFound{
 		{
-			{At: at(10, 0), Method: "ensemble"},                   // before the onset: delay 0
-			{At: at(11, 30), Method: "burst", FraudSuspect: true}, // same window, later
-			{At: at(70, 0), Method: "ensemble"},                   // a false alarm
+			{At: at(10, 0), Reported: at(11, 0), Method: "ensemble"},                   // reported 40 min after the onset
+			{At: at(11, 30), Reported: at(12, 0), Method: "burst", FraudSuspect: true}, // same window, later
+			{At: at(70, 0), Method: "ensemble"},                                        // a false alarm
 		},
 		{
-			{At: at(30, 50), Method: "ensemble", FraudSuspect: true},
+			{At: at(30, 50), Reported: at(31, 0), Method: "ensemble", FraudSuspect: true},
 			{At: at(80, 0), Method: "ensemble"},
 			{At: at(90, 0), Method: "ensemble"},
 		},
@@ -44,16 +44,16 @@ func TestScoreDetect(t *testing.T) {
 	days2 := (span - time.Hour).Hours() / 24
 	want := []detectScore{
 		{Kind: "outage", Found: 0, Total: 1, FP: 1, Days: days1},
-		{Kind: "spike", Found: 2, Total: 2, Delays: []time.Duration{0, 45 * time.Minute}, FP: 3,
+		{Kind: "spike", Found: 2, Total: 2, Delays: []time.Duration{40 * time.Minute, 55 * time.Minute}, FP: 3,
 			Days: days1 + days2, Fraud: 2},
-		{Kind: "all", Found: 2, Total: 3, Delays: []time.Duration{0, 45 * time.Minute}, FP: 3,
+		{Kind: "all", Found: 2, Total: 3, Delays: []time.Duration{40 * time.Minute, 55 * time.Minute}, FP: 3,
 			Days: days1 + days2, Fraud: 2},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("scoreDetect:\n got %+v\nwant %+v", got, want)
 	}
-	if d := got[2].medianDelay(); d != 22.5 {
-		t.Errorf("median delay %v min, want 22.5", d)
+	if d := got[2].medianDelay(); d != 47.5 {
+		t.Errorf("median delay %v min, want 47.5", d)
 	}
 	if d := got[0].medianDelay(); d != -1 {
 		t.Errorf("median delay with nothing found %v, want -1", d)
