@@ -142,3 +142,27 @@ func (s waiting) ListForecasts(ctx context.Context, p *store.ListForecastsParams
 func (s waiting) RegisterMetrics(ctx context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
 	return wait(ctx, s.st.RegisterMetrics, p)
 }
+
+func (s waiting) InsertAlerts(ctx context.Context, p *store.InsertAlertsParams) (*store.InsertAlertsResult, error) {
+	return wait(ctx, s.st.InsertAlerts, p)
+}
+
+func (s waiting) ListAlerts(ctx context.Context, p *store.ListAlertsParams) (*store.ListAlertsResult, error) {
+	return wait(ctx, s.st.ListAlerts, p)
+}
+
+func (s waiting) AcknowledgeAlert(ctx context.Context, p *store.AcknowledgeAlertParams) (*store.AcknowledgeAlertResult, error) {
+	return wait(ctx, s.st.AcknowledgeAlert, p)
+}
+
+func (s waiting) CountUnacknowledgedAlerts(ctx context.Context, p *store.CountUnacknowledgedAlertsParams) (*store.CountUnacknowledgedAlertsResult, error) {
+	return wait(ctx, s.st.CountUnacknowledgedAlerts, p)
+}
+
+func (s waiting) ClaimDeliveries(ctx context.Context, p *store.ClaimDeliveriesParams) (*store.ClaimDeliveriesResult, error) {
+	return wait(ctx, s.st.ClaimDeliveries, p)
+}
+
+func (s waiting) CompleteDelivery(ctx context.Context, p *store.CompleteDeliveryParams) (*store.CompleteDeliveryResult, error) {
+	return wait(ctx, s.st.CompleteDelivery, p)
+}

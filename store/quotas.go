@@ -108,6 +108,13 @@ type QuotaSpec struct {
 	// Distinct is the value a unique_count quota counts once per period (for seats:
 	// the user). Ignored by other aggregations.
 	Distinct string
+	// Alerts are the thresholds of the quota's alerts, in rising order; the caller
+	// may share one slice among many events. Ingest raises a threshold alert when
+	// a batch takes usage from below a level to at or above it, and a refusal alert
+	// when it refuses an event, each once per period (see Alert), in the batch's
+	// transaction and with a pending delivery. Empty means no alerts, as does
+	// Unlimited.
+	Alerts []AlertLevel
 }
 
 // GetQuotasParams are the arguments of Store.GetQuotas.

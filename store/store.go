@@ -134,6 +134,35 @@ type Store interface {
 	// from before metrics were registered are at scale 6.
 	RegisterMetrics(ctx context.Context, params *RegisterMetricsParams) (*RegisterMetricsResult, error)
 
+	// InsertAlerts stores alerts, each with a pending delivery, in one transaction,
+	// skipping those whose key (see Alert) is stored already, and returns the new
+	// ones with their IDs.
+	InsertAlerts(ctx context.Context, params *InsertAlertsParams) (*InsertAlertsResult, error)
+
+	// ListAlerts returns the alerts matching the filters with their deliveries,
+	// newest first, before BeforeID, at most Limit of them.
+	ListAlerts(ctx context.Context, params *ListAlertsParams) (*ListAlertsResult, error)
+
+	// AcknowledgeAlert records who acknowledged an alert and when, once: acknowledging
+	// it again returns it unchanged. An unknown ID (or one of another Subject) fails
+	// with an error matching ErrNotFound.
+	AcknowledgeAlert(ctx context.Context, params *AcknowledgeAlertParams) (*AcknowledgeAlertResult, error)
+
+	// CountUnacknowledgedAlerts returns how many of a subject's alerts nobody has
+	// acknowledged.
+	CountUnacknowledgedAlerts(ctx context.Context, params *CountUnacknowledgedAlertsParams) (*CountUnacknowledgedAlertsResult, error)
+
+	// ClaimDeliveries claims up to Limit pending deliveries that are due, for Lease:
+	// it counts an attempt on each and moves NextAt to the lease's end, in one
+	// transaction, so concurrent claimers (in any process) never claim the same
+	// attempt. A claimer that dies leaves its deliveries to be claimed again when
+	// the lease ends.
+	ClaimDeliveries(ctx context.Context, params *ClaimDeliveriesParams) (*ClaimDeliveriesResult, error)
+
+	// CompleteDelivery records the outcome of a claimed attempt, if the claim still
+	// holds (the delivery's Attempts is still Attempt and it is pending).
+	CompleteDelivery(ctx context.Context, params *CompleteDeliveryParams) (*CompleteDeliveryResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

@@ -86,6 +86,7 @@ func families() [][]test {
 		rollupsTests,
 		anomaliesTests,
 		forecastsTests,
+		alertsTests,
 		processesTests,
 		outageTests,
 	}

@@ -172,6 +172,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		}
 	}
 	rest := writeBack(t.db, newDistinct, quotas, dirty, hourly)
+	rest = append(rest, alertCrossings(t.db, params, qids, outcomes, quotas)...)
 	if err := s.writeBatch(ctx, t, newEvents, rest); err != nil {
 		return nil, err
 	}

@@ -150,3 +150,33 @@ func (s *Store) ListForecasts(ctx context.Context, p *store.ListForecastsParams)
 func (s *Store) RegisterMetrics(ctx context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
 	return classified(ctx, s, s.e.RegisterMetrics, p)
 }
+
+// InsertAlerts implements store.Store.
+func (s *Store) InsertAlerts(ctx context.Context, p *store.InsertAlertsParams) (*store.InsertAlertsResult, error) {
+	return classified(ctx, s, s.e.InsertAlerts, p)
+}
+
+// ListAlerts implements store.Store.
+func (s *Store) ListAlerts(ctx context.Context, p *store.ListAlertsParams) (*store.ListAlertsResult, error) {
+	return classified(ctx, s, s.e.ListAlerts, p)
+}
+
+// AcknowledgeAlert implements store.Store.
+func (s *Store) AcknowledgeAlert(ctx context.Context, p *store.AcknowledgeAlertParams) (*store.AcknowledgeAlertResult, error) {
+	return classified(ctx, s, s.e.AcknowledgeAlert, p)
+}
+
+// CountUnacknowledgedAlerts implements store.Store.
+func (s *Store) CountUnacknowledgedAlerts(ctx context.Context, p *store.CountUnacknowledgedAlertsParams) (*store.CountUnacknowledgedAlertsResult, error) {
+	return classified(ctx, s, s.e.CountUnacknowledgedAlerts, p)
+}
+
+// ClaimDeliveries implements store.Store.
+func (s *Store) ClaimDeliveries(ctx context.Context, p *store.ClaimDeliveriesParams) (*store.ClaimDeliveriesResult, error) {
+	return classified(ctx, s, s.e.ClaimDeliveries, p)
+}
+
+// CompleteDelivery implements store.Store.
+func (s *Store) CompleteDelivery(ctx context.Context, p *store.CompleteDeliveryParams) (*store.CompleteDeliveryResult, error) {
+	return classified(ctx, s, s.e.CompleteDelivery, p)
+}
