@@ -41,7 +41,10 @@ type resolved struct {
 	Assignment
 	plan Plan
 	// limits are the plan's, by metric key (see Config.limits).
-	limits  map[string]store.QuotaLimit
+	limits map[string]store.QuotaLimit
+	// alerts are the plan's alert thresholds, by metric key (see
+	// Config.alertLevels).
+	alerts  map[string][]store.AlertLevel
 	loc     *time.Location
 	expires time.Time
 	// current caches the period computed last: most calls ask about now.
@@ -112,7 +115,8 @@ func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 		a.Anchor = now
 	}
 	a.Anchor = a.Anchor.Truncate(time.Microsecond)
-	return &resolved{Assignment: a, plan: plan, limits: m.cfg.limits[plan.Key], loc: loc}, nil
+	return &resolved{Assignment: a, plan: plan, limits: m.cfg.limits[plan.Key],
+		alerts: m.cfg.alertLevels[plan.Key], loc: loc}, nil
 }
 
 // resolve returns a subject's assignment, from the cache while it is fresh. op names

@@ -97,6 +97,9 @@ type Config struct {
 	// MaxPropertyBytes is the most bytes an event's property keys and values may hold
 	// in all. Defaults to DefaultMaxPropertyBytes.
 	MaxPropertyBytes int
+	// Alerts configures the alerts raised at thresholds of the limits, and their
+	// delivery to Notifiers.
+	Alerts AlertConfig
 	// Logger receives the Meter's logs. Defaults to slog.Default().
 	Logger *slog.Logger
 	// Test holds settings for tests.
@@ -107,6 +110,9 @@ type Config struct {
 	// limits holds each plan's limit of every metric (plan key, then metric key) as
 	// the store keeps it, resolved once so that no call converts Limit.Included again.
 	limits map[string]map[string]store.QuotaLimit
+	// alertLevels holds each plan's alert thresholds by metric, as the store takes
+	// them (see resolveAlertLevels).
+	alertLevels map[string]map[string][]store.AlertLevel
 }
 
 // TestConfig holds Config settings meant for tests.
@@ -127,6 +133,7 @@ func (c *Config) withDefaults() *Config {
 	out.MaxProperties = cmp.Or(out.MaxProperties, DefaultMaxProperties)
 	out.MaxPropertyBytes = cmp.Or(out.MaxPropertyBytes, DefaultMaxPropertyBytes)
 	out.Logger = cmp.Or(out.Logger, slog.Default())
+	out.Alerts = out.Alerts.withDefaults()
 	if out.Test.Time == nil {
 		out.Test.Time = time.Now
 	}
@@ -174,6 +181,12 @@ func (c *Config) validate() error {
 		if err := p.validate(c.metrics); err != nil {
 			return fmt.Errorf("usage: Config.Plans: %w", err)
 		}
+	}
+	if err := c.resolveAlertLevels(); err != nil {
+		return err
+	}
+	if err := c.Alerts.validate(); err != nil {
+		return err
 	}
 	if _, ok := c.plans[c.DefaultPlan]; c.DefaultPlan != "" && !ok {
 		return fmt.Errorf("usage: Config.DefaultPlan %q is not one of Config.Plans: name one of their keys, or leave it empty to refuse subjects without a plan", c.DefaultPlan)

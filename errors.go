@@ -104,6 +104,10 @@ func (e *ConflictError) Is(target error) bool { return target == ErrEventConflic
 // an anomaly record that does not exist.
 var ErrAnomalyNotFound = errors.New("usage: anomaly not found")
 
+// ErrAlertNotFound is returned (wrapped, with the ID) by Meter.AcknowledgeAlert for
+// an unknown alert or one of another subject.
+var ErrAlertNotFound = errors.New("usage: alert not found")
+
 // ErrEventNotFound is returned (wrapped) by Meter.Correct for an event that is not
 // stored.
 var ErrEventNotFound = errors.New("usage: event not found")

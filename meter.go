@@ -10,6 +10,7 @@ import (
 	"github.com/puzpuzpuz/xsync/v3"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/usagekit/usage/internal/dispatch"
 	"github.com/usagekit/usage/internal/groupcommit"
 	"github.com/usagekit/usage/internal/quotaview"
 	"github.com/usagekit/usage/store"
@@ -30,7 +31,9 @@ type Meter struct {
 	lookups singleflight.Group
 	writer  *groupcommit.Writer
 	view    quotaview.View
-	closed  atomic.Bool
+	// dispatcher delivers alerts to Config.Alerts.Notifiers; nil without any.
+	dispatcher *dispatch.Dispatcher
+	closed     atomic.Bool
 }
 
 // registerTimeout bounds New's one call to the store.
@@ -67,6 +70,7 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	m.writer = groupcommit.New(st, groupcommit.Options{Writers: writers, MaxBatch: c.MaxBatchSize,
 		Wait: c.BatchWait, MaxInFlight: c.MaxInFlight, Logger: c.Logger,
 		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) }})
+	m.startDispatcher()
 	return m, nil
 }
 
@@ -96,10 +100,12 @@ func registerMetrics(st store.Store, c *Config) error {
 // Close stops the Meter: new calls return ErrClosed, and Close returns once every
 // event already accepted has been committed. If ctx ends first, Close abandons the
 // commits still in progress and returns ctx's error; their callers get ErrClosed, and
-// their events may or may not be stored. It does not close the store.
+// their events may or may not be stored. It stops delivering alerts: an attempt in
+// progress is cancelled and made again later, by this Meter's successor or another
+// instance. It does not close the store.
 func (m *Meter) Close(ctx context.Context) error {
 	m.closed.Store(true)
-	return m.writer.Close(ctx)
+	return errors.Join(m.writer.Close(ctx), m.stopDispatcher(ctx))
 }
 
 func (m *Meter) checkOpen() error {
@@ -267,7 +273,7 @@ func (m *Meter) ingestEvent(ctx context.Context, ev Event, now time.Time, ie *st
 			PeriodStart: period.Start, PeriodEnd: period.End,
 			Aggregation: p.metric.Aggregation, Limit: limit.Limit,
 			Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage,
-			Distinct: p.distinct(),
+			Distinct: p.distinct(), Alerts: r.alerts[p.metric.Key],
 		},
 	}
 	return r, nil

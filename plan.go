@@ -106,6 +106,10 @@ type Limit struct {
 	// Price is what usage beyond Included costs; it needs Overage. The zero Price
 	// bills overage at nothing.
 	Price Price
+	// Thresholds are the shares of Included at which alerts are raised. Defaults
+	// to DefaultThresholds. A subject's own thresholds (Meter.SetThresholds)
+	// replace them.
+	Thresholds []Threshold
 }
 
 // currency is the currency of the plan's prices: the first priced metric's, in key
