@@ -25,6 +25,7 @@ const (
 	scenarioConsume   = "consume"
 	scenarioCrash     = "crash"
 	scenarioInstances = "instances"
+	scenarioAlertKill = "alert-kill"
 )
 
 // TestMain runs a child process's scenario when a multi-process test started this
@@ -74,6 +75,8 @@ func runChild(scenario, backend, loc string) error {
 		return runCrashChild(ctx, m)
 	case scenarioInstances:
 		return runInstancesChild(ctx, m)
+	case scenarioAlertKill:
+		return runAlertKillChild(ctx, st)
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}
