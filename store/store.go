@@ -58,7 +58,8 @@ type Store interface {
 
 	// InsertAnomalies stores anomaly records in one transaction, skipping those whose
 	// subject, metric, time and method are already stored, and returns the new ones
-	// with their IDs. An invalid status fails with ErrInvalidStatus and stores nothing.
+	// with their IDs. Each new one flagged FraudSuspect raises an AlertFraudSuspect
+	// (Ref: the anomaly's ID) in the same transaction. An invalid status fails with ErrInvalidStatus and stores nothing.
 	InsertAnomalies(ctx context.Context, params *InsertAnomaliesParams) (*InsertAnomaliesResult, error)
 
 	// ListAnomalies returns anomaly records matching the filters, ordered by ID, after

@@ -23,6 +23,8 @@ type ingestParams struct {
 	kind, dsn, mode                                       string
 	producers, events, subjects, writers, batch, maxBatch int
 	batchWait                                             time.Duration
+	// alertsOff disables alert thresholds (on by default, on every metric).
+	alertsOff bool
 }
 
 func runIngest(args []string, out io.Writer) error {
@@ -39,6 +41,8 @@ func runIngest(args []string, out io.Writer) error {
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
+	alerts := fs.String("alerts", "on", "alert thresholds on every metric: on, off, or compare (runs without and with them, alternating, -alert-rounds times each)")
+	alertRounds := fs.Int("alert-rounds", 5, "with -alerts compare: runs of each")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to this file")
 	if err := fs.Parse(args); err != nil {
@@ -61,6 +65,14 @@ func runIngest(args []string, out io.Writer) error {
 	if p.producers < 1 || p.events < 1 || p.subjects < 1 || *naiveEvents < 1 {
 		return fmt.Errorf("-producers, -events, -naive-events and -subjects must be positive")
 	}
+	if *alerts == "compare" {
+		p.mode = *mode
+		return compareAlerts(p, *alertRounds, out)
+	}
+	if *alerts != "on" && *alerts != "off" {
+		return fmt.Errorf("unknown -alerts %q: want on, off or compare", *alerts)
+	}
+	p.alertsOff = *alerts == "off"
 	if *mode != "both" {
 		p.mode = *mode
 		_, err := ingestOnce(p, out)
@@ -104,6 +116,7 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 		Writers:      p.writers,
 		MaxBatchSize: p.maxBatch,
 		BatchWait:    p.batchWait,
+		Alerts:       usage.AlertConfig{Disabled: p.alertsOff},
 	}
 	switch p.mode {
 	case "group":

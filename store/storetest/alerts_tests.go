@@ -27,6 +27,7 @@ var alertsTests = []test{
 	{"ClaimDeliveriesNeverHandsOutOneAttemptTwice", claimDeliveriesNeverHandsOutOneAttemptTwice},
 	{"ADeliveryWhoseLeaseEndsIsClaimedAgain", aDeliveryWhoseLeaseEndsIsClaimedAgain},
 	{"CompleteDeliveryRecordsTheOutcome", completeDeliveryRecordsTheOutcome},
+	{"InsertAnomaliesRaisesOneAlertPerFraudSuspect", insertAnomaliesRaisesOneAlertPerFraudSuspect},
 }
 
 // defaultLevels are the usual 80, 90 and 100 %.
@@ -323,4 +324,25 @@ func completeDeliveryRecordsTheOutcome(t *testing.T, h Harness) {
 		states[a.Delivery.State]++
 	}
 	require.Equal(t, map[string]int{store.DeliveryDelivered: 1, store.DeliveryFailed: 1}, states, "failed deliveries stay visible")
+}
+
+func insertAnomaliesRaisesOneAlertPerFraudSuspect(t *testing.T, h Harness) {
+	t.Parallel()
+	st, _ := open(t, h)
+	anomalies := []store.Anomaly{testAnomaly("acme", "api_calls", 0, "ensemble"),
+		testAnomaly("acme", "api_calls", 1, "ensemble"), testAnomaly("acme", "api_calls", 2, "ensemble")}
+	anomalies[0].FraudSuspect, anomalies[2].FraudSuspect = true, true
+	res, err := st.InsertAnomalies(context.Background(), &store.InsertAnomaliesParams{Anomalies: anomalies})
+	require.NoError(t, err)
+	_, err = st.InsertAnomalies(context.Background(), &store.InsertAnomaliesParams{Anomalies: anomalies})
+	require.NoError(t, err, "stored again: no new anomaly, no new alert")
+	alerts := listAlerts(t, st, store.ListAlertsParams{Kind: store.AlertFraudSuspect})
+	require.Len(t, alerts, 2)
+	require.ElementsMatch(t, []int64{res.Inserted[0].ID, res.Inserted[2].ID}, []int64{alerts[0].Ref, alerts[1].Ref})
+	for _, a := range alerts {
+		require.Equal(t, "acme", a.Subject)
+		require.Equal(t, store.SeverityHigh, a.Severity)
+		require.Contains(t, a.Message, "looks like abuse")
+		require.Equal(t, store.DeliveryPending, a.Delivery.State)
+	}
 }

@@ -116,7 +116,7 @@ func (s *engine) InsertAnomalies(ctx context.Context, params *store.InsertAnomal
 				ids[r.key()] = r.ID
 			}
 		}
-		return nil
+		return raiseFraudAlerts(ctx, tx, rows, ids)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("insert anomalies: %w", err)

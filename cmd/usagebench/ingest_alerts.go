@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+)
+
+// compareAlerts measures what alert thresholds cost ingestion: rounds runs
+// without them and rounds with them, alternating so that both see the same machine
+// (other load, a warming disk), and the ratio of the medians.
+func compareAlerts(p ingestParams, rounds int, out io.Writer) error {
+	if rounds < 1 {
+		return fmt.Errorf("-alert-rounds must be positive")
+	}
+	var off, on []float64
+	for range rounds {
+		for _, disabled := range []bool{true, false} {
+			p.alertsOff = disabled
+			fmt.Fprintf(out, "alerts %s: ", map[bool]string{true: "off", false: "on"}[disabled])
+			rate, err := ingestOnce(p, out)
+			if err != nil {
+				return err
+			}
+			if disabled {
+				off = append(off, rate)
+			} else {
+				on = append(on, rate)
+			}
+		}
+	}
+	offMedian, onMedian := median(off), median(on)
+	fmt.Fprintf(out, "with alert thresholds on every metric, ingestion runs at %.3f× the rate without (medians of %d runs each)\n",
+		onMedian/offMedian, rounds)
+	fmt.Fprintf(out, "RESULT bench=ingest_alerts store=%s mode=%s producers=%d batch=%d events=%d rounds=%d off_events_per_s=%.0f on_events_per_s=%.0f on_over_off=%.3f\n",
+		p.kind, p.mode, p.producers, p.batch, p.events, rounds, offMedian, onMedian, onMedian/offMedian)
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
