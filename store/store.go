@@ -89,13 +89,16 @@ type Store interface {
 
 	// AdjustQuota records a grant or a reset of one quota row and raises the row's
 	// limit by the amount, in one transaction under the row's lock. Usage itself
-	// never changes: a reset grants what is used beyond earlier grants.
+	// never changes: a reset grants what is used beyond earlier grants. The row's
+	// threshold alerts whose level (at the new limit) usage is now below, and its
+	// refusal alert if usage is below the limit, are rearmed (see Alert.Arm).
 	AdjustQuota(ctx context.Context, params *AdjustQuotaParams) (*AdjustQuotaResult, error)
 
 	// CorrectEvent stores a compensating entry that voids or amends a stored event,
 	// and applies it to the event's quota row under the row's lock: a sum or count
 	// changes by the difference, other aggregations are recomputed from the period's
-	// events as corrected. The event itself never changes. A correction ID already
+	// events as corrected. The event itself never changes. The quota's alerts that
+	// usage is now below are rearmed, as by AdjustQuota. A correction ID already
 	// stored returns that correction with Replayed set. An unknown event fails with
 	// ErrNotFound, a voided one with ErrVoided.
 	CorrectEvent(ctx context.Context, params *CorrectEventParams) (*CorrectEventResult, error)

@@ -28,6 +28,8 @@ var alertsTests = []test{
 	{"ADeliveryWhoseLeaseEndsIsClaimedAgain", aDeliveryWhoseLeaseEndsIsClaimedAgain},
 	{"CompleteDeliveryRecordsTheOutcome", completeDeliveryRecordsTheOutcome},
 	{"InsertAnomaliesRaisesOneAlertPerFraudSuspect", insertAnomaliesRaisesOneAlertPerFraudSuspect},
+	{"ACorrectionBelowAThresholdLetsItFireAgain", aCorrectionBelowAThresholdLetsItFireAgain},
+	{"AResetLetsThresholdsAndRefusalsFireAgain", aResetLetsThresholdsAndRefusalsFireAgain},
 }
 
 // defaultLevels are the usual 80, 90 and 100 %.
@@ -345,4 +347,41 @@ func insertAnomaliesRaisesOneAlertPerFraudSuspect(t *testing.T, h Harness) {
 		require.Contains(t, a.Message, "looks like abuse")
 		require.Equal(t, store.DeliveryPending, a.Delivery.State)
 	}
+}
+
+func aCorrectionBelowAThresholdLetsItFireAgain(t *testing.T, h Harness) {
+	t.Parallel()
+	st, _ := open(t, h)
+	ctx := context.Background()
+	ingest(t, st, alerting("acme", "a", 50, 100, true), alerting("acme", "b", 35, 100, true))
+	require.Equal(t, []int64{8000}, thresholdsOf(listAlerts(t, st, store.ListAlertsParams{})))
+	_, err := st.CorrectEvent(ctx, &store.CorrectEventParams{Now: storeNow,
+		Correction: store.Correction{Subject: "acme", ID: "c1", EventID: "b", Kind: store.CorrectionAmend},
+		Check:      func(store.Event) (int64, string, error) { return 20 * unit, "", nil }})
+	require.NoError(t, err)
+	ingest(t, st, alerting("acme", "c", 5, 100, true))
+	require.Equal(t, []int64{8000}, thresholdsOf(listAlerts(t, st, store.ListAlertsParams{})), "75 %: not yet")
+	ingest(t, st, alerting("acme", "d", 10, 100, true))
+	alerts := listAlerts(t, st, store.ListAlertsParams{})
+	require.Equal(t, []int64{8000, 8000}, thresholdsOf(alerts), "crossed again after the correction")
+	require.NotZero(t, alerts[1].Arm, "the first was rearmed")
+	require.Zero(t, alerts[0].Arm)
+}
+
+func aResetLetsThresholdsAndRefusalsFireAgain(t *testing.T, h Harness) {
+	t.Parallel()
+	st, _ := open(t, h)
+	ctx := context.Background()
+	ingest(t, st, alerting("acme", "a", 10, 10, false), alerting("acme", "b", 1, 10, false))
+	require.Len(t, listAlerts(t, st, store.ListAlertsParams{}), 4)
+	q := alerting("acme", "", 0, 10, false).Quota
+	_, err := st.AdjustQuota(ctx, &store.AdjustQuotaParams{Subject: "acme", Metric: "api_calls", Quota: q,
+		Kind: store.AdjustmentReset, Now: storeNow})
+	require.NoError(t, err)
+	ingest(t, st, alerting("acme", "c", 9, 10, false), alerting("acme", "d", 1, 10, false))
+	require.Len(t, listAlerts(t, st, store.ListAlertsParams{Kind: store.AlertThreshold}), 6,
+		"the limit doubled: 80, 90 and 100 %% of it crossed again")
+	require.Len(t, listAlerts(t, st, store.ListAlertsParams{Kind: store.AlertRefusal}), 1, "no refusal yet")
+	ingest(t, st, alerting("acme", "e", 2, 10, false))
+	require.Len(t, listAlerts(t, st, store.ListAlertsParams{Kind: store.AlertRefusal}), 2, "refused again after the reset")
 }

@@ -114,6 +114,9 @@ func (s *engine) CorrectEvent(ctx context.Context, params *store.CorrectEventPar
 			Column("used", "count", "total", "last_at", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update quota: %w", err)
 		}
+		if err := rearmAlerts(ctx, tx, next); err != nil {
+			return err
+		}
 		if err := adjustRollup(ctx, tx, ev, newValue-current, void); err != nil {
 			return err
 		}

@@ -138,6 +138,9 @@ func (s *engine) AdjustQuota(ctx context.Context, params *store.AdjustQuotaParam
 		if _, err := tx.NewUpdate().Model(&r).Column("quota_limit", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update quota: %w", err)
 		}
+		if err := rearmAlerts(ctx, tx, r.quota()); err != nil {
+			return err
+		}
 		res = &store.AdjustQuotaResult{Adjustment: adj.adjustment(), Quota: r.quota()}
 		return nil
 	})
