@@ -234,3 +234,46 @@ func TestInstancesRacingPastThresholdsRaiseAndDeliverEachAlertOnce(t *testing.T)
 		}
 	})
 }
+
+func TestASubjectsOwnThresholdsReplaceItsPlansAtRunTime(t *testing.T) {
+	eachMeter(t, func(t *testing.T, tm *testMeter) {
+		m, ctx := tm.meter, context.Background()
+		got, err := m.Thresholds(ctx, "acme")
+		require.NoError(t, err)
+		require.Equal(t, usage.DefaultThresholds(), got["credits"])
+
+		require.NoError(t, m.SetThresholds(ctx, "acme", "credits", []usage.Threshold{{Percent: 50}, {Percent: 75, Severity: usage.SeverityHigh}}))
+		got, err = m.Thresholds(ctx, "acme")
+		require.NoError(t, err)
+		require.Equal(t, []usage.Threshold{{Percent: 50, Severity: usage.SeverityWarning}, {Percent: 75, Severity: usage.SeverityHigh}}, got["credits"])
+		credits(t, m, "acme", "a", 600)
+		alerts := alertsOf(t, m, "acme")
+		require.Len(t, alerts, 1)
+		require.Equal(t, 50.0, alerts[0].Threshold)
+
+		require.NoError(t, m.SetThresholds(ctx, "acme", "credits", nil), "back to the plan's")
+		credits(t, m, "acme", "b", 250)
+		alerts = alertsOf(t, m, "acme")
+		require.Len(t, alerts, 2)
+		require.Equal(t, 80.0, alerts[0].Threshold)
+
+		require.NoError(t, m.SetThresholds(ctx, "globex", "credits", []usage.Threshold{}), "none for globex")
+		credits(t, m, "globex", "a", 1000)
+		require.Empty(t, alertsOf(t, m, "globex"))
+		other := tm.instance(t, e2eConfig(tm.clock.Now))
+		got, err = other.Thresholds(ctx, "globex")
+		require.NoError(t, err)
+		require.Empty(t, got["credits"], "another instance reads them from the store")
+	})
+}
+
+func TestSetThresholdsRefusesBadInput(t *testing.T) {
+	eachMeter(t, func(t *testing.T, tm *testMeter) {
+		m, ctx := tm.meter, context.Background()
+		for _, ths := range [][]usage.Threshold{{{Percent: 0}}, {{Percent: 1001}}, {{Percent: 80}, {Percent: 80}}} {
+			require.ErrorIs(t, m.SetThresholds(ctx, "acme", "credits", ths), usage.ErrInvalidInput, "%v", ths)
+		}
+		require.ErrorIs(t, m.SetThresholds(ctx, "acme", "nope", usage.DefaultThresholds()), usage.ErrInvalidInput, "unknown metric")
+		require.ErrorIs(t, m.SetThresholds(ctx, "", "credits", usage.DefaultThresholds()), usage.ErrInvalidInput, "no subject")
+	})
+}

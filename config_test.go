@@ -29,6 +29,10 @@ func (nopStore) RegisterMetrics(_ context.Context, p *store.RegisterMetricsParam
 	return &store.RegisterMetricsResult{Stored: p.Metrics}, nil
 }
 
+func (nopStore) ListThresholds(context.Context, *store.ListThresholdsParams) (*store.ListThresholdsResult, error) {
+	return &store.ListThresholdsResult{}, nil
+}
+
 func (nopStore) Ingest(context.Context, *store.IngestParams) (*store.IngestResult, error) {
 	return nil, errors.New("nopStore: Ingest called")
 }

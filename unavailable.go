@@ -166,3 +166,11 @@ func (s waiting) ClaimDeliveries(ctx context.Context, p *store.ClaimDeliveriesPa
 func (s waiting) CompleteDelivery(ctx context.Context, p *store.CompleteDeliveryParams) (*store.CompleteDeliveryResult, error) {
 	return wait(ctx, s.st.CompleteDelivery, p)
 }
+
+func (s waiting) SetThresholds(ctx context.Context, p *store.SetThresholdsParams) (*store.SetThresholdsResult, error) {
+	return wait(ctx, s.st.SetThresholds, p)
+}
+
+func (s waiting) ListThresholds(ctx context.Context, p *store.ListThresholdsParams) (*store.ListThresholdsResult, error) {
+	return wait(ctx, s.st.ListThresholds, p)
+}

@@ -167,6 +167,13 @@ type Store interface {
 	// holds (the delivery's Attempts is still Attempt and it is pending).
 	CompleteDelivery(ctx context.Context, params *CompleteDeliveryParams) (*CompleteDeliveryResult, error)
 
+	// SetThresholds stores (or, with Remove, deletes) a subject's own alert
+	// thresholds for one metric.
+	SetThresholds(ctx context.Context, params *SetThresholdsParams) (*SetThresholdsResult, error)
+
+	// ListThresholds returns a subject's own alert thresholds, by metric.
+	ListThresholds(ctx context.Context, params *ListThresholdsParams) (*ListThresholdsResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

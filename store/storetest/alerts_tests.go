@@ -30,6 +30,7 @@ var alertsTests = []test{
 	{"InsertAnomaliesRaisesOneAlertPerFraudSuspect", insertAnomaliesRaisesOneAlertPerFraudSuspect},
 	{"ACorrectionBelowAThresholdLetsItFireAgain", aCorrectionBelowAThresholdLetsItFireAgain},
 	{"AResetLetsThresholdsAndRefusalsFireAgain", aResetLetsThresholdsAndRefusalsFireAgain},
+	{"SetThresholdsReplacesAndRemovesASubjectsOwn", setThresholdsReplacesAndRemovesASubjectsOwn},
 }
 
 // defaultLevels are the usual 80, 90 and 100 %.
@@ -384,4 +385,36 @@ func aResetLetsThresholdsAndRefusalsFireAgain(t *testing.T, h Harness) {
 	require.Len(t, listAlerts(t, st, store.ListAlertsParams{Kind: store.AlertRefusal}), 1, "no refusal yet")
 	ingest(t, st, alerting("acme", "e", 2, 10, false))
 	require.Len(t, listAlerts(t, st, store.ListAlertsParams{Kind: store.AlertRefusal}), 2, "refused again after the reset")
+}
+
+func setThresholdsReplacesAndRemovesASubjectsOwn(t *testing.T, h Harness) {
+	t.Parallel()
+	st, _ := open(t, h)
+	ctx := context.Background()
+	list := func(subject string) []store.SubjectThresholds {
+		t.Helper()
+		res, err := st.ListThresholds(ctx, &store.ListThresholdsParams{Subject: subject})
+		require.NoError(t, err)
+		return res.Thresholds
+	}
+	set := func(p store.SetThresholdsParams) {
+		t.Helper()
+		p.Now = storeNow
+		_, err := st.SetThresholds(ctx, &p)
+		require.NoError(t, err)
+	}
+	require.Empty(t, list("acme"))
+	set(store.SetThresholdsParams{Subject: "acme", Metric: "docs", Levels: defaultLevels})
+	set(store.SetThresholdsParams{Subject: "acme", Metric: "api_calls", Levels: defaultLevels[:1]})
+	set(store.SetThresholdsParams{Subject: "acme", Metric: "api_calls", Levels: defaultLevels[1:]})
+	set(store.SetThresholdsParams{Subject: "globex", Metric: "api_calls", Levels: []store.AlertLevel{}})
+	got := list("acme")
+	require.Len(t, got, 2)
+	require.Equal(t, "api_calls", got[0].Metric)
+	require.Equal(t, defaultLevels[1:], got[0].Levels, "replaced")
+	require.Equal(t, defaultLevels, got[1].Levels)
+	require.True(t, got[1].UpdatedAt.Equal(storeNow))
+	require.Empty(t, list("globex")[0].Levels, "no levels is kept as such")
+	set(store.SetThresholdsParams{Subject: "acme", Metric: "docs", Remove: true})
+	require.Len(t, list("acme"), 1)
 }

@@ -180,3 +180,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p *store.ClaimDeliveriesPar
 func (s *Store) CompleteDelivery(ctx context.Context, p *store.CompleteDeliveryParams) (*store.CompleteDeliveryResult, error) {
 	return classified(ctx, s, s.e.CompleteDelivery, p)
 }
+
+// SetThresholds implements store.Store.
+func (s *Store) SetThresholds(ctx context.Context, p *store.SetThresholdsParams) (*store.SetThresholdsResult, error) {
+	return classified(ctx, s, s.e.SetThresholds, p)
+}
+
+// ListThresholds implements store.Store.
+func (s *Store) ListThresholds(ctx context.Context, p *store.ListThresholdsParams) (*store.ListThresholdsResult, error) {
+	return classified(ctx, s, s.e.ListThresholds, p)
+}

@@ -1,0 +1,84 @@
+package usage
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/usagekit/usage/store"
+)
+
+// SetThresholds gives a subject its own alert thresholds for one metric, replacing
+// its plan's (Limit.Thresholds) from the next event on: on this instance at once,
+// on others within Config.AssignmentTTL. An empty, non-nil slice turns the metric's
+// threshold alerts off for the subject; nil removes the subject's own thresholds,
+// so its plan's apply again. Thresholds are checked as in a plan: each in
+// (0, 1000] %, at most two decimals, none twice.
+func (m *Meter) SetThresholds(ctx context.Context, subject, metric string, thresholds []Threshold) error {
+	if _, err := m.subjectMetric(subject, metric); err != nil {
+		return err
+	}
+	levels, err := alertLevels("thresholds", thresholds)
+	if err != nil {
+		return err
+	}
+	if _, err := m.store.SetThresholds(ctx, &store.SetThresholdsParams{Subject: subject, Metric: metric,
+		Levels: levels, Remove: thresholds == nil, Now: m.now()}); err != nil {
+		return fmt.Errorf("usage: set thresholds: %w", err)
+	}
+	m.assignments.Delete(subject)
+	return nil
+}
+
+// Thresholds returns the alert thresholds in force for a subject, by metric: its
+// own (SetThresholds) or its plan's. Metrics without a limit have none and are
+// absent, as are all metrics when Config.Alerts.Disabled is set.
+func (m *Meter) Thresholds(ctx context.Context, subject string) (map[string][]Threshold, error) {
+	if err := m.forSubject(subject); err != nil {
+		return nil, err
+	}
+	r, err := m.resolve(ctx, "thresholds", subject, m.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Threshold, len(r.alerts))
+	for metric, levels := range r.alerts {
+		ths := make([]Threshold, len(levels))
+		for i, l := range levels {
+			ths[i] = Threshold{Percent: float64(l.Threshold) / 100, Severity: Severity(l.Severity)}
+		}
+		out[metric] = ths
+	}
+	return out, nil
+}
+
+// applySubjectThresholds replaces, in a freshly resolved assignment, the plan's
+// thresholds of the metrics for which the subject has its own. Concurrent lookups
+// of one subject share the read.
+func (m *Meter) applySubjectThresholds(ctx context.Context, r *resolved) error {
+	if m.cfg.Alerts.Disabled {
+		return nil
+	}
+	v, err, _ := m.lookups.Do("thresholds\x00"+r.Subject, func() (any, error) {
+		res, err := m.store.ListThresholds(ctx, &store.ListThresholdsParams{Subject: r.Subject})
+		if err != nil {
+			return nil, err
+		}
+		return res.Thresholds, nil
+	})
+	if err != nil {
+		return fmt.Errorf("thresholds of %q: %w", r.Subject, err)
+	}
+	own := v.([]store.SubjectThresholds)
+	if len(own) == 0 {
+		return nil
+	}
+	r.alerts = maps.Clone(r.alerts)
+	for _, st := range own {
+		// A metric the plan does not limit has no quota alerts to replace.
+		if _, ok := r.alerts[st.Metric]; ok {
+			r.alerts[st.Metric] = st.Levels
+		}
+	}
+	return nil
+}
