@@ -58,9 +58,11 @@ type Alert struct {
 	// AnomalyID is the anomaly behind an AlertFraudSuspect; 0 for the other kinds.
 	AnomalyID int64 `json:"anomaly_id,omitempty"`
 	// Used and Limit are the quota's usage and limit when the alert was raised.
-	Used   Quantity `json:"used"`
-	Limit  Quantity `json:"limit"`
-	Period Period   `json:"period"`
+	Used  Quantity `json:"used"`
+	Limit Quantity `json:"limit"`
+	// Period is the quota's billing period; for an AlertFraudSuspect, the
+	// anomaly's time (Start and End alike), and Used and Limit are zero.
+	Period Period `json:"period"`
 	// Message says what happened, for people.
 	Message   string    `json:"message"`
 	CreatedAt time.Time `json:"created_at"`

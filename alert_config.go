@@ -32,8 +32,12 @@ const (
 // at each limit's thresholds (Limit.Thresholds) and delivers them to no one: they
 // are listed by ListAlerts.
 type AlertConfig struct {
-	// Disabled raises no threshold or refusal alerts.
+	// Disabled raises no threshold, refusal or forecast alerts.
 	Disabled bool
+	// ForecastProbability is the probability, in (0, 1], of ending the period above
+	// the limit from which Forecast raises an alert (once per quota and period).
+	// Defaults to DefaultForecastProbability.
+	ForecastProbability float64
 	// Notifiers receive every alert, by name (the name records which have taken a
 	// delivery, so a retry skips them: keep names stable across restarts). With
 	// none, alerts are stored and listed but not delivered.
@@ -62,6 +66,7 @@ func (a AlertConfig) withDefaults() AlertConfig {
 	a.DeliveryLease = cmp.Or(a.DeliveryLease, DefaultDeliveryLease)
 	a.MinRetryDelay = cmp.Or(a.MinRetryDelay, DefaultMinRetryDelay)
 	a.MaxRetryDelay = cmp.Or(a.MaxRetryDelay, DefaultMaxRetryDelay)
+	a.ForecastProbability = cmp.Or(a.ForecastProbability, DefaultForecastProbability)
 	return a
 }
 
@@ -69,6 +74,9 @@ func (a AlertConfig) validate() error {
 	if a.GiveUpAfter < 0 || a.DeliveryWorkers < 0 || a.DeliveryPoll < 0 || a.DeliveryLease < 0 ||
 		a.MinRetryDelay < 0 || a.MaxRetryDelay < 0 {
 		return fmt.Errorf("usage: Config.Alerts durations and sizes must not be negative")
+	}
+	if !(a.ForecastProbability > 0 && a.ForecastProbability <= 1) {
+		return fmt.Errorf("usage: Config.Alerts.ForecastProbability %v is outside (0, 1]: give a probability such as 0.8", a.ForecastProbability)
 	}
 	if a.MaxRetryDelay < a.MinRetryDelay {
 		return fmt.Errorf("usage: Config.Alerts.MaxRetryDelay %v is below MinRetryDelay %v: raise it", a.MaxRetryDelay, a.MinRetryDelay)

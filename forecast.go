@@ -194,6 +194,9 @@ func (m *Meter) Forecast(ctx context.Context, subject, metric string, opts Forec
 		return Forecast{}, fmt.Errorf("usage: store forecast of %q %s: %w", subject, metric, err)
 	}
 	fc.ID, fc.GeneratedAt = res.Forecast.ID, res.Forecast.GeneratedAt
+	if err := m.raiseForecastAlert(ctx, fc); err != nil {
+		return Forecast{}, err
+	}
 	return fc, nil
 }
 
