@@ -7,15 +7,21 @@ import (
 )
 
 // compareAlerts measures what alert thresholds cost ingestion: rounds runs
-// without them and rounds with them, alternating so that both see the same machine
-// (other load, a warming disk), and the median ratio of the pairs.
+// without them and rounds with them, in back-to-back pairs so that both see the
+// same machine (other load, a warming disk), and the median ratio of the pairs.
 func compareAlerts(p ingestParams, rounds int, out io.Writer) error {
 	if rounds < 1 {
 		return fmt.Errorf("-alert-rounds must be positive")
 	}
 	var off, on []float64
-	for range rounds {
-		for _, disabled := range []bool{true, false} {
+	for round := range rounds {
+		// Which runs first alternates too, so that a load that grows or fades
+		// over the comparison does not favour one side.
+		order := []bool{true, false}
+		if round%2 == 1 {
+			order = []bool{false, true}
+		}
+		for _, disabled := range order {
 			p.alertsOff = disabled
 			fmt.Fprintf(out, "alerts %s: ", map[bool]string{true: "off", false: "on"}[disabled])
 			rate, err := ingestOnce(p, out)
