@@ -29,10 +29,10 @@ func (s *engine) ClaimDeliveries(ctx context.Context, params *store.ClaimDeliver
 		}
 		if _, err := tx.NewUpdate().Model((*deliveryRow)(nil)).
 			Set("attempts = attempts + 1").Set("next_at = ?", now+params.Lease.Microseconds()).
-			Set("updated_at = ?", now).Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+			Set("updated_at = ?", now).Where("id IN ?", bun.Tuple(ids)).Exec(ctx); err != nil {
 			return err
 		}
-		return selectAlerts(tx, &rows).Where("d.id IN (?)", bun.In(ids)).OrderExpr("d.next_at, d.id").Scan(ctx)
+		return selectAlerts(tx, &rows).Where("d.id IN ?", bun.Tuple(ids)).OrderExpr("d.next_at, d.id").Scan(ctx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)

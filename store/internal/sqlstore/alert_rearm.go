@@ -21,7 +21,7 @@ func rearmAlerts(ctx context.Context, tx bun.Tx, q store.Quota) error {
 	if err := tx.NewSelect().Model(&rows).Column("id", "kind", "threshold").
 		Where("subject = ?", q.Subject).Where("metric = ?", q.Metric).
 		Where("period_start = ?", micros(q.PeriodStart)).
-		Where("kind IN (?)", bun.In([]string{store.AlertThreshold, store.AlertRefusal})).
+		Where("kind IN ?", bun.Tuple([]string{store.AlertThreshold, store.AlertRefusal})).
 		Where("arm = 0").Scan(ctx); err != nil {
 		return fmt.Errorf("read alerts to rearm: %w", err)
 	}
@@ -40,7 +40,7 @@ func rearmAlerts(ctx context.Context, tx bun.Tx, q store.Quota) error {
 		return nil
 	}
 	if _, err := tx.NewUpdate().Model((*alertRow)(nil)).Set("arm = id").
-		Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		Where("id IN ?", bun.Tuple(ids)).Exec(ctx); err != nil {
 		return fmt.Errorf("rearm alerts: %w", err)
 	}
 	return nil
