@@ -87,6 +87,8 @@ func families() [][]test {
 		anomaliesTests,
 		forecastsTests,
 		alertsTests,
+		deliveriesTests,
+		thresholdsTests,
 		processesTests,
 		outageTests,
 	}
