@@ -2,9 +2,11 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 
+	"github.com/usagekit/usage/internal/retry"
 	"github.com/usagekit/usage/store"
 )
 
@@ -59,14 +61,23 @@ func (m *Meter) applySubjectThresholds(ctx context.Context, r *resolved) error {
 	if m.cfg.Alerts.Disabled {
 		return nil
 	}
-	v, err, _ := m.lookups.Do("thresholds\x00"+r.Subject, func() (any, error) {
+	read := func(ctx context.Context) (any, error) {
 		res, err := m.store.ListThresholds(ctx, &store.ListThresholdsParams{Subject: r.Subject})
 		if err != nil {
 			return nil, err
 		}
 		return res.Thresholds, nil
-	})
+	}
+	v, err, _ := m.lookups.Do("thresholds\x00"+r.Subject, func() (any, error) { return read(ctx) })
+	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		v, err = read(ctx) // the shared read ended with another caller's context
+	}
 	if err != nil {
+		// The plan lookup before may have used up the caller's time: the database
+		// did not answer in time, as for any call that waits for it.
+		if ctx.Err() != nil && !errors.Is(err, ErrUnavailable) {
+			err = retry.GaveUp(ctx.Err(), retry.NoAnswer(err))
+		}
 		return fmt.Errorf("thresholds of %q: %w", r.Subject, err)
 	}
 	own := v.([]store.SubjectThresholds)
