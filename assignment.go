@@ -137,7 +137,7 @@ func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	if err := m.applySubjectThresholds(ctx, r); err != nil {
+	if err := m.applySubjectThresholds(ctx, r, now); err != nil {
 		return nil, fmt.Errorf("usage: %s: %w", op, err)
 	}
 	r.expires = now.Add(m.cfg.AssignmentTTL)

@@ -33,7 +33,9 @@ type Meter struct {
 	view    quotaview.View
 	// dispatcher delivers alerts to Config.Alerts.Notifiers; nil without any.
 	dispatcher *dispatch.Dispatcher
-	closed     atomic.Bool
+	// ownThresholds caches the subjects' own alert thresholds (nil: read again).
+	ownThresholds atomic.Pointer[ownThresholds]
+	closed        atomic.Bool
 }
 
 // registerTimeout bounds New's one call to the store.

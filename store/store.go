@@ -171,7 +171,8 @@ type Store interface {
 	// thresholds for one metric.
 	SetThresholds(ctx context.Context, params *SetThresholdsParams) (*SetThresholdsResult, error)
 
-	// ListThresholds returns a subject's own alert thresholds, by metric.
+	// ListThresholds returns a subject's own alert thresholds, by metric, or every
+	// subject's when Subject is empty.
 	ListThresholds(ctx context.Context, params *ListThresholdsParams) (*ListThresholdsResult, error)
 
 	// Capabilities states what this backend guarantees where backends differ.

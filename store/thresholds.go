@@ -27,11 +27,12 @@ type SetThresholdsResult struct{}
 
 // ListThresholdsParams are the arguments of Store.ListThresholds.
 type ListThresholdsParams struct {
+	// Subject selects one subject's thresholds; empty selects every subject's.
 	Subject string
 }
 
 // ListThresholdsResult is the result of Store.ListThresholds.
 type ListThresholdsResult struct {
-	// Thresholds are the subject's own, by metric key order.
+	// Thresholds are ordered by subject, then metric.
 	Thresholds []SubjectThresholds
 }

@@ -42,6 +42,10 @@ func setThresholdsReplacesAndRemovesASubjectsOwn(t *testing.T, h Harness) {
 	require.Equal(t, defaultLevels, got[1].Levels)
 	require.True(t, got[1].UpdatedAt.Equal(storeNow))
 	require.Empty(t, list("globex")[0].Levels, "no levels is kept as such")
+	require.Len(t, list(""), 3, "every subject's")
 	set(store.SetThresholdsParams{Subject: "acme", Metric: "docs", Remove: true})
 	require.Len(t, list("acme"), 1)
+	all := list("")
+	require.Len(t, all, 2)
+	require.Equal(t, []string{"acme", "globex"}, []string{all[0].Subject, all[1].Subject})
 }

@@ -56,7 +56,11 @@ func (s *engine) SetThresholds(ctx context.Context, params *store.SetThresholdsP
 // ListThresholds does the work of Store.ListThresholds.
 func (s *engine) ListThresholds(ctx context.Context, params *store.ListThresholdsParams) (*store.ListThresholdsResult, error) {
 	var rows []thresholdsRow
-	if err := s.db.NewSelect().Model(&rows).Where("subject = ?", params.Subject).Order("metric").Scan(ctx); err != nil {
+	q := s.db.NewSelect().Model(&rows).Order("subject", "metric")
+	if params.Subject != "" {
+		q = q.Where("subject = ?", params.Subject)
+	}
+	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list thresholds of %q: %w", params.Subject, err)
 	}
 	out := &store.ListThresholdsResult{Thresholds: make([]store.SubjectThresholds, len(rows))}
