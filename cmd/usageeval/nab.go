@@ -103,7 +103,7 @@ func runNAB(args []string, out io.Writer) error {
 		fmt.Fprintln(out)
 	}
 	if *loco {
-		writeLOCO(out, files, max(*workers, 1))
+		writeLOCO(out, files, nabCandidates(), max(*workers, 1))
 	}
 	return nil
 }

@@ -134,12 +134,12 @@ func selectLOCO(cands []nabCandidateScores, categories []string, p int) nabLOCO 
 	return out
 }
 
-// writeLOCO runs leave-one-category-out selection over the candidate grid and
+// writeLOCO runs leave-one-category-out selection over the candidates and
 // prints, per profile, the configuration chosen for each held-out category and the
 // combined held-out score, beside the best in-sample score of the grid (the
 // configuration and threshold chosen on the whole corpus), which is what choosing
 // on NAB itself would report.
-func writeLOCO(out io.Writer, files []nabFile, workers int) {
+func writeLOCO(out io.Writer, files []nabFile, cands []nabCandidate, workers int) {
 	var categories []string
 	for _, f := range files {
 		if c := nabCategory(f); !slices.Contains(categories, c) {
@@ -147,7 +147,6 @@ func writeLOCO(out io.Writer, files []nabFile, workers int) {
 		}
 	}
 	slices.Sort(categories)
-	cands := nabCandidates()
 	scores := scoreCandidates(files, categories, cands, workers)
 
 	fmt.Fprintf(out, "\nLeave one category out: for each category, the configuration of %d candidates and the threshold\n", len(cands))

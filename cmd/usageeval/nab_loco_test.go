@@ -2,7 +2,11 @@ package main
 
 import (
 	"math"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/usagekit/usage/anomaly"
 )
 
 // fold builds a fold whose training and held-out raw scores are given, under
@@ -57,5 +61,38 @@ func TestLOCOGridHoldsTheUsageConfigurationAndUniqueNames(t *testing.T) {
 			t.Errorf("candidate %q twice", c.Name)
 		}
 		seen[c.Name] = true
+	}
+}
+
+func TestLOCOReportNamesTheChoicePerCategoryAndPrintsBothResultRows(t *testing.T) {
+	t.Parallel()
+	dir := nabDataDir(t)
+	all, err := loadNABCorpus(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []nabFile
+	for _, f := range all {
+		if f.Name == "realKnownCause/ec2_request_latency_system_failure.csv" || f.Name == "realTraffic/speed_7578.csv" {
+			files = append(files, f)
+		}
+	}
+	cands := []nabCandidate{
+		{Name: "quiet=100", Config: anomaly.EnsembleConfig{}},
+		{Name: "quiet=25", Config: anomaly.EnsembleConfig{Quiet: 25}},
+	}
+	var out strings.Builder
+	writeLOCO(&out, files, cands, 2)
+	report := out.String()
+	for _, cat := range []string{"realKnownCause", "realTraffic"} {
+		if !regexp.MustCompile(`(?m)^` + cat + `\s+quiet=(100|25)\s`).MatchString(report) {
+			t.Errorf("no chosen configuration for held-out %s in:\n%s", cat, report)
+		}
+	}
+	for _, row := range []string{"ensemble_loco", "ensemble_grid_in_sample"} {
+		re := regexp.MustCompile(`(?m)^RESULT eval=nab detector=` + row + ` standard=-?[0-9.]+ low_fp=-?[0-9.]+ low_fn=-?[0-9.]+$`)
+		if !re.MatchString(report) {
+			t.Errorf("no RESULT row %s in:\n%s", row, report)
+		}
 	}
 }
