@@ -96,11 +96,7 @@ func runNAB(args []string, out io.Writer) error {
 	fmt.Fprintln(out, "\nthreshold, windows found and FP rows are for the standard profile; each profile has its own corpus-wide threshold.")
 	fmt.Fprintln(out)
 	for _, r := range rows {
-		fmt.Fprintf(out, "RESULT eval=nab detector=%s", r.name)
-		for k, prof := range nabProfiles {
-			fmt.Fprintf(out, " %s=%.2f", prof.Key, r.results[k].Normalised)
-		}
-		fmt.Fprintln(out)
+		writeNABResult(out, r.name, r.results)
 	}
 	if *loco {
 		writeLOCO(out, files, nabCandidates(), max(*workers, 1))

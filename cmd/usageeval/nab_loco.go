@@ -61,7 +61,7 @@ type nabLOCO struct {
 	Chosen []int
 	Folds  []nabFold
 	// Combined is the held-out categories' scores summed and normalised over all
-	// their windows, as one corpus score.
+	// their windows, as one corpus score. Its Threshold is −1: each fold has its own.
 	Combined nabResult
 }
 
@@ -114,7 +114,7 @@ func scoreCandidates(files []nabFile, categories []string, cands []nabCandidate,
 func selectLOCO(cands []nabCandidateScores, categories []string, p int) nabLOCO {
 	prof := nabProfiles[p]
 	out := nabLOCO{Combined: nabResult{Threshold: -1}}
-	var corpus nabCorpus
+	var corpus nabCorpus // for its normalisation only
 	for k := range categories {
 		best := 0
 		for i := range cands {
@@ -182,17 +182,19 @@ func writeLOCO(out io.Writer, files []nabFile, cands []nabCandidate, workers int
 		fmt.Fprintf(out, "%s: %.1f with %s\n", prof.Name, inSample[p].Normalised, cands[best].Name)
 	}
 	fmt.Fprintln(out)
-	for _, r := range []struct {
-		name string
-		res  func(p int) nabResult
-	}{
-		{"ensemble_loco", func(p int) nabResult { return results[p].Combined }},
-		{"ensemble_grid_in_sample", func(p int) nabResult { return inSample[p] }},
-	} {
-		fmt.Fprintf(out, "RESULT eval=nab detector=%s", r.name)
-		for p, prof := range nabProfiles {
-			fmt.Fprintf(out, " %s=%.2f", prof.Key, r.res(p).Normalised)
-		}
-		fmt.Fprintln(out)
+	loco := make([]nabResult, len(nabProfiles))
+	for p := range nabProfiles {
+		loco[p] = results[p].Combined
 	}
+	writeNABResult(out, "ensemble_loco", loco)
+	writeNABResult(out, "ensemble_grid_in_sample", inSample)
+}
+
+// writeNABResult prints a RESULT line with one normalised score per profile.
+func writeNABResult(out io.Writer, detector string, perProfile []nabResult) {
+	fmt.Fprintf(out, "RESULT eval=nab detector=%s", detector)
+	for p, prof := range nabProfiles {
+		fmt.Fprintf(out, " %s=%.2f", prof.Key, perProfile[p].Normalised)
+	}
+	fmt.Fprintln(out)
 }
