@@ -5,6 +5,7 @@
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //	usagebench report [-rows 1000000] [-runs 20]
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
+//	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
@@ -22,6 +23,9 @@
 //
 // middleware measures a bare handler, the handler behind httpmw and behind
 // go-chi/httprate's LimitByIP, in the same run.
+//
+// detect seeds subjects × days of 5-minute usage through TrackBatch and times one
+// Meter.DetectAllAnomalies over it with the defaults.
 package main
 
 import (
@@ -39,7 +43,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: usagebench ingest|quota|middleware [flags]")
+		return fmt.Errorf("usage: usagebench ingest|quota|report|middleware|detect [flags]")
 	}
 	switch args[0] {
 	case "ingest":
@@ -50,7 +54,9 @@ func run(args []string, out io.Writer) error {
 		return runReport(args[1:], out)
 	case "middleware":
 		return runMiddleware(args[1:], out)
+	case "detect":
+		return runDetect(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report or middleware", args[0])
+		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report, middleware or detect", args[0])
 	}
 }

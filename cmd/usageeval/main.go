@@ -5,7 +5,7 @@
 //
 //	usageeval forecast -m4 DIR -freq hourly
 //	usageeval forecast -csv DIR -h 48 -m 24
-//	usageeval nab -data DIR [-labels FILE]
+//	usageeval nab -data DIR [-labels FILE] [-loco]
 //	usageeval gen -out DIR [-tenants 24 -days 30 -step 5m -seed 19]
 //	usageeval detect -data DIR
 package main

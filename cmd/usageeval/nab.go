@@ -23,6 +23,7 @@ func runNAB(args []string, out io.Writer) error {
 	only := fs.String("detectors", "", "comma-separated `names` of the detectors to run (default all)")
 	verbose := fs.Bool("v", false, "also list, per detector and file, the windows found and FP rows under the standard profile")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "files scored in parallel")
+	loco := fs.Bool("loco", false, "also choose the ensemble's configuration leave-one-category-out over a grid and report the held-out score")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,11 +96,10 @@ func runNAB(args []string, out io.Writer) error {
 	fmt.Fprintln(out, "\nthreshold, windows found and FP rows are for the standard profile; each profile has its own corpus-wide threshold.")
 	fmt.Fprintln(out)
 	for _, r := range rows {
-		fmt.Fprintf(out, "RESULT eval=nab detector=%s", r.name)
-		for k, prof := range nabProfiles {
-			fmt.Fprintf(out, " %s=%.2f", prof.Key, r.results[k].Normalised)
-		}
-		fmt.Fprintln(out)
+		writeNABResult(out, r.name, r.results)
+	}
+	if *loco {
+		writeLOCO(out, files, nabCandidates(), max(*workers, 1))
 	}
 	return nil
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/usagekit/usage/anomaly"
+)
+
+// nabCandidate is one ensemble configuration that leave-one-category-out
+// selection may choose.
+type nabCandidate struct {
+	Name   string
+	Config anomaly.EnsembleConfig
+}
+
+// nabCandidates is the grid selection chooses from: the settings of the ensemble
+// that change what it reports (when an alarm starts a quiet period and how long that
+// lasts, how much history it learns from first, whether weekends keep their own
+// baseline, whether a single far point alarms by itself), each over a range around
+// its default, and the configuration DetectAnomalies uses. The grid was fixed before
+// any selection was run; it is not to be widened after looking at held-out scores.
+func nabCandidates() []nabCandidate {
+	out := []nabCandidate{{Name: "usage", Config: anomaly.UsageEnsembleConfig()}}
+	for _, quiet := range []int{25, 50, 100, 200, 400} {
+		for _, alarmAt := range []float64{0.7, 0.76, 0.82, 0.88} {
+			for _, warmup := range []int{120, anomaly.DefaultWindow} {
+				for _, weekends := range []bool{false, true} {
+					for _, spikeZ := range []float64{0, 10} {
+						out = append(out, nabCandidate{
+							Name: fmt.Sprintf("quiet=%d,alarm_at=%.2f,warmup=%d,weekends=%v,spike_z=%g",
+								quiet, alarmAt, warmup, weekends, spikeZ),
+							Config: anomaly.EnsembleConfig{Quiet: quiet, AlarmAt: alarmAt, Warmup: warmup,
+								Weekends: weekends, SpikeZ: spikeZ},
+						})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// nabCategory is the category of a corpus file: the folder of its name.
+func nabCategory(f nabFile) string { return path.Dir(f.Name) }
+
+// nabFold is one candidate's scores for one held-out category under one profile:
+// on the other categories with the threshold optimised there, and on the held-out
+// category at that threshold.
+type nabFold struct {
+	Train, Test nabResult
+}
+
+// nabLOCO is the outcome of leave-one-category-out selection under one profile.
+type nabLOCO struct {
+	// Chosen is, per held-out category, the index of the candidate chosen on the
+	// other categories, and Folds that candidate's fold.
+	Chosen []int
+	Folds  []nabFold
+	// Combined is the held-out categories' scores summed and normalised over all
+	// their windows, as one corpus score. Its Threshold is −1: each fold has its own.
+	Combined nabResult
+}
+
+// nabCandidateScores is one candidate's scores: on the whole corpus per profile
+// (in sample), and per held-out category and profile.
+type nabCandidateScores struct {
+	Whole []nabResult
+	Folds [][]nabFold
+}
+
+// scoreCandidates scores every candidate on the whole corpus and on every fold.
+// Each candidate's rows are scored once, files in parallel, and dropped before the
+// next, so memory stays that of one detector.
+func scoreCandidates(files []nabFile, categories []string, cands []nabCandidate, workers int) []nabCandidateScores {
+	out := make([]nabCandidateScores, len(cands))
+	for i, c := range cands {
+		det := nabDetector{Name: c.Name, New: func() anomaly.Detector {
+			return ensembleDetector{anomaly.NewEnsemble(c.Config)}
+		}}
+		scores := scoreNABFiles(files, []nabDetector{det}, workers)[0]
+		var whole nabCorpus
+		for j, f := range files {
+			whole.add(f, scores[j])
+		}
+		for _, prof := range nabProfiles {
+			out[i].Whole = append(out[i].Whole, whole.optimise(prof))
+		}
+		out[i].Folds = make([][]nabFold, len(categories))
+		for k, cat := range categories {
+			var train, test nabCorpus
+			for j, f := range files {
+				if nabCategory(f) == cat {
+					test.add(f, scores[j])
+				} else {
+					train.add(f, scores[j])
+				}
+			}
+			for _, prof := range nabProfiles {
+				tr := train.optimise(prof)
+				out[i].Folds[k] = append(out[i].Folds[k], nabFold{Train: tr, Test: test.scoreAt(prof, tr.Threshold)})
+			}
+		}
+	}
+	return out
+}
+
+// selectLOCO chooses, for each held-out category, the candidate with the best score
+// on the other categories under profile p (the first in grid order among ties),
+// and sums the chosen candidates' held-out scores into one corpus score.
+func selectLOCO(cands []nabCandidateScores, categories []string, p int) nabLOCO {
+	prof := nabProfiles[p]
+	out := nabLOCO{Combined: nabResult{Threshold: -1}}
+	var corpus nabCorpus // for its normalisation only
+	for k := range categories {
+		best := 0
+		for i := range cands {
+			if cands[i].Folds[k][p].Train.Raw > cands[best].Folds[k][p].Train.Raw {
+				best = i
+			}
+		}
+		f := cands[best].Folds[k][p]
+		out.Chosen = append(out.Chosen, best)
+		out.Folds = append(out.Folds, f)
+		out.Combined.Raw += f.Test.Raw
+		out.Combined.Detected += f.Test.Detected
+		out.Combined.Windows += f.Test.Windows
+		out.Combined.FP += f.Test.FP
+	}
+	out.Combined.Normalised = corpus.normalise(prof, out.Combined.Raw, out.Combined.Windows)
+	return out
+}
+
+// writeLOCO runs leave-one-category-out selection over the candidates and
+// prints, per profile, the configuration chosen for each held-out category and the
+// combined held-out score, beside the best in-sample score of the grid (the
+// configuration and threshold chosen on the whole corpus), which is what choosing
+// on NAB itself would report.
+func writeLOCO(out io.Writer, files []nabFile, cands []nabCandidate, workers int) {
+	var categories []string
+	for _, f := range files {
+		if c := nabCategory(f); !slices.Contains(categories, c) {
+			categories = append(categories, c)
+		}
+	}
+	slices.Sort(categories)
+	scores := scoreCandidates(files, categories, cands, workers)
+
+	fmt.Fprintf(out, "\nLeave one category out: for each category, the configuration of %d candidates and the threshold\n", len(cands))
+	fmt.Fprintln(out, "with the best score on the other categories, scored on the held-out category at that threshold.")
+	results := make([]nabLOCO, len(nabProfiles))
+	for p, prof := range nabProfiles {
+		results[p] = selectLOCO(scores, categories, p)
+		fmt.Fprintf(out, "\n%s profile:\n", prof.Name)
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "held out\tchosen on the others\tscore on the others\tthreshold\theld-out windows found\theld-out FP rows\t")
+		for k, cat := range categories {
+			f := results[p].Folds[k]
+			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.6g\t%d/%d\t%d\t\n", cat, cands[results[p].Chosen[k]].Name,
+				f.Train.Normalised, f.Train.Threshold, f.Test.Detected, f.Test.Windows, f.Test.FP)
+		}
+		tw.Flush()
+		c := results[p].Combined
+		fmt.Fprintf(out, "combined held-out score %.1f (%d/%d windows found, %d FP rows)\n", c.Normalised,
+			c.Detected, c.Windows, c.FP)
+	}
+
+	// In sample: the candidate and threshold best on the whole corpus, per profile.
+	fmt.Fprintln(out, "\nIn sample, the best of the grid on the whole corpus (configuration and threshold chosen on NAB):")
+	inSample := make([]nabResult, len(nabProfiles))
+	for p, prof := range nabProfiles {
+		best := 0
+		for i := range scores {
+			if scores[i].Whole[p].Raw > scores[best].Whole[p].Raw {
+				best = i
+			}
+		}
+		inSample[p] = scores[best].Whole[p]
+		fmt.Fprintf(out, "%s: %.1f with %s\n", prof.Name, inSample[p].Normalised, cands[best].Name)
+	}
+	fmt.Fprintln(out)
+	loco := make([]nabResult, len(nabProfiles))
+	for p := range nabProfiles {
+		loco[p] = results[p].Combined
+	}
+	writeNABResult(out, "ensemble_loco", loco)
+	writeNABResult(out, "ensemble_grid_in_sample", inSample)
+}
+
+// writeNABResult prints a RESULT line with one normalised score per profile.
+func writeNABResult(out io.Writer, detector string, perProfile []nabResult) {
+	fmt.Fprintf(out, "RESULT eval=nab detector=%s", detector)
+	for p, prof := range nabProfiles {
+		fmt.Fprintf(out, " %s=%.2f", prof.Key, perProfile[p].Normalised)
+	}
+	fmt.Fprintln(out)
+}
