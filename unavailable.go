@@ -142,3 +142,15 @@ func (s waiting) ListForecasts(ctx context.Context, p *store.ListForecastsParams
 func (s waiting) RegisterMetrics(ctx context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
 	return wait(ctx, s.st.RegisterMetrics, p)
 }
+
+func (s waiting) AcquireLease(ctx context.Context, p *store.AcquireLeaseParams) (*store.AcquireLeaseResult, error) {
+	return wait(ctx, s.st.AcquireLease, p)
+}
+
+func (s waiting) ReleaseLease(ctx context.Context, p *store.ReleaseLeaseParams) (*store.ReleaseLeaseResult, error) {
+	return wait(ctx, s.st.ReleaseLease, p)
+}
+
+func (s waiting) DeleteExpired(ctx context.Context, p *store.DeleteExpiredParams) (*store.DeleteExpiredResult, error) {
+	return wait(ctx, s.st.DeleteExpired, p)
+}

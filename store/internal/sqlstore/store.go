@@ -150,3 +150,18 @@ func (s *Store) ListForecasts(ctx context.Context, p *store.ListForecastsParams)
 func (s *Store) RegisterMetrics(ctx context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
 	return classified(ctx, s, s.e.RegisterMetrics, p)
 }
+
+// AcquireLease implements store.Store.
+func (s *Store) AcquireLease(ctx context.Context, p *store.AcquireLeaseParams) (*store.AcquireLeaseResult, error) {
+	return classified(ctx, s, s.e.AcquireLease, p)
+}
+
+// ReleaseLease implements store.Store.
+func (s *Store) ReleaseLease(ctx context.Context, p *store.ReleaseLeaseParams) (*store.ReleaseLeaseResult, error) {
+	return classified(ctx, s, s.e.ReleaseLease, p)
+}
+
+// DeleteExpired implements store.Store.
+func (s *Store) DeleteExpired(ctx context.Context, p *store.DeleteExpiredParams) (*store.DeleteExpiredResult, error) {
+	return classified(ctx, s, s.e.DeleteExpired, p)
+}
