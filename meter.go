@@ -12,6 +12,7 @@ import (
 
 	"github.com/usagekit/usage/internal/groupcommit"
 	"github.com/usagekit/usage/internal/quotaview"
+	"github.com/usagekit/usage/internal/scheduler"
 	"github.com/usagekit/usage/store"
 )
 
@@ -31,6 +32,9 @@ type Meter struct {
 	writer  *groupcommit.Writer
 	view    quotaview.View
 	closed  atomic.Bool
+	tel     *telemetry
+	// scheduler runs the maintenance jobs (see RunMaintenance).
+	scheduler *scheduler.Scheduler
 }
 
 // registerTimeout bounds New's one call to the store.
@@ -52,11 +56,16 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	if err := registerMetrics(waiting{st}, c); err != nil {
+	tel, err := newTelemetry(c.MeterProvider)
+	if err != nil {
 		return nil, err
 	}
-	m := &Meter{store: waiting{st}, direct: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
-		view: quotaview.New()}
+	ws := waiting{st: st, retried: func() { tel.retries.Add(context.Background(), 1) }}
+	if err := registerMetrics(ws, c); err != nil {
+		return nil, err
+	}
+	m := &Meter{store: ws, direct: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
+		view: quotaview.New(), tel: tel}
 	writers := c.Writers
 	if writers == 0 {
 		writers = 1
@@ -66,7 +75,12 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	}
 	m.writer = groupcommit.New(st, groupcommit.Options{Writers: writers, MaxBatch: c.MaxBatchSize,
 		Wait: c.BatchWait, MaxInFlight: c.MaxInFlight, Logger: c.Logger,
-		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) }})
+		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) },
+		OnCommit:   tel.committed})
+	if m.scheduler, err = m.newScheduler(); err != nil {
+		m.writer.Close(context.Background())
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -99,7 +113,8 @@ func registerMetrics(st store.Store, c *Config) error {
 // their events may or may not be stored. It does not close the store.
 func (m *Meter) Close(ctx context.Context) error {
 	m.closed.Store(true)
-	return m.writer.Close(ctx)
+	// Maintenance first: its jobs may still be writing through the Meter.
+	return errors.Join(m.scheduler.Close(ctx), m.writer.Close(ctx))
 }
 
 func (m *Meter) checkOpen() error {
@@ -221,26 +236,38 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		r, err := m.ingestEvent(ctx, ev, now, b.Event(i))
 		if err != nil {
 			var ve *ValidationError
-			if batch && errors.As(err, &ve) {
-				ve.Field = fmt.Sprintf("events[%d].%s", i, ve.Field)
+			if errors.As(err, &ve) {
+				m.tel.refused.Add(ctx, int64(len(events)), m.tel.invalidInput)
+				if batch {
+					ve.Field = fmt.Sprintf("events[%d].%s", i, ve.Field)
+				}
 			}
 			return nil, err
 		}
 		subjects[i] = r
 	}
-	if err := m.writer.Commit(ctx, &b, now); err != nil {
+	m.tel.inFlight.Add(ctx, int64(len(events)))
+	err := m.writer.Commit(ctx, &b, now)
+	m.tel.inFlight.Add(ctx, -int64(len(events)))
+	if err != nil {
+		if errors.Is(err, ErrOverloaded) {
+			m.tel.overloaded.Add(ctx, 1)
+		}
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
+	var counts outcomes
 	for i := range events {
 		o, err := b.Outcome(i)
 		if err != nil {
 			out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", err)}
 			continue
 		}
+		counts.add(o.Status)
 		out[i] = result(b.Event(i), m.cfg.metrics[events[i].Metric], subjects[i], o)
 	}
 	b.Release()
+	m.tel.record(ctx, counts)
 	return out, nil
 }
 
