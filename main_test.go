@@ -25,6 +25,7 @@ const (
 	scenarioConsume   = "consume"
 	scenarioCrash     = "crash"
 	scenarioInstances = "instances"
+	scenarioLeader    = "leader"
 )
 
 // TestMain runs a child process's scenario when a multi-process test started this
@@ -62,7 +63,11 @@ func runChild(scenario, backend, loc string) error {
 		return err
 	}
 	defer st.Close()
-	m, err := usage.New(st, e2eConfig(time.Now))
+	cfg := e2eConfig(time.Now)
+	if scenario == scenarioLeader {
+		cfg.Maintenance = leaderMaintenance()
+	}
+	m, err := usage.New(st, cfg)
 	if err != nil {
 		return err
 	}
@@ -74,6 +79,8 @@ func runChild(scenario, backend, loc string) error {
 		return runCrashChild(ctx, m)
 	case scenarioInstances:
 		return runInstancesChild(ctx, m)
+	case scenarioLeader:
+		return runLeaderChild()
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}

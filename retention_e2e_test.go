@@ -17,9 +17,9 @@ import (
 // old enough once the clock is past the end of January plus the event retention,
 // February's are not.
 var (
-	jan2025  = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	jan2025 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	feb2025 = time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
-	mar2025    = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	mar2025 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // trackMonths tracks, for each subject, two credits events in January and two in
