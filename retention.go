@@ -85,7 +85,8 @@ type RetentionResult struct {
 
 // ApplyRetention deletes the raw events and hourly rollups older than
 // Config.Maintenance.Retention allows (see RetentionConfig), in transactions of
-// at most its BatchSize rows, until nothing is left to delete or ctx ends. It is
+// at most its BatchSize rows, each followed by a rest as long as it took, until
+// nothing is left to delete or ctx ends. It is
 // the retention job's work; call it directly to run it now. Calls on several
 // instances at once are safe, though only one is useful.
 func (m *Meter) ApplyRetention(ctx context.Context) (RetentionResult, error) {
@@ -98,6 +99,7 @@ func (m *Meter) ApplyRetention(ctx context.Context) (RetentionResult, error) {
 	params := &store.DeleteExpiredParams{EventsBefore: now.Add(-c.Events), RollupsBefore: now.Add(-c.Rollups),
 		Invoiced: !c.WithoutInvoices, Limit: c.BatchSize, Now: now}
 	for {
+		start := time.Now()
 		res, err := m.store.DeleteExpired(ctx, params)
 		if err != nil {
 			return out, fmt.Errorf("usage: retention: %w", err)
@@ -108,8 +110,15 @@ func (m *Meter) ApplyRetention(ctx context.Context) (RetentionResult, error) {
 			m.cfg.Logger.Debug("usage: retention done", "events", out.Events, "rollups", out.Rollups)
 			return out, nil
 		}
-		if err := ctx.Err(); err != nil {
-			return out, fmt.Errorf("usage: retention: %w", err)
+		// As long a rest as the batch took: retention holds at most half of the
+		// database's write time (on SQLite, of its one write lock), so ingestion
+		// goes on at no less than half its pace while it runs.
+		rest := time.NewTimer(time.Since(start))
+		select {
+		case <-ctx.Done():
+			rest.Stop()
+			return out, fmt.Errorf("usage: retention: %w", ctx.Err())
+		case <-rest.C:
 		}
 	}
 }

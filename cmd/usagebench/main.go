@@ -5,6 +5,7 @@
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //	usagebench report [-rows 1000000] [-runs 20]
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
+//	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-old-events N] [-events N] [-batch-rows N]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
@@ -22,6 +23,9 @@
 //
 // middleware measures a bare handler, the handler behind httpmw and behind
 // go-chi/httprate's LimitByIP, in the same run.
+//
+// retention measures ingestion alone and while retention deletes expired events in
+// bounded batches from the same database, in the same run.
 package main
 
 import (
@@ -50,6 +54,8 @@ func run(args []string, out io.Writer) error {
 		return runReport(args[1:], out)
 	case "middleware":
 		return runMiddleware(args[1:], out)
+	case "retention":
+		return runRetention(args[1:], out)
 	default:
 		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report or middleware", args[0])
 	}
