@@ -79,7 +79,8 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 	errs = append(errs, err)
 	t.jobTime, err = m.Float64Histogram("usage.maintenance.duration", metric.WithUnit("s"),
-		metric.WithDescription("Time a maintenance job run took, by job."))
+		metric.WithDescription("Time a maintenance job run took, by job."),
+		metric.WithExplicitBucketBoundaries(0.01, 0.1, 1, 10, 60, 300, 1800, 3600))
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("usage: create the OpenTelemetry instruments: %w", err)
