@@ -107,8 +107,10 @@ func registerMetrics(st store.Store, c *Config) error {
 	return nil
 }
 
-// Close stops the Meter: new calls return ErrClosed, and Close returns once every
-// event already accepted has been committed. If ctx ends first, Close abandons the
+// Close stops the Meter: new calls return ErrClosed, maintenance jobs running on
+// this instance are stopped (their leases released, their slots left due for
+// another instance), and Close returns once every event already accepted has been
+// committed. If ctx ends first, Close abandons the
 // commits still in progress and returns ctx's error; their callers get ErrClosed, and
 // their events may or may not be stored. It does not close the store.
 func (m *Meter) Close(ctx context.Context) error {
