@@ -101,10 +101,15 @@ func nextExpired(ctx context.Context, tx bun.Tx, marked string, before time.Time
 // [start, end) of their series, which the (series, at) index finds; the period's
 // start then picks exactly its own.
 func deleteEvents(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM usage_events WHERE (subject, event_id) IN (
-		SELECT subject, event_id FROM usage_events
-		WHERE series = ? AND at >= ? AND at < ? AND subject = ? AND metric = ? AND period_start = ?
-		LIMIT ?)`, seriesOf(p.Subject, p.Metric), p.PeriodStart, p.PeriodEnd, p.Subject, p.Metric, p.PeriodStart, limit)
+	// The outer conditions repeat the inner ones, so that whichever way a planner
+	// joins the two, it reads only the period's rows.
+	series := seriesOf(p.Subject, p.Metric)
+	res, err := tx.ExecContext(ctx, `DELETE FROM usage_events
+		WHERE series = ? AND at >= ? AND at < ? AND (subject, event_id) IN (
+			SELECT subject, event_id FROM usage_events
+			WHERE series = ? AND at >= ? AND at < ? AND subject = ? AND metric = ? AND period_start = ?
+			LIMIT ?)`, series, p.PeriodStart, p.PeriodEnd,
+		series, p.PeriodStart, p.PeriodEnd, p.Subject, p.Metric, p.PeriodStart, limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete events of %s/%s: %w", p.Subject, p.Metric, err)
 	}
@@ -114,10 +119,14 @@ func deleteEvents(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (i
 
 // deleteRollups deletes at most limit hourly rollups lying wholly inside period p.
 func deleteRollups(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM usage_aggregations WHERE (subject, metric, granularity, bucket_start, dimensions) IN (
-		SELECT subject, metric, granularity, bucket_start, dimensions FROM usage_aggregations
+	last := p.PeriodEnd - hourMicros
+	res, err := tx.ExecContext(ctx, `DELETE FROM usage_aggregations
 		WHERE subject = ? AND metric = ? AND granularity = ? AND bucket_start >= ? AND bucket_start <= ?
-		LIMIT ?)`, p.Subject, p.Metric, granularityHour, p.PeriodStart, p.PeriodEnd-hourMicros, limit)
+		AND (subject, metric, granularity, bucket_start, dimensions) IN (
+			SELECT subject, metric, granularity, bucket_start, dimensions FROM usage_aggregations
+			WHERE subject = ? AND metric = ? AND granularity = ? AND bucket_start >= ? AND bucket_start <= ?
+			LIMIT ?)`, p.Subject, p.Metric, granularityHour, p.PeriodStart, last,
+		p.Subject, p.Metric, granularityHour, p.PeriodStart, last, limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete rollups of %s/%s: %w", p.Subject, p.Metric, err)
 	}
