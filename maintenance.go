@@ -72,10 +72,11 @@ type MaintenanceConfig struct {
 	// rollups (see ApplyRetention).
 	Retention RetentionConfig
 
-	// Reports, when set, has the reports job remove its expired reports
-	// (Reports.RemoveExpired) every ReportsEvery, which defaults to
-	// DefaultReportsEvery.
-	Reports      *Reports
+	// Reports, when set, has the reports job remove the expired reports of the
+	// report store it configures (Reports.RemoveExpired) every ReportsEvery, which
+	// defaults to DefaultReportsEvery. Give it the ReportsConfig of the host's
+	// NewReports.
+	Reports      *ReportsConfig
 	ReportsEvery time.Duration
 
 	// ForecastEvery, when positive, runs the forecasts job at that interval: it
@@ -162,11 +163,15 @@ func (c MaintenanceConfig) validate(maxLateness time.Duration) error {
 // Config.Maintenance.Run is set.
 func (m *Meter) newScheduler() (*scheduler.Scheduler, error) {
 	c := m.cfg.Maintenance
+	jobs, err := m.maintenanceJobs()
+	if err != nil {
+		return nil, err
+	}
 	s, err := scheduler.New(scheduler.Options{
 		Leases: m.store, Holder: c.Instance, LeaseTime: c.LeaseTime, CheckEvery: c.CheckEvery,
 		Now: m.now, Logger: m.cfg.Logger,
 		OnRun: func(r scheduler.Run) { m.tel.ran(r.Job, r.Took, r.Err) },
-	}, m.maintenanceJobs())
+	}, jobs)
 	if err != nil {
 		return nil, fmt.Errorf("usage: maintenance: %w", err)
 	}

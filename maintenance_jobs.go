@@ -11,7 +11,7 @@ import (
 
 // maintenanceJobs lists the jobs Config.Maintenance asks for. A job of the Meter's
 // own (alert delivery retries, say) is one more entry here.
-func (m *Meter) maintenanceJobs() []scheduler.Job {
+func (m *Meter) maintenanceJobs() ([]scheduler.Job, error) {
 	c := m.cfg.Maintenance
 	var jobs []scheduler.Job
 	if c.BillingSink != nil {
@@ -27,8 +27,12 @@ func (m *Meter) maintenanceJobs() []scheduler.Job {
 		}})
 	}
 	if c.Reports != nil {
+		reports, err := NewReports(m, *c.Reports)
+		if err != nil {
+			return nil, fmt.Errorf("usage: Config.Maintenance.Reports: %w", err)
+		}
 		jobs = append(jobs, scheduler.Job{Name: JobReports, Every: c.ReportsEvery, Run: func(ctx context.Context) error {
-			_, err := c.Reports.RemoveExpired(ctx)
+			_, err := reports.RemoveExpired(ctx)
 			return err
 		}})
 	}
@@ -44,7 +48,7 @@ func (m *Meter) maintenanceJobs() []scheduler.Job {
 	for _, j := range c.Jobs {
 		jobs = append(jobs, scheduler.Job{Name: j.Name, Every: j.Every, Run: j.Run})
 	}
-	return jobs
+	return jobs, nil
 }
 
 // forecastActive stores a forecast of every series with usage in the forecast
