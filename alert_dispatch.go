@@ -46,9 +46,11 @@ func (m *Meter) deliver(ctx context.Context, a store.Alert) dispatch.Outcome {
 		}
 		err := m.cfg.Alerts.Notifiers[name].Notify(ctx, n)
 		if err == nil {
+			m.tel.alertsDelivered.Add(ctx, 1)
 			out.DeliveredTo = append(out.DeliveredTo, name)
 			continue
 		}
+		m.tel.alertsFailed.Add(ctx, 1)
 		permanent, wait := notifyPolicy(err)
 		out.Permanent = out.Permanent && permanent
 		out.RetryAfter = max(out.RetryAfter, wait)

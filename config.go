@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/usagekit/usage/store"
 )
 
@@ -100,8 +102,32 @@ type Config struct {
 	// Alerts configures the alerts raised at thresholds of the limits, and their
 	// delivery to Notifiers.
 	Alerts AlertConfig
-	// Logger receives the Meter's logs. Defaults to slog.Default().
+	// Logger receives the Meter's logs: warnings while the database is unavailable
+	// or a maintenance job fails, debug records of maintenance. Defaults to a logger
+	// that discards them: the Meter is quiet unless the host asks.
 	Logger *slog.Logger
+	// MeterProvider receives the Meter's OpenTelemetry instruments, on a meter named
+	// InstrumentationName. Defaults to a no-op provider. The instruments:
+	//   - usage.events.tracked, usage.events.replayed, usage.events.conflicting
+	//     (counters of events);
+	//   - usage.events.refused (counter of events, attribute reason: quota,
+	//     overflow or invalid);
+	//   - usage.events.in_flight (up-down counter of events accepted by Track and
+	//     not yet committed);
+	//   - usage.overload.refusals (counter of calls refused with ErrOverloaded);
+	//   - usage.commit.batch_size (histogram of events per commit) and
+	//     usage.commit.duration (histogram of seconds per commit);
+	//   - usage.store.retries (counter of calls and commits that met an
+	//     unavailable database and were retried);
+	//   - usage.alerts.delivered and usage.alerts.failed (counters of alert
+	//     deliveries and failed attempts);
+	//   - usage.maintenance.runs (counter, attributes job and outcome: ok or
+	//     error) and usage.maintenance.duration (histogram of seconds, attribute
+	//     job).
+	MeterProvider metric.MeterProvider
+	// Maintenance configures the periodic jobs (see MaintenanceConfig and
+	// RunMaintenance). By default none runs on a schedule.
+	Maintenance MaintenanceConfig
 	// Test holds settings for tests.
 	Test TestConfig
 
@@ -132,8 +158,9 @@ func (c *Config) withDefaults() *Config {
 	out.MaxFuture = cmp.Or(out.MaxFuture, DefaultMaxFuture)
 	out.MaxProperties = cmp.Or(out.MaxProperties, DefaultMaxProperties)
 	out.MaxPropertyBytes = cmp.Or(out.MaxPropertyBytes, DefaultMaxPropertyBytes)
-	out.Logger = cmp.Or(out.Logger, slog.Default())
 	out.Alerts = out.Alerts.withDefaults()
+	out.Logger = cmp.Or(out.Logger, slog.New(slog.DiscardHandler))
+	out.Maintenance = out.Maintenance.withDefaults()
 	if out.Test.Time == nil {
 		out.Test.Time = time.Now
 	}
@@ -194,6 +221,9 @@ func (c *Config) validate() error {
 	if c.MaxLateness < 0 || c.MaxFuture < 0 || c.MaxProperties < 0 || c.MaxPropertyBytes < 0 || c.AssignmentTTL < 0 ||
 		c.QuotaViewTTL < 0 || c.MaxBatchSize < 0 || c.BatchWait < 0 || c.MaxInFlight < 0 || c.Writers < 0 {
 		return errors.New("usage: Config durations and sizes must not be negative")
+	}
+	if err := c.Maintenance.validate(c.MaxLateness); err != nil {
+		return err
 	}
 	if !c.WhenUnavailable.valid() {
 		return fmt.Errorf("usage: Config.WhenUnavailable is %d: use usage.WaitForStore or usage.AnswerStale", c.WhenUnavailable)

@@ -181,8 +181,12 @@ func TestConfigDefaults(t *testing.T) {
 	if c.AssignmentTTL != 10*time.Second {
 		t.Errorf("AssignmentTTL = %s, want 10s", c.AssignmentTTL)
 	}
-	if c.Logger != slog.Default() {
-		t.Error("Logger is not slog.Default()")
+	if c.Logger == nil || c.Logger.Handler() != slog.DiscardHandler {
+		t.Error("Logger does not discard: the Meter is quiet by default")
+	}
+	if c.Maintenance.LeaseTime != DefaultLeaseTime || c.Maintenance.Retention.Events != DefaultEventRetention ||
+		c.Maintenance.Retention.Rollups != DefaultRollupRetention || c.Maintenance.Instance == "" {
+		t.Errorf("Maintenance defaults not filled in: %+v", c.Maintenance)
 	}
 	if c.Test.Time == nil {
 		t.Fatal("Test.Time not set")

@@ -26,6 +26,7 @@ const (
 	scenarioCrash     = "crash"
 	scenarioInstances = "instances"
 	scenarioAlertKill = "alert-kill"
+	scenarioLeader    = "leader"
 )
 
 // TestMain runs a child process's scenario when a multi-process test started this
@@ -63,7 +64,11 @@ func runChild(scenario, backend, loc string) error {
 		return err
 	}
 	defer st.Close()
-	m, err := usage.New(st, e2eConfig(time.Now))
+	cfg := e2eConfig(time.Now)
+	if scenario == scenarioLeader {
+		cfg.Maintenance = leaderMaintenance()
+	}
+	m, err := usage.New(st, cfg)
 	if err != nil {
 		return err
 	}
@@ -77,6 +82,8 @@ func runChild(scenario, backend, loc string) error {
 		return runInstancesChild(ctx, m)
 	case scenarioAlertKill:
 		return runAlertKillChild(ctx, st)
+	case scenarioLeader:
+		return runLeaderChild()
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}

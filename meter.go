@@ -13,6 +13,7 @@ import (
 	"github.com/usagekit/usage/internal/dispatch"
 	"github.com/usagekit/usage/internal/groupcommit"
 	"github.com/usagekit/usage/internal/quotaview"
+	"github.com/usagekit/usage/internal/scheduler"
 	"github.com/usagekit/usage/store"
 )
 
@@ -36,6 +37,9 @@ type Meter struct {
 	// ownThresholds caches the subjects' own alert thresholds (nil: read again).
 	ownThresholds atomic.Pointer[ownThresholds]
 	closed        atomic.Bool
+	tel           *telemetry
+	// scheduler runs the maintenance jobs (see RunMaintenance).
+	scheduler *scheduler.Scheduler
 }
 
 // registerTimeout bounds New's one call to the store.
@@ -57,11 +61,16 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	if err := registerMetrics(waiting{st}, c); err != nil {
+	tel, err := newTelemetry(c.MeterProvider)
+	if err != nil {
 		return nil, err
 	}
-	m := &Meter{store: waiting{st}, direct: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
-		view: quotaview.New()}
+	ws := waiting{st: st, retried: func() { tel.retries.Add(context.Background(), 1) }}
+	if err := registerMetrics(ws, c); err != nil {
+		return nil, err
+	}
+	m := &Meter{store: ws, direct: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
+		view: quotaview.New(), tel: tel}
 	writers := c.Writers
 	if writers == 0 {
 		writers = 1
@@ -71,8 +80,13 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	}
 	m.writer = groupcommit.New(st, groupcommit.Options{Writers: writers, MaxBatch: c.MaxBatchSize,
 		Wait: c.BatchWait, MaxInFlight: c.MaxInFlight, Logger: c.Logger,
-		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) }})
+		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) },
+		OnCommit:   tel.committed})
 	m.startDispatcher()
+	if m.scheduler, err = m.newScheduler(); err != nil {
+		m.writer.Close(context.Background())
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -99,15 +113,18 @@ func registerMetrics(st store.Store, c *Config) error {
 	return nil
 }
 
-// Close stops the Meter: new calls return ErrClosed, and Close returns once every
-// event already accepted has been committed. If ctx ends first, Close abandons the
+// Close stops the Meter: new calls return ErrClosed, maintenance jobs running on
+// this instance are stopped (their leases released, their slots left due for
+// another instance), and Close returns once every event already accepted has been
+// committed. If ctx ends first, Close abandons the
 // commits still in progress and returns ctx's error; their callers get ErrClosed, and
 // their events may or may not be stored. It stops delivering alerts: an attempt in
 // progress is cancelled and made again later, by this Meter's successor or another
 // instance. It does not close the store.
 func (m *Meter) Close(ctx context.Context) error {
 	m.closed.Store(true)
-	return errors.Join(m.writer.Close(ctx), m.stopDispatcher(ctx))
+	// Maintenance first: its jobs may still be writing through the Meter.
+	return errors.Join(m.scheduler.Close(ctx), m.writer.Close(ctx), m.stopDispatcher(ctx))
 }
 
 func (m *Meter) checkOpen() error {
@@ -229,26 +246,38 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		r, err := m.ingestEvent(ctx, ev, now, b.Event(i))
 		if err != nil {
 			var ve *ValidationError
-			if batch && errors.As(err, &ve) {
-				ve.Field = fmt.Sprintf("events[%d].%s", i, ve.Field)
+			if errors.As(err, &ve) {
+				m.tel.refused.Add(ctx, int64(len(events)), m.tel.invalidInput)
+				if batch {
+					ve.Field = fmt.Sprintf("events[%d].%s", i, ve.Field)
+				}
 			}
 			return nil, err
 		}
 		subjects[i] = r
 	}
-	if err := m.writer.Commit(ctx, &b, now); err != nil {
+	m.tel.inFlight.Add(ctx, int64(len(events)))
+	err := m.writer.Commit(ctx, &b, now)
+	m.tel.inFlight.Add(ctx, -int64(len(events)))
+	if err != nil {
+		if errors.Is(err, ErrOverloaded) {
+			m.tel.overloaded.Add(ctx, 1)
+		}
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	out := make([]BatchResult, len(events))
+	var counts outcomes
 	for i := range events {
 		o, err := b.Outcome(i)
 		if err != nil {
 			out[i] = BatchResult{Err: fmt.Errorf("usage: track: %w", err)}
 			continue
 		}
+		counts.add(o.Status)
 		out[i] = result(b.Event(i), m.cfg.metrics[events[i].Metric], subjects[i], o)
 	}
 	b.Release()
+	m.tel.record(ctx, counts)
 	return out, nil
 }
 

@@ -41,16 +41,21 @@ func (w WhenUnavailable) valid() bool { return w == WaitForStore || w == AnswerS
 // AnswerStale's single attempts use the store underneath.
 type waiting struct {
 	st store.Store
+	// retried counts the attempts that failed as unavailable (nil: not counted).
+	retried func()
 }
 
 var _ store.Store = waiting{}
 
-// wait runs a store method under the retry policy.
-func wait[P, R any](ctx context.Context, method func(context.Context, *P) (*R, error), params *P) (*R, error) {
+// wait runs a store method of s under the retry policy.
+func wait[P, R any](ctx context.Context, s waiting, method func(context.Context, *P) (*R, error), params *P) (*R, error) {
 	var res *R
 	err := retry.Do(ctx, func(ctx context.Context) error {
 		var err error
 		res, err = method(ctx, params)
+		if s.retried != nil && retry.Transient(err) {
+			s.retried()
+		}
 		return err
 	})
 	if err != nil {
@@ -64,113 +69,125 @@ func (s waiting) Capabilities() store.Capabilities { return s.st.Capabilities() 
 func (s waiting) Close() error { return s.st.Close() }
 
 func (s waiting) Ingest(ctx context.Context, p *store.IngestParams) (*store.IngestResult, error) {
-	return wait(ctx, s.st.Ingest, p)
+	return wait(ctx, s, s.st.Ingest, p)
 }
 
 func (s waiting) GetQuotas(ctx context.Context, p *store.GetQuotasParams) (*store.GetQuotasResult, error) {
-	return wait(ctx, s.st.GetQuotas, p)
+	return wait(ctx, s, s.st.GetQuotas, p)
 }
 
 func (s waiting) GetSubject(ctx context.Context, p *store.GetSubjectParams) (*store.GetSubjectResult, error) {
-	return wait(ctx, s.st.GetSubject, p)
+	return wait(ctx, s, s.st.GetSubject, p)
 }
 
 func (s waiting) ListEvents(ctx context.Context, p *store.ListEventsParams) (*store.ListEventsResult, error) {
-	return wait(ctx, s.st.ListEvents, p)
+	return wait(ctx, s, s.st.ListEvents, p)
 }
 
 func (s waiting) Series(ctx context.Context, p *store.SeriesParams) (*store.SeriesResult, error) {
-	return wait(ctx, s.st.Series, p)
+	return wait(ctx, s, s.st.Series, p)
 }
 
 func (s waiting) InsertAnomalies(ctx context.Context, p *store.InsertAnomaliesParams) (*store.InsertAnomaliesResult, error) {
-	return wait(ctx, s.st.InsertAnomalies, p)
+	return wait(ctx, s, s.st.InsertAnomalies, p)
 }
 
 func (s waiting) ListAnomalies(ctx context.Context, p *store.ListAnomaliesParams) (*store.ListAnomaliesResult, error) {
-	return wait(ctx, s.st.ListAnomalies, p)
+	return wait(ctx, s, s.st.ListAnomalies, p)
 }
 
 func (s waiting) SetAnomalyStatus(ctx context.Context, p *store.SetAnomalyStatusParams) (*store.SetAnomalyStatusResult, error) {
-	return wait(ctx, s.st.SetAnomalyStatus, p)
+	return wait(ctx, s, s.st.SetAnomalyStatus, p)
 }
 
 func (s waiting) ListActiveSeries(ctx context.Context, p *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
-	return wait(ctx, s.st.ListActiveSeries, p)
+	return wait(ctx, s, s.st.ListActiveSeries, p)
 }
 
 func (s waiting) ListEventTimes(ctx context.Context, p *store.ListEventTimesParams) (*store.ListEventTimesResult, error) {
-	return wait(ctx, s.st.ListEventTimes, p)
+	return wait(ctx, s, s.st.ListEventTimes, p)
 }
 
 func (s waiting) ChangePlan(ctx context.Context, p *store.ChangePlanParams) (*store.ChangePlanResult, error) {
-	return wait(ctx, s.st.ChangePlan, p)
+	return wait(ctx, s, s.st.ChangePlan, p)
 }
 
 func (s waiting) AdjustQuota(ctx context.Context, p *store.AdjustQuotaParams) (*store.AdjustQuotaResult, error) {
-	return wait(ctx, s.st.AdjustQuota, p)
+	return wait(ctx, s, s.st.AdjustQuota, p)
 }
 
 func (s waiting) CorrectEvent(ctx context.Context, p *store.CorrectEventParams) (*store.CorrectEventResult, error) {
-	return wait(ctx, s.st.CorrectEvent, p)
+	return wait(ctx, s, s.st.CorrectEvent, p)
 }
 
 func (s waiting) ListCorrections(ctx context.Context, p *store.ListCorrectionsParams) (*store.ListCorrectionsResult, error) {
-	return wait(ctx, s.st.ListCorrections, p)
+	return wait(ctx, s, s.st.ListCorrections, p)
 }
 
 func (s waiting) ListUnbilled(ctx context.Context, p *store.ListUnbilledParams) (*store.ListUnbilledResult, error) {
-	return wait(ctx, s.st.ListUnbilled, p)
+	return wait(ctx, s, s.st.ListUnbilled, p)
 }
 
 func (s waiting) GetBill(ctx context.Context, p *store.GetBillParams) (*store.GetBillResult, error) {
-	return wait(ctx, s.st.GetBill, p)
+	return wait(ctx, s, s.st.GetBill, p)
 }
 
 func (s waiting) CloseBill(ctx context.Context, p *store.CloseBillParams) (*store.CloseBillResult, error) {
-	return wait(ctx, s.st.CloseBill, p)
+	return wait(ctx, s, s.st.CloseBill, p)
 }
 
 func (s waiting) InsertForecast(ctx context.Context, p *store.InsertForecastParams) (*store.InsertForecastResult, error) {
-	return wait(ctx, s.st.InsertForecast, p)
+	return wait(ctx, s, s.st.InsertForecast, p)
 }
 
 func (s waiting) ListForecasts(ctx context.Context, p *store.ListForecastsParams) (*store.ListForecastsResult, error) {
-	return wait(ctx, s.st.ListForecasts, p)
+	return wait(ctx, s, s.st.ListForecasts, p)
 }
 
 func (s waiting) RegisterMetrics(ctx context.Context, p *store.RegisterMetricsParams) (*store.RegisterMetricsResult, error) {
-	return wait(ctx, s.st.RegisterMetrics, p)
+	return wait(ctx, s, s.st.RegisterMetrics, p)
+}
+
+func (s waiting) AcquireLease(ctx context.Context, p *store.AcquireLeaseParams) (*store.AcquireLeaseResult, error) {
+	return wait(ctx, s, s.st.AcquireLease, p)
+}
+
+func (s waiting) ReleaseLease(ctx context.Context, p *store.ReleaseLeaseParams) (*store.ReleaseLeaseResult, error) {
+	return wait(ctx, s, s.st.ReleaseLease, p)
+}
+
+func (s waiting) DeleteExpired(ctx context.Context, p *store.DeleteExpiredParams) (*store.DeleteExpiredResult, error) {
+	return wait(ctx, s, s.st.DeleteExpired, p)
 }
 
 func (s waiting) InsertAlerts(ctx context.Context, p *store.InsertAlertsParams) (*store.InsertAlertsResult, error) {
-	return wait(ctx, s.st.InsertAlerts, p)
+	return wait(ctx, s, s.st.InsertAlerts, p)
 }
 
 func (s waiting) ListAlerts(ctx context.Context, p *store.ListAlertsParams) (*store.ListAlertsResult, error) {
-	return wait(ctx, s.st.ListAlerts, p)
+	return wait(ctx, s, s.st.ListAlerts, p)
 }
 
 func (s waiting) AcknowledgeAlert(ctx context.Context, p *store.AcknowledgeAlertParams) (*store.AcknowledgeAlertResult, error) {
-	return wait(ctx, s.st.AcknowledgeAlert, p)
+	return wait(ctx, s, s.st.AcknowledgeAlert, p)
 }
 
 func (s waiting) CountUnacknowledgedAlerts(ctx context.Context, p *store.CountUnacknowledgedAlertsParams) (*store.CountUnacknowledgedAlertsResult, error) {
-	return wait(ctx, s.st.CountUnacknowledgedAlerts, p)
+	return wait(ctx, s, s.st.CountUnacknowledgedAlerts, p)
 }
 
 func (s waiting) ClaimDeliveries(ctx context.Context, p *store.ClaimDeliveriesParams) (*store.ClaimDeliveriesResult, error) {
-	return wait(ctx, s.st.ClaimDeliveries, p)
+	return wait(ctx, s, s.st.ClaimDeliveries, p)
 }
 
 func (s waiting) CompleteDelivery(ctx context.Context, p *store.CompleteDeliveryParams) (*store.CompleteDeliveryResult, error) {
-	return wait(ctx, s.st.CompleteDelivery, p)
+	return wait(ctx, s, s.st.CompleteDelivery, p)
 }
 
 func (s waiting) SetThresholds(ctx context.Context, p *store.SetThresholdsParams) (*store.SetThresholdsResult, error) {
-	return wait(ctx, s.st.SetThresholds, p)
+	return wait(ctx, s, s.st.SetThresholds, p)
 }
 
 func (s waiting) ListThresholds(ctx context.Context, p *store.ListThresholdsParams) (*store.ListThresholdsResult, error) {
-	return wait(ctx, s.st.ListThresholds, p)
+	return wait(ctx, s, s.st.ListThresholds, p)
 }

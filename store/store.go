@@ -174,6 +174,29 @@ type Store interface {
 	// ListThresholds returns a subject's own alert thresholds, by metric, or every
 	// subject's when Subject is empty.
 	ListThresholds(ctx context.Context, params *ListThresholdsParams) (*ListThresholdsResult, error)
+	// AcquireLease takes or renews the lease of the job Name for Holder, so that
+	// one instance at a time runs it. It succeeds when no instance holds the lease,
+	// when Holder does (a renewal), or when the lease expired by Now; the lease then
+	// lasts until Now+TTL. Of concurrent calls by different holders, across
+	// processes, at most one acquires. The result holds the lease as stored either
+	// way, with the last slot the job completed.
+	AcquireLease(ctx context.Context, params *AcquireLeaseParams) (*AcquireLeaseResult, error)
+
+	// ReleaseLease gives up Holder's lease of the job Name, recording Completed as
+	// the last slot the job completed when it is later than the one stored. If
+	// Holder no longer holds the lease, nothing changes and Released is false.
+	ReleaseLease(ctx context.Context, params *ReleaseLeaseParams) (*ReleaseLeaseResult, error)
+
+	// DeleteExpired deletes, in one short transaction, at most Limit raw events or
+	// hourly rollups of expired billing periods, oldest period first. A period (a
+	// quota row: subject, metric and period) is expired for its events when it
+	// ended by EventsBefore, for its rollups when it ended by RollupsBefore, and,
+	// with Invoiced, only once its bill is closed. Its events are those stored in
+	// it; its rollups are the hours lying wholly inside it, so an hour that
+	// straddles two periods is kept. Quota rows, bills and corrections are kept.
+	// Call it again until Done: each call is bounded, so ingestion goes on beside
+	// it.
+	DeleteExpired(ctx context.Context, params *DeleteExpiredParams) (*DeleteExpiredResult, error)
 
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities

@@ -6,6 +6,7 @@
 //	usagebench report [-rows 1000000] [-runs 20]
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
 //	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
+//	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-old-events N] [-events N] [-batch-rows N]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
@@ -26,6 +27,9 @@
 //
 // detect seeds subjects × days of 5-minute usage through TrackBatch and times one
 // Meter.DetectAllAnomalies over it with the defaults.
+//
+// retention measures ingestion alone and while retention deletes expired events in
+// bounded batches from the same database, in the same run.
 package main
 
 import (
@@ -56,7 +60,9 @@ func run(args []string, out io.Writer) error {
 		return runMiddleware(args[1:], out)
 	case "detect":
 		return runDetect(args[1:], out)
+	case "retention":
+		return runRetention(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report, middleware or detect", args[0])
+		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report, middleware, detect or retention", args[0])
 	}
 }

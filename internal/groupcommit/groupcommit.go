@@ -40,7 +40,7 @@ var (
 )
 
 // Options configure a Writer. Every field is required (the Meter's Config fills
-// them in), except AfterWrite.
+// them in), except AfterWrite and OnCommit.
 type Options struct {
 	// Writers is the number of writer goroutines.
 	Writers int
@@ -55,6 +55,9 @@ type Options struct {
 	// AfterWrite, when set, is called by the writer with each successful commit's
 	// result, before its callers are answered.
 	AfterWrite func(*store.IngestResult)
+	// OnCommit, when set, is called by the writer after each commit it tries, with
+	// the batch's events, how long the store took and its error.
+	OnCommit func(events int, took time.Duration, err error)
 }
 
 // Writer is the group-commit writer over one store.
@@ -74,6 +77,7 @@ type Writer struct {
 	stop       context.CancelFunc
 	writers    sync.WaitGroup
 	afterWrite func(*store.IngestResult)
+	onCommit   func(events int, took time.Duration, err error)
 }
 
 // lane is one writer's queue and state.
@@ -107,7 +111,7 @@ func New(st store.Store, opts Options) *Writer {
 	w := &Writer{
 		store: st, logger: opts.Logger, maxBatch: opts.MaxBatch, wait: opts.Wait,
 		slots: semaphore.NewWeighted(int64(opts.MaxInFlight)), maxSlots: int64(opts.MaxInFlight),
-		afterWrite: opts.AfterWrite, seed: maphash.MakeSeed(),
+		afterWrite: opts.AfterWrite, onCommit: opts.OnCommit, seed: maphash.MakeSeed(),
 	}
 	w.stopped, w.stop = context.WithCancel(context.Background())
 	for range max(opts.Writers, 1) {

@@ -118,7 +118,11 @@ func (w *Writer) attempt(batch []*request, scratch *[]store.IngestEvent) error {
 		*scratch = events
 		defer clear(events) // keep no caller's events once answered
 	}
+	start := time.Now()
 	res, err := w.store.Ingest(ctx, &store.IngestParams{Events: events, Now: batch[0].now})
+	if w.onCommit != nil {
+		w.onCommit(len(events), time.Since(start), err)
+	}
 	if err != nil {
 		return err
 	}

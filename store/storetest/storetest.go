@@ -84,6 +84,8 @@ func families() [][]test {
 		correctionsTests,
 		billsTests,
 		rollupsTests,
+		retentionTests,
+		leasesTests,
 		anomaliesTests,
 		forecastsTests,
 		alertsTests,

@@ -190,3 +190,18 @@ func (s *Store) SetThresholds(ctx context.Context, p *store.SetThresholdsParams)
 func (s *Store) ListThresholds(ctx context.Context, p *store.ListThresholdsParams) (*store.ListThresholdsResult, error) {
 	return classified(ctx, s, s.e.ListThresholds, p)
 }
+
+// AcquireLease implements store.Store.
+func (s *Store) AcquireLease(ctx context.Context, p *store.AcquireLeaseParams) (*store.AcquireLeaseResult, error) {
+	return classified(ctx, s, s.e.AcquireLease, p)
+}
+
+// ReleaseLease implements store.Store.
+func (s *Store) ReleaseLease(ctx context.Context, p *store.ReleaseLeaseParams) (*store.ReleaseLeaseResult, error) {
+	return classified(ctx, s, s.e.ReleaseLease, p)
+}
+
+// DeleteExpired implements store.Store.
+func (s *Store) DeleteExpired(ctx context.Context, p *store.DeleteExpiredParams) (*store.DeleteExpiredResult, error) {
+	return classified(ctx, s, s.e.DeleteExpired, p)
+}

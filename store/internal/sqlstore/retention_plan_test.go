@@ -1,0 +1,66 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
+)
+
+// Retention's deletes find their rows through indexes: a scan of usage_events per
+// batch would grow with every event stored and hold the write lock (on SQLite) or
+// the server's time (on Postgres) for it, which no answer would show.
+func TestRetentionDeletesFindTheirRowsThroughIndexes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) { retentionDeletesFindTheirRowsThroughIndexes(t, b) })
+}
+
+func retentionDeletesFindTheirRowsThroughIndexes(t *testing.T, b testdb.Backend) {
+	ctx := context.Background()
+	st, _ := b.OpenNew(t)
+	db := bunDB(t, st)
+	october := store.BillPeriod{PeriodStart: periodStart.AddDate(0, -1, 0), PeriodEnd: periodStart}
+	var events []store.IngestEvent
+	for s := range 20 {
+		for m := range 2 {
+			for j := range 100 {
+				events = append(events, store.IngestEvent{
+					Event: store.Event{Subject: fmt.Sprint("tenant-", s), ID: fmt.Sprint("m", m, "-", j), Metric: fmt.Sprint("m", m),
+						Value: store.MicrosPerUnit, Time: october.PeriodStart.Add(time.Duration(j) * time.Hour), Fingerprint: "f"},
+					Quota: store.QuotaSpec{PeriodStart: october.PeriodStart, PeriodEnd: october.PeriodEnd, Aggregation: store.AggregationSum, Unlimited: true},
+				})
+			}
+		}
+	}
+	_, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
+	require.NoError(t, err)
+	for _, table := range []string{"usage_events", "usage_aggregations", "usage_quotas"} {
+		_, err = db.ExecContext(ctx, "ANALYZE "+table)
+		require.NoError(t, err)
+	}
+
+	queries := &queryLog{}
+	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
+	db.AddQueryHook(queries)
+	res, err := st.DeleteExpired(ctx, &store.DeleteExpiredParams{EventsBefore: now, RollupsBefore: now, Limit: 250, Now: now})
+	require.NoError(t, err)
+	require.Equal(t, 250, res.Events)
+	res, err = st.DeleteExpired(ctx, &store.DeleteExpiredParams{RollupsBefore: now, Limit: 250, Now: now})
+	require.NoError(t, err)
+	require.Equal(t, 250, res.Rollups)
+	deletes := queries.matching(func(q string) bool { return strings.HasPrefix(q, "DELETE FROM usage_") })
+	require.Len(t, deletes, 6, "three periods' events, three periods' rollups")
+	for _, q := range deletes {
+		plan := explain(t, db, explainOf(t, b), q)
+		require.NotContains(t, plan, "SCAN usage_", "the plan of %s", q)
+		require.NotContains(t, plan, "Seq Scan", "the plan of %s", q)
+		if strings.HasPrefix(q, "DELETE FROM usage_events") {
+			require.Contains(t, plan, "usage_events_series_at", "the plan of %s", q)
+		}
+	}
+}
