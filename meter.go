@@ -269,6 +269,7 @@ func (m *Meter) ingestEvent(ctx context.Context, ev Event, now time.Time, ie *st
 			Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage,
 			Distinct: p.distinct(),
 		},
+		Dimensions: p.metric.dimensions(p.event.Properties),
 	}
 	return r, nil
 }

@@ -95,6 +95,10 @@ func (s waiting) SetAnomalyStatus(ctx context.Context, p *store.SetAnomalyStatus
 	return wait(ctx, s.st.SetAnomalyStatus, p)
 }
 
+func (s waiting) QueryUsage(ctx context.Context, p *store.UsageQueryParams) (*store.UsageQueryResult, error) {
+	return wait(ctx, s.st.QueryUsage, p)
+}
+
 func (s waiting) ListActiveSeries(ctx context.Context, p *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
 	return wait(ctx, s.st.ListActiveSeries, p)
 }

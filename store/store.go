@@ -134,6 +134,15 @@ type Store interface {
 	// from before metrics were registered are at scale 6.
 	RegisterMetrics(ctx context.Context, params *RegisterMetricsParams) (*RegisterMetricsResult, error)
 
+	// QueryUsage aggregates a metric's admitted events in each of the given windows,
+	// for one subject or all, optionally grouped and filtered by declared
+	// dimensions. Whole UTC hours are read from the hourly rollups Ingest keeps;
+	// the parts of hours at the bounds of windows that are not whole hours (time
+	// zones such as Asia/Kolkata) are read from the events, as is CountDistinct.
+	// Corrections show in the rollups' totals and counts; the events read are
+	// as tracked.
+	QueryUsage(ctx context.Context, params *UsageQueryParams) (*UsageQueryResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

@@ -1,0 +1,152 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usagekit/usage/store"
+)
+
+// dimensionRow is a row of usage_dimension_values: a value that rollups keep for
+// one dimension of a subject's metric.
+type dimensionRow struct {
+	bun.BaseModel `bun:"table:usage_dimension_values"`
+
+	Subject   string `bun:"subject,pk"`
+	Metric    string `bun:"metric,pk"`
+	Dimension string `bun:"dimension,pk"`
+	Value     string `bun:"value,pk"`
+}
+
+// dimensionKey is the canonical form of an event's dimension values in its rollup
+// rows: a JSON object, whose keys encoding/json sorts, so one combination of values
+// is always one string, and names declared later do not change earlier rows' keys.
+func dimensionKey(names, values []string) string {
+	obj := make(map[string]string, len(names))
+	for i, n := range names {
+		obj[n] = values[i]
+	}
+	b, _ := json.Marshal(obj) // a map of strings always marshals
+	return string(b)
+}
+
+// parseDimensionKey reads a dimensionKey.
+func parseDimensionKey(key string) (map[string]string, error) {
+	var obj map[string]string
+	if err := json.Unmarshal([]byte(key), &obj); err != nil {
+		return nil, fmt.Errorf("rollup dimensions %q: %w", key, err)
+	}
+	return obj, nil
+}
+
+type dimensionOf struct{ subject, metric, dimension string }
+
+// admitted is what a batch knows of the values its subjects' dimensions keep: read
+// inside the ingest transaction, under the locks of the batch's quota rows, and
+// updated as the batch admits events, in order.
+type admitted struct {
+	kept  map[dimensionRow]bool
+	count map[dimensionOf]int
+	added []dimensionRow
+}
+
+// readAdmitted reads which of the batch's dimension values are kept already and,
+// for the dimensions with a value that is not, how many values they keep.
+func readAdmitted(ctx context.Context, tx bun.IDB, events []store.IngestEvent) (*admitted, error) {
+	a := &admitted{kept: map[dimensionRow]bool{}, count: map[dimensionOf]int{}}
+	var values []dimensionRow
+	seen := map[dimensionRow]bool{}
+	for _, ie := range events {
+		d := ie.Dimensions
+		for i, name := range d.Names {
+			r := dimensionRow{Subject: ie.Event.Subject, Metric: ie.Event.Metric, Dimension: name, Value: d.Values[i]}
+			if r.Value != "" && !seen[r] {
+				seen[r] = true
+				values = append(values, r)
+			}
+		}
+	}
+	for chunk := range slices.Chunk(values, chunkSize) {
+		var rows []dimensionRow
+		list, args := valuesList(chunk, "(?, ?, ?, ?)", func(args []any, r dimensionRow) []any {
+			return append(args, r.Subject, r.Metric, r.Dimension, r.Value)
+		})
+		if err := tx.NewSelect().Model(&rows).
+			Where("(subject, metric, dimension, value) IN (VALUES "+list+")", args...).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("read dimension values: %w", err)
+		}
+		for _, r := range rows {
+			a.kept[r] = true
+		}
+	}
+	var open []dimensionOf
+	for _, r := range values {
+		k := dimensionOf{r.Subject, r.Metric, r.Dimension}
+		if _, ok := a.count[k]; !ok && !a.kept[r] {
+			a.count[k] = 0
+			open = append(open, k)
+		}
+	}
+	for chunk := range slices.Chunk(open, chunkSize) {
+		var rows []struct {
+			Subject   string `bun:"subject"`
+			Metric    string `bun:"metric"`
+			Dimension string `bun:"dimension"`
+			N         int    `bun:"n"`
+		}
+		list, args := valuesList(chunk, "(?, ?, ?)", func(args []any, k dimensionOf) []any {
+			return append(args, k.subject, k.metric, k.dimension)
+		})
+		if err := tx.NewSelect().Model((*dimensionRow)(nil)).
+			ColumnExpr("subject, metric, dimension, COUNT(*) AS n").
+			Where("(subject, metric, dimension) IN (VALUES "+list+")", args...).
+			Group("subject", "metric", "dimension").Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("count dimension values: %w", err)
+		}
+		for _, r := range rows {
+			a.count[dimensionOf{r.Subject, r.Metric, r.Dimension}] = r.N
+		}
+	}
+	return a, nil
+}
+
+// keep returns the rollup key of an admitted event's dimension values ("" for a
+// metric without dimensions): each value as given if its dimension keeps it or has
+// room for it, which keeps it from now on, else store.OtherDimensionValue.
+func (a *admitted) keep(ie store.IngestEvent) string {
+	d := ie.Dimensions
+	if len(d.Names) == 0 {
+		return ""
+	}
+	values := make([]string, len(d.Names))
+	for i, name := range d.Names {
+		r := dimensionRow{Subject: ie.Event.Subject, Metric: ie.Event.Metric, Dimension: name, Value: d.Values[i]}
+		k := dimensionOf{r.Subject, r.Metric, r.Dimension}
+		switch {
+		case r.Value == "" || a.kept[r]:
+		case a.count[k] < d.Limit:
+			a.kept[r] = true
+			a.count[k]++
+			a.added = append(a.added, r)
+		default:
+			r.Value = store.OtherDimensionValue
+		}
+		values[i] = r.Value
+	}
+	return dimensionKey(d.Names, values)
+}
+
+// statements returns the inserts of the values the batch began to keep. A batch of
+// another period of the same subject and metric may have kept one at the same time
+// (it holds another quota lock): the value is kept either way.
+func (a *admitted) statements(tx bun.IDB) []string {
+	var stmts []string
+	for chunk := range slices.Chunk(a.added, chunkSize) {
+		stmts = append(stmts, tx.NewInsert().Model(&chunk).On("CONFLICT DO NOTHING").String())
+	}
+	return stmts
+}

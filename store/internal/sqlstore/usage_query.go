@@ -1,0 +1,200 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/usagekit/usage/store"
+)
+
+// span is the part [from, to) of a window, in microseconds, read one way: from the
+// hourly rollups (whole hours) or from the events.
+type span struct {
+	window   int
+	from, to int64
+}
+
+// splitWindows splits each window into its whole UTC hours, read from rollups, and
+// the parts of hours at its bounds, read from the events; a window shorter than its
+// partial hours is read from the events whole.
+func splitWindows(windows []store.UsageWindow) (whole, partial []span) {
+	for i, w := range windows {
+		from, to := micros(w.Start), micros(w.End)
+		if from >= to {
+			continue
+		}
+		first := from + (hourMicros-((from%hourMicros)+hourMicros)%hourMicros)%hourMicros
+		last := to - ((to%hourMicros)+hourMicros)%hourMicros
+		if first >= last {
+			partial = append(partial, span{i, from, to})
+			continue
+		}
+		whole = append(whole, span{i, first, last})
+		if from < first {
+			partial = append(partial, span{i, from, first})
+		}
+		if last < to {
+			partial = append(partial, span{i, last, to})
+		}
+	}
+	return whole, partial
+}
+
+// QueryUsage does the work of Store.QueryUsage.
+func (s *engine) QueryUsage(ctx context.Context, params *store.UsageQueryParams) (*store.UsageQueryResult, error) {
+	acc := newUsageAcc(params)
+	if params.CountDistinct {
+		all := make([]span, 0, len(params.Windows))
+		for i, w := range params.Windows {
+			all = append(all, span{i, micros(w.Start), micros(w.End)})
+		}
+		if err := s.readEvents(ctx, params, all, acc); err != nil {
+			return nil, err
+		}
+		return acc.result(), nil
+	}
+	whole, partial := splitWindows(params.Windows)
+	if err := s.readRollups(ctx, params, whole, acc); err != nil {
+		return nil, err
+	}
+	if err := s.readEvents(ctx, params, partial, acc); err != nil {
+		return nil, err
+	}
+	return acc.result(), nil
+}
+
+// readRollups adds the hourly rollups of the spans to acc. Without dimensions it
+// reads the rows over all values (”), else those of each combination. Unless the
+// latest event is asked for, the database sums each window's hours.
+func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
+	if len(spans) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	for i, sp := range spans {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(%d, %d, %d)", sp.window, sp.from, sp.to)
+	}
+	columns := "w.column1, a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
+		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0"
+	group := " GROUP BY w.column1, a.dimensions"
+	if params.Latest {
+		columns = "w.column1, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value"
+		group = ""
+	}
+	dims := "a.dimensions = ''"
+	if acc.byDimensions() {
+		dims = "a.dimensions <> ''"
+	}
+	query := "SELECT " + columns + " FROM (VALUES " + b.String() + ") AS w" +
+		" JOIN usage_aggregations AS a ON a.bucket_start >= w.column2 AND a.bucket_start < w.column3" +
+		" WHERE a.metric = ? AND a.granularity = ? AND " + dims
+	args := []any{params.Metric, granularityHour}
+	if params.Subject != "" {
+		query += " AND a.subject = ?"
+		args = append(args, params.Subject)
+	}
+	rows, err := s.db.QueryContext(ctx, query+group, args...)
+	if err != nil {
+		return fmt.Errorf("query usage rollups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p partial
+		var dimensions string
+		if err := rows.Scan(&p.window, &dimensions, &p.total, &p.count, &p.min, &p.max, &p.lastAt, &p.last); err != nil {
+			return fmt.Errorf("query usage rollups: %w", err)
+		}
+		var values map[string]string
+		if dimensions != "" {
+			if values, err = parseDimensionKey(dimensions); err != nil {
+				return err
+			}
+		}
+		acc.add(p, values, false)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("query usage rollups: %w", err)
+	}
+	return nil
+}
+
+// readEvents adds the events of the spans to acc, in the order they were stored:
+// by time, then sequence. Their dimension values are folded as Ingest folded them:
+// a value the subject's dimension keeps is its own, any other is "other" (Ingest
+// keeps a value from the first event that carries it, if there is room).
+func (s *engine) readEvents(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
+	if len(spans) == 0 {
+		return nil
+	}
+	var kept map[dimensionRow]bool
+	if acc.byDimensions() {
+		var err error
+		if kept, err = s.keptValues(ctx, params); err != nil {
+			return err
+		}
+	}
+	for _, sp := range spans {
+		q := s.db.NewSelect().Model((*eventRow)(nil)).Column("subject", "user_id", "value", "at", "properties").
+			Where("metric = ?", params.Metric).Where("at >= ?", sp.from).Where("at < ?", sp.to)
+		if params.Subject != "" {
+			q = q.Where("series = ?", seriesOf(params.Subject, params.Metric)).Where("subject = ?", params.Subject)
+		}
+		var rows []eventRow
+		if err := q.Order("at", "seq").Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("query usage events: %w", err)
+		}
+		for _, r := range rows {
+			ev, err := r.event()
+			if err != nil {
+				return fmt.Errorf("query usage events: %w", err)
+			}
+			var values map[string]string
+			if acc.byDimensions() {
+				values = make(map[string]string, len(params.Dimensions))
+				for _, name := range params.Dimensions {
+					v := ev.Properties[name]
+					if v != "" && !kept[dimensionRow{Subject: r.Subject, Metric: params.Metric, Dimension: name, Value: v}] {
+						v = store.OtherDimensionValue
+					}
+					values[name] = v
+				}
+			}
+			if params.CountDistinct {
+				distinct := ev.User
+				if params.DistinctProperty != "" {
+					distinct = ev.Properties[params.DistinctProperty]
+				}
+				acc.addDistinct(sp.window, values, r.Subject, distinct)
+				continue
+			}
+			acc.add(partial{window: sp.window, total: r.Value, count: 1, min: r.Value, max: r.Value,
+				lastAt: r.At, last: r.Value}, values, true)
+		}
+	}
+	return nil
+}
+
+// keptValues reads the dimension values that the metric's rollups keep, of the
+// query's subject or of all.
+func (s *engine) keptValues(ctx context.Context, params *store.UsageQueryParams) (map[dimensionRow]bool, error) {
+	var rows []dimensionRow
+	q := s.db.NewSelect().Model(&rows).Where("metric = ?", params.Metric)
+	if params.Subject != "" {
+		q = q.Where("subject = ?", params.Subject)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read dimension values: %w", err)
+	}
+	kept := make(map[dimensionRow]bool, len(rows))
+	for _, r := range rows {
+		kept[r] = true
+	}
+	return kept, nil
+}
+
+// groupKey joins a group's values; property values hold no NUL bytes.
+func groupKey(values []string) string { return strings.Join(values, "\x00") }
