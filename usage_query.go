@@ -86,6 +86,11 @@ func (m *Meter) Usage(ctx context.Context, q UsageQuery) (*UsageResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.usage(ctx, met, &q, windows)
+}
+
+// usage runs the checked query q over windows.
+func (m *Meter) usage(ctx context.Context, met Metric, q *UsageQuery, windows []store.UsageWindow) (*UsageResult, error) {
 	params := &store.UsageQueryParams{
 		Metric: q.Metric, Subject: q.Subject, Windows: windows, Dimensions: met.Dimensions,
 		GroupBy: q.GroupBy, Filters: q.Filters,
