@@ -236,6 +236,8 @@ func randomQuery(r *rand.Rand, from, to time.Time) usage.UsageQuery {
 	if q.Window == usage.WindowHour {
 		q.To = q.From.Add(time.Duration(r.Int64N(int64(10 * 24 * time.Hour))))
 	}
+	// Stores keep microseconds, and so does a query's range.
+	q.From, q.To = q.From.Truncate(time.Microsecond), q.To.Truncate(time.Microsecond)
 	if r.IntN(2) == 0 {
 		q.Subject = fmt.Sprintf("s%d", r.IntN(3))
 	}

@@ -5,6 +5,7 @@
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //	usagebench report [-rows 1000000] [-runs 20]
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
+//	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
@@ -19,6 +20,10 @@
 //
 // report measures the report renderers: a detailed XLSX and CSV of many rows and a
 // one-subject summary PDF.
+//
+// query stores events through Store.Ingest in bulk and measures Meter.Usage and
+// Meter.Trend on one subject beside a brute-force scan of the events table that
+// answers the same question, in the same run.
 //
 // middleware measures a bare handler, the handler behind httpmw and behind
 // go-chi/httprate's LimitByIP, in the same run.
@@ -39,7 +44,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: usagebench ingest|quota|middleware [flags]")
+		return fmt.Errorf("usage: usagebench ingest|quota|report|middleware|query [flags]")
 	}
 	switch args[0] {
 	case "ingest":
@@ -50,7 +55,9 @@ func run(args []string, out io.Writer) error {
 		return runReport(args[1:], out)
 	case "middleware":
 		return runMiddleware(args[1:], out)
+	case "query":
+		return runQuery(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report or middleware", args[0])
+		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report, middleware or query", args[0])
 	}
 }

@@ -11,7 +11,7 @@ import (
 // partial is an aggregate of some of a window's events: one rollup row, a
 // window's sum of them, or one event.
 type partial struct {
-	window                               int
+	window                               int64
 	total, count, min, max, lastAt, last int64
 }
 
@@ -68,7 +68,7 @@ func (a *usageAcc) row(window int, values map[string]string) *store.UsageRow {
 // the one stored later wins if storedLater (events read in storage order), else
 // the greater value (rollup rows of different dimension values).
 func (a *usageAcc) add(p partial, values map[string]string, storedLater bool) {
-	r := a.row(p.window, values)
+	r := a.row(int(p.window), values)
 	if r == nil || p.count == 0 {
 		return
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/usagekit/usage/store"
@@ -64,40 +65,25 @@ func (s *engine) QueryUsage(ctx context.Context, params *store.UsageQueryParams)
 	return acc.result(), nil
 }
 
+// sumInDatabase is the most windows whose hours the database sums, each window a
+// row of a VALUES list joined to the rollups; more windows (a month of hours) cost
+// more in the join than reading each hour's row in one range scan.
+const sumInDatabase = 32
+
 // readRollups adds the hourly rollups of the spans to acc. Without dimensions it
-// reads the rows over all values (”), else those of each combination. Unless the
-// latest event is asked for, the database sums each window's hours.
+// reads the rows over all values (”), else those of each combination.
 func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	for i, sp := range spans {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "(%d, %d, %d)", sp.window, sp.from, sp.to)
+	var query string
+	var args []any
+	if len(spans) > sumInDatabase || params.Latest {
+		query, args = scanRollupsQuery(params, spans, acc.byDimensions())
+	} else {
+		query, args = sumRollupsQuery(params, spans, acc.byDimensions())
 	}
-	columns := "w.column1, a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
-		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0"
-	group := " GROUP BY w.column1, a.dimensions"
-	if params.Latest {
-		columns = "w.column1, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value"
-		group = ""
-	}
-	dims := "a.dimensions = ''"
-	if acc.byDimensions() {
-		dims = "a.dimensions <> ''"
-	}
-	query := "SELECT " + columns + " FROM (VALUES " + b.String() + ") AS w" +
-		" JOIN usage_aggregations AS a ON a.bucket_start >= w.column2 AND a.bucket_start < w.column3" +
-		" WHERE a.metric = ? AND a.granularity = ? AND " + dims
-	args := []any{params.Metric, granularityHour}
-	if params.Subject != "" {
-		query += " AND a.subject = ?"
-		args = append(args, params.Subject)
-	}
-	rows, err := s.db.QueryContext(ctx, query+group, args...)
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("query usage rollups: %w", err)
 	}
@@ -107,6 +93,9 @@ func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams
 		var dimensions string
 		if err := rows.Scan(&p.window, &dimensions, &p.total, &p.count, &p.min, &p.max, &p.lastAt, &p.last); err != nil {
 			return fmt.Errorf("query usage rollups: %w", err)
+		}
+		if p.window = int64(windowOf(spans, p.window)); p.window < 0 {
+			continue
 		}
 		var values map[string]string
 		if dimensions != "" {
@@ -120,6 +109,66 @@ func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams
 		return fmt.Errorf("query usage rollups: %w", err)
 	}
 	return nil
+}
+
+// rollupFilter is the WHERE clause shared by the rollup reads, after the bounds.
+func rollupFilter(params *store.UsageQueryParams, byDimensions bool) (string, []any) {
+	where := " AND a.metric = ? AND a.granularity = ?"
+	args := []any{params.Metric, granularityHour}
+	if byDimensions {
+		where += " AND a.dimensions <> ''"
+	} else {
+		where += " AND a.dimensions = ''"
+	}
+	if params.Subject != "" {
+		where += " AND a.subject = ?"
+		args = append(args, params.Subject)
+	}
+	return where, args
+}
+
+// sumRollupsQuery returns the query that sums the hours of each span in the
+// database, one row per span and dimension values; its first column is the negated
+// span index plus one (see windowOf).
+func sumRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
+	var b strings.Builder
+	for i, sp := range spans {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(%d, %d, %d)", -1-i, sp.from, sp.to)
+	}
+	where, args := rollupFilter(params, byDimensions)
+	// CROSS JOIN keeps the spans the outer loop on SQLite, so each reads its hours
+	// by the primary key; Postgres plans it as any inner join.
+	return "SELECT w.column1, a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
+		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0" +
+		" FROM (VALUES " + b.String() + ") AS w CROSS JOIN usage_aggregations AS a" +
+		" WHERE a.bucket_start >= w.column2 AND a.bucket_start < w.column3" + where +
+		" GROUP BY w.column1, a.dimensions", args
+}
+
+// scanRollupsQuery returns the query that reads every hourly row from the first
+// span's start to the last one's end; its first column is the hour's start.
+func scanRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
+	where, args := rollupFilter(params, byDimensions)
+	return "SELECT a.bucket_start, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value" +
+			" FROM usage_aggregations AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where,
+		append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
+}
+
+// windowOf returns the window of a row of a rollup read: k < 0 is the span -1-k
+// (sumRollupsQuery), else k is an hour's start, found among the spans (ascending,
+// not overlapping); -1 when no span holds it.
+func windowOf(spans []span, k int64) int {
+	if k < 0 {
+		return spans[-1-k].window
+	}
+	i := sort.Search(len(spans), func(i int) bool { return spans[i].to > k })
+	if i == len(spans) || spans[i].from > k {
+		return -1
+	}
+	return spans[i].window
 }
 
 // readEvents adds the events of the spans to acc, in the order they were stored:
@@ -171,7 +220,7 @@ func (s *engine) readEvents(ctx context.Context, params *store.UsageQueryParams,
 				acc.addDistinct(sp.window, values, r.Subject, distinct)
 				continue
 			}
-			acc.add(partial{window: sp.window, total: r.Value, count: 1, min: r.Value, max: r.Value,
+			acc.add(partial{window: int64(sp.window), total: r.Value, count: 1, min: r.Value, max: r.Value,
 				lastAt: r.At, last: r.Value}, values, true)
 		}
 	}
