@@ -99,6 +99,10 @@ func (s waiting) QueryUsage(ctx context.Context, p *store.UsageQueryParams) (*st
 	return wait(ctx, s.st.QueryUsage, p)
 }
 
+func (s waiting) ListMetricQuotas(ctx context.Context, p *store.ListMetricQuotasParams) (*store.ListMetricQuotasResult, error) {
+	return wait(ctx, s.st.ListMetricQuotas, p)
+}
+
 func (s waiting) ListActiveSeries(ctx context.Context, p *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
 	return wait(ctx, s.st.ListActiveSeries, p)
 }

@@ -143,6 +143,10 @@ type Store interface {
 	// as tracked.
 	QueryUsage(ctx context.Context, params *UsageQueryParams) (*UsageQueryResult, error)
 
+	// ListMetricQuotas lists, for one metric, every subject's quota row whose period
+	// contains At, by usage (highest first) or by subject, a page at a time.
+	ListMetricQuotas(ctx context.Context, params *ListMetricQuotasParams) (*ListMetricQuotasResult, error)
+
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities
 

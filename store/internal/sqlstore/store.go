@@ -76,6 +76,11 @@ func (s *Store) QueryUsage(ctx context.Context, p *store.UsageQueryParams) (*sto
 	return classified(ctx, s, s.e.QueryUsage, p)
 }
 
+// ListMetricQuotas implements store.Store.
+func (s *Store) ListMetricQuotas(ctx context.Context, p *store.ListMetricQuotasParams) (*store.ListMetricQuotasResult, error) {
+	return classified(ctx, s, s.e.ListMetricQuotas, p)
+}
+
 // Series implements store.Store.
 func (s *Store) Series(ctx context.Context, p *store.SeriesParams) (*store.SeriesResult, error) {
 	return classified(ctx, s, s.e.Series, p)
