@@ -23,6 +23,10 @@ type ingestParams struct {
 	kind, dsn, mode                                       string
 	producers, events, subjects, writers, batch, maxBatch int
 	batchWait                                             time.Duration
+	// properties are the property sets the events carry in turn (none when
+	// empty), and declared the dimensions the metric declares of them.
+	properties []map[string]string
+	declared   []string
 }
 
 func runIngest(args []string, out io.Writer) error {
@@ -39,6 +43,7 @@ func runIngest(args []string, out io.Writer) error {
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
+	dimensions := fs.Int("dimensions", 0, "with N > 0: events carry N properties, and the run ingests them twice, without declared dimensions and with N, and prints the ratio")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to this file")
 	if err := fs.Parse(args); err != nil {
@@ -60,6 +65,9 @@ func runIngest(args []string, out io.Writer) error {
 	}
 	if p.producers < 1 || p.events < 1 || p.subjects < 1 || *naiveEvents < 1 {
 		return fmt.Errorf("-producers, -events, -naive-events and -subjects must be positive")
+	}
+	if *dimensions > 0 {
+		return ingestDimensions(p, *mode, *dimensions, out)
 	}
 	if *mode != "both" {
 		p.mode = *mode
@@ -94,7 +102,7 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	defer cleanup()
 
 	cfg := &usage.Config{
-		Metrics: []usage.Metric{{Key: "api_calls", Unit: "calls"}},
+		Metrics: []usage.Metric{{Key: "api_calls", Unit: "calls", Dimensions: p.declared}},
 		Plans: []usage.Plan{{Key: "bench", Limits: map[string]usage.Limit{
 			// A limit without overage, so every event is checked against it, far above
 			// what the run uses.
@@ -138,7 +146,7 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	}
 	event := func(i int64) usage.Event {
 		return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: subjects[i%int64(p.subjects)],
-			Metric: "api_calls", Value: 1}
+			Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
 	}
 	for w := range p.producers {
 		wg.Go(func() {
