@@ -84,6 +84,7 @@ func families() [][]test {
 		correctionsTests,
 		billsTests,
 		rollupsTests,
+		usageQueryTests,
 		anomaliesTests,
 		forecastsTests,
 		processesTests,
