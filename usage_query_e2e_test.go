@@ -284,3 +284,30 @@ func TestUsageEqualsABruteForceAggregationOfTheEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestUsageByDimensionFollowsCorrections(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+		m := queryMeter(t, db, now)
+		at := now.Add(-time.Hour)
+		ev := func(id string, v float64, route string) usage.Event {
+			return usage.Event{Subject: "acme", ID: id, Metric: "q_sum", Value: v, Time: at, Properties: map[string]string{"route": route}}
+		}
+		track(t, m, ev("a", 2, "/a"), ev("b", 3, "/a"), ev("c", 5, "/b"))
+		_, err := m.Correct(ctx, usage.Correction{Subject: "acme", EventID: "b", Kind: usage.CorrectionVoid, Reason: "test"})
+		require.NoError(t, err)
+		_, err = m.Correct(ctx, usage.Correction{Subject: "acme", EventID: "c", Kind: usage.CorrectionAmend, Value: 1, Reason: "test"})
+		require.NoError(t, err)
+
+		q := usage.UsageQuery{Metric: "q_sum", Subject: "acme", From: at.Truncate(time.Hour), To: now, Window: usage.WindowDay}
+		window := q.From.Format(time.RFC3339Nano) + " " + now.Format(time.RFC3339Nano) + "|"
+		res, err := m.Usage(ctx, q)
+		require.NoError(t, err)
+		require.Equal(t, map[string]string{window: "3/2"}, answered(res, nil))
+		q.GroupBy = []string{"route"}
+		res, err = m.Usage(ctx, q)
+		require.NoError(t, err)
+		require.Equal(t, map[string]string{window + "route=/a": "2/1", window + "route=/b": "1/1"}, answered(res, q.GroupBy))
+	})
+}

@@ -139,8 +139,8 @@ type Store interface {
 	// dimensions. Whole UTC hours are read from the hourly rollups Ingest keeps;
 	// the parts of hours at the bounds of windows that are not whole hours (time
 	// zones such as Asia/Kolkata) are read from the events, as is CountDistinct.
-	// Corrections show in the rollups' totals and counts; the events read are
-	// as tracked.
+	// Corrections show in the rollups' totals and counts (not in their minimum,
+	// maximum or latest value); the events read are as tracked.
 	QueryUsage(ctx context.Context, params *UsageQueryParams) (*UsageQueryResult, error)
 
 	// ListMetricQuotas lists, for one metric, every subject's quota row whose period

@@ -150,3 +150,52 @@ func (a *admitted) statements(tx bun.IDB) []string {
 	}
 	return stmts
 }
+
+// adjustDimensionRollup changes the rollup row of a corrected event's dimension
+// values as adjustRollup changes the one over all values. Its row is the one of the
+// hour whose values are the event's, each as its dimension keeps it: the value if
+// kept, else "other". A metric without dimensions has no such row.
+func adjustDimensionRollup(ctx context.Context, tx bun.IDB, ev store.Event, bucket, delta, count int64) error {
+	var keys []string
+	if err := tx.NewSelect().Model((*rollupRow)(nil)).Column("dimensions").
+		Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
+		Where("granularity = ?", granularityHour).Where("bucket_start = ?", bucket).
+		Where("dimensions <> ''").Scan(ctx, &keys); err != nil || len(keys) == 0 {
+		return err
+	}
+	var kept []dimensionRow
+	if err := tx.NewSelect().Model(&kept).Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
+		Scan(ctx); err != nil {
+		return fmt.Errorf("read dimension values: %w", err)
+	}
+	keeps := make(map[dimensionRow]bool, len(kept))
+	for _, r := range kept {
+		keeps[r] = true
+	}
+	for _, key := range keys {
+		values, err := parseDimensionKey(key)
+		if err != nil {
+			return err
+		}
+		match := true
+		for name, v := range values {
+			own := ev.Properties[name]
+			if own != "" && !keeps[dimensionRow{Subject: ev.Subject, Metric: ev.Metric, Dimension: name, Value: own}] {
+				own = store.OtherDimensionValue
+			}
+			match = match && v == own
+		}
+		if !match {
+			continue
+		}
+		if _, err := tx.NewUpdate().Model((*rollupRow)(nil)).
+			Set("total = total + ?", delta).Set("count = count + ?", count).
+			Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
+			Where("granularity = ?", granularityHour).Where("bucket_start = ?", bucket).
+			Where("dimensions = ?", key).Exec(ctx); err != nil {
+			return fmt.Errorf("update rollup: %w", err)
+		}
+		return nil
+	}
+	return nil
+}
