@@ -55,6 +55,9 @@ func runQuery(args []string, out io.Writer) error {
 	if err := seedQueryEvents(ctx, st, p, out); err != nil {
 		return err
 	}
+	if err := settle(ctx, raw, p.kind); err != nil {
+		return err
+	}
 	m, err := usage.New(st, &usage.Config{Metrics: []usage.Metric{queryMetric}, Plans: []usage.Plan{{Key: "free"}},
 		DefaultPlan: "free", Test: usage.TestConfig{Time: func() time.Time { return p.now }}})
 	if err != nil {
@@ -116,6 +119,22 @@ func seedQueryEvents(ctx context.Context, st store.Store, p queryParams, out io.
 	elapsed := time.Since(t0)
 	fmt.Fprintf(out, "query %s: seeded %d events (%d of acme) through Store.Ingest in batches of %d in %.0fs (%.0f events/s)\n",
 		p.kind, id, hot, p.seedBatch, elapsed.Seconds(), float64(id)/elapsed.Seconds())
+	return nil
+}
+
+// settle leaves the seeded database as one at rest would be: SQLite's log written
+// back into the file, Postgres's tables vacuumed, and the statistics the planners
+// go by gathered, as autovacuum would in time.
+func settle(ctx context.Context, raw *sql.DB, kind string) error {
+	stmts := []string{"PRAGMA wal_checkpoint(TRUNCATE)", "ANALYZE"}
+	if kind == "postgres" {
+		stmts = []string{"VACUUM ANALYZE"}
+	}
+	for _, stmt := range stmts {
+		if _, err := raw.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("settle: %s: %w", stmt, err)
+		}
+	}
 	return nil
 }
 

@@ -140,12 +140,14 @@ func sumRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions 
 	}
 	where, args := rollupFilter(params, byDimensions)
 	// CROSS JOIN keeps the spans the outer loop on SQLite, so each reads its hours
-	// by the primary key; Postgres plans it as any inner join.
+	// by the primary key; Postgres plans it as any inner join, and may read the
+	// rollups first: the bounds of all spans keep that read to their hours too.
 	return "SELECT w.column1, a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
 		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0" +
 		" FROM (VALUES " + b.String() + ") AS w CROSS JOIN usage_aggregations AS a" +
-		" WHERE a.bucket_start >= w.column2 AND a.bucket_start < w.column3" + where +
-		" GROUP BY w.column1, a.dimensions", args
+		" WHERE a.bucket_start >= w.column2 AND a.bucket_start < w.column3" +
+		" AND a.bucket_start >= ? AND a.bucket_start < ?" + where +
+		" GROUP BY w.column1, a.dimensions", append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
 }
 
 // scanRollupsQuery returns the query that reads every hourly row from the first
