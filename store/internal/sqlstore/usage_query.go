@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -188,8 +189,15 @@ func (s *engine) readEvents(ctx context.Context, params *store.UsageQueryParams,
 			return err
 		}
 	}
+	// Only the columns the query needs are read: properties are parsed only for
+	// dimensions or a distinct property.
+	needProps := acc.byDimensions() || (params.CountDistinct && params.DistinctProperty != "")
+	columns := []string{"subject", "value", "at", "user_id"}
+	if needProps {
+		columns = append(columns, "properties")
+	}
 	for _, sp := range spans {
-		q := s.db.NewSelect().Model((*eventRow)(nil)).Column("subject", "user_id", "value", "at", "properties").
+		q := s.db.NewSelect().Model((*eventRow)(nil)).Column(columns...).
 			Where("metric = ?", params.Metric).Where("at >= ?", sp.from).Where("at < ?", sp.to)
 		if params.Subject != "" {
 			q = q.Where("series = ?", seriesOf(params.Subject, params.Metric)).Where("subject = ?", params.Subject)
@@ -199,15 +207,17 @@ func (s *engine) readEvents(ctx context.Context, params *store.UsageQueryParams,
 			return fmt.Errorf("query usage events: %w", err)
 		}
 		for _, r := range rows {
-			ev, err := r.event()
-			if err != nil {
-				return fmt.Errorf("query usage events: %w", err)
+			var props map[string]string
+			if needProps && r.Properties != "" {
+				if err := json.Unmarshal([]byte(r.Properties), &props); err != nil {
+					return fmt.Errorf("query usage events: properties: %w", err)
+				}
 			}
 			var values map[string]string
 			if acc.byDimensions() {
 				values = make(map[string]string, len(params.Dimensions))
 				for _, name := range params.Dimensions {
-					v := ev.Properties[name]
+					v := props[name]
 					if v != "" && !kept[dimensionRow{Subject: r.Subject, Metric: params.Metric, Dimension: name, Value: v}] {
 						v = store.OtherDimensionValue
 					}
@@ -215,9 +225,9 @@ func (s *engine) readEvents(ctx context.Context, params *store.UsageQueryParams,
 				}
 			}
 			if params.CountDistinct {
-				distinct := ev.User
+				distinct := r.UserID
 				if params.DistinctProperty != "" {
-					distinct = ev.Properties[params.DistinctProperty]
+					distinct = props[params.DistinctProperty]
 				}
 				acc.addDistinct(sp.window, values, r.Subject, distinct)
 				continue
