@@ -72,7 +72,7 @@ type Trend struct {
 }
 
 // Trend returns the trend of a subject's metric, read from the hourly rollups as
-// Usage reads them: three queries, the totals, the hours and the steps. In a time
+// Usage reads them: the totals, the hours and, by day, the days. In a time
 // zone whose offset is not a whole number of hours (Asia/Kolkata) local hours are
 // not UTC hours, so the hour-of-week figures read the period's events. Bad input
 // returns a *ValidationError naming the field.
