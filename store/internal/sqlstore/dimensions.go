@@ -23,15 +23,43 @@ type dimensionRow struct {
 }
 
 // dimensionKey is the canonical form of an event's dimension values in its rollup
-// rows: a JSON object, whose keys encoding/json sorts, so one combination of values
-// is always one string, and names declared later do not change earlier rows' keys.
+// rows: a JSON object of the names, which are sorted, and their values, so one
+// combination of values is always one string, and names declared later do not
+// change earlier rows' keys. It is written by hand: every admitted event has one,
+// and encoding/json would allocate a map and more for each.
 func dimensionKey(names, values []string) string {
-	obj := make(map[string]string, len(names))
-	for i, n := range names {
-		obj[n] = values[i]
+	n := 2
+	for i, name := range names {
+		n += len(name) + len(values[i]) + 6
 	}
-	b, _ := json.Marshal(obj) // a map of strings always marshals
-	return string(b)
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = appendJSONString(b, values[i])
+	}
+	return string(append(b, '}'))
+}
+
+// appendJSONString appends s, valid UTF-8, as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // parseDimensionKey reads a dimensionKey.
