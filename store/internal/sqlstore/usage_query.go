@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -66,9 +67,9 @@ func (s *engine) QueryUsage(ctx context.Context, params *store.UsageQueryParams)
 	return acc.result(), nil
 }
 
-// sumInDatabase is the most windows whose hours the database sums, each window a
-// row of a VALUES list joined to the rollups; more windows (a month of hours) cost
-// more in the join than reading each hour's row in one range scan.
+// sumInDatabase is the most windows whose hours the database sums, finding each
+// row's window in a CASE of them all; more windows (a month of hours) cost more
+// there than reading each hour's row and finding its window in Go.
 const sumInDatabase = 32
 
 // readRollups adds the hourly rollups of the spans to acc. Without dimensions it
@@ -130,25 +131,21 @@ func rollupFilter(params *store.UsageQueryParams, byDimensions bool) (string, []
 
 // sumRollupsQuery returns the query that sums the hours of each span in the
 // database, one row per span and dimension values; its first column is the negated
-// span index plus one (see windowOf).
+// span index plus one (see windowOf), or outside every span math.MaxInt64. A CASE
+// finds the span: a join with a VALUES list of them lets SQLite, once it has
+// statistics, build an index on the rollups for every query.
 func sumRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
 	var b strings.Builder
+	b.WriteString("CASE")
 	for i, sp := range spans {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "(%d, %d, %d)", -1-i, sp.from, sp.to)
+		fmt.Fprintf(&b, " WHEN a.bucket_start >= %d AND a.bucket_start < %d THEN %d", sp.from, sp.to, -1-i)
 	}
+	fmt.Fprintf(&b, " ELSE %d END", int64(math.MaxInt64))
 	where, args := rollupFilter(params, byDimensions)
-	// CROSS JOIN keeps the spans the outer loop on SQLite, so each reads its hours
-	// by the primary key; Postgres plans it as any inner join, and may read the
-	// rollups first: the bounds of all spans keep that read to their hours too.
-	return "SELECT w.column1, a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
+	return "SELECT " + b.String() + ", a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
 		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0" +
-		" FROM (VALUES " + b.String() + ") AS w CROSS JOIN usage_aggregations AS a" +
-		" WHERE a.bucket_start >= w.column2 AND a.bucket_start < w.column3" +
-		" AND a.bucket_start >= ? AND a.bucket_start < ?" + where +
-		" GROUP BY w.column1, a.dimensions", append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
+		" FROM usage_aggregations AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where +
+		" GROUP BY 1, a.dimensions", append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
 }
 
 // scanRollupsQuery returns the query that reads every hourly row from the first
