@@ -72,7 +72,7 @@ type Trend struct {
 }
 
 // Trend returns the trend of a subject's metric, read from the hourly rollups as
-// Usage reads them: the totals, the hours and, by day, the days. In a time
+// Usage reads them: the totals and the hours, whose days are folded from them. In a time
 // zone whose offset is not a whole number of hours (Asia/Kolkata) local hours are
 // not UTC hours, so the hour-of-week figures read the period's events. Bad input
 // returns a *ValidationError naming the field.
@@ -122,16 +122,11 @@ func (m *Meter) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
 	if !end.After(period.Start) {
 		return t, nil
 	}
-	hourly, err := m.trendSeries(ctx, met, q.Subject, period.Start, end, WindowHour, q.TimeZone)
+	hourly, series, err := m.trendSteps(ctx, met, q.Subject, period.Start, end, q.Step, q.TimeZone)
 	if err != nil {
 		return nil, err
 	}
-	t.Series = hourly
-	if q.Step == WindowDay {
-		if t.Series, err = m.trendSeries(ctx, met, q.Subject, period.Start, end, WindowDay, q.TimeZone); err != nil {
-			return nil, err
-		}
-	}
+	t.Series = series
 	movingAverage(t.Series, q.MovingAverage)
 	for _, p := range t.Series {
 		if p.Value.Float64() > t.Peak.Value.Float64() || t.Peak.To.IsZero() {
@@ -188,21 +183,80 @@ func (m *Meter) trendTotals(ctx context.Context, met Metric, subject string, t *
 	return nil
 }
 
-// trendSeries is the metric's usage over [from, to) in steps of size.
-func (m *Meter) trendSeries(ctx context.Context, met Metric, subject string, from, to time.Time, size WindowSize, loc *time.Location) ([]TrendPoint, error) {
-	windows, err := usageWindows(from, to, size, loc)
+// trendSteps returns the metric's usage over [from, to) by hour, and by step. Days
+// are folded from the hours of one query (a day's local hours lie within it, and
+// the hours' totals, counts, extremes and latest events make the day's exactly),
+// except for unique_count, whose distinct values do not add up: it reads days.
+func (m *Meter) trendSteps(ctx context.Context, met Metric, subject string, from, to time.Time, step WindowSize, loc *time.Location) (hourly, steps []TrendPoint, err error) {
+	q := &UsageQuery{Metric: met.Key, Subject: subject, TimeZone: loc}
+	hours, err := usageWindows(from, to, WindowHour, loc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res, err := m.usage(ctx, met, &UsageQuery{Metric: met.Key, Subject: subject, TimeZone: loc}, windows)
+	res, err := m.store.QueryUsage(ctx, usageParams(met, q, hours))
 	if err != nil {
-		return nil, fmt.Errorf("usage: trend: %w", err)
+		return nil, nil, fmt.Errorf("usage: trend: %w", err)
 	}
-	out := make([]TrendPoint, len(res.Values))
-	for i, v := range res.Values {
-		out[i] = TrendPoint{From: v.From, To: v.To, Value: v.Value}
+	rows := make([]*store.UsageRow, len(hours))
+	for i := range res.Rows {
+		rows[res.Rows[i].Window] = &res.Rows[i]
 	}
-	return out, nil
+	hourly = make([]TrendPoint, len(hours))
+	for i, h := range hours {
+		hourly[i] = TrendPoint{From: h.Start.In(loc), To: h.End.In(loc), Value: met.quantity(0)}
+		if rows[i] != nil {
+			hourly[i].Value = met.aggregate(*rows[i])
+		}
+	}
+	if step == WindowHour {
+		return hourly, hourly, nil
+	}
+	days, err := usageWindows(from, to, WindowDay, loc)
+	if err != nil {
+		return nil, nil, err
+	}
+	if met.Aggregation == AggregationUniqueCount {
+		byDay, err := m.usage(ctx, met, q, days)
+		if err != nil {
+			return nil, nil, fmt.Errorf("usage: trend: %w", err)
+		}
+		for _, v := range byDay.Values {
+			steps = append(steps, TrendPoint{From: v.From, To: v.To, Value: v.Value})
+		}
+		return hourly, steps, nil
+	}
+	h := 0
+	for _, d := range days {
+		var day *store.UsageRow
+		for ; h < len(hours) && hours[h].Start.Before(d.End); h++ {
+			day = mergeRows(day, rows[h])
+		}
+		p := TrendPoint{From: d.Start.In(loc), To: d.End.In(loc), Value: met.quantity(0)}
+		if day != nil {
+			p.Value = met.aggregate(*day)
+		}
+		steps = append(steps, p)
+	}
+	return hourly, steps, nil
+}
+
+// mergeRows returns the aggregate of the events of two rows of disjoint, ascending
+// times; either may be nil (no events).
+func mergeRows(a, b *store.UsageRow) *store.UsageRow {
+	if a == nil || b == nil {
+		if a == nil {
+			return b
+		}
+		return a
+	}
+	out := *a
+	out.Total += b.Total
+	out.Count += b.Count
+	out.Min, out.Max = min(out.Min, b.Min), max(out.Max, b.Max)
+	if !b.LastAt.Before(out.LastAt) {
+		out.Last, out.LastAt = b.Last, b.LastAt
+	}
+	return &out
 }
 
 // movingAverage sets each point's moving average over n steps.

@@ -2,6 +2,7 @@ package usage_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -112,5 +113,35 @@ func TestTrendFindsThePeakDayAndThePeakHourOfAConstructedSeries(t *testing.T) {
 		require.InDelta(t, 1, tr.HourOfWeek[time.Sunday][9], 1e-9)
 		require.Zero(t, tr.HourOfWeek[time.Sunday][15])
 		require.InDelta(t, (2+2+2+2+2+2+12)/7.0, tr.Series[6].MovingAverage, 1e-9)
+	})
+}
+
+func TestTrendDaysFoldedFromHoursEqualUsageByDayForEveryAggregation(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
+		ctx := context.Background()
+		from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		to := time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)
+		m := queryMeter(t, db, to)
+		seed := uint64(time.Now().UnixNano())
+		t.Logf("seed %d", seed)
+		events := randomEvents(rand.New(rand.NewPCG(seed, 0)), 300, from, to)
+		track(t, m, events...)
+		for _, zone := range []string{"Europe/Lisbon", "America/New_York", "Asia/Kolkata"} {
+			loc, err := time.LoadLocation(zone)
+			require.NoError(t, err)
+			start := time.Date(2026, 3, 3, 0, 0, 0, 0, loc)
+			end := time.Date(2026, 4, 3, 0, 0, 0, 0, loc)
+			for _, met := range queryMetrics() {
+				tr, err := m.Trend(ctx, usage.TrendQuery{Subject: "s1", Metric: met.Key, From: start, To: end, TimeZone: loc})
+				require.NoError(t, err)
+				res, err := m.Usage(ctx, usage.UsageQuery{Metric: met.Key, Subject: "s1", From: start, To: end, TimeZone: loc})
+				require.NoError(t, err)
+				require.Len(t, tr.Series, len(res.Values))
+				for i, v := range res.Values {
+					require.True(t, v.From.Equal(tr.Series[i].From), "%s %s day %d", zone, met.Key, i)
+					require.Equal(t, v.Value.String(), tr.Series[i].Value.String(), "%s %s day %d", zone, met.Key, i)
+				}
+			}
+		}
 	})
 }

@@ -91,13 +91,7 @@ func (m *Meter) Usage(ctx context.Context, q UsageQuery) (*UsageResult, error) {
 
 // usage runs the checked query q over windows.
 func (m *Meter) usage(ctx context.Context, met Metric, q *UsageQuery, windows []store.UsageWindow) (*UsageResult, error) {
-	params := &store.UsageQueryParams{
-		Metric: q.Metric, Subject: q.Subject, Windows: windows, Dimensions: met.Dimensions,
-		GroupBy: q.GroupBy, Filters: q.Filters,
-		CountDistinct: met.Aggregation == AggregationUniqueCount, DistinctProperty: met.DistinctProperty,
-		Latest: met.Aggregation == AggregationLatest,
-	}
-	res, err := m.store.QueryUsage(ctx, params)
+	res, err := m.store.QueryUsage(ctx, usageParams(met, q, windows))
 	if err != nil {
 		return nil, fmt.Errorf("usage: usage: %w", err)
 	}
@@ -119,6 +113,16 @@ func (m *Meter) usage(ctx context.Context, met Metric, q *UsageQuery, windows []
 		rows = rows[n:]
 	}
 	return out, nil
+}
+
+// usageParams is the store query of q over windows.
+func usageParams(met Metric, q *UsageQuery, windows []store.UsageWindow) *store.UsageQueryParams {
+	return &store.UsageQueryParams{
+		Metric: q.Metric, Subject: q.Subject, Windows: windows, Dimensions: met.Dimensions,
+		GroupBy: q.GroupBy, Filters: q.Filters,
+		CountDistinct: met.Aggregation == AggregationUniqueCount, DistinctProperty: met.DistinctProperty,
+		Latest: met.Aggregation == AggregationLatest,
+	}
 }
 
 // aggregate is a row's value as the metric aggregates.
