@@ -33,8 +33,8 @@ type UsageQueryParams struct {
 	Subject string
 	// Windows are the windows to aggregate, in ascending order, not overlapping.
 	Windows []UsageWindow
-	// Dimensions are the metric's declared dimensions; needed only with GroupBy
-	// or Filters, or for windows whose bounds are not whole UTC hours.
+	// Dimensions are the metric's declared dimensions, which the store needs with
+	// GroupBy or Filters to fold the values of events it reads as Ingest folded them.
 	Dimensions []string
 	// GroupBy lists declared dimensions to group by: one row per window and
 	// combination of their values (values past the bound are OtherDimensionValue).
