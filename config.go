@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -167,6 +168,9 @@ func (c *Config) withDefaults() *Config {
 	out.metrics = make(map[string]Metric, len(c.Metrics))
 	for _, m := range c.Metrics {
 		m.Aggregation = cmp.Or(m.Aggregation, AggregationSum)
+		m.MaxDimensionValues = cmp.Or(m.MaxDimensionValues, DefaultMaxDimensionValues)
+		// Sorted once, in a copy: the store keys rollups by the names in order.
+		m.Dimensions = slices.Sorted(slices.Values(m.Dimensions))
 		out.metrics[m.Key] = m
 	}
 	out.plans = make(map[string]Plan, len(c.Plans))

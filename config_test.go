@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -234,7 +235,7 @@ func TestExampleCatalog(t *testing.T) {
 		t.Fatalf("ExampleMetrics() has %d metrics, want %d", len(metrics), len(wantMetrics))
 	}
 	for i := range wantMetrics {
-		if metrics[i] != wantMetrics[i] {
+		if !reflect.DeepEqual(metrics[i], wantMetrics[i]) {
 			t.Errorf("ExampleMetrics()[%d] = %+v, want %+v", i, metrics[i], wantMetrics[i])
 		}
 	}

@@ -9,7 +9,8 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// Page sizes of Meter.Events and Meter.Corrections.
+// Page sizes of Meter.Events, Meter.Corrections and the admin views (TopSubjects,
+// MetricQuotas).
 const (
 	// DefaultPageSize is the page size when a query gives none.
 	DefaultPageSize = 100

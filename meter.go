@@ -306,6 +306,7 @@ func (m *Meter) ingestEvent(ctx context.Context, ev Event, now time.Time, ie *st
 			Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage,
 			Distinct: p.distinct(), Alerts: r.alerts[p.metric.Key],
 		},
+		Dimensions: p.metric.dimensions(p.event.Properties),
 	}
 	return r, nil
 }

@@ -49,7 +49,43 @@ type Metric struct {
 	// in the store the first time a Meter uses it, and New refuses a Config that
 	// changes it.
 	WholeUnits bool
+	// Dimensions names the event properties that Usage can group and filter the
+	// metric by (route, status, region): at most MaxDimensions, each a property key.
+	// Ingest keeps hourly rollups per combination of their values beside the total,
+	// so declare only what queries need.
+	Dimensions []string
+	// MaxDimensionValues bounds the distinct values of each dimension per subject:
+	// the first ones stored are kept, later ones are counted under "other"
+	// (OtherDimensionValue), alike in every instance, since the store decides it in
+	// the transaction that stores the event. Defaults to DefaultMaxDimensionValues.
+	MaxDimensionValues int
 }
+
+// Bounds of Metric.Dimensions.
+const (
+	// MaxDimensions is the most dimensions a metric declares.
+	MaxDimensions = 4
+	// DefaultMaxDimensionValues is the default of Metric.MaxDimensionValues.
+	DefaultMaxDimensionValues = 100
+	// OtherDimensionValue is the value a dimension takes in usage queries for the
+	// values past its bound (Metric.MaxDimensionValues).
+	OtherDimensionValue = store.OtherDimensionValue
+)
+
+// dimensions is what the store keeps of an event's declared dimensions.
+func (m Metric) dimensions(props map[string]string) store.Dimensions {
+	if len(m.Dimensions) == 0 {
+		return store.Dimensions{}
+	}
+	values := make([]string, len(m.Dimensions))
+	for i, name := range m.Dimensions {
+		values[i] = props[name]
+	}
+	return store.Dimensions{Names: m.Dimensions, Values: values, Limit: m.MaxDimensionValues}
+}
+
+// declares reports whether the metric declares the dimension.
+func (m Metric) declares(dimension string) bool { return slices.Contains(m.Dimensions, dimension) }
 
 // scale is the power of ten of the metric's stored integers.
 func (m Metric) scale() int {
@@ -76,6 +112,20 @@ func (m Metric) validate() error {
 		if m.WholeUnits {
 			return fmt.Errorf("metric %s: WholeUnits with aggregation %s: counts are whole already and an average has fractions; remove WholeUnits", m.Key, m.Aggregation)
 		}
+	}
+	if len(m.Dimensions) > MaxDimensions {
+		return fmt.Errorf("metric %s: %d dimensions, more than MaxDimensions (%d): declare only those queries group or filter by", m.Key, len(m.Dimensions), MaxDimensions)
+	}
+	for i, d := range m.Dimensions {
+		if !propertyKeyPattern.MatchString(d) {
+			return fmt.Errorf("metric %s: dimension %q: want a property key of 1-64 letters, digits, '_', '.', ':', '-'", m.Key, truncate(d))
+		}
+		if slices.Contains(m.Dimensions[:i], d) {
+			return fmt.Errorf("metric %s: dimension %q declared twice: list each once", m.Key, d)
+		}
+	}
+	if m.MaxDimensionValues < 0 {
+		return fmt.Errorf("metric %s: MaxDimensionValues %d: want a positive bound, or 0 for DefaultMaxDimensionValues", m.Key, m.MaxDimensionValues)
 	}
 	return nil
 }

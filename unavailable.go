@@ -100,6 +100,14 @@ func (s waiting) SetAnomalyStatus(ctx context.Context, p *store.SetAnomalyStatus
 	return wait(ctx, s, s.st.SetAnomalyStatus, p)
 }
 
+func (s waiting) QueryUsage(ctx context.Context, p *store.UsageQueryParams) (*store.UsageQueryResult, error) {
+	return wait(ctx, s, s.st.QueryUsage, p)
+}
+
+func (s waiting) ListMetricQuotas(ctx context.Context, p *store.ListMetricQuotasParams) (*store.ListMetricQuotasResult, error) {
+	return wait(ctx, s, s.st.ListMetricQuotas, p)
+}
+
 func (s waiting) ListActiveSeries(ctx context.Context, p *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
 	return wait(ctx, s, s.st.ListActiveSeries, p)
 }

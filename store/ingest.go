@@ -45,6 +45,10 @@ func (s Status) String() string {
 type IngestEvent struct {
 	Event Event
 	Quota QuotaSpec
+	// Dimensions are the event's values of its metric's declared dimensions, kept
+	// in its hourly rollups beside the total over all values; none for a metric
+	// that declares none.
+	Dimensions Dimensions
 }
 
 // IngestParams are the arguments of Store.Ingest.

@@ -130,3 +130,33 @@ type GetQuotasParams struct {
 type GetQuotasResult struct {
 	Quotas []Quota
 }
+
+// QuotaCursor is where a page of ListMetricQuotas ends: the last row's usage (when
+// ordered by usage) and subject.
+type QuotaCursor struct {
+	Used    int64
+	Subject string
+}
+
+// ListMetricQuotasParams are the arguments of Store.ListMetricQuotas.
+type ListMetricQuotasParams struct {
+	Metric string
+	// At selects, for every subject, its quota row whose [PeriodStart, PeriodEnd)
+	// contains At.
+	At time.Time
+	// ByUsage orders the rows by usage, highest first, then by subject; otherwise
+	// they are ordered by subject.
+	ByUsage bool
+	// OverLimit keeps only the rows whose usage is above a limit (not Unlimited).
+	OverLimit bool
+	// After lists the rows after this one in the order asked for; nil starts from
+	// the first.
+	After *QuotaCursor
+	// Limit caps the number of rows; 0 means 1000.
+	Limit int
+}
+
+// ListMetricQuotasResult is the result of Store.ListMetricQuotas.
+type ListMetricQuotasResult struct {
+	Quotas []Quota
+}

@@ -197,6 +197,18 @@ type Store interface {
 	// Call it again until Done: each call is bounded, so ingestion goes on beside
 	// it.
 	DeleteExpired(ctx context.Context, params *DeleteExpiredParams) (*DeleteExpiredResult, error)
+	// QueryUsage aggregates a metric's admitted events in each of the given windows,
+	// for one subject or all, optionally grouped and filtered by declared
+	// dimensions. Whole UTC hours are read from the hourly rollups Ingest keeps;
+	// the parts of hours at the bounds of windows that are not whole hours (time
+	// zones such as Asia/Kolkata) are read from the events, as is CountDistinct.
+	// Corrections show in the rollups' totals and counts (not in their minimum,
+	// maximum or latest value); the events read are as tracked.
+	QueryUsage(ctx context.Context, params *UsageQueryParams) (*UsageQueryResult, error)
+
+	// ListMetricQuotas lists, for one metric, every subject's quota row whose period
+	// contains At, by usage (highest first) or by subject, a page at a time.
+	ListMetricQuotas(ctx context.Context, params *ListMetricQuotasParams) (*ListMetricQuotasResult, error)
 
 	// Capabilities states what this backend guarantees where backends differ.
 	Capabilities() Capabilities

@@ -25,6 +25,10 @@ type ingestParams struct {
 	batchWait                                             time.Duration
 	// alertsOff disables alert thresholds (on by default, on every metric).
 	alertsOff bool
+	// properties are the property sets the events carry in turn (none when
+	// empty), and declared the dimensions the metric declares of them.
+	properties []map[string]string
+	declared   []string
 }
 
 func runIngest(args []string, out io.Writer) error {
@@ -43,6 +47,7 @@ func runIngest(args []string, out io.Writer) error {
 	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
 	alerts := fs.String("alerts", "on", "alert thresholds on every metric: on, off, or compare (runs without and with them, alternating, -alert-rounds times each)")
 	alertRounds := fs.Int("alert-rounds", 5, "with -alerts compare: runs of each")
+	dimensions := fs.Int("dimensions", 0, "with N > 0: events carry N properties, and the run ingests them twice, without declared dimensions and with N, and prints the ratio")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to this file")
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +78,9 @@ func runIngest(args []string, out io.Writer) error {
 		return fmt.Errorf("unknown -alerts %q: want on, off or compare", *alerts)
 	}
 	p.alertsOff = *alerts == "off"
+	if *dimensions > 0 {
+		return ingestDimensions(p, *mode, *dimensions, out)
+	}
 	if *mode != "both" {
 		p.mode = *mode
 		_, err := ingestOnce(p, out)
@@ -106,7 +114,7 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	defer cleanup()
 
 	cfg := &usage.Config{
-		Metrics: []usage.Metric{{Key: "api_calls", Unit: "calls"}},
+		Metrics: []usage.Metric{{Key: "api_calls", Unit: "calls", Dimensions: p.declared}},
 		Plans: []usage.Plan{{Key: "bench", Limits: map[string]usage.Limit{
 			// A limit without overage, so every event is checked against it, far above
 			// what the run uses.
@@ -151,7 +159,7 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	}
 	event := func(i int64) usage.Event {
 		return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: subjects[i%int64(p.subjects)],
-			Metric: "api_calls", Value: 1}
+			Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
 	}
 	for w := range p.producers {
 		wg.Go(func() {

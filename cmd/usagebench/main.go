@@ -7,6 +7,7 @@
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
 //	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
 //	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-old-events N] [-events N] [-batch-rows N]
+//	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
@@ -21,6 +22,10 @@
 //
 // report measures the report renderers: a detailed XLSX and CSV of many rows and a
 // one-subject summary PDF.
+//
+// query stores events through Store.Ingest in bulk and measures Meter.Usage and
+// Meter.Trend on one subject beside a brute-force scan of the events table that
+// answers the same question, in the same run.
 //
 // middleware measures a bare handler, the handler behind httpmw and behind
 // go-chi/httprate's LimitByIP, in the same run.
@@ -47,7 +52,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: usagebench ingest|quota|report|middleware|detect [flags]")
+		return fmt.Errorf("usage: usagebench ingest|quota|report|middleware|query|detect|retention [flags]")
 	}
 	switch args[0] {
 	case "ingest":
@@ -62,7 +67,9 @@ func run(args []string, out io.Writer) error {
 		return runDetect(args[1:], out)
 	case "retention":
 		return runRetention(args[1:], out)
+	case "query":
+		return runQuery(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report, middleware, detect or retention", args[0])
+		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report, middleware, query, detect or retention", args[0])
 	}
 }

@@ -25,18 +25,46 @@ const defaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 // function that closes it and removes what the run created: a temporary SQLite file,
 // or a schema of its own on the Postgres server.
 func openFresh(ctx context.Context, kind, dsn string) (store.Store, func(), error) {
+	st, _, cleanup, err := openFreshSQL(ctx, kind, dsn)
+	return st, cleanup, err
+}
+
+// openFreshSQL is openFresh that also returns a connection of its own to the
+// store's database, for measurements that read the tables directly; cleanup closes
+// it too.
+func openFreshSQL(ctx context.Context, kind, dsn string) (store.Store, *sql.DB, func(), error) {
+	st, location, cleanup, err := openFreshAt(ctx, kind, dsn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[kind]
+	if kind == "sqlite" {
+		location = sqlite.DSN(location)
+	}
+	raw, err := sql.Open(driver, location)
+	if err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	return st, raw, func() { raw.Close(); cleanup() }, nil
+}
+
+// openFreshAt is openFresh that also returns where the database is: the SQLite
+// file, or the Postgres DSN whose search_path is the run's schema.
+func openFreshAt(ctx context.Context, kind, dsn string) (store.Store, string, func(), error) {
 	switch kind {
 	case "sqlite":
 		dir, err := os.MkdirTemp("", "usagebench")
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
+		path := filepath.Join(dir, "bench.db")
+		st, err := sqlite.Open(ctx, path)
 		if err != nil {
 			os.RemoveAll(dir)
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+		return st, path, func() { st.Close(); os.RemoveAll(dir) }, nil
 	case "postgres":
 		if dsn == "" {
 			dsn = defaultDSN
@@ -46,11 +74,11 @@ func openFresh(ctx context.Context, kind, dsn string) (store.Store, func(), erro
 		schema := "usagebench_" + hex.EncodeToString(b[:])
 		admin, err := sql.Open("pgx", dsn)
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 			admin.Close()
-			return nil, nil, fmt.Errorf("create schema: %w", err)
+			return nil, "", nil, fmt.Errorf("create schema: %w", err)
 		}
 		drop := func() {
 			admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
@@ -59,7 +87,7 @@ func openFresh(ctx context.Context, kind, dsn string) (store.Store, func(), erro
 		u, err := url.Parse(dsn)
 		if err != nil {
 			drop()
-			return nil, nil, fmt.Errorf("-dsn must be a postgres:// URL: %w", err)
+			return nil, "", nil, fmt.Errorf("-dsn must be a postgres:// URL: %w", err)
 		}
 		q := u.Query()
 		q.Set("search_path", schema)
@@ -67,11 +95,11 @@ func openFresh(ctx context.Context, kind, dsn string) (store.Store, func(), erro
 		st, err := postgres.Open(ctx, u.String())
 		if err != nil {
 			drop()
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		return st, func() { st.Close(); drop() }, nil
+		return st, u.String(), func() { st.Close(); drop() }, nil
 	default:
-		return nil, nil, fmt.Errorf("unknown store %q: want sqlite or postgres", kind)
+		return nil, "", nil, fmt.Errorf("unknown store %q: want sqlite or postgres", kind)
 	}
 }
 

@@ -86,6 +86,7 @@ func families() [][]test {
 		rollupsTests,
 		retentionTests,
 		leasesTests,
+		usageQueryTests,
 		anomaliesTests,
 		forecastsTests,
 		alertsTests,

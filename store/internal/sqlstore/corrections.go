@@ -243,8 +243,9 @@ func latestCorrections(ctx context.Context, db bun.IDB, subject, metric string, 
 	return out, nil
 }
 
-// adjustRollup changes the hourly rollup of a corrected event by the difference of
-// its value, and its count by one for a void. Minimum and maximum keep the values
+// adjustRollup changes the hourly rollups of a corrected event (over all dimension
+// values, and of its own) by the difference of its value, and their counts by one
+// for a void. Minimum and maximum keep the values
 // seen: a rollup records what arrived.
 func adjustRollup(ctx context.Context, tx bun.Tx, ev store.Event, delta int64, void bool) error {
 	count := int64(0)
@@ -260,7 +261,7 @@ func adjustRollup(ctx context.Context, tx bun.Tx, ev store.Event, delta int64, v
 		Where("dimensions = ''").Exec(ctx); err != nil {
 		return fmt.Errorf("update rollup: %w", err)
 	}
-	return nil
+	return adjustDimensionRollup(ctx, tx, ev, bucket, delta, count)
 }
 
 // ListCorrections does the work of Store.ListCorrections.

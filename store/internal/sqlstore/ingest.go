@@ -114,6 +114,10 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	if err != nil {
 		return nil, err
 	}
+	dims, err := readAdmitted(ctx, t.db, params.Events)
+	if err != nil {
+		return nil, err
+	}
 
 	outcomes := make([]store.Outcome, n)
 	dirty := map[string]bool{}
@@ -161,7 +165,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		row := rows[i]
 		row.UsedAfter = next.Used
 		newEvents = append(newEvents, row)
-		hourly.add(ie.Event)
+		hourly.add(ie.Event, dims.keep(ie))
 		outcomes[i] = store.Outcome{Status: store.StatusInserted,
 			UsedBefore: q.Used, UsedAfter: next.Used, Limit: q.Limit}
 	}
@@ -171,7 +175,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			return nil, err
 		}
 	}
-	rest := writeBack(t.db, newDistinct, quotas, dirty, hourly)
+	rest := append(writeBack(t.db, newDistinct, quotas, dirty, hourly), dims.statements(t.db)...)
 	rest = append(rest, alertCrossings(t.db, params, qids, outcomes, quotas)...)
 	if err := s.writeBatch(ctx, t, newEvents, rest); err != nil {
 		return nil, err

@@ -20,7 +20,8 @@ const granularityHour = "hour"
 const hourMicros = int64(time.Hour / time.Microsecond)
 
 // rollupRow is a row of usage_aggregations: the admitted events of one subject and
-// metric in one bucket.
+// metric in one bucket, over all dimension values (”) or with one combination of
+// them (canonical, see dimensionKey).
 type rollupRow struct {
 	bun.BaseModel `bun:"table:usage_aggregations"`
 
@@ -33,13 +34,26 @@ type rollupRow struct {
 	Count       int64  `bun:"count"`
 	Min         int64  `bun:"min_value"`
 	Max         int64  `bun:"max_value"`
+	LastAt      int64  `bun:"last_at"`
+	Last        int64  `bun:"last_value"`
 }
 
-// rollups accumulates a batch's admitted events into hourly rows.
-type rollups map[[2]string]map[int64]*rollupRow
+// rollupKey names a batch's rollup row within its hour.
+type rollupKey struct{ subject, metric, dimensions string }
 
-func (r rollups) add(e store.Event) {
-	key := [2]string{e.Subject, e.Metric}
+// rollups accumulates a batch's admitted events into hourly rows.
+type rollups map[rollupKey]map[int64]*rollupRow
+
+// add adds an event to its hour's row over all dimension values and, when dims is
+// not empty, to the row of its dimension values.
+func (r rollups) add(e store.Event, dims string) {
+	r.addTo(rollupKey{e.Subject, e.Metric, ""}, e)
+	if dims != "" {
+		r.addTo(rollupKey{e.Subject, e.Metric, dims}, e)
+	}
+}
+
+func (r rollups) addTo(key rollupKey, e store.Event) {
 	at := micros(e.Time)
 	bucket := at - ((at%hourMicros)+hourMicros)%hourMicros
 	if r[key] == nil {
@@ -48,13 +62,18 @@ func (r rollups) add(e store.Event) {
 	row := r[key][bucket]
 	if row == nil {
 		r[key][bucket] = &rollupRow{Subject: e.Subject, Metric: e.Metric, Granularity: granularityHour,
-			BucketStart: bucket, Total: e.Value, Count: 1, Min: e.Value, Max: e.Value}
+			BucketStart: bucket, Dimensions: key.dimensions, Total: e.Value, Count: 1, Min: e.Value, Max: e.Value,
+			LastAt: at, Last: e.Value}
 		return
 	}
 	row.Total += e.Value
 	row.Count++
 	row.Min = min(row.Min, e.Value)
 	row.Max = max(row.Max, e.Value)
+	// Events come in the order they are stored: of those at one time, the last wins.
+	if at >= row.LastAt {
+		row.LastAt, row.Last = at, e.Value
+	}
 }
 
 // statements returns the upserts of the rows, in key order. Concurrent batches
@@ -69,7 +88,7 @@ func (r rollups) statements(tx bun.IDB) []string {
 	}
 	slices.SortFunc(rows, func(a, b rollupRow) int {
 		return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Metric, b.Metric),
-			cmp.Compare(a.BucketStart, b.BucketStart))
+			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
 	var stmts []string
 	for chunk := range slices.Chunk(rows, chunkSize) {
@@ -79,6 +98,8 @@ func (r rollups) statements(tx bun.IDB) []string {
 			Set("count = ?TableAlias.count + EXCLUDED.count").
 			Set("min_value = CASE WHEN EXCLUDED.min_value < ?TableAlias.min_value THEN EXCLUDED.min_value ELSE ?TableAlias.min_value END").
 			Set("max_value = CASE WHEN EXCLUDED.max_value > ?TableAlias.max_value THEN EXCLUDED.max_value ELSE ?TableAlias.max_value END").
+			Set("last_value = CASE WHEN EXCLUDED.last_at >= ?TableAlias.last_at THEN EXCLUDED.last_value ELSE ?TableAlias.last_value END").
+			Set("last_at = CASE WHEN EXCLUDED.last_at >= ?TableAlias.last_at THEN EXCLUDED.last_at ELSE ?TableAlias.last_at END").
 			String())
 	}
 	return stmts

@@ -71,6 +71,16 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 	return classified(ctx, s, s.e.ListEvents, p)
 }
 
+// QueryUsage implements store.Store.
+func (s *Store) QueryUsage(ctx context.Context, p *store.UsageQueryParams) (*store.UsageQueryResult, error) {
+	return classified(ctx, s, s.e.QueryUsage, p)
+}
+
+// ListMetricQuotas implements store.Store.
+func (s *Store) ListMetricQuotas(ctx context.Context, p *store.ListMetricQuotasParams) (*store.ListMetricQuotasResult, error) {
+	return classified(ctx, s, s.e.ListMetricQuotas, p)
+}
+
 // Series implements store.Store.
 func (s *Store) Series(ctx context.Context, p *store.SeriesParams) (*store.SeriesResult, error) {
 	return classified(ctx, s, s.e.Series, p)

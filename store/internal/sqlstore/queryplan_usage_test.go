@@ -1,0 +1,74 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
+)
+
+// primaryKeyOf names each backend's index of the rollups' primary key.
+var primaryKeyOf = map[string]string{
+	"sqlite":   "sqlite_autoindex_usage_aggregations_1",
+	"postgres": "usage_aggregations_pkey",
+}
+
+// Usage queries must read a subject's rollups by the primary key, hours in a range,
+// once the planner has statistics: a join of the windows with the rollups let SQLite
+// build an index of the whole table for every query instead, with the same answers.
+func TestUsageQueriesReadRollupsByThePrimaryKey(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) { usageQueriesReadRollupsByThePrimaryKey(t, b) })
+}
+
+func usageQueriesReadRollupsByThePrimaryKey(t *testing.T, b testdb.Backend) {
+	ctx := context.Background()
+	st, _ := b.OpenNew(t)
+	db := bunDB(t, st)
+	var events []store.IngestEvent
+	for i := range 3000 {
+		at := now.Add(-time.Duration(i) * 10 * time.Minute)
+		route := fmt.Sprint("/r", i%20)
+		events = append(events, store.IngestEvent{
+			Event: store.Event{Subject: fmt.Sprint("s", i%3), ID: fmt.Sprint(i), Metric: "m", Value: 1, Time: at,
+				Fingerprint: "f", Properties: map[string]string{"route": route}},
+			Quota: store.QuotaSpec{PeriodStart: at.Add(-time.Hour), PeriodEnd: at.Add(time.Hour),
+				Aggregation: store.AggregationSum, Unlimited: true},
+			Dimensions: store.Dimensions{Names: []string{"route"}, Values: []string{route}, Limit: 100},
+		})
+	}
+	_, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "ANALYZE")
+	require.NoError(t, err)
+
+	queries := &queryLog{}
+	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
+	db.AddQueryHook(queries)
+	day := now.Truncate(24 * time.Hour)
+	for _, size := range []time.Duration{24 * time.Hour, time.Hour} {
+		var windows []store.UsageWindow
+		for d := day.Add(-10 * 24 * time.Hour); d.Before(day); d = d.Add(size) {
+			windows = append(windows, store.UsageWindow{Start: d, End: d.Add(size)})
+		}
+		for _, groupBy := range [][]string{nil, {"route"}} {
+			_, err := st.QueryUsage(ctx, &store.UsageQueryParams{Metric: "m", Subject: "s1", Windows: windows,
+				Dimensions: []string{"route"}, GroupBy: groupBy})
+			require.NoError(t, err)
+		}
+	}
+	reads := queries.matching(func(q string) bool {
+		return strings.HasPrefix(q, "SELECT") && strings.Contains(q, "usage_aggregations")
+	})
+	require.Len(t, reads, 4, "days and hours, with and without dimensions")
+	for _, q := range reads {
+		plan := explain(t, db, explainOf(t, b), q)
+		require.Contains(t, plan, primaryKeyOf[b.Name], "the plan of %s", q)
+		require.NotContains(t, plan, "AUTOMATIC", "the plan of %s", q)
+	}
+}
