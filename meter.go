@@ -82,11 +82,12 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 		Wait: c.BatchWait, MaxInFlight: c.MaxInFlight, Logger: c.Logger,
 		AfterWrite: func(res *store.IngestResult) { m.view.Written(res.Quotas, m.now()) },
 		OnCommit:   tel.committed})
-	m.startDispatcher()
 	if m.scheduler, err = m.newScheduler(); err != nil {
 		m.writer.Close(context.Background())
 		return nil, err
 	}
+	// Started last, so a failed New leaves no delivery goroutines behind.
+	m.startDispatcher()
 	return m, nil
 }
 

@@ -135,8 +135,8 @@ type Reason struct {
 // [Regularity]) on one series, and combines them. The zero EnsembleConfig suits
 // series of any kind (DefaultAlarmAt and DefaultQuiet were chosen on the NAB
 // corpus); [UsageEnsembleConfig] suits hourly usage. O(History) work per point
-// with pruning (see BenchmarkEnsemble) and about 400 KB of state per series, most
-// of it the calibration history.
+// with pruning (see BenchmarkEnsemble); the state per series is mostly the
+// calibration history.
 type Ensemble struct {
 	cfg      EnsembleConfig
 	members  []member
