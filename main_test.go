@@ -22,11 +22,12 @@ const (
 
 // Child process scenarios.
 const (
-	scenarioConsume   = "consume"
-	scenarioCrash     = "crash"
-	scenarioInstances = "instances"
-	scenarioAlertKill = "alert-kill"
-	scenarioLeader    = "leader"
+	scenarioConsume     = "consume"
+	scenarioCrash       = "crash"
+	scenarioInstances   = "instances"
+	scenarioAlertKill   = "alert-kill"
+	scenarioLeader      = "leader"
+	scenarioPeriodStart = "period-start"
 )
 
 // TestMain runs a child process's scenario when a multi-process test started this
@@ -84,6 +85,8 @@ func runChild(scenario, backend, loc string) error {
 		return runAlertKillChild(ctx, st)
 	case scenarioLeader:
 		return runLeaderChild()
+	case scenarioPeriodStart:
+		return runPeriodStartChild(ctx, m)
 	default:
 		return fmt.Errorf("unknown scenario %q", scenario)
 	}

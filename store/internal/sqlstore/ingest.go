@@ -37,16 +37,24 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 	// always are, with a plain INSERT: cheaper than one that resolves conflicts. If
 	// one was stored already, the attempt fails on the unique key and runs again,
 	// having first read which of the batch's events are stored.
+	//
+	// Where rows are locked, an attempt that finds quota rows missing runs again,
+	// creating them first (see lockQuotas).
 	readStored := false
+	var create []quotaRow
 	for {
 		var result *store.IngestResult
 		err := s.inIngestTx(ctx, func(ctx context.Context, t *ingestTx) error {
 			var err error
-			result, err = s.ingest(ctx, t, params, readStored)
+			result, err = s.ingest(ctx, t, params, readStored, create)
 			return err
 		})
 		if errors.Is(err, errAlreadyStored) {
 			readStored = true
+			continue
+		}
+		if missing := (*missingQuotasError)(nil); errors.As(err, &missing) {
+			create = missing.rows
 			continue
 		}
 		if err != nil {
@@ -66,8 +74,9 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // the batch's quota rows, reads the events stored already (if readStored) and the
 // distinct values already counted, decides every event in order in memory, and
 // writes the new events, distinct values, quota rows and hourly rollups. If an
-// event it took for new is stored already, it returns errAlreadyStored.
-func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool) (*store.IngestResult, error) {
+// event it took for new is stored already, it returns errAlreadyStored. It creates
+// the quota rows of create, if they are missing, before it locks any.
+func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool, create []quotaRow) (*store.IngestResult, error) {
 	n := len(params.Events)
 	sc := getScratch(n)
 	defer sc.release()
@@ -95,6 +104,11 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		last[key] = i
 	}
 
+	if len(create) > 0 {
+		if err := insertQuotas(ctx, t, create); err != nil {
+			return nil, err
+		}
+	}
 	quotas, err := s.lockQuotas(ctx, t, specs)
 	if err != nil {
 		return nil, err
@@ -206,10 +220,14 @@ func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
 }
 
 // lockQuotas returns the quota rows of specs (by ID) locked for the transaction,
-// creating the missing ones as specs has them. Rows are locked in key order, so
-// concurrent batches do not deadlock on rows that exist; creating rows (once a
-// period) locks them after the others, and the rare deadlock that can cause is
-// retried like any other.
+// in key order, so that concurrent batches do not deadlock. Where rows are locked,
+// a missing row is not created here: a row created after the rows already locked
+// would be locked out of key order, and when every subject's first event of a
+// period comes from several instances at once, such deadlocks chain. It returns a
+// *missingQuotasError instead, and the next attempt creates the rows before it
+// locks any: creating rows waits only for transactions creating the same rows, in
+// the same order, before they lock anything, so no cycle of waits can form. Where
+// writers are serialised, it creates missing rows itself.
 func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]quotaRow) (map[string]store.Quota, error) {
 	ids := make([]string, 0, len(specs))
 	for id := range specs {
@@ -231,10 +249,11 @@ func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]q
 	if len(missing) == 0 {
 		return quotas, nil
 	}
-	for chunk := range slices.Chunk(missing, chunkSize) {
-		if _, err := t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
-			return nil, fmt.Errorf("create quota rows: %w", err)
-		}
+	if s.rowLocks() {
+		return nil, &missingQuotasError{rows: missing}
+	}
+	if err := insertQuotas(ctx, t, missing); err != nil {
+		return nil, err
 	}
 	if err := s.selectQuotas(ctx, t, missingIDs, quotas); err != nil {
 		return nil, err
@@ -243,6 +262,24 @@ func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]q
 		return nil, fmt.Errorf("lock quota rows: found %d of %d", len(quotas), len(ids))
 	}
 	return quotas, nil
+}
+
+// missingQuotasError aborts an attempt of Ingest that found quota rows missing
+// where rows are locked: the rows to create, in key order, in the next attempt.
+type missingQuotasError struct{ rows []quotaRow }
+
+func (e *missingQuotasError) Error() string {
+	return fmt.Sprintf("sqlstore: %d quota rows to create", len(e.rows))
+}
+
+// insertQuotas inserts rows, in order, leaving those that exist already as they are.
+func insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) error {
+	for chunk := range slices.Chunk(rows, chunkSize) {
+		if err := t.exec(ctx, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String()); err != nil {
+			return fmt.Errorf("create quota rows: %w", err)
+		}
+	}
+	return nil
 }
 
 // selectQuotas reads the quota rows with the given IDs, in order, into quotas,

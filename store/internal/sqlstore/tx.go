@@ -125,7 +125,8 @@ func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn) error) err
 // sent after the first query, in the same message, opens the transaction: Postgres
 // runs the statements of one message in an implicit transaction, and a BEGIN among
 // them turns it into a regular one that includes the statements before it. Every
-// attempt locks its quota rows before it writes, so its first query is the lock.
+// attempt locks its quota rows before it writes, so its first query is the lock,
+// or the creation of the quota rows it found missing before.
 type ingestTx struct {
 	conn      *sql.Conn
 	db        bun.IDB
@@ -146,6 +147,20 @@ func (t *ingestTx) query(ctx context.Context, q *bun.SelectQuery) (*sql.Rows, er
 	}
 	t.begun = true
 	return rows, nil
+}
+
+// exec runs stmt, a statement without arguments, in t; on a pipelined transaction
+// the first statement also opens the transaction.
+func (t *ingestTx) exec(ctx context.Context, stmt string) error {
+	if !t.pipelined || t.begun {
+		_, err := t.db.ExecContext(ctx, stmt)
+		return err
+	}
+	if _, err := t.conn.ExecContext(ctx, "BEGIN;\n"+stmt); err != nil {
+		return err
+	}
+	t.begun = true
+	return nil
 }
 
 // commit returns the statements that end the transaction when they run after the
