@@ -71,3 +71,16 @@ func TestNewBatchGroupsEventsByWriterInCallOrder(t *testing.T) {
 	require.Same(t, &b.events[0], &b.parts[0].events[0])
 	require.Same(t, &b.events[3], b.Event(3))
 }
+
+func TestWriterOfASubjectIsTheSameInEveryWriterAndSpreadsSubjects(t *testing.T) {
+	a, b := newTestWriter(t, 4), newTestWriter(t, 4)
+	per := make([]int, 4)
+	for i := range 4000 {
+		s := fmt.Sprint("tenant-", i)
+		require.Equal(t, a.WriterOf(s), b.WriterOf(s), "writer of %s", s)
+		per[a.WriterOf(s)]++
+	}
+	for k, n := range per {
+		require.InDelta(t, 1000, n, 150, "subjects of writer %d", k)
+	}
+}

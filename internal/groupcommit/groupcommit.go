@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -70,7 +69,6 @@ type Writer struct {
 	slots    *semaphore.Weighted
 	maxSlots int64
 	lanes    []*lane // one per writer
-	seed     maphash.Seed
 	// stopped ends when Close stops the writers; it also ends a commit in progress
 	// when Close gives up waiting for it.
 	stopped    context.Context
@@ -111,7 +109,7 @@ func New(st store.Store, opts Options) *Writer {
 	w := &Writer{
 		store: st, logger: opts.Logger, maxBatch: opts.MaxBatch, wait: opts.Wait,
 		slots: semaphore.NewWeighted(int64(opts.MaxInFlight)), maxSlots: int64(opts.MaxInFlight),
-		afterWrite: opts.AfterWrite, onCommit: opts.OnCommit, seed: maphash.MakeSeed(),
+		afterWrite: opts.AfterWrite, onCommit: opts.OnCommit,
 	}
 	w.stopped, w.stop = context.WithCancel(context.Background())
 	for range max(opts.Writers, 1) {
@@ -125,9 +123,31 @@ func New(st store.Store, opts Options) *Writer {
 // Writers is the number of writer goroutines.
 func (w *Writer) Writers() int { return len(w.lanes) }
 
-// WriterOf is the index of the writer of a subject's events.
+// WriterOf is the index of the writer of a subject's events. It is the same in
+// every process with as many writers, so that the writers of several instances
+// that share subjects meet on the same quota rows in the same pairs, rather than
+// every writer of one instance waiting for every writer of the others.
 func (w *Writer) WriterOf(subject string) int {
-	return int(maphash.String(w.seed, subject) % uint64(len(w.lanes)))
+	return int(subjectHash(subject) % uint64(len(w.lanes)))
+}
+
+// subjectHash is a hash of a subject without a seed, the same in every process:
+// FNV-1a, whose low bits alone spread poorly, mixed by the finaliser of MurmurHash3.
+func subjectHash(subject string) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(subject); i++ {
+		h = (h ^ uint64(subject[i])) * prime
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
 }
 
 // Commit stores the batch's events in shared transactions and returns once every
