@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/puzpuzpuz/xsync/v3"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/usagekit/usage/store"
 )
@@ -62,9 +62,10 @@ func (r *resolved) periodAt(t time.Time) Period {
 	return p
 }
 
-// assignments caches resolved assignments for Config.AssignmentTTL, in a concurrent
-// map whose reads take no lock.
-type assignments = *xsync.MapOf[string, *resolved]
+// assignments caches resolved assignments for Config.AssignmentTTL, at most
+// Config.AssignmentCacheSize of them: past that the least recently used is dropped,
+// and looked up again when its subject returns.
+type assignments = *lru.Cache[string, *resolved]
 
 // Assign puts a subject on a plan, replacing its previous assignment. Other instances
 // see the change within Config.AssignmentTTL. A change within a period applies the
@@ -85,7 +86,7 @@ func (m *Meter) Assign(ctx context.Context, a Assignment) error {
 	// A lookup already running may have read the old plan: later calls must not
 	// join it.
 	m.lookups.Forget(a.Subject)
-	m.assignments.Delete(a.Subject)
+	m.assignments.Remove(a.Subject)
 	return nil
 }
 
@@ -122,7 +123,7 @@ func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 // resolve returns a subject's assignment, from the cache while it is fresh. op names
 // the public method, for the prefix of a failed lookup's error ("usage: track: …").
 func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) (*resolved, error) {
-	r, ok := m.assignments.Load(subject)
+	r, ok := m.assignments.Get(subject)
 	if ok && now.Before(r.expires) {
 		return r, nil
 	}
@@ -141,7 +142,7 @@ func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) 
 		return nil, fmt.Errorf("usage: %s: %w", op, err)
 	}
 	r.expires = now.Add(m.cfg.AssignmentTTL)
-	m.assignments.Store(subject, r)
+	m.assignments.Add(subject, r)
 	return r, nil
 }
 
@@ -149,7 +150,7 @@ func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) 
 // AnswerStale, when the database is unavailable it returns the subject's cached
 // assignment past its AssignmentTTL, with stale set, rather than wait.
 func (m *Meter) resolveForRead(ctx context.Context, op, subject string, now time.Time) (r *resolved, stale bool, err error) {
-	cached, ok := m.assignments.Load(subject)
+	cached, ok := m.assignments.Get(subject)
 	if m.cfg.WhenUnavailable != AnswerStale || !ok || now.Before(cached.expires) || m.cfg.PlanResolver != nil {
 		r, err = m.resolve(ctx, op, subject, now)
 		return r, false, err

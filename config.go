@@ -43,6 +43,12 @@ const (
 	// DefaultAssignmentTTL is how long a Meter trusts a plan assignment it has read
 	// before reading it again.
 	DefaultAssignmentTTL = 10 * time.Second
+	// DefaultAssignmentCacheSize is how many subjects' plan assignments a Meter keeps
+	// in memory.
+	DefaultAssignmentCacheSize = 50_000
+	// DefaultQuotaCacheSize is how many quota rows (one per subject and metric) a
+	// Meter keeps in memory for CheckQuota.
+	DefaultQuotaCacheSize = 50_000
 )
 
 // Config configures a Meter. The zero value of every field except Metrics and Plans
@@ -62,6 +68,11 @@ type Config struct {
 	// it again: the bound on how late this instance sees a plan change made by
 	// another instance. Defaults to DefaultAssignmentTTL.
 	AssignmentTTL time.Duration
+	// AssignmentCacheSize is the most subjects whose assignments the Meter keeps in
+	// memory; past it, the least recently used is dropped and read again from the
+	// store (or the PlanResolver) when its subject returns. It bounds the Meter's
+	// memory however many subjects it meters. Defaults to DefaultAssignmentCacheSize.
+	AssignmentCacheSize int
 	// QuotaViewTTL bounds how far CheckQuota's answers from memory may lag behind
 	// writes by other instances sharing the database; this Meter's own writes show at
 	// once. Defaults to DefaultQuotaViewTTL.
@@ -69,6 +80,11 @@ type Config struct {
 	// StrictQuotaCheck makes CheckQuota read the database on every call instead of
 	// answering from memory.
 	StrictQuotaCheck bool
+	// QuotaCacheSize is the most quota rows (one per subject and metric) the Meter
+	// keeps in memory to answer CheckQuota; past it, the least recently used is
+	// dropped and read again from the store when next asked for, so answers are as
+	// exact as without the bound. Defaults to DefaultQuotaCacheSize.
+	QuotaCacheSize int
 	// WhenUnavailable says what CheckQuota and Quotas do while the database is
 	// unavailable: wait for it, or answer from memory marked Stale. Defaults to
 	// WaitForStore; see WhenUnavailable for what every call does.
@@ -153,6 +169,8 @@ func (c *Config) withDefaults() *Config {
 	out := *c
 	out.AssignmentTTL = cmp.Or(out.AssignmentTTL, DefaultAssignmentTTL)
 	out.QuotaViewTTL = cmp.Or(out.QuotaViewTTL, DefaultQuotaViewTTL)
+	out.AssignmentCacheSize = cmp.Or(out.AssignmentCacheSize, DefaultAssignmentCacheSize)
+	out.QuotaCacheSize = cmp.Or(out.QuotaCacheSize, DefaultQuotaCacheSize)
 	out.MaxBatchSize = cmp.Or(out.MaxBatchSize, DefaultMaxBatchSize)
 	out.MaxInFlight = cmp.Or(out.MaxInFlight, DefaultMaxInFlight)
 	out.MaxLateness = cmp.Or(out.MaxLateness, DefaultMaxLateness)
@@ -223,7 +241,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("usage: Config.DefaultPlan %q is not one of Config.Plans: name one of their keys, or leave it empty to refuse subjects without a plan", c.DefaultPlan)
 	}
 	if c.MaxLateness < 0 || c.MaxFuture < 0 || c.MaxProperties < 0 || c.MaxPropertyBytes < 0 || c.AssignmentTTL < 0 ||
-		c.QuotaViewTTL < 0 || c.MaxBatchSize < 0 || c.BatchWait < 0 || c.MaxInFlight < 0 || c.Writers < 0 {
+		c.QuotaViewTTL < 0 || c.MaxBatchSize < 0 || c.BatchWait < 0 || c.MaxInFlight < 0 || c.Writers < 0 ||
+		c.AssignmentCacheSize < 0 || c.QuotaCacheSize < 0 {
 		return errors.New("usage: Config durations and sizes must not be negative")
 	}
 	if err := c.Maintenance.validate(c.MaxLateness); err != nil {

@@ -22,12 +22,13 @@ const (
 
 // Child process scenarios.
 const (
-	scenarioConsume     = "consume"
-	scenarioCrash       = "crash"
-	scenarioInstances   = "instances"
-	scenarioAlertKill   = "alert-kill"
-	scenarioLeader      = "leader"
-	scenarioPeriodStart = "period-start"
+	scenarioConsume           = "consume"
+	scenarioCrash             = "crash"
+	scenarioInstances         = "instances"
+	scenarioAlertKill         = "alert-kill"
+	scenarioLeader            = "leader"
+	scenarioPeriodStart       = "period-start"
+	scenarioInstancesEvicting = "instances-evicting"
 )
 
 // TestMain runs a child process's scenario when a multi-process test started this
@@ -69,6 +70,9 @@ func runChild(scenario, backend, loc string) error {
 	if scenario == scenarioLeader {
 		cfg.Maintenance = leaderMaintenance()
 	}
+	if scenario == scenarioInstancesEvicting {
+		cfg.AssignmentCacheSize, cfg.QuotaCacheSize = evictingCacheSize, evictingCacheSize
+	}
 	m, err := usage.New(st, cfg)
 	if err != nil {
 		return err
@@ -79,7 +83,7 @@ func runChild(scenario, backend, loc string) error {
 		return runConsumeChild(ctx, m)
 	case scenarioCrash:
 		return runCrashChild(ctx, m)
-	case scenarioInstances:
+	case scenarioInstances, scenarioInstancesEvicting:
 		return runInstancesChild(ctx, m)
 	case scenarioAlertKill:
 		return runAlertKillChild(ctx, st)

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/puzpuzpuz/xsync/v3"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/usagekit/usage/internal/dispatch"
@@ -31,7 +31,7 @@ type Meter struct {
 	// cold start does not send every producer's first call to the store.
 	lookups singleflight.Group
 	writer  *groupcommit.Writer
-	view    quotaview.View
+	view    *quotaview.View
 	// dispatcher delivers alerts to Config.Alerts.Notifiers; nil without any.
 	dispatcher *dispatch.Dispatcher
 	// ownThresholds caches the subjects' own alert thresholds (nil: read again).
@@ -69,8 +69,12 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := registerMetrics(ws, c); err != nil {
 		return nil, err
 	}
-	m := &Meter{store: ws, direct: st, cfg: c, assignments: xsync.NewMapOf[string, *resolved](),
-		view: quotaview.New(), tel: tel}
+	assigned, err := lru.New[string, *resolved](c.AssignmentCacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("usage: Config.AssignmentCacheSize: %w", err)
+	}
+	m := &Meter{store: ws, direct: st, cfg: c, assignments: assigned,
+		view: quotaview.New(c.QuotaCacheSize), tel: tel}
 	writers := c.Writers
 	if writers == 0 {
 		writers = 1

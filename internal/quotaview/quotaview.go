@@ -7,23 +7,30 @@
 package quotaview
 
 import (
+	"sync"
 	"time"
 
-	"github.com/puzpuzpuz/xsync/v3"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/usagekit/usage/store"
 )
 
-// View holds the latest known quota row of each subject and metric.
+// View holds the latest known quota row of each subject and metric, for at most a
+// fixed number of them: past that, the least recently used entry is dropped, and
+// read again from the store when it is next asked for. It is safe for concurrent
+// use.
 type View struct {
-	// rows is a concurrent map whose reads take no lock, so parallel CheckQuota
-	// calls do not contend.
-	rows *xsync.MapOf[key, Entry]
+	mu   sync.Mutex
+	rows *simplelru.LRU[key, Entry]
 }
 
-// New returns an empty view.
-func New() View {
-	return View{rows: xsync.NewMapOf[key, Entry]()}
+// New returns an empty view that holds at most size entries (at least one).
+func New(size int) *View {
+	rows, err := simplelru.NewLRU[key, Entry](max(size, 1), nil)
+	if err != nil {
+		panic(err) // only for a size below one, which max rules out
+	}
+	return &View{rows: rows}
 }
 
 type key struct{ subject, metric string }
@@ -39,8 +46,10 @@ type Entry struct {
 
 // Get returns the entry for a subject and metric in the period starting at
 // periodStart, if it is no older than ttl at now.
-func (v View) Get(subject, metric string, periodStart, now time.Time, ttl time.Duration) (Entry, bool) {
-	e, ok := v.rows.Load(key{subject, metric})
+func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.Duration) (Entry, bool) {
+	v.mu.Lock()
+	e, ok := v.rows.Get(key{subject, metric})
+	v.mu.Unlock()
 	if !ok || !e.Quota.PeriodStart.Equal(periodStart) || now.Sub(e.Fresh) > ttl {
 		return Entry{}, false
 	}
@@ -49,8 +58,10 @@ func (v View) Get(subject, metric string, periodStart, now time.Time, ttl time.D
 
 // Put records what the store said of a quota row (or its absence), replacing what
 // the view had. Missing entries name their subject and metric in Quota.
-func (v View) Put(e Entry) {
-	v.rows.Store(key{e.Quota.Subject, e.Quota.Metric}, e)
+func (v *View) Put(e Entry) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.rows.Add(key{e.Quota.Subject, e.Quota.Metric}, e)
 }
 
 // Written merges the quota rows a commit left, read under their lock, at now. A
@@ -58,15 +69,23 @@ func (v View) Put(e Entry) {
 // (another writer of this process committed after it) and is skipped. The rows
 // include those of events the commit found stored already, so when a commit
 // succeeds but its reply is lost, the view learns of its usage from the retry.
-func (v View) Written(rows []store.Quota, now time.Time) {
+func (v *View) Written(rows []store.Quota, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	for _, q := range rows {
-		v.rows.Compute(key{q.Subject, q.Metric}, func(old Entry, loaded bool) (Entry, bool) {
-			if loaded && !old.Missing && newer(old.Quota, q) {
-				return old, false
-			}
-			return Entry{Quota: q, Fresh: now}, false
-		})
+		k := key{q.Subject, q.Metric}
+		if old, ok := v.rows.Peek(k); ok && !old.Missing && newer(old.Quota, q) {
+			continue
+		}
+		v.rows.Add(k, Entry{Quota: q, Fresh: now})
 	}
+}
+
+// Len is the number of entries the view holds.
+func (v *View) Len() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.rows.Len()
 }
 
 // newer reports whether a is a later state of b's quota row: the same period, with

@@ -1,6 +1,7 @@
 package quotaview
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestQuotaViewWritten(t *testing.T) {
 		{"ANewPeriodReplacesTheOld", []store.Quota{row(march, 5, 50), row(april, 1, 1)}, april, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			v := New()
+			v := New(10)
 			for _, q := range tt.commits {
 				v.Written([]store.Quota{q}, now)
 			}
@@ -41,5 +42,33 @@ func TestQuotaViewWritten(t *testing.T) {
 			require.True(t, ok)
 			require.Equal(t, tt.want, e.Quota.Used)
 		})
+	}
+}
+
+func TestQuotaViewHoldsAtMostItsSizeAndDropsTheLeastRecentlyUsed(t *testing.T) {
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	now := march.Add(time.Hour)
+	v := New(3)
+	row := func(subject string) store.Quota {
+		return store.Quota{Subject: subject, Metric: "api_calls", PeriodStart: march, Count: 1, Used: 1}
+	}
+	v.Written([]store.Quota{row("a"), row("b"), row("c")}, now)
+	_, ok := v.Get("a", "api_calls", march, now, time.Second) // a is used again: b is the oldest
+	require.True(t, ok)
+	for i := range 1000 {
+		v.Put(Entry{Quota: row("p" + strconv.Itoa(i)), Fresh: now})
+		require.LessOrEqual(t, v.Len(), 3)
+	}
+	v = New(3)
+	v.Written([]store.Quota{row("a"), row("b"), row("c")}, now)
+	_, ok = v.Get("a", "api_calls", march, now, time.Second)
+	require.True(t, ok)
+	v.Written([]store.Quota{row("d")}, now)
+	require.Equal(t, 3, v.Len())
+	_, ok = v.Get("b", "api_calls", march, now, time.Second)
+	require.False(t, ok, "the least recently used entry is dropped")
+	for _, s := range []string{"a", "c", "d"} {
+		_, ok = v.Get(s, "api_calls", march, now, time.Second)
+		require.True(t, ok, "entry of %s", s)
 	}
 }
