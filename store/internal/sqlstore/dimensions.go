@@ -185,10 +185,10 @@ func (a *admitted) statements(tx bun.IDB) []string {
 // kept, else "other". A metric without dimensions has no such row.
 func adjustDimensionRollup(ctx context.Context, tx bun.IDB, ev store.Event, bucket, delta, count int64) error {
 	var keys []string
-	if err := tx.NewSelect().Model((*rollupRow)(nil)).Column("dimensions").
+	if err := tx.NewSelect().Model((*dimensionRollupRow)(nil)).Column("dimensions").
 		Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
 		Where("granularity = ?", granularityHour).Where("bucket_start = ?", bucket).
-		Where("dimensions <> ''").Scan(ctx, &keys); err != nil || len(keys) == 0 {
+		Scan(ctx, &keys); err != nil || len(keys) == 0 {
 		return err
 	}
 	var kept []dimensionRow
@@ -216,7 +216,7 @@ func adjustDimensionRollup(ctx context.Context, tx bun.IDB, ev store.Event, buck
 		if !match {
 			continue
 		}
-		if _, err := tx.NewUpdate().Model((*rollupRow)(nil)).
+		if _, err := tx.NewUpdate().Model((*dimensionRollupRow)(nil)).
 			Set("total = total + ?", delta).Set("count = count + ?", count).
 			Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
 			Where("granularity = ?", granularityHour).Where("bucket_start = ?", bucket).

@@ -26,6 +26,10 @@ type Dialect struct {
 	Serial string
 	// Bytes is the column type of binary content.
 	Bytes string
+	// Clustered is the table option that stores a table's rows in its primary key's
+	// order, so that a range of the key is read from adjacent pages ("" where tables
+	// are heaps beside their indexes).
+	Clustered string
 	// MigrationLock is run first in the migration transaction so that only one
 	// process migrates at a time ("" where the transaction is already exclusive).
 	MigrationLock string

@@ -73,7 +73,7 @@ func (s *engine) QueryUsage(ctx context.Context, params *store.UsageQueryParams)
 const sumInDatabase = 32
 
 // readRollups adds the hourly rollups of the spans to acc. Without dimensions it
-// reads the rows over all values (”), else those of each combination.
+// reads the rows over all values, else those of each combination.
 func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
 	if len(spans) == 0 {
 		return nil
@@ -114,14 +114,9 @@ func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams
 }
 
 // rollupFilter is the WHERE clause shared by the rollup reads, after the bounds.
-func rollupFilter(params *store.UsageQueryParams, byDimensions bool) (string, []any) {
+func rollupFilter(params *store.UsageQueryParams) (string, []any) {
 	where := " AND a.metric = ? AND a.granularity = ?"
 	args := []any{params.Metric, granularityHour}
-	if byDimensions {
-		where += " AND a.dimensions <> ''"
-	} else {
-		where += " AND a.dimensions = ''"
-	}
 	if params.Subject != "" {
 		where += " AND a.subject = ?"
 		args = append(args, params.Subject)
@@ -141,19 +136,19 @@ func sumRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions 
 		fmt.Fprintf(&b, " WHEN a.bucket_start >= %d AND a.bucket_start < %d THEN %d", sp.from, sp.to, -1-i)
 	}
 	fmt.Fprintf(&b, " ELSE %d END", int64(math.MaxInt64))
-	where, args := rollupFilter(params, byDimensions)
+	where, args := rollupFilter(params)
 	return "SELECT " + b.String() + ", a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
 		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0" +
-		" FROM usage_aggregations AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where +
+		" FROM " + rollupTable(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where +
 		" GROUP BY 1, a.dimensions", append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
 }
 
 // scanRollupsQuery returns the query that reads every hourly row from the first
 // span's start to the last one's end; its first column is the hour's start.
 func scanRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
-	where, args := rollupFilter(params, byDimensions)
+	where, args := rollupFilter(params)
 	return "SELECT a.bucket_start, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value" +
-			" FROM usage_aggregations AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where,
+			" FROM " + rollupTable(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where,
 		append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
 }
 
