@@ -67,24 +67,32 @@ func (s *engine) QueryUsage(ctx context.Context, params *store.UsageQueryParams)
 	return acc.result(), nil
 }
 
-// sumInDatabase is the most windows whose hours the database sums, finding each
-// row's window in a CASE of them all; more windows (a month of hours) cost more
-// there than reading each hour's row and finding its window in Go.
+// sumInDatabase is the most spans of several hours whose hours the database sums,
+// finding each row's span in a CASE of them all; more spans (a year of days) cost
+// more there than reading each hour's row and finding its span in Go.
 const sumInDatabase = 32
 
-// readRollups adds the hourly rollups of the spans to acc. Without dimensions it
-// reads the rows over all values, else those of each combination.
+// readRollups adds the hourly rollups of the spans to acc, in one query. Spans of
+// several hours are summed in the database, one row each (a trend's previous
+// period, a day); the rows of one-hour spans are read as they are, which is as
+// much as there is to read. Without dimensions it reads the rows over all values,
+// else those of each combination.
 func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	var query string
-	var args []any
-	if len(spans) > sumInDatabase || params.Latest {
-		query, args = scanRollupsQuery(params, spans, acc.byDimensions())
-	} else {
-		query, args = sumRollupsQuery(params, spans, acc.byDimensions())
+	var summed, scanned []span
+	for _, sp := range spans {
+		if sp.to-sp.from > hourMicros && !params.Latest {
+			summed = append(summed, sp)
+		} else {
+			scanned = append(scanned, sp)
+		}
 	}
+	if len(summed) > sumInDatabase {
+		summed, scanned = nil, spans
+	}
+	query, args := rollupsQuery(params, summed, scanned, acc.byDimensions())
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("query usage rollups: %w", err)
@@ -96,7 +104,7 @@ func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams
 		if err := rows.Scan(&p.window, &dimensions, &p.total, &p.count, &p.min, &p.max, &p.lastAt, &p.last); err != nil {
 			return fmt.Errorf("query usage rollups: %w", err)
 		}
-		if p.window = int64(windowOf(spans, p.window)); p.window < 0 {
+		if p.window = int64(windowOf(summed, scanned, p.window)); p.window < 0 {
 			continue
 		}
 		var values map[string]string
@@ -124,46 +132,52 @@ func rollupFilter(params *store.UsageQueryParams) (string, []any) {
 	return where, args
 }
 
-// sumRollupsQuery returns the query that sums the hours of each span in the
-// database, one row per span and dimension values; its first column is the negated
-// span index plus one (see windowOf), or outside every span math.MaxInt64. A CASE
-// finds the span: a join with a VALUES list of them lets SQLite, once it has
-// statistics, build an index on the rollups for every query.
-func sumRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
-	var b strings.Builder
-	b.WriteString("CASE")
-	for i, sp := range spans {
-		fmt.Fprintf(&b, " WHEN a.bucket_start >= %d AND a.bucket_start < %d THEN %d", sp.from, sp.to, -1-i)
+// rollupsQuery returns the query that sums the hours of each summed span in the
+// database, one row per span and dimension values, and reads every hourly row from
+// the first scanned span's start to the last one's end. Its first column is, for a
+// summed row, the negated span index minus one (math.MaxInt64 outside every summed
+// span), else the hour's start (see windowOf). A CASE finds the summed span: a join
+// with a VALUES list of them lets SQLite, once it has statistics, build an index on
+// the rollups for every query.
+func rollupsQuery(params *store.UsageQueryParams, summed, scanned []span, byDimensions bool) (string, []any) {
+	where, filter := rollupFilter(params)
+	from := " FROM " + rollupTable(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where
+	var parts []string
+	var args []any
+	if len(summed) > 0 {
+		var b strings.Builder
+		b.WriteString("SELECT CASE")
+		for i, sp := range summed {
+			fmt.Fprintf(&b, " WHEN a.bucket_start >= %d AND a.bucket_start < %d THEN %d", sp.from, sp.to, -1-i)
+		}
+		fmt.Fprintf(&b, " ELSE %d END, a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), "+
+			"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0", int64(math.MaxInt64))
+		lo, hi := summed[0].from, summed[0].to
+		for _, sp := range summed {
+			lo, hi = min(lo, sp.from), max(hi, sp.to)
+		}
+		parts = append(parts, b.String()+from+" GROUP BY 1, a.dimensions")
+		args = append(append(args, lo, hi), filter...)
 	}
-	fmt.Fprintf(&b, " ELSE %d END", int64(math.MaxInt64))
-	where, args := rollupFilter(params)
-	return "SELECT " + b.String() + ", a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
-		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0" +
-		" FROM " + rollupTable(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where +
-		" GROUP BY 1, a.dimensions", append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
+	if len(scanned) > 0 {
+		parts = append(parts, "SELECT a.bucket_start, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value"+from)
+		args = append(append(args, scanned[0].from, scanned[len(scanned)-1].to), filter...)
+	}
+	return strings.Join(parts, " UNION ALL "), args
 }
 
-// scanRollupsQuery returns the query that reads every hourly row from the first
-// span's start to the last one's end; its first column is the hour's start.
-func scanRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
-	where, args := rollupFilter(params)
-	return "SELECT a.bucket_start, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value" +
-			" FROM " + rollupTable(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where,
-		append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
-}
-
-// windowOf returns the window of a row of a rollup read: k < 0 is the span -1-k
-// (sumRollupsQuery), else k is an hour's start, found among the spans (ascending,
-// not overlapping); -1 when no span holds it.
-func windowOf(spans []span, k int64) int {
+// windowOf returns the window of a row of a rollup read: k < 0 is the summed span
+// -1-k, else k is an hour's start, found among the scanned spans (ascending, not
+// overlapping); -1 when no span holds it.
+func windowOf(summed, scanned []span, k int64) int {
 	if k < 0 {
-		return spans[-1-k].window
+		return summed[-1-k].window
 	}
-	i := sort.Search(len(spans), func(i int) bool { return spans[i].to > k })
-	if i == len(spans) || spans[i].from > k {
+	i := sort.Search(len(scanned), func(i int) bool { return scanned[i].to > k })
+	if i == len(scanned) || scanned[i].from > k {
 		return -1
 	}
-	return spans[i].window
+	return scanned[i].window
 }
 
 // readEvents adds the events of the spans to acc, in the order they were stored:
