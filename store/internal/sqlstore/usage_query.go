@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -61,7 +60,11 @@ func (s *engine) QueryUsage(ctx context.Context, params *store.UsageQueryParams)
 	if err := s.readRollups(ctx, params, whole, acc); err != nil {
 		return nil, err
 	}
-	if err := s.readEvents(ctx, params, partial, acc); err != nil {
+	read := s.readEvents
+	if !acc.byDimensions() {
+		read = s.sumEvents
+	}
+	if err := read(ctx, params, partial, acc); err != nil {
 		return nil, err
 	}
 	return acc.result(), nil
@@ -178,89 +181,6 @@ func windowOf(summed, scanned []span, k int64) int {
 		return -1
 	}
 	return scanned[i].window
-}
-
-// readEvents adds the events of the spans to acc, in the order they were stored:
-// by time, then sequence. Their dimension values are folded as Ingest folded them:
-// a value the subject's dimension keeps is its own, any other is "other" (Ingest
-// keeps a value from the first event that carries it, if there is room).
-func (s *engine) readEvents(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
-	if len(spans) == 0 {
-		return nil
-	}
-	var kept map[dimensionRow]bool
-	if acc.byDimensions() {
-		var err error
-		if kept, err = s.keptValues(ctx, params); err != nil {
-			return err
-		}
-	}
-	// Only the columns the query needs are read: properties are parsed only for
-	// dimensions or a distinct property.
-	needProps := acc.byDimensions() || (params.CountDistinct && params.DistinctProperty != "")
-	columns := []string{"subject", "value", "at", "user_id"}
-	if needProps {
-		columns = append(columns, "properties")
-	}
-	for _, sp := range spans {
-		q := s.db.NewSelect().Model((*eventRow)(nil)).Column(columns...).
-			Where("metric = ?", params.Metric).Where("at >= ?", sp.from).Where("at < ?", sp.to)
-		if params.Subject != "" {
-			q = q.Where("series = ?", seriesOf(params.Subject, params.Metric)).Where("subject = ?", params.Subject)
-		}
-		var rows []eventRow
-		if err := q.Order("at", "seq").Scan(ctx, &rows); err != nil {
-			return fmt.Errorf("query usage events: %w", err)
-		}
-		for _, r := range rows {
-			var props map[string]string
-			if needProps && r.Properties != "" {
-				if err := json.Unmarshal([]byte(r.Properties), &props); err != nil {
-					return fmt.Errorf("query usage events: properties: %w", err)
-				}
-			}
-			var values map[string]string
-			if acc.byDimensions() {
-				values = make(map[string]string, len(params.Dimensions))
-				for _, name := range params.Dimensions {
-					v := props[name]
-					if v != "" && !kept[dimensionRow{Subject: r.Subject, Metric: params.Metric, Dimension: name, Value: v}] {
-						v = store.OtherDimensionValue
-					}
-					values[name] = v
-				}
-			}
-			if params.CountDistinct {
-				distinct := r.UserID
-				if params.DistinctProperty != "" {
-					distinct = props[params.DistinctProperty]
-				}
-				acc.addDistinct(sp.window, values, r.Subject, distinct)
-				continue
-			}
-			acc.add(partial{window: int64(sp.window), total: r.Value, count: 1, min: r.Value, max: r.Value,
-				lastAt: r.At, last: r.Value}, values, true)
-		}
-	}
-	return nil
-}
-
-// keptValues reads the dimension values that the metric's rollups keep, of the
-// query's subject or of all.
-func (s *engine) keptValues(ctx context.Context, params *store.UsageQueryParams) (map[dimensionRow]bool, error) {
-	var rows []dimensionRow
-	q := s.db.NewSelect().Model(&rows).Where("metric = ?", params.Metric)
-	if params.Subject != "" {
-		q = q.Where("subject = ?", params.Subject)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read dimension values: %w", err)
-	}
-	kept := make(map[dimensionRow]bool, len(rows))
-	for _, r := range rows {
-		kept[r] = true
-	}
-	return kept, nil
 }
 
 // groupKey joins a group's values; property values hold no NUL bytes.
