@@ -155,4 +155,3 @@ func (s *engine) keptValues(ctx context.Context, params *store.UsageQueryParams)
 	}
 	return kept, nil
 }
-
