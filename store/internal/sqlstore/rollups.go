@@ -13,7 +13,7 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// granularityHour names the hourly rollups in usage_aggregations. Longer steps (days
+// granularityHour names the hourly rollups of both rollup tables. Longer steps (days
 // in a subject's time zone) are folded from hours by the caller.
 const granularityHour = "hour"
 
