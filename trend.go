@@ -72,7 +72,8 @@ type Trend struct {
 }
 
 // Trend returns the trend of a subject's metric, read from the hourly rollups as
-// Usage reads them: the totals and the hours, whose days are folded from them. In a time
+// Usage reads them, in one query: the previous period's total and the period's
+// hours, from which its total and days are folded. In a time
 // zone whose offset is not a whole number of hours (Asia/Kolkata) local hours are
 // not UTC hours, so the hour-of-week figures read the period's events. Bad input
 // returns a *ValidationError naming the field.
@@ -116,15 +117,12 @@ func (m *Meter) Trend(ctx context.Context, q TrendQuery) (*Trend, error) {
 	}
 	t := &Trend{Subject: q.Subject, Metric: met.Key, Aggregation: met.Aggregation,
 		Period: period.in(q.TimeZone), Previous: previous.in(q.TimeZone)}
-	if err := m.trendTotals(ctx, met, q.Subject, t, end); err != nil {
+	hourly, series, err := m.trendUsage(ctx, met, q.Subject, t, end, q.Step, q.TimeZone)
+	if err != nil {
 		return nil, err
 	}
 	if !end.After(period.Start) {
 		return t, nil
-	}
-	hourly, series, err := m.trendSteps(ctx, met, q.Subject, period.Start, end, q.Step, q.TimeZone)
-	if err != nil {
-		return nil, err
 	}
 	t.Series = series
 	movingAverage(t.Series, q.MovingAverage)
@@ -161,61 +159,73 @@ func previousPeriod(p Period, loc *time.Location) Period {
 	return Period{Start: p.Start.Add(-p.End.Sub(p.Start)), End: p.Start}
 }
 
-// trendTotals sets t's totals and change: the previous period whole, the current
-// one up to end, each one window.
-func (m *Meter) trendTotals(ctx context.Context, met Metric, subject string, t *Trend, end time.Time) error {
+// trendUsage sets t's totals and change, and returns the metric's usage over the
+// period up to end by hour, and by step. One store query reads the previous
+// period's total and the period's hours: their sum is the period's total so far, and
+// days are folded from them (a day's local hours lie within it, and the hours'
+// totals, counts, extremes and latest events make the day's exactly). unique_count,
+// whose distinct values do not add up, reads its total and days as windows of
+// their own.
+func (m *Meter) trendUsage(ctx context.Context, met Metric, subject string, t *Trend, end time.Time, step WindowSize, loc *time.Location) (hourly, steps []TrendPoint, err error) {
+	from := t.Period.Start
+	distinct := met.Aggregation == AggregationUniqueCount
 	windows := []store.UsageWindow{{Start: t.Previous.Start.UTC(), End: t.Previous.End.UTC()}}
-	if end.After(t.Period.Start) {
-		windows = append(windows, store.UsageWindow{Start: t.Period.Start.UTC(), End: end.UTC()})
+	var hours []store.UsageWindow
+	if end.After(from) {
+		if hours, err = usageWindows(from, end, WindowHour, loc); err != nil {
+			return nil, nil, err
+		}
+		if distinct {
+			windows = append(windows, store.UsageWindow{Start: from.UTC(), End: end.UTC()})
+		}
 	}
-	res, err := m.usage(ctx, met, &UsageQuery{Metric: met.Key, Subject: subject, TimeZone: time.UTC}, windows)
+	first := len(windows)
+	windows = append(windows, hours...)
+	q := &UsageQuery{Metric: met.Key, Subject: subject, TimeZone: loc}
+	res, err := m.store.QueryUsage(ctx, usageParams(met, q, windows))
 	if err != nil {
-		return fmt.Errorf("usage: trend: %w", err)
+		return nil, nil, fmt.Errorf("usage: trend: %w", err)
 	}
-	t.Total, t.PreviousTotal = met.quantity(0), res.Values[0].Value
-	if len(res.Values) > 1 {
-		t.Total = res.Values[1].Value
+	rows := make([]*store.UsageRow, len(windows))
+	for i := range res.Rows {
+		rows[res.Rows[i].Window] = &res.Rows[i]
 	}
+	value := func(r *store.UsageRow) Quantity {
+		if r == nil {
+			return met.quantity(0)
+		}
+		return met.aggregate(*r)
+	}
+	var current *store.UsageRow
+	if distinct {
+		if first > 1 {
+			current = rows[1]
+		}
+	} else {
+		for _, r := range rows[first:] {
+			current = mergeRows(current, r)
+		}
+	}
+	t.Total, t.PreviousTotal = value(current), value(rows[0])
 	if prev := t.PreviousTotal.Float64(); prev != 0 {
 		t.ChangePercent = (t.Total.Float64() - prev) / prev * 100
 		t.HasChange = true
 	}
-	return nil
-}
-
-// trendSteps returns the metric's usage over [from, to) by hour, and by step. Days
-// are folded from the hours of one query (a day's local hours lie within it, and
-// the hours' totals, counts, extremes and latest events make the day's exactly),
-// except for unique_count, whose distinct values do not add up: it reads days.
-func (m *Meter) trendSteps(ctx context.Context, met Metric, subject string, from, to time.Time, step WindowSize, loc *time.Location) (hourly, steps []TrendPoint, err error) {
-	q := &UsageQuery{Metric: met.Key, Subject: subject, TimeZone: loc}
-	hours, err := usageWindows(from, to, WindowHour, loc)
-	if err != nil {
-		return nil, nil, err
-	}
-	res, err := m.store.QueryUsage(ctx, usageParams(met, q, hours))
-	if err != nil {
-		return nil, nil, fmt.Errorf("usage: trend: %w", err)
-	}
-	rows := make([]*store.UsageRow, len(hours))
-	for i := range res.Rows {
-		rows[res.Rows[i].Window] = &res.Rows[i]
+	if len(hours) == 0 {
+		return nil, nil, nil
 	}
 	hourly = make([]TrendPoint, len(hours))
 	for i, h := range hours {
-		hourly[i] = TrendPoint{From: h.Start.In(loc), To: h.End.In(loc), Value: met.quantity(0)}
-		if rows[i] != nil {
-			hourly[i].Value = met.aggregate(*rows[i])
-		}
+		hourly[i] = TrendPoint{From: h.Start.In(loc), To: h.End.In(loc), Value: value(rows[first+i])}
 	}
 	if step == WindowHour {
 		return hourly, hourly, nil
 	}
-	days, err := usageWindows(from, to, WindowDay, loc)
+	days, err := usageWindows(from, end, WindowDay, loc)
 	if err != nil {
 		return nil, nil, err
 	}
-	if met.Aggregation == AggregationUniqueCount {
+	if distinct {
 		byDay, err := m.usage(ctx, met, q, days)
 		if err != nil {
 			return nil, nil, fmt.Errorf("usage: trend: %w", err)
@@ -229,7 +239,7 @@ func (m *Meter) trendSteps(ctx context.Context, met Metric, subject string, from
 	for _, d := range days {
 		var day *store.UsageRow
 		for ; h < len(hours) && hours[h].Start.Before(d.End); h++ {
-			day = mergeRows(day, rows[h])
+			day = mergeRows(day, rows[first+h])
 		}
 		p := TrendPoint{From: d.Start.In(loc), To: d.End.In(loc), Value: met.quantity(0)}
 		if day != nil {

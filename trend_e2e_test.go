@@ -3,6 +3,7 @@ package usage_test
 import (
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
 )
 
 // trendMeter opens a Meter of the example catalog whose clock is c, accepting
@@ -141,6 +143,84 @@ func TestTrendDaysFoldedFromHoursEqualUsageByDayForEveryAggregation(t *testing.T
 					require.True(t, v.From.Equal(tr.Series[i].From), "%s %s day %d", zone, met.Key, i)
 					require.Equal(t, v.Value.String(), tr.Series[i].Value.String(), "%s %s day %d", zone, met.Key, i)
 				}
+			}
+		}
+	})
+}
+
+// A trend's totals are folded from the hours it reads for its series (the previous
+// period's from a window of its own): they must equal Usage over the same periods,
+// for every aggregation, in zones whose clocks change within the period.
+func TestTrendTotalsEqualUsageOverTheirPeriodsForEveryAggregation(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
+		ctx := context.Background()
+		from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		to := time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)
+		m := queryMeter(t, db, to)
+		seed := uint64(time.Now().UnixNano())
+		t.Logf("seed %d", seed)
+		track(t, m, randomEvents(rand.New(rand.NewPCG(seed, 0)), 300, from, to)...)
+		for _, zone := range []string{"Europe/Lisbon", "America/New_York", "Asia/Kolkata"} {
+			loc, err := time.LoadLocation(zone)
+			require.NoError(t, err)
+			// Both periods lie in March, so a month window of Usage is each one whole.
+			start := time.Date(2026, 3, 17, 0, 0, 0, 0, loc)
+			end := time.Date(2026, 3, 31, 0, 0, 0, 0, loc)
+			for _, met := range queryMetrics() {
+				tr, err := m.Trend(ctx, usage.TrendQuery{Subject: "s1", Metric: met.Key, From: start, To: end, TimeZone: loc})
+				require.NoError(t, err)
+				for _, p := range []struct {
+					name   string
+					period usage.Period
+					total  usage.Quantity
+				}{{"total", tr.Period, tr.Total}, {"previous total", tr.Previous, tr.PreviousTotal}} {
+					res, err := m.Usage(ctx, usage.UsageQuery{Metric: met.Key, Subject: "s1", From: p.period.Start, To: p.period.End,
+						Window: usage.WindowMonth, TimeZone: loc})
+					require.NoError(t, err)
+					require.Len(t, res.Values, 1)
+					require.Equal(t, res.Values[0].Value.String(), p.total.String(), "%s %s %s", zone, met.Key, p.name)
+				}
+			}
+		}
+	})
+}
+
+// queryCounter counts a store's usage queries.
+type queryCounter struct {
+	store.Store
+	queries atomic.Int64
+}
+
+func (c *queryCounter) QueryUsage(ctx context.Context, params *store.UsageQueryParams) (*store.UsageQueryResult, error) {
+	c.queries.Add(1)
+	return c.Store.QueryUsage(ctx, params)
+}
+
+// A trend by day or by hour reads its totals and its series in one store query,
+// whatever the aggregation but unique_count, whose distinct values per day do not
+// add up from hours.
+func TestTrendReadsTheStoreOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
+		ctx := context.Background()
+		now := time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)
+		st, _ := db.OpenNew(t)
+		counter := &queryCounter{Store: st}
+		m, err := usage.New(counter, &usage.Config{Metrics: queryMetrics(), Plans: []usage.Plan{{Key: "free"}},
+			DefaultPlan: "free", MaxLateness: 120 * 24 * time.Hour, Test: usage.TestConfig{Time: func() time.Time { return now }}})
+		require.NoError(t, err)
+		t.Cleanup(func() { m.Close(ctx) })
+		track(t, m, randomEvents(rand.New(rand.NewPCG(1, 0)), 50, now.AddDate(0, -1, 0), now)...)
+		for _, met := range queryMetrics() {
+			if met.Aggregation == usage.AggregationUniqueCount {
+				continue
+			}
+			for _, step := range []usage.WindowSize{usage.WindowDay, usage.WindowHour} {
+				before := counter.queries.Load()
+				tr, err := m.Trend(ctx, usage.TrendQuery{Subject: "s1", Metric: met.Key, Step: step,
+					From: now.AddDate(0, 0, -30), To: now, TimeZone: time.UTC})
+				require.NoError(t, err)
+				require.NotEmpty(t, tr.Series)
+				require.Equal(t, int64(1), counter.queries.Load()-before, "%s by %s", met.Key, step)
 			}
 		}
 	})

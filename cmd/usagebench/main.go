@@ -7,7 +7,7 @@
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
 //	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
 //	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-old-events N] [-events N] [-batch-rows N]
-//	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200]
+//	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200] [-ops OP,...] [-cpuprofile FILE]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/usagekit/usage"
@@ -20,6 +23,9 @@ type queryParams struct {
 	events, subjects, hotEvery, routes int
 	days, runs, scanRuns, seedBatch    int
 	now                                time.Time
+	// ops, when not empty, names the only operations measured.
+	ops        []string
+	cpuProfile string
 }
 
 // queryMetric is the metric of the query run, with one declared dimension.
@@ -38,11 +44,16 @@ func runQuery(args []string, out io.Writer) error {
 	fs.IntVar(&p.runs, "runs", 200, "runs of each query")
 	fs.IntVar(&p.scanRuns, "scan-runs", 3, "runs of each brute-force scan")
 	fs.IntVar(&p.seedBatch, "seed-batch", 5000, "events per Store.Ingest call while seeding")
+	ops := fs.String("ops", "", "comma-separated operations to measure (default all)")
+	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed queries to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if p.events < 1 || p.subjects < 2 || p.hotEvery < 1 || p.routes < 1 || p.days < 31 || p.runs < 1 || p.scanRuns < 1 || p.seedBatch < 1 {
 		return fmt.Errorf("-events, -subjects, -hot-every, -routes, -runs, -scan-runs and -seed-batch must be positive (-subjects at least 2), -days at least 31")
+	}
+	if *ops != "" {
+		p.ops = strings.Split(*ops, ",")
 	}
 	// A fixed clock: the 20th of a month, so the previous month is whole.
 	p.now = time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
@@ -173,7 +184,21 @@ func measureQueries(ctx context.Context, m *usage.Meter, raw *sql.DB, p queryPar
 		{"usage_month_by_route", func() error { return checkUsage(m.Usage(ctx, byRoute)) },
 			func() error { return scanByRoute(ctx, raw, p.kind, month, monthEnd) }},
 	}
+	if p.cpuProfile != "" {
+		f, err := os.Create(p.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, op := range ops {
+		if len(p.ops) > 0 && !slices.Contains(p.ops, op.name) {
+			continue
+		}
 		runs, err := timeRuns(p.runs, op.run)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op.name, err)

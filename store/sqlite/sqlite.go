@@ -159,6 +159,7 @@ var dialect = sqlstore.Dialect{
 	},
 	Serial:          "INTEGER PRIMARY KEY AUTOINCREMENT",
 	Bytes:           "BLOB",
+	Clustered:       "WITHOUT ROWID",
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
 	Unavailable:     unavailable,

@@ -258,7 +258,7 @@ func adjustRollup(ctx context.Context, tx bun.Tx, ev store.Event, delta int64, v
 		Set("total = total + ?", delta).Set("count = count + ?", count).
 		Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
 		Where("granularity = ?", granularityHour).Where("bucket_start = ?", bucket).
-		Where("dimensions = ''").Exec(ctx); err != nil {
+		Exec(ctx); err != nil {
 		return fmt.Errorf("update rollup: %w", err)
 	}
 	return adjustDimensionRollup(ctx, tx, ev, bucket, delta, count)

@@ -82,9 +82,10 @@ type admitted struct {
 	added []dimensionRow
 }
 
-// readAdmitted reads which of the batch's dimension values are kept already and,
-// for the dimensions with a value that is not, how many values they keep.
-func readAdmitted(ctx context.Context, tx bun.IDB, events []store.IngestEvent) (*admitted, error) {
+// readAdmitted reads which of the batch's dimension values are kept already (those
+// known to be need no read) and, for the dimensions with a value that is not, how
+// many values they keep.
+func readAdmitted(ctx context.Context, tx bun.IDB, events []store.IngestEvent, known *keptValues) (*admitted, error) {
 	a := &admitted{kept: map[dimensionRow]bool{}, count: map[dimensionOf]int{}}
 	var values []dimensionRow
 	seen := map[dimensionRow]bool{}
@@ -92,10 +93,15 @@ func readAdmitted(ctx context.Context, tx bun.IDB, events []store.IngestEvent) (
 		d := ie.Dimensions
 		for i, name := range d.Names {
 			r := dimensionRow{Subject: ie.Event.Subject, Metric: ie.Event.Metric, Dimension: name, Value: d.Values[i]}
-			if r.Value != "" && !seen[r] {
-				seen[r] = true
-				values = append(values, r)
+			if r.Value == "" || seen[r] {
+				continue
 			}
+			seen[r] = true
+			if known.has(r) {
+				a.kept[r] = true
+				continue
+			}
+			values = append(values, r)
 		}
 	}
 	for chunk := range slices.Chunk(values, chunkSize) {
@@ -110,6 +116,7 @@ func readAdmitted(ctx context.Context, tx bun.IDB, events []store.IngestEvent) (
 		for _, r := range rows {
 			a.kept[r] = true
 		}
+		known.remember(rows)
 	}
 	var open []dimensionOf
 	for _, r := range values {
@@ -185,10 +192,10 @@ func (a *admitted) statements(tx bun.IDB) []string {
 // kept, else "other". A metric without dimensions has no such row.
 func adjustDimensionRollup(ctx context.Context, tx bun.IDB, ev store.Event, bucket, delta, count int64) error {
 	var keys []string
-	if err := tx.NewSelect().Model((*rollupRow)(nil)).Column("dimensions").
+	if err := tx.NewSelect().Model((*dimensionRollupRow)(nil)).Column("dimensions").
 		Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
 		Where("granularity = ?", granularityHour).Where("bucket_start = ?", bucket).
-		Where("dimensions <> ''").Scan(ctx, &keys); err != nil || len(keys) == 0 {
+		Scan(ctx, &keys); err != nil || len(keys) == 0 {
 		return err
 	}
 	var kept []dimensionRow
@@ -216,7 +223,7 @@ func adjustDimensionRollup(ctx context.Context, tx bun.IDB, ev store.Event, buck
 		if !match {
 			continue
 		}
-		if _, err := tx.NewUpdate().Model((*rollupRow)(nil)).
+		if _, err := tx.NewUpdate().Model((*dimensionRollupRow)(nil)).
 			Set("total = total + ?", delta).Set("count = count + ?", count).
 			Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).
 			Where("granularity = ?", granularityHour).Where("bucket_start = ?", bucket).

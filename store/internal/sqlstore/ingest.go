@@ -128,7 +128,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	if err != nil {
 		return nil, err
 	}
-	dims, err := readAdmitted(ctx, t.db, params.Events)
+	dims, err := readAdmitted(ctx, t.db, params.Events, s.kept)
 	if err != nil {
 		return nil, err
 	}

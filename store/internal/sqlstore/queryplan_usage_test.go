@@ -13,10 +13,13 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// primaryKeyOf names each backend's index of the rollups' primary key.
-var primaryKeyOf = map[string]string{
-	"sqlite":   "sqlite_autoindex_usage_aggregations_1",
-	"postgres": "usage_aggregations_pkey",
+// primaryKeyOf is how each backend's plan names the primary key of a rollup table:
+// SQLite stores those tables in their key's order.
+func primaryKeyOf(backend, table string) string {
+	if backend == "sqlite" {
+		return "USING PRIMARY KEY"
+	}
+	return table + "_pkey"
 }
 
 // Usage queries must read a subject's rollups by the primary key, hours in a range,
@@ -63,12 +66,16 @@ func usageQueriesReadRollupsByThePrimaryKey(t *testing.T, b testdb.Backend) {
 		}
 	}
 	reads := queries.matching(func(q string) bool {
-		return strings.HasPrefix(q, "SELECT") && strings.Contains(q, "usage_aggregations")
+		return strings.HasPrefix(q, "SELECT") && (strings.Contains(q, "usage_aggregations") || strings.Contains(q, "usage_dimension_rollups"))
 	})
 	require.Len(t, reads, 4, "days and hours, with and without dimensions")
 	for _, q := range reads {
 		plan := explain(t, db, explainOf(t, b), q)
-		require.Contains(t, plan, primaryKeyOf[b.Name], "the plan of %s", q)
+		table := "usage_aggregations"
+		if strings.Contains(q, "usage_dimension_rollups") {
+			table = "usage_dimension_rollups"
+		}
+		require.Contains(t, plan, primaryKeyOf(b.Name, table), "the plan of %s", q)
 		require.NotContains(t, plan, "AUTOMATIC", "the plan of %s", q)
 	}
 }

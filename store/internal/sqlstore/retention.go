@@ -117,21 +117,32 @@ func deleteEvents(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (i
 	return int(n), err
 }
 
-// deleteRollups deletes at most limit hourly rollups lying wholly inside period p.
+// deleteRollups deletes at most limit hourly rollups lying wholly inside period p:
+// those of dimension values first, then those over all values.
 func deleteRollups(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error) {
-	last := p.PeriodEnd - hourMicros
-	res, err := tx.ExecContext(ctx, `DELETE FROM usage_aggregations
-		WHERE subject = ? AND metric = ? AND granularity = ? AND bucket_start >= ? AND bucket_start <= ?
-		AND (subject, metric, granularity, bucket_start, dimensions) IN (
-			SELECT subject, metric, granularity, bucket_start, dimensions FROM usage_aggregations
+	deleted := 0
+	for _, table := range []string{rollupTable(true), rollupTable(false)} {
+		if deleted == limit {
+			break
+		}
+		last := p.PeriodEnd - hourMicros
+		res, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
 			WHERE subject = ? AND metric = ? AND granularity = ? AND bucket_start >= ? AND bucket_start <= ?
-			LIMIT ?)`, p.Subject, p.Metric, granularityHour, p.PeriodStart, last,
-		p.Subject, p.Metric, granularityHour, p.PeriodStart, last, limit)
-	if err != nil {
-		return 0, fmt.Errorf("delete rollups of %s/%s: %w", p.Subject, p.Metric, err)
+			AND (subject, metric, granularity, bucket_start, dimensions) IN (
+				SELECT subject, metric, granularity, bucket_start, dimensions FROM `+table+`
+				WHERE subject = ? AND metric = ? AND granularity = ? AND bucket_start >= ? AND bucket_start <= ?
+				LIMIT ?)`, p.Subject, p.Metric, granularityHour, p.PeriodStart, last,
+			p.Subject, p.Metric, granularityHour, p.PeriodStart, last, limit-deleted)
+		if err != nil {
+			return 0, fmt.Errorf("delete rollups of %s/%s: %w", p.Subject, p.Metric, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		deleted += int(n)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return deleted, nil
 }
 
 // markDeleted records that period p has no more rows of the kind whose column is

@@ -13,18 +13,30 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// granularityHour names the hourly rollups in usage_aggregations. Longer steps (days
+// granularityHour names the hourly rollups of both rollup tables. Longer steps (days
 // in a subject's time zone) are folded from hours by the caller.
 const granularityHour = "hour"
 
 const hourMicros = int64(time.Hour / time.Microsecond)
 
 // rollupRow is a row of usage_aggregations: the admitted events of one subject and
-// metric in one bucket, over all dimension values (”) or with one combination of
-// them (canonical, see dimensionKey).
+// metric in one bucket, over all dimension values (its dimensions are ”).
 type rollupRow struct {
 	bun.BaseModel `bun:"table:usage_aggregations"`
+	rollup
+}
 
+// dimensionRollupRow is a row of usage_dimension_rollups: the admitted events of
+// one subject and metric in one bucket with one combination of dimension values
+// (canonical, see dimensionKey). The combinations have a table of their own so
+// that a subject's rows over all values lie together in the rollups' key.
+type dimensionRollupRow struct {
+	bun.BaseModel `bun:"table:usage_dimension_rollups"`
+	rollup
+}
+
+// rollup holds the columns the two rollup tables share.
+type rollup struct {
 	Subject     string `bun:"subject,pk"`
 	Metric      string `bun:"metric,pk"`
 	Granularity string `bun:"granularity,pk"`
@@ -38,11 +50,19 @@ type rollupRow struct {
 	Last        int64  `bun:"last_value"`
 }
 
+// rollupTable is the table of the rollups with the given dimensions.
+func rollupTable(byDimensions bool) string {
+	if byDimensions {
+		return "usage_dimension_rollups"
+	}
+	return "usage_aggregations"
+}
+
 // rollupKey names a batch's rollup row within its hour.
 type rollupKey struct{ subject, metric, dimensions string }
 
 // rollups accumulates a batch's admitted events into hourly rows.
-type rollups map[rollupKey]map[int64]*rollupRow
+type rollups map[rollupKey]map[int64]*rollup
 
 // add adds an event to its hour's row over all dimension values and, when dims is
 // not empty, to the row of its dimension values.
@@ -57,11 +77,11 @@ func (r rollups) addTo(key rollupKey, e store.Event) {
 	at := micros(e.Time)
 	bucket := at - ((at%hourMicros)+hourMicros)%hourMicros
 	if r[key] == nil {
-		r[key] = map[int64]*rollupRow{}
+		r[key] = map[int64]*rollup{}
 	}
 	row := r[key][bucket]
 	if row == nil {
-		r[key][bucket] = &rollupRow{Subject: e.Subject, Metric: e.Metric, Granularity: granularityHour,
+		r[key][bucket] = &rollup{Subject: e.Subject, Metric: e.Metric, Granularity: granularityHour,
 			BucketStart: bucket, Dimensions: key.dimensions, Total: e.Value, Count: 1, Min: e.Value, Max: e.Value,
 			LastAt: at, Last: e.Value}
 		return
@@ -76,17 +96,30 @@ func (r rollups) addTo(key rollupKey, e store.Event) {
 	}
 }
 
-// statements returns the upserts of the rows, in key order. Concurrent batches
-// touching one row share its quota row too (an hour lies in one period), so the
-// quota locks already order them.
+// statements returns the upserts of the rows, the table over all values first,
+// each in key order. Concurrent batches touching one row share its quota row too
+// (an hour lies in one period), so the quota locks already order them.
 func (r rollups) statements(tx bun.IDB) []string {
-	var rows []rollupRow
-	for _, buckets := range r {
+	var all []rollupRow
+	var byDimensions []dimensionRollupRow
+	for key, buckets := range r {
 		for _, row := range buckets {
-			rows = append(rows, *row)
+			if key.dimensions == "" {
+				all = append(all, rollupRow{rollup: *row})
+			} else {
+				byDimensions = append(byDimensions, dimensionRollupRow{rollup: *row})
+			}
 		}
 	}
-	slices.SortFunc(rows, func(a, b rollupRow) int {
+	return append(upsertRollups(tx, all, func(r rollupRow) rollup { return r.rollup }),
+		upsertRollups(tx, byDimensions, func(r dimensionRollupRow) rollup { return r.rollup })...)
+}
+
+// upsertRollups returns the upserts of rows, sorted by key, which add them to the
+// rows stored.
+func upsertRollups[T any](tx bun.IDB, rows []T, of func(T) rollup) []string {
+	slices.SortFunc(rows, func(x, y T) int {
+		a, b := of(x), of(y)
 		return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Metric, b.Metric),
 			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
@@ -112,7 +145,6 @@ func (s *engine) Series(ctx context.Context, params *store.SeriesParams) (*store
 		Where("subject = ?", params.Subject).
 		Where("metric = ?", params.Metric).
 		Where("granularity = ?", granularityHour).
-		Where("dimensions = ''").
 		Where("bucket_start >= ?", micros(params.From)).
 		Where("bucket_start < ?", micros(params.To)).
 		Order("bucket_start").Scan(ctx); err != nil {
@@ -135,7 +167,6 @@ func (s *engine) ListActiveSeries(ctx context.Context, params *store.ListActiveS
 	}
 	if err := s.db.NewSelect().Model((*rollupRow)(nil)).Distinct().Column("subject", "metric").
 		Where("granularity = ?", granularityHour).
-		Where("dimensions = ''").
 		Where("bucket_start >= ?", micros(params.Since)).
 		Where("(subject > ? OR (subject = ? AND metric > ?))", params.After.Subject, params.After.Subject, params.After.Metric).
 		Order("subject", "metric").Limit(int64(limit)).Scan(ctx, &rows); err != nil {

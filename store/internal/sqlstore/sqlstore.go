@@ -26,6 +26,10 @@ type Dialect struct {
 	Serial string
 	// Bytes is the column type of binary content.
 	Bytes string
+	// Clustered is the table option that stores a table's rows in its primary key's
+	// order, so that a range of the key is read from adjacent pages ("" where tables
+	// are heaps beside their indexes).
+	Clustered string
 	// MigrationLock is run first in the migration transaction so that only one
 	// process migrates at a time ("" where the transaction is already exclusive).
 	MigrationLock string
@@ -84,12 +88,14 @@ type engine struct {
 	// writeSlot serialises this process's writers on backends without concurrent
 	// writers, so they queue here instead of spinning on the database's busy lock.
 	writeSlot chan struct{}
+	// kept remembers the dimension values the database keeps, for Ingest.
+	kept *keptValues
 }
 
 // Open migrates the database to the current schema and returns a Store on it. With
 // closeDB, Close also closes db.
 func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
-	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1)}
+	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1), kept: newKeptValues()}
 	if err := s.migrate(ctx); err != nil {
 		return nil, s.classify(err)
 	}

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -61,30 +60,42 @@ func (s *engine) QueryUsage(ctx context.Context, params *store.UsageQueryParams)
 	if err := s.readRollups(ctx, params, whole, acc); err != nil {
 		return nil, err
 	}
-	if err := s.readEvents(ctx, params, partial, acc); err != nil {
+	read := s.readEvents
+	if !acc.byDimensions() {
+		read = s.sumEvents
+	}
+	if err := read(ctx, params, partial, acc); err != nil {
 		return nil, err
 	}
 	return acc.result(), nil
 }
 
-// sumInDatabase is the most windows whose hours the database sums, finding each
-// row's window in a CASE of them all; more windows (a month of hours) cost more
-// there than reading each hour's row and finding its window in Go.
+// sumInDatabase is the most spans of several hours whose hours the database sums,
+// finding each row's span in a CASE of them all; more spans (a year of days) cost
+// more there than reading each hour's row and finding its span in Go.
 const sumInDatabase = 32
 
-// readRollups adds the hourly rollups of the spans to acc. Without dimensions it
-// reads the rows over all values (”), else those of each combination.
+// readRollups adds the hourly rollups of the spans to acc, in one query. Spans of
+// several hours are summed in the database, one row each (a trend's previous
+// period, a day); the rows of one-hour spans are read as they are, which is as
+// much as there is to read. Without dimensions it reads the rows over all values,
+// else those of each combination.
 func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	var query string
-	var args []any
-	if len(spans) > sumInDatabase || params.Latest {
-		query, args = scanRollupsQuery(params, spans, acc.byDimensions())
-	} else {
-		query, args = sumRollupsQuery(params, spans, acc.byDimensions())
+	var summed, scanned []span
+	for _, sp := range spans {
+		if sp.to-sp.from > hourMicros && !params.Latest {
+			summed = append(summed, sp)
+		} else {
+			scanned = append(scanned, sp)
+		}
 	}
+	if len(summed) > sumInDatabase {
+		summed, scanned = nil, spans
+	}
+	query, args := rollupsQuery(params, summed, scanned, acc.byDimensions())
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("query usage rollups: %w", err)
@@ -96,7 +107,7 @@ func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams
 		if err := rows.Scan(&p.window, &dimensions, &p.total, &p.count, &p.min, &p.max, &p.lastAt, &p.last); err != nil {
 			return fmt.Errorf("query usage rollups: %w", err)
 		}
-		if p.window = int64(windowOf(spans, p.window)); p.window < 0 {
+		if p.window = int64(windowOf(summed, scanned, p.window)); p.window < 0 {
 			continue
 		}
 		var values map[string]string
@@ -114,14 +125,9 @@ func (s *engine) readRollups(ctx context.Context, params *store.UsageQueryParams
 }
 
 // rollupFilter is the WHERE clause shared by the rollup reads, after the bounds.
-func rollupFilter(params *store.UsageQueryParams, byDimensions bool) (string, []any) {
+func rollupFilter(params *store.UsageQueryParams) (string, []any) {
 	where := " AND a.metric = ? AND a.granularity = ?"
 	args := []any{params.Metric, granularityHour}
-	if byDimensions {
-		where += " AND a.dimensions <> ''"
-	} else {
-		where += " AND a.dimensions = ''"
-	}
 	if params.Subject != "" {
 		where += " AND a.subject = ?"
 		args = append(args, params.Subject)
@@ -129,129 +135,52 @@ func rollupFilter(params *store.UsageQueryParams, byDimensions bool) (string, []
 	return where, args
 }
 
-// sumRollupsQuery returns the query that sums the hours of each span in the
-// database, one row per span and dimension values; its first column is the negated
-// span index plus one (see windowOf), or outside every span math.MaxInt64. A CASE
-// finds the span: a join with a VALUES list of them lets SQLite, once it has
-// statistics, build an index on the rollups for every query.
-func sumRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
-	var b strings.Builder
-	b.WriteString("CASE")
-	for i, sp := range spans {
-		fmt.Fprintf(&b, " WHEN a.bucket_start >= %d AND a.bucket_start < %d THEN %d", sp.from, sp.to, -1-i)
+// rollupsQuery returns the query that sums the hours of each summed span in the
+// database, one row per span and dimension values, and reads every hourly row from
+// the first scanned span's start to the last one's end. Its first column is, for a
+// summed row, the negated span index minus one (math.MaxInt64 outside every summed
+// span), else the hour's start (see windowOf). A CASE finds the summed span: a join
+// with a VALUES list of them lets SQLite, once it has statistics, build an index on
+// the rollups for every query.
+func rollupsQuery(params *store.UsageQueryParams, summed, scanned []span, byDimensions bool) (string, []any) {
+	where, filter := rollupFilter(params)
+	from := " FROM " + rollupTable(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where
+	var parts []string
+	var args []any
+	if len(summed) > 0 {
+		var b strings.Builder
+		b.WriteString("SELECT CASE")
+		for i, sp := range summed {
+			fmt.Fprintf(&b, " WHEN a.bucket_start >= %d AND a.bucket_start < %d THEN %d", sp.from, sp.to, -1-i)
+		}
+		fmt.Fprintf(&b, " ELSE %d END, a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), "+
+			"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0", int64(math.MaxInt64))
+		lo, hi := summed[0].from, summed[0].to
+		for _, sp := range summed {
+			lo, hi = min(lo, sp.from), max(hi, sp.to)
+		}
+		parts = append(parts, b.String()+from+" GROUP BY 1, a.dimensions")
+		args = append(append(args, lo, hi), filter...)
 	}
-	fmt.Fprintf(&b, " ELSE %d END", int64(math.MaxInt64))
-	where, args := rollupFilter(params, byDimensions)
-	return "SELECT " + b.String() + ", a.dimensions, CAST(SUM(a.total) AS BIGINT), CAST(SUM(a.count) AS BIGINT), " +
-		"MIN(a.min_value), MAX(a.max_value), MAX(a.last_at), 0" +
-		" FROM usage_aggregations AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where +
-		" GROUP BY 1, a.dimensions", append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
+	if len(scanned) > 0 {
+		parts = append(parts, "SELECT a.bucket_start, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value"+from)
+		args = append(append(args, scanned[0].from, scanned[len(scanned)-1].to), filter...)
+	}
+	return strings.Join(parts, " UNION ALL "), args
 }
 
-// scanRollupsQuery returns the query that reads every hourly row from the first
-// span's start to the last one's end; its first column is the hour's start.
-func scanRollupsQuery(params *store.UsageQueryParams, spans []span, byDimensions bool) (string, []any) {
-	where, args := rollupFilter(params, byDimensions)
-	return "SELECT a.bucket_start, a.dimensions, a.total, a.count, a.min_value, a.max_value, a.last_at, a.last_value" +
-			" FROM usage_aggregations AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where,
-		append([]any{spans[0].from, spans[len(spans)-1].to}, args...)
-}
-
-// windowOf returns the window of a row of a rollup read: k < 0 is the span -1-k
-// (sumRollupsQuery), else k is an hour's start, found among the spans (ascending,
-// not overlapping); -1 when no span holds it.
-func windowOf(spans []span, k int64) int {
+// windowOf returns the window of a row of a rollup read: k < 0 is the summed span
+// -1-k, else k is an hour's start, found among the scanned spans (ascending, not
+// overlapping); -1 when no span holds it.
+func windowOf(summed, scanned []span, k int64) int {
 	if k < 0 {
-		return spans[-1-k].window
+		return summed[-1-k].window
 	}
-	i := sort.Search(len(spans), func(i int) bool { return spans[i].to > k })
-	if i == len(spans) || spans[i].from > k {
+	i := sort.Search(len(scanned), func(i int) bool { return scanned[i].to > k })
+	if i == len(scanned) || scanned[i].from > k {
 		return -1
 	}
-	return spans[i].window
-}
-
-// readEvents adds the events of the spans to acc, in the order they were stored:
-// by time, then sequence. Their dimension values are folded as Ingest folded them:
-// a value the subject's dimension keeps is its own, any other is "other" (Ingest
-// keeps a value from the first event that carries it, if there is room).
-func (s *engine) readEvents(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
-	if len(spans) == 0 {
-		return nil
-	}
-	var kept map[dimensionRow]bool
-	if acc.byDimensions() {
-		var err error
-		if kept, err = s.keptValues(ctx, params); err != nil {
-			return err
-		}
-	}
-	// Only the columns the query needs are read: properties are parsed only for
-	// dimensions or a distinct property.
-	needProps := acc.byDimensions() || (params.CountDistinct && params.DistinctProperty != "")
-	columns := []string{"subject", "value", "at", "user_id"}
-	if needProps {
-		columns = append(columns, "properties")
-	}
-	for _, sp := range spans {
-		q := s.db.NewSelect().Model((*eventRow)(nil)).Column(columns...).
-			Where("metric = ?", params.Metric).Where("at >= ?", sp.from).Where("at < ?", sp.to)
-		if params.Subject != "" {
-			q = q.Where("series = ?", seriesOf(params.Subject, params.Metric)).Where("subject = ?", params.Subject)
-		}
-		var rows []eventRow
-		if err := q.Order("at", "seq").Scan(ctx, &rows); err != nil {
-			return fmt.Errorf("query usage events: %w", err)
-		}
-		for _, r := range rows {
-			var props map[string]string
-			if needProps && r.Properties != "" {
-				if err := json.Unmarshal([]byte(r.Properties), &props); err != nil {
-					return fmt.Errorf("query usage events: properties: %w", err)
-				}
-			}
-			var values map[string]string
-			if acc.byDimensions() {
-				values = make(map[string]string, len(params.Dimensions))
-				for _, name := range params.Dimensions {
-					v := props[name]
-					if v != "" && !kept[dimensionRow{Subject: r.Subject, Metric: params.Metric, Dimension: name, Value: v}] {
-						v = store.OtherDimensionValue
-					}
-					values[name] = v
-				}
-			}
-			if params.CountDistinct {
-				distinct := r.UserID
-				if params.DistinctProperty != "" {
-					distinct = props[params.DistinctProperty]
-				}
-				acc.addDistinct(sp.window, values, r.Subject, distinct)
-				continue
-			}
-			acc.add(partial{window: int64(sp.window), total: r.Value, count: 1, min: r.Value, max: r.Value,
-				lastAt: r.At, last: r.Value}, values, true)
-		}
-	}
-	return nil
-}
-
-// keptValues reads the dimension values that the metric's rollups keep, of the
-// query's subject or of all.
-func (s *engine) keptValues(ctx context.Context, params *store.UsageQueryParams) (map[dimensionRow]bool, error) {
-	var rows []dimensionRow
-	q := s.db.NewSelect().Model(&rows).Where("metric = ?", params.Metric)
-	if params.Subject != "" {
-		q = q.Where("subject = ?", params.Subject)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read dimension values: %w", err)
-	}
-	kept := make(map[dimensionRow]bool, len(rows))
-	for _, r := range rows {
-		kept[r] = true
-	}
-	return kept, nil
+	return scanned[i].window
 }
 
 // groupKey joins a group's values; property values hold no NUL bytes.
