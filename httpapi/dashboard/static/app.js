@@ -7,7 +7,9 @@
 (() => {
   const KEY_STORAGE = 'usage.apiKey';
   const SVG_NS = 'http://www.w3.org/2000/svg';
-  const state = { key: '', whoami: null, summary: null };
+  // trend and forecast keep what the charts show, to draw them again when the
+  // window's width changes.
+  const state = { key: '', whoami: null, summary: null, trend: null, forecast: null };
 
   const $ = (id) => document.getElementById(id);
 
@@ -107,7 +109,14 @@
     return num(v).toLocaleString('en-GB', { maximumFractionDigits: 2 });
   }
 
-  // lastDay is the last day of [start, end): end is the first instant after it.
+  function fmtBytes(n) {
+    const v = num(n);
+    if (v >= 1 << 20) return (v / (1 << 20)).toFixed(1) + ' MB';
+    if (v >= 1024) return (v / 1024).toFixed(1) + ' kB';
+    return v + ' bytes';
+  }
+
+  // fmtPeriod shows [start, end) by its first and last days.
   function fmtPeriod(p) {
     return fmtDate(p.start) + ' – ' + fmtDate(new Date(Date.parse(p.end) - 1).toISOString());
   }
@@ -168,6 +177,8 @@
     state.key = '';
     state.whoami = null;
     state.summary = null;
+    state.trend = null;
+    state.forecast = null;
     for (const id of ['tenant-view', 'operator-view']) {
       const view = $(id);
       view.hidden = true;
@@ -185,8 +196,8 @@
   // ---- tenant view ----
 
   async function loadTenant() {
-    const summaryLoaded = loadSummary();
-    await Promise.all([summaryLoaded.then(loadMetric), loadAlerts(), loadAnomalies(), loadReports()]);
+    // The alerts load after the forecast, which may raise one.
+    await Promise.all([loadSummary().then(loadMetric).then(loadAlerts), loadAnomalies(), loadReports()]);
   }
 
   async function loadSummary() {
@@ -276,7 +287,12 @@
     }
   }
 
-  const CHART = { w: 640, h: 260, left: 56, right: 16, top: 16, bottom: 32 };
+  // chartBox is the drawing area of a chart in its container: as wide as the
+  // container in CSS pixels, so that its text keeps its size on a phone.
+  function chartBox(container) {
+    const w = Math.max(280, Math.round(container.clientWidth || 640));
+    return { w, h: w < 480 ? 220 : 260, left: 48, right: 20, top: 16, bottom: 32 };
+  }
 
   // niceMax rounds a chart's top up to 1, 2, 2.5 or 5 times a power of ten.
   function niceMax(v) {
@@ -286,16 +302,16 @@
     return 10 * p;
   }
 
-  function scales(x0, x1, yMax) {
-    const { w, h, left, right, top, bottom } = CHART;
+  function scales(box, x0, x1, yMax) {
+    const { w, h, left, right, top, bottom } = box;
     return {
       x: (t) => left + ((t - x0) / (x1 - x0 || 1)) * (w - left - right),
       y: (v) => h - bottom - (v / yMax) * (h - top - bottom),
     };
   }
 
-  function axes(sx, sy, x0, x1, yMax) {
-    const { w, h, left, right, bottom } = CHART;
+  function axes(box, sx, sy, x0, x1, yMax) {
+    const { w, h, left, right, bottom } = box;
     const g = svg('g', { 'aria-hidden': 'true' });
     for (let i = 0; i <= 4; i++) {
       const v = (yMax / 4) * i;
@@ -304,9 +320,13 @@
     }
     const day = 86400000;
     const days = Math.max(1, Math.round((x1 - x0) / day));
-    const every = days > 20 ? 7 : days > 8 ? 2 : 1;
+    // A date label takes about 60 pixels: a tick every day, two days or week.
+    const fit = Math.max(1, Math.floor((w - left - right) / 60));
+    const every = [1, 2, 7, 14].find((n) => days / n <= fit) || 14;
     for (let t = x0; t <= x1; t += every * day) {
-      g.append(svg('text', { x: sx(t), y: h - bottom + 18, 'text-anchor': 'middle', text: fmtDay(new Date(t)) }));
+      const x = sx(t);
+      const anchor = x > w - right - 24 ? 'end' : 'middle';
+      g.append(svg('text', { x, y: h - bottom + 18, 'text-anchor': anchor, text: fmtDay(new Date(t)) }));
     }
     return g;
   }
@@ -314,6 +334,9 @@
   // renderTrend draws the period's cumulative usage (or the level, for gauges) up to
   // now, and the quota's limit across the whole period.
   function renderTrend(t, quota) {
+    state.trend = [t, quota];
+    const container = $('trend-chart');
+    const box = chartBox(container);
     const cumulative = !t.aggregation || t.aggregation === 'sum' || t.aggregation === 'count';
     const x0 = Date.parse(t.period.start);
     const x1 = Date.parse(t.period.end);
@@ -330,15 +353,15 @@
     }
     const limit = quota && !quota.unlimited ? num(quota.limit) : null;
     const top = niceMax(Math.max(limit || 0, ...points.map((p) => p[1])) * 1.1);
-    const { x: sx, y: sy } = scales(x0, x1, top);
+    const { x: sx, y: sy } = scales(box, x0, x1, top);
     const unit = quota && quota.unit ? ' ' + quota.unit : '';
 
     const titleId = 'trend-title';
     const chart = svg('svg', {
-      viewBox: `0 0 ${CHART.w} ${CHART.h}`, role: 'img',
+      viewBox: `0 0 ${box.w} ${box.h}`, 'data-width': box.w, role: 'img',
       'aria-labelledby': titleId, 'aria-describedby': 'trend-text',
     }, svg('title', { id: titleId, text: (cumulative ? 'Cumulative ' : '') + t.metric + ' this period' + (limit !== null ? ' against its limit' : '') }),
-    axes(sx, sy, x0, x1, top));
+    axes(box, sx, sy, x0, x1, top));
     if (points.length) {
       const line = [[x0, cumulative ? 0 : points[0][1]], ...points];
       const d = line.map(([x, y], i) => (i ? 'L' : 'M') + sx(x).toFixed(1) + ' ' + sy(y).toFixed(1)).join(' ');
@@ -352,7 +375,7 @@
         svg('line', { class: 'limit-line', x1: sx(x0), x2: sx(x1), y1: sy(limit), y2: sy(limit), 'data-limit': limit }),
         svg('text', { class: 'limit-label', x: sx(x1) - 4, y: sy(limit) - 6, 'text-anchor': 'end', text: 'Limit ' + fmtNumber(limit) }));
     }
-    $('trend-chart').replaceChildren(chart);
+    container.replaceChildren(chart);
 
     let text = `${t.metric}: ${t.total}${unit} used this period (${fmtPeriod(t.period)})`;
     if (limit !== null) text += `, ${fmtPercent(num(quota.percent))} of the limit of ${quota.limit}${unit}`;
@@ -388,6 +411,9 @@
 
   // renderForecast draws each step's forecast with its 80 % band.
   function renderForecast(f, quota) {
+    state.forecast = [f, quota];
+    const container = $('forecast-chart');
+    const box = chartBox(container);
     const pts = f.points.map((p) => ({
       start: Date.parse(p.start), end: Date.parse(p.end),
       value: num(p.value), lo: num(p.lower80), hi: num(p.upper80),
@@ -401,15 +427,15 @@
     const x0 = pts[0].start;
     const x1 = pts[pts.length - 1].end;
     const top = niceMax(Math.max(...pts.map((p) => p.hi), ...pts.map((p) => p.value)) * 1.1);
-    const { x: sx, y: sy } = scales(x0, x1, top);
+    const { x: sx, y: sy } = scales(box, x0, x1, top);
     const mid = (p) => sx((p.start + p.end) / 2).toFixed(1);
     const band = [...pts.map((p) => mid(p) + ',' + sy(Math.max(p.hi, 0)).toFixed(1)),
       ...pts.slice().reverse().map((p) => mid(p) + ',' + sy(Math.max(p.lo, 0)).toFixed(1))].join(' ');
     const line = pts.map((p, i) => (i ? 'L' : 'M') + mid(p) + ' ' + sy(p.value).toFixed(1)).join(' ');
-    $('forecast-chart').replaceChildren(svg('svg', {
-      viewBox: `0 0 ${CHART.w} ${CHART.h}`, role: 'img', 'aria-labelledby': 'forecast-title', 'aria-describedby': 'forecast-text',
+    container.replaceChildren(svg('svg', {
+      viewBox: `0 0 ${box.w} ${box.h}`, 'data-width': box.w, role: 'img', 'aria-labelledby': 'forecast-title', 'aria-describedby': 'forecast-text',
     }, svg('title', { id: 'forecast-title', text: `Forecast of ${f.metric} per ${f.step} with its 80 % band` }),
-    axes(sx, sy, x0, x1, top),
+    axes(box, sx, sy, x0, x1, top),
     svg('polygon', { class: 'band', points: band }),
     svg('path', { class: 'forecast-line', d: line })));
 
@@ -513,7 +539,7 @@
       $('reports-empty').hidden = items.length > 0;
       $('reports').hidden = items.length === 0;
       $('reports').replaceChildren(
-        el('thead', {}, el('tr', {}, ...['Created', 'Type', 'Format', 'Period', 'Size', 'Download'].map((h) =>
+        el('thead', {}, el('tr', {}, ...['Report', 'Download', 'Created'].map((h) =>
           el('th', { scope: 'col', text: h })))),
         el('tbody', {}, ...items.map(renderReport)));
       loaded('reports-section');
@@ -527,9 +553,9 @@
       'aria-label': `Download the ${r.type} report ${r.format.toUpperCase()} of ${fmtDate(r.from)}` });
     button.addEventListener('click', () => download(r, button));
     return el('tr', { 'data-report-id': r.id },
-      el('td', { text: fmtTime(r.created_at) }), el('td', { text: r.type }), el('td', { text: r.format.toUpperCase() }),
-      el('td', { text: fmtPeriod({ start: r.from, end: r.to }) }), el('td', { text: r.size + ' bytes' }),
-      el('td', {}, button));
+      el('td', { class: 'wrap' }, el('span', { class: 'report-kind', text: `${r.type} · ${r.format.toUpperCase()} · ${fmtBytes(r.size)}` }),
+        el('br'), fmtPeriod({ start: r.from, end: r.to })),
+      el('td', {}, button), el('td', { class: 'wrap', text: fmtTime(r.created_at) }));
   }
 
   // fileName reads the file name of a Content-Disposition field.
@@ -630,6 +656,13 @@
   $('report-form').addEventListener('submit', generateReport);
   $('top-form').addEventListener('submit', loadTop);
   defaultReportDates();
+  window.addEventListener('resize', () => {
+    const width = chartBox($('trend-chart')).w;
+    const drawn = $('trend-chart').querySelector('svg');
+    if (!drawn || Number(drawn.dataset.width) === width) return;
+    if (state.trend) renderTrend(...state.trend);
+    if (state.forecast) renderForecast(...state.forecast);
+  });
 
   const saved = sessionStorage.getItem(KEY_STORAGE);
   if (saved) signIn(saved);
