@@ -54,7 +54,7 @@ func TestTheIndexIsTheSamePageAtTheRootAndByName(t *testing.T) {
 	h := dashboard.Handler()
 	root := body(t, get(t, h, http.MethodGet, "/"))
 	require.Equal(t, root, body(t, get(t, h, http.MethodGet, "/index.html")))
-	require.Contains(t, root, `<script src="app.js" defer></script>`)
+	require.Contains(t, root, `<script type="module" src="app.js"></script>`)
 	require.Contains(t, root, `<link rel="stylesheet" href="app.css">`)
 }
 
@@ -92,6 +92,32 @@ func TestAnUnchangedFileIsNotSentAgain(t *testing.T) {
 	req.Header.Set("If-None-Match", tag)
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusNotModified, rec.Code)
+}
+
+// The page's script is a tree of modules from app.js: each one is served, as
+// JavaScript, and none imports anything from elsewhere.
+func TestEveryModuleTheScriptImportsIsServed(t *testing.T) {
+	t.Parallel()
+	h := dashboard.Handler()
+	imports := regexp.MustCompile(`(?m)^import [^;]* from '([^']+)';`)
+	seen := map[string]bool{}
+	queue := []string{"./app.js"}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		require.Regexp(t, `^\./[a-z]+\.js$`, name, "a module of the page's own folder")
+		res := get(t, h, http.MethodGet, "/"+strings.TrimPrefix(name, "./"))
+		require.Equal(t, http.StatusOK, res.StatusCode, name)
+		require.Equal(t, "text/javascript; charset=utf-8", res.Header.Get("Content-Type"), name)
+		for _, m := range imports.FindAllStringSubmatch(body(t, res), -1) {
+			queue = append(queue, m[1])
+		}
+	}
+	require.Greater(t, len(seen), 1, "app.js imports its modules")
 }
 
 // The policy forbids inline script, so the page must have none: a script element
