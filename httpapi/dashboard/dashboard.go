@@ -41,8 +41,8 @@ func contentType(name string) (string, bool) {
 }
 
 // Handler returns the dashboard's handler: index.html at "/" (and "/index.html"),
-// app.js and app.css by name; any other path answers 404, and methods other than GET
-// and HEAD answer 405. Every response carries ContentSecurityPolicy,
+// the page's script modules (app.js and those it imports) and app.css by name; any
+// other path answers 404, and methods other than GET and HEAD answer 405. Every response carries ContentSecurityPolicy,
 // X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer; files are
 // revalidated on every load (Cache-Control: no-cache) with an ETag of their content.
 // It is safe for concurrent use.
