@@ -277,3 +277,10 @@ func (e *env) track(subject string, events ...usage.Event) {
 func eachEnv(t *testing.T, test func(t *testing.T, e *env)) {
 	testdb.Each(t, func(t *testing.T, db testdb.Backend) { test(t, newEnv(t, db)) })
 }
+
+// with returns the env reporting to t, for subtests.
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
