@@ -58,9 +58,13 @@ function axes(box, sx, sy, x0, x1, yMax) {
   // A date label takes about 60 pixels: a tick every day, two days or week.
   const fit = Math.max(1, Math.floor((w - left - right) / 60));
   const every = [1, 2, 7, 14].find((n) => days / n <= fit) || 14;
+  let lastCentre = -Infinity;
   for (let t = x0; t <= x1; t += every * day) {
     const x = sx(t);
     const anchor = x > w - right - 24 ? 'end' : 'middle';
+    const centre = anchor === 'end' ? x - 24 : x;
+    if (centre - lastCentre < 56) continue; // it would overlap the label before
+    lastCentre = centre;
     g.append(svg('text', { x, y: h - bottom + 18, 'text-anchor': anchor, text: fmtDay(new Date(t)) }));
   }
   return g;
