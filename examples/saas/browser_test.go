@@ -149,7 +149,7 @@ func TestTheDashboardShowsTheSeededUsageInABrowser(t *testing.T) {
 	checkAlertList(t, b, a.meter, "acme")
 	checkReports(t, b, a, "acme")
 	checkAccessibility(t, b)
-	saveScreenshots(t, b)
+	saveScreenshots(t, b, "tenant")
 	acknowledgeAnAlert(t, b, a.meter, "acme")
 
 	downloadAReport(t, b, a, "acme")
@@ -174,6 +174,7 @@ func TestTheOperatorSeesTheTopConsumersInABrowser(t *testing.T) {
 	b.do(t, chromedp.WaitVisible(chromedp.CSS(`#top-section[data-loaded]`)))
 	checkTopConsumers(t, b, a.meter, usage.MetricAPICalls)
 	checkAccessibility(t, b)
+	saveScreenshots(t, b, "operator")
 	b.noErrors(t)
 }
 
@@ -462,9 +463,9 @@ func checkTopConsumers(t *testing.T, b *browser, m *usage.Meter, metric string) 
 	require.Equal(t, want, shown)
 }
 
-// saveScreenshots saves the tenant's view at a desktop width and at a phone's 375
-// pixels, where it must fit without scrolling sideways.
-func saveScreenshots(t *testing.T, b *browser) {
+// saveScreenshots saves a view at a desktop width and at a phone's 375 pixels,
+// where it must fit without scrolling sideways.
+func saveScreenshots(t *testing.T, b *browser, view string) {
 	t.Helper()
 	dir := os.Getenv("USAGE_SCREENSHOT_DIR")
 	if dir == "" {
@@ -476,20 +477,21 @@ func saveScreenshots(t *testing.T, b *browser) {
 		width, height int64
 	}{{"desktop", 1280, 900}, {"phone", 375, 812}} {
 		b.do(t, chromedp.EmulateViewport(size.width, size.height))
-		// The charts are drawn again for the new width when the page sees it.
+		// The charts, where the view has them, are drawn again for the new width
+		// when the page sees it.
 		_, err := runStep(b, chromedp.Poll[bool](`(() => {
 			const box = document.getElementById('trend-chart');
 			const drawn = box.querySelector('svg');
-			return !!drawn && Number(drawn.dataset.width) === Math.max(280, Math.round(box.clientWidth));
+			return !box.checkVisibility() || (!!drawn && Number(drawn.dataset.width) === Math.max(280, Math.round(box.clientWidth)));
 		})()`))
 		require.NoError(t, err, "%s: the charts follow the width", size.name)
 		overflow := eval[int](t, b, `document.documentElement.scrollWidth - window.innerWidth`)
 		require.LessOrEqual(t, overflow, 0, "%s: the page is wider than the window", size.name)
 		png, err := runStep(b, chromedp.FullScreenshot(100)) // 100: PNG
 		require.NoError(t, err)
-		path := filepath.Join(dir, "dashboard-tenant-"+size.name+".png")
+		path := filepath.Join(dir, "dashboard-"+view+"-"+size.name+".png")
 		require.NoError(t, os.WriteFile(path, png, 0o644))
-		t.Logf("screenshot of the tenant view at %d px: %s", size.width, path)
+		t.Logf("screenshot of the %s view at %d px: %s", view, size.width, path)
 	}
 	b.do(t, chromedp.EmulateViewport(1280, 900))
 }

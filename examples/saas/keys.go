@@ -17,26 +17,30 @@ type keyring struct {
 }
 
 type apiKey struct {
+	// holder is the tenant's subject, or operatorName.
+	holder    string
 	secret    string
 	principal httpapi.Principal
 }
 
-// operatorName is the principal name of the operator's key.
+// operatorName is the holder of the operator's key.
 const operatorName = "operator"
 
 func newKeyring(tenants []string) *keyring {
 	k := &keyring{}
 	for _, t := range tenants {
-		k.keys = append(k.keys, apiKey{secret: "sk_" + t + "_" + rand.Text(), principal: httpapi.Principal{Subject: t, Name: t}})
+		k.keys = append(k.keys, apiKey{holder: t, secret: "sk_" + t + "_" + rand.Text(),
+			principal: httpapi.Principal{Subject: t, Name: t}})
 	}
-	k.keys = append(k.keys, apiKey{secret: "sk_op_" + rand.Text(), principal: httpapi.Principal{Operator: true, Name: operatorName}})
+	k.keys = append(k.keys, apiKey{holder: operatorName, secret: "sk_op_" + rand.Text(),
+		principal: httpapi.Principal{Operator: true, Name: "ops@example.com"}})
 	return k
 }
 
-// tenant returns the key of a tenant, or the operator's for operatorName.
-func (k *keyring) key(name string) string {
+// key returns the key of a tenant, or the operator's for operatorName.
+func (k *keyring) key(holder string) string {
 	for _, key := range k.keys {
-		if key.principal.Name == name {
+		if key.holder == holder {
 			return key.secret
 		}
 	}
