@@ -14,10 +14,14 @@ const DefaultForecastProbability = 0.8
 // raiseForecastAlert raises an AlertForecast when a forecast gives the quota at
 // least Config.Alerts.ForecastProbability of ending the period above its limit:
 // once per quota and period, whichever instance forecasts it first (the alert's
-// key holds it once).
+// key holds it once). A quota already at its limit raises none: its threshold
+// alerts have said so, and a projection of reaching it would be wrong.
 func (m *Meter) raiseForecastAlert(ctx context.Context, fc Forecast) error {
 	q := fc.Quota
 	if q == nil || m.cfg.Alerts.Disabled || q.ExceedProbability < m.cfg.Alerts.ForecastProbability {
+		return nil
+	}
+	if q.Used.Micros() >= q.Limit.Micros() {
 		return nil
 	}
 	met := m.cfg.metrics[fc.Metric]

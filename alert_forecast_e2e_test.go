@@ -35,3 +35,23 @@ func TestAForecastLikelyToPassTheLimitRaisesOneAlertPerPeriod(t *testing.T) {
 		require.Equal(t, "500", a.Limit.String())
 	})
 }
+
+func TestAQuotaAlreadyPastItsLimitRaisesNoForecastAlert(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db testdb.Backend) {
+		ctx := context.Background()
+		b := newForecastMeter(t, db)
+		over := trackDaily(t, b, "over", "Europe/Lisbon", 2*heavyRate)
+		require.Greater(t, over.used, 500.0, "the subject is past the professional plan's 500 documents")
+		fc, err := b.meter.Forecast(ctx, "over", usage.MetricDocuments, usage.ForecastOptions{})
+		require.NoError(t, err)
+		require.NotNil(t, fc.Quota)
+		require.Equal(t, 1.0, fc.Quota.ExceedProbability, "past the limit is certain")
+
+		page, err := b.meter.ListAlerts(ctx, usage.AlertFilter{Subject: "over", Kind: usage.AlertForecast})
+		require.NoError(t, err)
+		require.Empty(t, page.Alerts, "the threshold alerts said it; a projection of reaching 100 % would be wrong")
+		page, err = b.meter.ListAlerts(ctx, usage.AlertFilter{Subject: "over", Kind: usage.AlertThreshold})
+		require.NoError(t, err)
+		require.NotEmpty(t, page.Alerts)
+	})
+}
