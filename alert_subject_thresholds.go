@@ -30,7 +30,7 @@ func (m *Meter) SetThresholds(ctx context.Context, subject, metric string, thres
 		return fmt.Errorf("usage: set thresholds: %w", err)
 	}
 	m.ownThresholds.Store(nil)
-	m.assignments.Remove(subject)
+	m.assignmentChanged(subject)
 	return nil
 }
 

@@ -29,8 +29,9 @@ type Assignment struct {
 }
 
 // PlanResolver tells a Meter which plan a subject is on, for hosts that keep plans
-// in their own licensing system. Resolve is called at most once per subject per
-// Config.AssignmentTTL; it must be safe for concurrent use. An error that matches
+// in their own licensing system. Resolve is called about once per subject per
+// Config.AssignmentTTL while the subject is in use, in the background ahead of the
+// cached answer's expiry; it must be safe for concurrent use. An error that matches
 // ErrNoPlan means the subject has no plan.
 type PlanResolver interface {
 	Resolve(ctx context.Context, subject string) (Assignment, error)
@@ -44,9 +45,12 @@ type resolved struct {
 	limits map[string]store.QuotaLimit
 	// alerts are the plan's alert thresholds, by metric key (see
 	// Config.alertLevels).
-	alerts  map[string][]store.AlertLevel
-	loc     *time.Location
-	expires time.Time
+	alerts map[string][]store.AlertLevel
+	loc    *time.Location
+	// expires is when the entry is no longer used; from refreshAt on, a call
+	// starts reading it again in the background (refreshing is set meanwhile).
+	expires, refreshAt time.Time
+	refreshing         atomic.Bool
 	// current caches the period computed last: most calls ask about now.
 	current atomic.Pointer[Period]
 }
@@ -85,8 +89,7 @@ func (m *Meter) Assign(ctx context.Context, a Assignment) error {
 	}
 	// A lookup already running may have read the old plan: later calls must not
 	// join it.
-	m.lookups.Forget(a.Subject)
-	m.assignments.Remove(a.Subject)
+	m.assignmentChanged(a.Subject)
 	return nil
 }
 
@@ -122,11 +125,24 @@ func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 
 // resolve returns a subject's assignment, from the cache while it is fresh. op names
 // the public method, for the prefix of a failed lookup's error ("usage: track: …").
+// An entry near its expiry is refreshed in the background (see refreshIfDue).
 func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) (*resolved, error) {
 	r, ok := m.assignments.Get(subject)
 	if ok && now.Before(r.expires) {
+		m.refreshIfDue(r, now)
 		return r, nil
 	}
+	r, err := m.lookUpAndComplete(ctx, op, subject, now)
+	if err != nil {
+		return nil, err
+	}
+	m.assignments.Add(subject, r)
+	return r, nil
+}
+
+// lookUpAndComplete looks up a subject's assignment (shared with concurrent calls)
+// and resolves it, valid for Config.AssignmentTTL from now; op is as for resolve.
+func (m *Meter) lookUpAndComplete(ctx context.Context, op, subject string, now time.Time) (*resolved, error) {
 	a, err := m.sharedLookup(ctx, subject)
 	if err != nil {
 		if errors.Is(err, ErrNoPlan) {
@@ -134,15 +150,14 @@ func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) 
 		}
 		return nil, fmt.Errorf("usage: %s: %w", op, err)
 	}
-	r, err = m.complete(a, now)
+	r, err := m.complete(a, now)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.applySubjectThresholds(ctx, r, now); err != nil {
 		return nil, fmt.Errorf("usage: %s: %w", op, err)
 	}
-	r.expires = now.Add(m.cfg.AssignmentTTL)
-	m.assignments.Add(subject, r)
+	schedule(r, now, m.cfg.AssignmentTTL)
 	return r, nil
 }
 

@@ -27,6 +27,7 @@ type Meter struct {
 	direct      store.Store
 	cfg         *Config
 	assignments assignments
+	refresher   *refresher
 	// lookups lets concurrent cache misses for one subject share one lookup, so a
 	// cold start does not send every producer's first call to the store.
 	lookups singleflight.Group
@@ -73,7 +74,7 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("usage: Config.AssignmentCacheSize: %w", err)
 	}
-	m := &Meter{store: ws, direct: st, cfg: c, assignments: assigned,
+	m := &Meter{store: ws, direct: st, cfg: c, assignments: assigned, refresher: newRefresher(),
 		view: quotaview.New(c.QuotaCacheSize), tel: tel}
 	writers := c.Writers
 	if writers == 0 {
@@ -128,6 +129,7 @@ func registerMetrics(st store.Store, c *Config) error {
 // instance. It does not close the store.
 func (m *Meter) Close(ctx context.Context) error {
 	m.closed.Store(true)
+	m.refresher.close()
 	// Maintenance first: its jobs may still be writing through the Meter.
 	return errors.Join(m.scheduler.Close(ctx), m.writer.Close(ctx), m.stopDispatcher(ctx))
 }

@@ -9,9 +9,6 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,6 +20,9 @@ type ingestParams struct {
 	kind, dsn, mode                                       string
 	producers, events, subjects, writers, batch, maxBatch int
 	batchWait                                             time.Duration
+	// dist is how events are spread over the subjects: uniform or zipf (see
+	// subjectPicker).
+	dist string
 	// alertsOff disables alert thresholds (on by default, on every metric).
 	alertsOff bool
 	// properties are the property sets the events carry in turn (none when
@@ -41,6 +41,7 @@ func runIngest(args []string, out io.Writer) error {
 	mode := fs.String("mode", "group", "group (group commit), naive (one transaction per event), or both: naive, then group, and their ratio")
 	naiveEvents := fs.Int("naive-events", 20_000, "with -mode both: events of the naive run (at most -events, one per call), which is far slower")
 	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects the events are spread over")
+	fs.StringVar(&p.dist, "dist", "uniform", "how events are spread over the subjects: uniform (in turn) or zipf (exponent "+zipfExponentText+": a few subjects send most events, a long tail few)")
 	fs.IntVar(&p.writers, "writers", 0, "group-commit writers (0: the Meter's default for the store)")
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
@@ -69,6 +70,9 @@ func runIngest(args []string, out io.Writer) error {
 	}
 	if p.producers < 1 || p.events < 1 || p.subjects < 1 || *naiveEvents < 1 {
 		return fmt.Errorf("-producers, -events, -naive-events and -subjects must be positive")
+	}
+	if p.dist != "uniform" && p.dist != "zipf" {
+		return fmt.Errorf("unknown -dist %q: want uniform or zipf", p.dist)
 	}
 	if *alerts == "compare" {
 		p.mode = *mode
@@ -113,6 +117,36 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	}
 	defer cleanup()
 
+	counted := &commitCounter{Store: st}
+	cfg, err := benchConfig(p, st.Capabilities().ConcurrentWriters)
+	if err != nil {
+		return 0, err
+	}
+	m, err := usage.New(counted, cfg)
+	if err != nil {
+		return 0, err
+	}
+	run := produce(ctx, m, p, 0, int64(p.events))
+	if err := m.Close(ctx); err != nil {
+		return 0, err
+	}
+	if run.failed > 0 {
+		return 0, fmt.Errorf("%d calls failed", run.failed)
+	}
+	slices.Sort(run.latencies)
+	rate := float64(p.events) / run.elapsed.Seconds()
+	p50, p99 := percentile(run.latencies, 0.50), percentile(run.latencies, 0.99)
+	rss := peakRSSMiB()
+	perCommit := counted.subjectsPerCommit()
+	fmt.Fprintf(out, "ingest %s %s: %d producers × %d events per call, %d events over %d subjects (%s) in %.2fs: %.0f events/s, call latency p50 %.2f ms, p99 %.2f ms, %.0f subjects per commit, peak RSS %.0f MiB\n",
+		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, run.elapsed.Seconds(), rate, ms(p50), ms(p99), perCommit, rss)
+	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d dist=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
+		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, rate, ms(p50), ms(p99), perCommit, rss)
+	return rate, nil
+}
+
+// benchConfig is the Meter configuration of an ingest run.
+func benchConfig(p ingestParams, concurrentWriters bool) (*usage.Config, error) {
 	cfg := &usage.Config{
 		Metrics: []usage.Metric{{Key: "api_calls", Unit: "calls", Dimensions: p.declared}},
 		Plans: []usage.Plan{{Key: "bench", Limits: map[string]usage.Limit{
@@ -131,86 +165,17 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	case "naive":
 		// The seed's design: each event its own transaction (insert, update quota).
 		if p.batch != 1 {
-			return 0, fmt.Errorf("-mode naive tracks one event per call: drop -batch %d", p.batch)
+			return nil, fmt.Errorf("-mode naive tracks one event per call: drop -batch %d", p.batch)
 		}
 		cfg.MaxBatchSize = 1
 		cfg.Writers = p.producers
-		if !st.Capabilities().ConcurrentWriters {
+		if !concurrentWriters {
 			cfg.Writers = 1
 		}
 	default:
-		return 0, fmt.Errorf("unknown -mode %q: want group, naive or both", p.mode)
+		return nil, fmt.Errorf("unknown -mode %q: want group, naive or both", p.mode)
 	}
-	m, err := usage.New(st, cfg)
-	if err != nil {
-		return 0, err
-	}
-
-	var next atomic.Int64
-	latencies := make([][]time.Duration, p.producers)
-	var failed atomic.Int64
-	start := time.Now()
-	var wg sync.WaitGroup
-	// The events are made as cheaply as a host would make them, so that the run's
-	// CPU goes to tracking them, not to fmt.
-	subjects := make([]string, p.subjects)
-	for i := range subjects {
-		subjects[i] = "tenant-" + strconv.Itoa(i)
-	}
-	event := func(i int64) usage.Event {
-		return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: subjects[i%int64(p.subjects)],
-			Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
-	}
-	for w := range p.producers {
-		wg.Go(func() {
-			var evs []usage.Event // reused from call to call, as TrackBatch keeps none
-			for {
-				last := next.Add(int64(p.batch))
-				first := last - int64(p.batch) + 1
-				if first > int64(p.events) {
-					return
-				}
-				last = min(last, int64(p.events))
-				t0 := time.Now()
-				var err error
-				if p.batch == 1 {
-					_, err = m.Track(ctx, event(first))
-				} else {
-					evs = evs[:0]
-					for i := first; i <= last; i++ {
-						evs = append(evs, event(i))
-					}
-					var res []usage.BatchResult
-					res, err = m.TrackBatch(ctx, evs)
-					for _, r := range res {
-						err = errors.Join(err, r.Err)
-					}
-				}
-				latencies[w] = append(latencies[w], time.Since(t0))
-				if err != nil {
-					failed.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err := m.Close(ctx); err != nil {
-		return 0, err
-	}
-	if n := failed.Load(); n > 0 {
-		return 0, fmt.Errorf("%d calls failed", n)
-	}
-	all := slices.Concat(latencies...)
-	slices.Sort(all)
-	rate := float64(p.events) / elapsed.Seconds()
-	p50, p99 := percentile(all, 0.50), percentile(all, 0.99)
-	rss := peakRSSMiB()
-	fmt.Fprintf(out, "ingest %s %s: %d producers × %d events per call, %d events in %.2fs: %.0f events/s, call latency p50 %.2f ms, p99 %.2f ms, peak RSS %.0f MiB\n",
-		p.kind, p.mode, p.producers, p.batch, p.events, elapsed.Seconds(), rate, ms(p50), ms(p99), rss)
-	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f peak_rss_mib=%.0f\n",
-		p.kind, p.mode, p.producers, p.batch, p.events, rate, ms(p50), ms(p99), rss)
-	return rate, nil
+	return cfg, nil
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {

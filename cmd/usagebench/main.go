@@ -1,7 +1,8 @@
 // Command usagebench measures the ingestion and quota paths of usage and prints,
 // besides a line for people, one "RESULT key=value …" line per measurement.
 //
-//	usagebench ingest -store sqlite|postgres [-dsn DSN] -producers 64 -events 200000 [-batch N] [-mode group|naive|both]
+//	usagebench ingest -store sqlite|postgres [-dsn DSN] -producers 64 -events 200000 [-batch N] [-mode group|naive|both] [-subjects N] [-dist uniform|zipf]
+//	usagebench instances [-dsn DSN] -k 4 [-producers 64] [-batch 64] [-events 500000] [-subjects N] [-dist uniform|zipf]
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //	usagebench report [-rows 1000000] [-runs 20]
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
@@ -16,6 +17,14 @@
 // one transaction per event through the same store, for comparison; -mode both runs
 // that and then group commit, and prints their ratio. BENCHMARKS.md lists the
 // commands whose figures the project keeps.
+//
+// ingest's -dist zipf spreads events over the subjects by a Zipf law of exponent
+// 1.1, so that a few subjects send most events and a long tail few; the RESULT line
+// gives the mean distinct subjects per group commit (subjects_per_commit).
+//
+// instances runs k processes of usagebench on one Postgres database, each a Meter
+// configured as ingest's tracking its share of the events over the same subjects,
+// and prints their aggregate events/s and the p99 of all their calls.
 //
 // quota measures Meter.CheckQuota answered from memory beside
 // golang.org/x/time/rate's Limiter.AllowN, in the same run.
@@ -52,7 +61,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: usagebench ingest|quota|report|middleware|query|detect|retention [flags]")
+		return fmt.Errorf("usage: usagebench ingest|instances|quota|report|middleware|query|detect|retention [flags]")
 	}
 	switch args[0] {
 	case "ingest":
@@ -69,7 +78,11 @@ func run(args []string, out io.Writer) error {
 		return runRetention(args[1:], out)
 	case "query":
 		return runQuery(args[1:], out)
+	case "instances":
+		return runInstances(args[1:], out)
+	case "instances-child":
+		return runInstancesChild(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want ingest, quota, report, middleware, query, detect or retention", args[0])
+		return fmt.Errorf("unknown subcommand %q: want ingest, instances, quota, report, middleware, query, detect or retention", args[0])
 	}
 }

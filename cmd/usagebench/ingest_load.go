@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/usagekit/usage"
+	"github.com/usagekit/usage/store"
+)
+
+// zipfExponent is the exponent s of -dist zipf: subject k (from 1) sends events in
+// proportion to 1/k^s. With s = 1.1 and 10,000 subjects, the first sends about a
+// seventh of the events and the first hundred about two thirds.
+const (
+	zipfExponent     = 1.1
+	zipfExponentText = "s = 1.1"
+)
+
+// loadRun is what the producers of one run measured.
+type loadRun struct {
+	latencies []time.Duration // of every call, unsorted
+	elapsed   time.Duration
+	failed    int64
+}
+
+// produce runs p.producers goroutines that track the events numbered first+1 to
+// last, p.batch per call, and returns the calls' latencies. Events go to the
+// subjects in turn (-dist uniform) or by a Zipf law (-dist zipf).
+func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last int64) loadRun {
+	// The events are made as cheaply as a host would make them, so that the run's
+	// CPU goes to tracking them, not to fmt.
+	subjects := make([]string, p.subjects)
+	for i := range subjects {
+		subjects[i] = "tenant-" + strconv.Itoa(i)
+	}
+	var next atomic.Int64
+	next.Store(first)
+	latencies := make([][]time.Duration, p.producers)
+	var failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range p.producers {
+		wg.Go(func() {
+			pick := subjectPicker(p, uint64(w)+uint64(first))
+			event := func(i int64) usage.Event {
+				return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: subjects[pick(i)],
+					Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
+			}
+			var evs []usage.Event // reused from call to call, as TrackBatch keeps none
+			for {
+				hi := next.Add(int64(p.batch))
+				lo := hi - int64(p.batch) + 1
+				if lo > last {
+					return
+				}
+				hi = min(hi, last)
+				t0 := time.Now()
+				var err error
+				if p.batch == 1 {
+					_, err = m.Track(ctx, event(lo))
+				} else {
+					evs = evs[:0]
+					for i := lo; i <= hi; i++ {
+						evs = append(evs, event(i))
+					}
+					var res []usage.BatchResult
+					res, err = m.TrackBatch(ctx, evs)
+					for _, r := range res {
+						err = errors.Join(err, r.Err)
+					}
+				}
+				latencies[w] = append(latencies[w], time.Since(t0))
+				if err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return loadRun{latencies: slices.Concat(latencies...), elapsed: time.Since(start), failed: failed.Load()}
+}
+
+// subjectPicker returns the index of the subject of event i for one producer:
+// i's turn with -dist uniform, a draw of a Zipf law (seeded by seed) with -dist
+// zipf.
+func subjectPicker(p ingestParams, seed uint64) func(i int64) int {
+	n := int64(p.subjects)
+	if p.dist != "zipf" || n == 1 {
+		return func(i int64) int { return int(i % n) }
+	}
+	z := newZipf(rand.New(rand.NewPCG(seed, 0x5eed)), zipfExponent, p.subjects)
+	return func(int64) int { return z() }
+}
+
+// newZipf returns draws of k in [0, n) with probability proportional to
+// 1/(k+1)^s, by inverting the cumulative weights (a binary search per draw).
+func newZipf(r *rand.Rand, s float64, n int) func() int {
+	cum := make([]float64, n)
+	total := 0.0
+	for k := range n {
+		total += math.Pow(float64(k+1), -s)
+		cum[k] = total
+	}
+	return func() int {
+		u := r.Float64() * total
+		k, _ := slices.BinarySearch(cum, u)
+		return min(k, n-1)
+	}
+}
+
+// commitCounter is a store that counts the distinct subjects of each commit.
+type commitCounter struct {
+	store.Store
+	commits, subjects atomic.Int64
+}
+
+func (c *commitCounter) Ingest(ctx context.Context, params *store.IngestParams) (*store.IngestResult, error) {
+	seen := make(map[string]struct{}, 64)
+	for _, e := range params.Events {
+		seen[e.Event.Subject] = struct{}{}
+	}
+	c.commits.Add(1)
+	c.subjects.Add(int64(len(seen)))
+	return c.Store.Ingest(ctx, params)
+}
+
+// subjectsPerCommit is the mean number of distinct subjects of a commit.
+func (c *commitCounter) subjectsPerCommit() float64 {
+	if n := c.commits.Load(); n > 0 {
+		return float64(c.subjects.Load()) / float64(n)
+	}
+	return 0
+}
