@@ -153,6 +153,8 @@ func TestTheDashboardShowsTheSeededUsageInABrowser(t *testing.T) {
 	acknowledgeAnAlert(t, b, a.meter, "acme")
 
 	downloadAReport(t, b, a, "acme")
+	// Last: the forecast of another metric may raise an alert the list has not seen.
+	checkAGaugeIsDrawnAsItsLevel(t, b, a.meter, "acme", usage.MetricStorageGB)
 
 	b.signOut(t)
 	b.signIn(t, a.keys.key("globex"), "tenant-view")
@@ -291,6 +293,28 @@ func checkTrendChart(t *testing.T, b *browser, m *usage.Meter, subject string) {
 	require.Equal(t, q.Limit.String(), c.Limit)
 	require.Contains(t, c.Title, c.Metric)
 	require.Contains(t, c.Described, trend.Total.String()+" ")
+}
+
+// checkAGaugeIsDrawnAsItsLevel chooses a max metric: its line is the level of each
+// day, not a running sum.
+func checkAGaugeIsDrawnAsItsLevel(t *testing.T, b *browser, m *usage.Meter, subject, metric string) {
+	t.Helper()
+	eval[bool](t, b, fmt.Sprintf(`(() => {
+		const s = document.getElementById('metric');
+		s.value = %q;
+		s.dispatchEvent(new Event('change'));
+		return true;
+	})()`, metric))
+	b.do(t, chromedp.WaitVisible(chromedp.CSS(`#trend-section[data-loaded]`)))
+	last := eval[string](t, b, `document.querySelector('#trend-chart path.usage-line').dataset.lastValue`)
+	trend, err := m.Trend(t.Context(), usage.TrendQuery{Subject: subject, Metric: metric})
+	require.NoError(t, err)
+	require.NotEmpty(t, trend.Series)
+	level, err := strconv.ParseFloat(last, 64)
+	require.NoError(t, err)
+	require.InDelta(t, trend.Series[len(trend.Series)-1].Value.Float64(), level, 1e-9)
+	require.InDelta(t, trend.Total.Float64(), level, 1e-9, "the seeded level grows, so the last day holds the period's max")
+	b.do(t, chromedp.WaitVisible(chromedp.CSS(`#forecast-section[data-loaded]`)))
 }
 
 type forecastView struct {
