@@ -119,8 +119,9 @@ func eval[T any](t *testing.T, b *browser, script string) T {
 func (b *browser) signIn(t *testing.T, key string, view string) {
 	t.Helper()
 	// By keyboard: the key typed into its field, the form sent with Enter.
+	b.do(t, chromedp.WaitVisible(chromedp.ID("api-key")))
+	eval[string](t, b, `document.getElementById('api-key').value = ''`)
 	b.do(t,
-		chromedp.WaitVisible(chromedp.ID("api-key")),
 		chromedp.Focus(chromedp.ID("api-key")),
 		chromedp.SendKeys(chromedp.ID("api-key"), key+"\r"),
 		chromedp.WaitVisible(chromedp.ID(view)),
@@ -134,6 +135,7 @@ func TestTheDashboardShowsTheSeededUsageInABrowser(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	b.do(t, chromedp.Navigate(srv.URL+"/usage/dashboard/"))
+	refuseAWrongKey(t, b)
 	b.signIn(t, a.keys.key("acme"), "tenant-view")
 	b.do(t,
 		chromedp.WaitVisible(chromedp.CSS(`#quotas-section[data-loaded]`)),
@@ -155,6 +157,9 @@ func TestTheDashboardShowsTheSeededUsageInABrowser(t *testing.T) {
 	downloadAReport(t, b, a, "acme")
 	// Last: the forecast of another metric may raise an alert the list has not seen.
 	checkAGaugeIsDrawnAsItsLevel(t, b, a.meter, "acme", usage.MetricStorageGB)
+
+	// The tab keeps the key: a reload shows the tenant's view again.
+	b.do(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#quotas-section[data-loaded]`)))
 
 	b.signOut(t)
 	b.signIn(t, a.keys.key("globex"), "tenant-view")
@@ -202,6 +207,26 @@ func (b *browser) noErrors(t *testing.T) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	require.Empty(t, b.errors, "the page logged errors")
+}
+
+// refuseAWrongKey signs in with a key the service does not know: the page says
+// so and shows nothing else.
+func refuseAWrongKey(t *testing.T, b *browser) {
+	t.Helper()
+	b.do(t,
+		chromedp.WaitVisible(chromedp.ID("api-key")),
+		chromedp.SendKeys(chromedp.ID("api-key"), "sk_nobody\r"),
+		chromedp.WaitVisible(chromedp.ID("sign-in-error")),
+	)
+	require.Equal(t, "That API key was not accepted.", eval[string](t, b, `document.getElementById('sign-in-error').textContent`))
+	require.True(t, eval[bool](t, b, `document.getElementById('tenant-view').hidden && document.getElementById('operator-view').hidden`))
+	require.Empty(t, eval[string](t, b, `sessionStorage.getItem('usage.apiKey') || ''`))
+	// The browser logs the refused request; it was meant.
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.Len(t, b.errors, 1)
+	require.Contains(t, b.errors[0], "401")
+	b.errors = nil
 }
 
 func (b *browser) signOut(t *testing.T) {
