@@ -159,7 +159,8 @@ func TestTheDashboardShowsTheSeededUsageInABrowser(t *testing.T) {
 	checkAGaugeIsDrawnAsItsLevel(t, b, a.meter, "acme", usage.MetricStorageGB)
 
 	// The tab keeps the key: a reload shows the tenant's view again.
-	b.do(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#quotas-section[data-loaded]`)))
+	b.do(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#quotas-section[data-loaded]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#alerts-section[data-loaded]`)))
 
 	b.signOut(t)
 	b.signIn(t, a.keys.key("globex"), "tenant-view")
