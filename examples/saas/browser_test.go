@@ -155,6 +155,7 @@ func TestTheDashboardShowsTheSeededUsageInABrowser(t *testing.T) {
 	acknowledgeAnAlert(t, b, a.meter, "acme")
 
 	downloadAReport(t, b, a, "acme")
+	generateAReport(t, b, a, "acme")
 	// Last: the forecast of another metric may raise an alert the list has not seen.
 	checkAGaugeIsDrawnAsItsLevel(t, b, a.meter, "acme", usage.MetricStorageGB)
 
@@ -470,6 +471,36 @@ func downloadAReport(t *testing.T, b *browser, a *app, subject string) {
 	require.NoError(t, err)
 	require.Equal(t, string(want), saved.Content)
 	require.Equal(t, rec.FileName(), saved.Name)
+}
+
+// generateAReport sends the form as it comes, a summary in CSV of this month so
+// far: the report is stored and listed.
+func generateAReport(t *testing.T, b *browser, a *app, subject string) {
+	t.Helper()
+	before := len(eval[[]string](t, b, `[...document.querySelectorAll('#reports tr[data-report-id]')].map((tr) => tr.dataset.reportId)`))
+	b.do(t, chromedp.Click(chromedp.CSS(`#report-form button[type=submit]`)))
+	_, err := runStep(b, chromedp.Poll[bool](fmt.Sprintf(`document.querySelectorAll('#reports tr[data-report-id]').length === %d`, before+1),
+		chromedp.WithPollingTimeout(stepTimeout)))
+	require.NoError(t, err, "the new report is listed; the section says: %s",
+		eval[string](t, b, `document.querySelector('#reports-section [data-error]').textContent`))
+	records, err := a.reports.List(t.Context())
+	require.NoError(t, err)
+	var mine []usage.ReportRecord
+	for _, r := range records {
+		if r.Subject == subject {
+			mine = append(mine, r)
+		}
+	}
+	require.Len(t, mine, before+1)
+	newest := mine[0]
+	for _, r := range mine {
+		if r.CreatedAt.After(newest.CreatedAt) {
+			newest = r
+		}
+	}
+	require.Equal(t, report.TypeSummary, newest.Type)
+	require.Equal(t, report.CSV, newest.Format)
+	require.Equal(t, "Report generated.", eval[string](t, b, `document.getElementById('status').textContent`))
 }
 
 type anomalyView struct {
