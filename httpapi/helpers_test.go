@@ -79,12 +79,11 @@ func (c *clock) Set(t time.Time) {
 // env is the API over a Meter on a fresh database, served under prefix, with a
 // client whose every request and response is checked against the OpenAPI document.
 type env struct {
-	t       *testing.T
-	meter   *usage.Meter
-	reports *usage.Reports
-	clock   *clock
-	srv     *httptest.Server
-	doc     validator.Validator
+	t     *testing.T
+	meter *usage.Meter
+	clock *clock
+	srv   *httptest.Server
+	doc   validator.Validator
 }
 
 // testConfig is the example catalog, api_calls with a route dimension, and a
@@ -105,23 +104,31 @@ func testConfig(c *clock) *usage.Config {
 	}
 }
 
-// newEnv opens the API on a fresh database of db.
-func newEnv(t *testing.T, db testdb.Backend) *env {
-	t.Helper()
-	st, _ := db.OpenNew(t)
+// newAPI opens a Meter on a fresh database of db, with its clock and report store,
+// and the API over it.
+func newAPI(tb testing.TB, db testdb.Backend) (*usage.Meter, *clock, http.Handler) {
+	tb.Helper()
+	st, _ := db.OpenNew(tb)
 	c := &clock{now: start}
 	m, err := usage.New(st, testConfig(c))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, m.Close(context.Background())) })
-	reps, err := usage.NewReports(m, usage.ReportsConfig{Dir: t.TempDir()})
-	require.NoError(t, err)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, m.Close(context.Background())) })
+	reps, err := usage.NewReports(m, usage.ReportsConfig{Dir: tb.TempDir()})
+	require.NoError(tb, err)
 	h, err := httpapi.New(m, httpapi.Options{Authenticate: authenticate, Reports: reps, Now: c.Now})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	mux := http.NewServeMux()
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
-	srv := httptest.NewServer(mux)
+	return m, c, mux
+}
+
+// newEnv opens the API on a fresh database of db, served over loopback.
+func newEnv(t *testing.T, db testdb.Backend) *env {
+	t.Helper()
+	m, c, h := newAPI(t, db)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, meter: m, reports: reps, clock: c, srv: srv, doc: documentValidator(t)}
+	return &env{t: t, meter: m, clock: c, srv: srv, doc: documentValidator(t)}
 }
 
 // documentValidator parses the API's OpenAPI document.

@@ -9,6 +9,7 @@
 //	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
 //	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-old-events N] [-events N] [-batch-rows N]
 //	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200] [-ops OP,...] [-cpuprofile FILE]
+//	usagebench api [-store sqlite|postgres] [-dsn DSN] [-clients 64] [-duration 3s]
 //
 // ingest runs producers goroutines that call Meter.Track with unique event IDs until
 // the given number of events is acknowledged, against a plan with a limit and no
@@ -42,6 +43,9 @@
 // detect seeds subjects × days of 5-minute usage through TrackBatch and times one
 // Meter.DetectAllAnomalies over it with the defaults.
 //
+// api measures GET /v1/summary and POST /v1/events of the REST API (package
+// httpapi) through its handler over loopback HTTP with many clients.
+//
 // retention measures ingestion alone and while retention deletes expired events in
 // bounded batches from the same database, in the same run.
 package main
@@ -61,7 +65,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: usagebench ingest|instances|quota|report|middleware|query|detect|retention [flags]")
+		return fmt.Errorf("usage: usagebench ingest|instances|quota|report|middleware|query|detect|retention|api [flags]")
 	}
 	switch args[0] {
 	case "ingest":
@@ -82,7 +86,9 @@ func run(args []string, out io.Writer) error {
 		return runInstances(args[1:], out)
 	case "instances-child":
 		return runInstancesChild(args[1:], out)
+	case "api":
+		return runAPI(args[1:], out)
 	default:
-		return fmt.Errorf("unknown subcommand %q: want ingest, instances, quota, report, middleware, query, detect or retention", args[0])
+		return fmt.Errorf("unknown subcommand %q: want ingest, instances, quota, report, middleware, query, detect, retention or api", args[0])
 	}
 }

@@ -127,12 +127,15 @@ func flow(rng *rand.Rand, t tenant, metric string, target float64, periodStart, 
 		}
 	}
 	scale := target / inPeriod
+	carried := 0.0
 	var events []usage.Event
 	users := []string{"alice", "bob", "chen", "dana"}
 	for i, h := range hours {
-		// Rounded up or down at random in proportion, so that small hourly
-		// figures still add up to the target.
-		value := math.Floor(weights[i]*scale + rng.Float64())
+		// Whole units, carrying the fractions from hour to hour, so that small
+		// hourly figures still add up to the target, within one unit.
+		before := carried
+		carried += weights[i] * scale
+		value := math.Floor(carried) - math.Floor(before)
 		if t.spike > 0 && metric == usage.MetricAPICalls && h.Equal(spikeAt) {
 			value = math.Round(weights[i] * scale * t.spike)
 		}

@@ -22,13 +22,19 @@ function apiURL(path, params) {
 }
 
 export async function api(path, { method = 'GET', params, body } = {}) {
-  const headers = { Authorization: 'Bearer ' + session.key, Accept: 'application/json' };
+  // A section still loading when the user signs out asks no more, and an answer
+  // that comes after the sign-out is dropped, never shown to the next user.
+  const key = session.key;
+  const signedOut = () => new APIError(401, { detail: 'Signed out.' });
+  if (!key) throw signedOut();
+  const headers = { Authorization: 'Bearer ' + key, Accept: 'application/json' };
   const init = { method, headers };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
   const res = await fetch(apiURL(path, params), init);
+  if (session.key !== key) throw signedOut();
   if (!res.ok) {
     let problem = {};
     try { problem = await res.json(); } catch { /* not a problem document */ }
