@@ -18,6 +18,9 @@ const eventSpansPerQuery = 200
 // one row per span (a part of an hour at a window's bound, in a zone whose offset
 // is not whole hours), in one query for up to eventSpansPerQuery spans: there are
 // no dimension values to fold, so no event needs to reach Go.
+// Each span is a SELECT of its own with constant bounds, so that both planners find
+// its events through the series index: a join of the events with a list of the
+// spans let Postgres read every event of the subject instead.
 func (s *engine) sumEvents(ctx context.Context, params *store.UsageQueryParams, spans []span, acc *usageAcc) error {
 	where := "metric = ? AND at >= ? AND at < ?"
 	if params.Subject != "" {
