@@ -108,7 +108,7 @@ func partsOfHoursReadEventsThroughTheSeriesIndex(t *testing.T, b testdb.Backend)
 	queries := &queryLog{}
 	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
 	db.AddQueryHook(queries)
-	day := now.Truncate(24*time.Hour).Add(-30 * time.Minute)
+	day := now.Truncate(24 * time.Hour).Add(-30 * time.Minute)
 	var windows []store.UsageWindow
 	for d := day.Add(-10 * 24 * time.Hour); d.Before(day); d = d.Add(24 * time.Hour) {
 		windows = append(windows, store.UsageWindow{Start: d, End: d.Add(24 * time.Hour)})
