@@ -79,3 +79,53 @@ func usageQueriesReadRollupsByThePrimaryKey(t *testing.T, b testdb.Backend) {
 		require.NotContains(t, plan, "AUTOMATIC", "the plan of %s", q)
 	}
 }
+
+// The parts of hours at a half-hour zone's window bounds are aggregated from the
+// events of the subject's series, found through its index for every part, once
+// the planner has statistics.
+func TestPartsOfHoursReadEventsThroughTheSeriesIndex(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) { partsOfHoursReadEventsThroughTheSeriesIndex(t, b) })
+}
+
+func partsOfHoursReadEventsThroughTheSeriesIndex(t *testing.T, b testdb.Backend) {
+	ctx := context.Background()
+	st, _ := b.OpenNew(t)
+	db := bunDB(t, st)
+	var events []store.IngestEvent
+	for i := range 3000 {
+		at := now.Add(-time.Duration(i) * 10 * time.Minute)
+		events = append(events, store.IngestEvent{
+			Event: store.Event{Subject: fmt.Sprint("s", i%3), ID: fmt.Sprint(i), Metric: "m", Value: 1, Time: at, Fingerprint: "f"},
+			Quota: store.QuotaSpec{PeriodStart: at.Add(-time.Hour), PeriodEnd: at.Add(time.Hour),
+				Aggregation: store.AggregationLatest, Unlimited: true},
+		})
+	}
+	_, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "ANALYZE")
+	require.NoError(t, err)
+
+	queries := &queryLog{}
+	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
+	db.AddQueryHook(queries)
+	day := now.Truncate(24 * time.Hour).Add(-30 * time.Minute)
+	var windows []store.UsageWindow
+	for d := day.Add(-10 * 24 * time.Hour); d.Before(day); d = d.Add(24 * time.Hour) {
+		windows = append(windows, store.UsageWindow{Start: d, End: d.Add(24 * time.Hour)})
+	}
+	for _, latest := range []bool{false, true} {
+		_, err := st.QueryUsage(ctx, &store.UsageQueryParams{Metric: "m", Subject: "s1", Windows: windows, Latest: latest})
+		require.NoError(t, err)
+	}
+	reads := queries.matching(func(q string) bool {
+		return strings.HasPrefix(q, "SELECT COUNT(*), CAST(COALESCE(SUM(value)") && strings.Contains(q, "usage_events")
+	})
+	require.Len(t, reads, 2*20, "a part of an hour at each bound of 10 days, without and with the latest event")
+	for _, q := range reads {
+		plan := explain(t, db, explainOf(t, b), q)
+		require.Contains(t, plan, "usage_events_series_at", "the plan of %s", q)
+		require.NotContains(t, plan, "AUTOMATIC", "the plan of %s", q)
+		require.NotContains(t, plan, "Seq Scan on usage_events", "the plan of %s", q)
+		require.NotContains(t, plan, "SCAN e", "the plan of %s", q)
+	}
+}
