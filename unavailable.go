@@ -47,8 +47,14 @@ type waiting struct {
 
 var _ store.Store = waiting{}
 
-// wait runs a store method of s under the retry policy.
+// wait runs a store method of s under the retry policy. A context that has ended
+// before the store is called ended during the Meter's call, while earlier steps
+// waited for the database: that is the database not answering in time, so the
+// error matches ErrUnavailable as well as the context's, as WhenUnavailable says.
 func wait[P, R any](ctx context.Context, s waiting, method func(context.Context, *P) (*R, error), params *P) (*R, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, retry.GaveUp(err, retry.NoAnswer(err))
+	}
 	var res *R
 	err := retry.Do(ctx, func(ctx context.Context) error {
 		var err error

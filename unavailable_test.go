@@ -176,3 +176,28 @@ func TestWhenUnavailableOutsideItsConstantsIsRefused(t *testing.T) {
 	_, err := usage.New(st, cfg)
 	require.ErrorContains(t, err, "Config.WhenUnavailable")
 }
+
+// resolvesAtTheDeadline is a PlanResolver that answers only once the caller's
+// context has ended: the host's licensing system was slow for a whole call.
+type resolvesAtTheDeadline struct{}
+
+func (resolvesAtTheDeadline) Resolve(ctx context.Context, subject string) (usage.Assignment, error) {
+	if subject != "warm" {
+		<-ctx.Done()
+	}
+	return usage.Assignment{Subject: subject, Plan: "strict"}, nil
+}
+
+func TestACallWhoseContextEndsBeforeItsFirstStoreReadMatchesUnavailableAndTheContext(t *testing.T) {
+	m, _, _ := newSwitchableMeter(t, func(c *usage.Config) {
+		c.StrictQuotaCheck = true
+		c.PlanResolver = resolvesAtTheDeadline{}
+	})
+	_, err := m.CheckQuota(context.Background(), "warm", "credits", 1)
+	require.NoError(t, err, "reads what every subject shares")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = m.CheckQuota(ctx, "acme", "credits", 1)
+	require.ErrorIs(t, err, usage.ErrUnavailable, "the plan came at the deadline, so the quota read found the context ended: %v", err)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
