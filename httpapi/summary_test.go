@@ -88,3 +88,13 @@ func TestGetReadsAnswerNotModifiedToTheirETag(t *testing.T) {
 		require.NotEqual(t, tag, changed.header.Get("ETag"))
 	})
 }
+
+func TestAClosedMeterAnswers503WithRetryAfter(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		require.NoError(t, e.meter.Close(t.Context()))
+		r := e.get(tokAcme, "/v1/summary")
+		r.problem(t, http.StatusServiceUnavailable, httpapi.ProblemUnavailable)
+		require.Equal(t, "5", r.header.Get("Retry-After"))
+		e.post(tokAcme, "/v1/events", map[string]any{"metric": "credits"}).problem(t, http.StatusServiceUnavailable, httpapi.ProblemUnavailable)
+	})
+}
