@@ -27,6 +27,9 @@ func TestWhoamiNamesTheCaller(t *testing.T) {
 
 		e.get(tokOp, "/v1/whoami?subject=acme2").decode(t, &who)
 		require.Equal(t, map[string]any{"subject": "acme2", "operator": true, "name": "ops@example.com"}, who)
+		e.get(tokOp, "/v1/whoami").decode(t, &who)
+		require.Equal(t, map[string]any{"subject": "", "operator": true, "name": "ops@example.com"}, who)
+		e.get(tokOp, "/v1/summary").problem(t, http.StatusBadRequest, httpapi.ProblemBadRequest)
 
 		e.do(request{method: "GET", path: "/v1/whoami", invalid: true}).problem(t, http.StatusUnauthorized, httpapi.ProblemUnauthenticated)
 		e.get("tok-unknown", "/v1/whoami").problem(t, http.StatusUnauthorized, httpapi.ProblemUnauthenticated)
