@@ -126,7 +126,7 @@ func (a *api) serve(rt route) http.Handler {
 		case rt.operator:
 		case p.Operator:
 			c.subject = r.URL.Query().Get("subject")
-			if c.subject == "" {
+			if c.subject == "" && !rt.subjectOptional {
 				writeProblem(w, r, badRequest("subject", "an operator names the subject with ?subject="))
 				return
 			}

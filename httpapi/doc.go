@@ -8,8 +8,9 @@
 // calls: a tenant (a subject) or an operator. A tenant's subject comes only from
 // its credentials: a tenant request that names a subject (the subject query
 // parameter) is refused with 400, and JSON bodies carry no subject field. An
-// operator names the subject of tenant routes with ?subject= and alone may call
-// the routes under /v1/admin/ (403 for tenants). A resource of another subject
+// operator names the subject of tenant routes with ?subject= (whoami and the
+// plans need none) and alone may call the routes under /v1/admin/ (403 for
+// tenants). A resource of another subject
 // (an alert, an anomaly, a report, an event to correct) answers 404, as an
 // unknown one does.
 //

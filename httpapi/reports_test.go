@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -56,5 +57,15 @@ func TestReportRoutesAnswer404WithoutAReportStore(t *testing.T) {
 		e.get(tokAcme, "/v1/reports").problem(t, 404, httpapi.ProblemNotFound)
 		e.post(tokAcme, "/v1/reports", map[string]any{"type": "summary", "format": "csv"}).problem(t, 404, httpapi.ProblemNotFound)
 		e.get(tokAcme, "/v1/reports/x").problem(t, 404, httpapi.ProblemNotFound)
+	})
+}
+
+func TestAnExpiredReportIsGoneForItsOwnerAndNotFoundForOthers(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		var rec reportReply
+		e.post(tokAcme, "/v1/reports", map[string]any{"type": "summary", "format": "json"}).decode(t, &rec)
+		e.clock.Set(start.Add(usage.DefaultReportTTL + time.Hour))
+		e.get(tokAcme, "/v1/reports/"+rec.ID).problem(t, http.StatusGone, httpapi.ProblemGone)
+		e.get(tokAcme2, "/v1/reports/"+rec.ID).problem(t, http.StatusNotFound, httpapi.ProblemNotFound)
 	})
 }

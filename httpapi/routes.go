@@ -8,7 +8,10 @@ type route struct {
 	method, path string
 	// operator routes answer 403 to tenants; the others concern one subject.
 	operator bool
-	handle   func(a *api, w http.ResponseWriter, r *http.Request, c *call) error
+	// subjectOptional routes serve an operator who names no subject (whoami, the
+	// catalog).
+	subjectOptional bool
+	handle          func(a *api, w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -18,7 +21,7 @@ func (rt route) pattern() string { return rt.method + " " + rt.path }
 // operation per entry, as a test checks.
 func routeTable() []route {
 	return []route{
-		{method: "GET", path: "/v1/whoami", handle: (*api).whoami},
+		{method: "GET", path: "/v1/whoami", subjectOptional: true, handle: (*api).whoami},
 		{method: "GET", path: "/v1/summary", handle: (*api).summary},
 		{method: "GET", path: "/v1/quotas", handle: (*api).quotas},
 		{method: "GET", path: "/v1/quotas/{metric}/check", handle: (*api).checkQuota},
@@ -41,7 +44,7 @@ func routeTable() []route {
 		{method: "GET", path: "/v1/reports", handle: (*api).listReports},
 		{method: "POST", path: "/v1/reports", handle: (*api).saveReport},
 		{method: "GET", path: "/v1/reports/{id}", handle: (*api).downloadReport},
-		{method: "GET", path: "/v1/plans", handle: (*api).listPlans},
+		{method: "GET", path: "/v1/plans", subjectOptional: true, handle: (*api).listPlans},
 		{method: "PUT", path: "/v1/admin/assignments/{subject}", operator: true, handle: (*api).assign},
 		{method: "GET", path: "/v1/admin/quotas", operator: true, handle: (*api).metricQuotas},
 		{method: "GET", path: "/v1/admin/top", operator: true, handle: (*api).topSubjects},

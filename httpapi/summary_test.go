@@ -27,6 +27,9 @@ func TestWhoamiNamesTheCaller(t *testing.T) {
 
 		e.get(tokOp, "/v1/whoami?subject=acme2").decode(t, &who)
 		require.Equal(t, map[string]any{"subject": "acme2", "operator": true, "name": "ops@example.com"}, who)
+		e.get(tokOp, "/v1/whoami").decode(t, &who)
+		require.Equal(t, map[string]any{"subject": "", "operator": true, "name": "ops@example.com"}, who)
+		e.get(tokOp, "/v1/summary").problem(t, http.StatusBadRequest, httpapi.ProblemBadRequest)
 
 		e.do(request{method: "GET", path: "/v1/whoami", invalid: true}).problem(t, http.StatusUnauthorized, httpapi.ProblemUnauthenticated)
 		e.get("tok-unknown", "/v1/whoami").problem(t, http.StatusUnauthorized, httpapi.ProblemUnauthenticated)
@@ -86,5 +89,15 @@ func TestGetReadsAnswerNotModifiedToTheirETag(t *testing.T) {
 		changed := e.do(request{method: "GET", path: "/v1/summary", token: tokAcme, header: map[string]string{"If-None-Match": tag}})
 		require.Equal(t, http.StatusOK, changed.status)
 		require.NotEqual(t, tag, changed.header.Get("ETag"))
+	})
+}
+
+func TestAClosedMeterAnswers503WithRetryAfter(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		require.NoError(t, e.meter.Close(t.Context()))
+		r := e.get(tokAcme, "/v1/summary")
+		r.problem(t, http.StatusServiceUnavailable, httpapi.ProblemUnavailable)
+		require.Equal(t, "5", r.header.Get("Retry-After"))
+		e.post(tokAcme, "/v1/events", map[string]any{"metric": "credits"}).problem(t, http.StatusServiceUnavailable, httpapi.ProblemUnavailable)
 	})
 }
