@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usagekit/usage"
+	"github.com/usagekit/usage/httpapi/dashboard"
 )
 
 // DefaultMaxBodyBytes is the largest request body when Options.MaxBodyBytes is 0.
@@ -88,13 +89,12 @@ func New(m *usage.Meter, opts Options) (http.Handler, error) {
 }
 
 // mountDashboard mounts the dashboard page and its assets (GET /dashboard/ and
-// GET /dashboard/{file}, static files served without authentication) once package
-// httpapi/dashboard exists:
-//
-//	mux.Handle("GET /dashboard/", http.StripPrefix("/dashboard", dashboard.Handler()))
-//
-// They are not API routes: the OpenAPI document and its parity test leave them out.
-func mountDashboard(mux *http.ServeMux) { _ = mux }
+// GET /dashboard/{file}), static files served without authentication: the page
+// signs in with the key its user types and calls the API relative to itself. They
+// are not API routes: the OpenAPI document and its parity test leave them out.
+func mountDashboard(mux *http.ServeMux) {
+	mux.Handle("GET /dashboard/", http.StripPrefix("/dashboard", dashboard.Handler()))
+}
 
 // call is one authenticated request.
 type call struct {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/httpapi"
-	"github.com/usagekit/usage/httpapi/dashboard"
 	"github.com/usagekit/usage/httpmw"
 	"github.com/usagekit/usage/store/sqlite"
 )
@@ -92,9 +91,6 @@ func openApp(ctx context.Context, dbPath, reportDir string) (_ *app, err error) 
 
 	mux := http.NewServeMux()
 	mux.Handle("/usage/", http.StripPrefix("/usage", api))
-	// The dashboard page, at the place in the API's tree where its relative calls
-	// (../v1/…) reach the API, whether or not the API's handler serves it too.
-	mux.Handle("GET /usage/dashboard/", http.StripPrefix("/usage/dashboard", dashboard.Handler()))
 	mux.Handle("/api/", svc)
 	mux.Handle("GET /{$}", http.RedirectHandler("/usage/dashboard/", http.StatusFound))
 	return &app{meter: m, reports: reports, keys: keys, mw: mw, handler: mux, close: closeAll}, nil
