@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagekit/usage"
+	"github.com/usagekit/usage/httpmw"
 )
 
 // MaxBatchEvents is the most events one POST /v1/events/batch carries.
@@ -103,7 +104,7 @@ func (a *api) limitFields(r *http.Request, h http.Header, subject, metric string
 	if err != nil || s.Unlimited {
 		return
 	}
-	setLimitFields(h, metric, s.Limit, s.Remaining, s.Period.End, a.opts.Now(), s.Period.End.Sub(s.Period.Start))
+	httpmw.SetRateLimitFields(h, s, a.opts.Now(), false)
 }
 
 // batchInput is the body of POST /v1/events/batch.

@@ -132,8 +132,8 @@ func problemFor(err error, now time.Time) *problem {
 // period ends.
 func quotaProblem(qe *usage.QuotaExceededError, now time.Time) *problem {
 	h := http.Header{}
-	setLimitFields(h, qe.Metric, qe.Limit, usage.Quantity{}, qe.PeriodEnd, now)
-	h.Set("Retry-After", strconv.FormatInt(secondsUntil(qe.PeriodEnd, now), 10))
+	httpmw.SetRateLimitFields(h, usage.QuotaStatus{Metric: qe.Metric, Limit: qe.Limit,
+		Period: usage.Period{End: qe.PeriodEnd}}, now, true)
 	return &problem{Type: ProblemQuotaExceeded, Status: http.StatusTooManyRequests,
 		Detail: qe.Error(), header: h}
 }

@@ -83,8 +83,10 @@ func (c *fieldCache) get(s *limitState, q int64) *fixedFields {
 	name := string(appendSFString(buf[:0], s.metric))
 	b := append(append(buf[:0], name...), ";q="...)
 	b = strconv.AppendInt(b, q, 10)
-	b = append(b, ";w="...)
-	b = strconv.AppendInt(b, w, 10)
+	if w > 0 { // zero when the caller knows no period start (SetRateLimitFields)
+		b = append(b, ";w="...)
+		b = strconv.AppendInt(b, w, 10)
+	}
 	f := &fixedFields{metric: s.metric, limit: q, window: w, resetAt: at, policy: string(b), name: name,
 		limitText: strconv.FormatInt(q, 10), resetText: strconv.FormatInt(at, 10)}
 	// Racing requests may each build and store it: they store equal values.
