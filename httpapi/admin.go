@@ -217,13 +217,19 @@ type quotaChangeInput struct {
 	Reason string  `json:"reason"`
 }
 
-func (a *api) resetQuota(w http.ResponseWriter, r *http.Request, c *call) error {
-	met, err := a.metric(r, "metric")
-	if err != nil {
-		return err
-	}
+// quotaChange reads the metric and the body of a reset or a grant.
+func (a *api) quotaChange(r *http.Request) (usage.Metric, quotaChangeInput, error) {
 	var in quotaChangeInput
-	if err := decodeBody(r, &in); err != nil {
+	met, err := a.metric(r, "metric")
+	if err == nil {
+		err = decodeBody(r, &in)
+	}
+	return met, in, err
+}
+
+func (a *api) resetQuota(w http.ResponseWriter, r *http.Request, c *call) error {
+	met, in, err := a.quotaChange(r)
+	if err != nil {
 		return err
 	}
 	if in.Units != nil {
@@ -238,12 +244,8 @@ func (a *api) resetQuota(w http.ResponseWriter, r *http.Request, c *call) error 
 }
 
 func (a *api) grant(w http.ResponseWriter, r *http.Request, c *call) error {
-	met, err := a.metric(r, "metric")
+	met, in, err := a.quotaChange(r)
 	if err != nil {
-		return err
-	}
-	var in quotaChangeInput
-	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
 	if in.Units == nil {
