@@ -94,6 +94,38 @@ func TestEnsembleFlagsSpikeOnce(t *testing.T) {
 	}
 }
 
+func TestEnsembleKNNWarmupLetsAShortSeriesAlarmSooner(t *testing.T) {
+	t.Parallel()
+	// A cycle of 48 points; the peak of the fifth cycle stays flat at the mean:
+	// every value is in range, only the shape is new, which the nearest-contexts
+	// member sees once it has ranked KNNWarmup distances of its own.
+	r := rand.New(rand.NewPCG(9, 9))
+	times, values := series(400, 5*time.Minute, func(i int) float64 {
+		return 100 + 50*math.Sin(2*math.Pi*float64(i)/48) + r.NormFloat64()
+	})
+	flat := [2]int{48*4 + 4, 48*4 + 20}
+	for i := flat[0]; i < flat[1]; i++ {
+		values[i] = 100
+	}
+	knnFired := func(cfg anomaly.EnsembleConfig) bool {
+		got := anomaly.NewEnsemble(cfg).Detect(times, values)
+		for _, a := range got[flat[0] : flat[1]+20] {
+			for _, reason := range a.Reasons {
+				if reason.Detector == anomaly.NameKNN {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !knnFired(anomaly.EnsembleConfig{Warmup: 60, KNNWarmup: 60}) {
+		t.Error("KNNWarmup 60: the nearest-contexts member did not fire on the flattened peak")
+	}
+	if knnFired(anomaly.EnsembleConfig{Warmup: 60}) {
+		t.Errorf("default KNNWarmup (%d): the member fired before it had ranked that many distances", anomaly.DefaultWindow)
+	}
+}
+
 func TestLevelShiftIsDetected(t *testing.T) {
 	t.Parallel()
 	times, values := noisy(1000, 4)

@@ -69,6 +69,11 @@ type EnsembleConfig struct {
 	// Warmup is how many calibrated scores each statistical detector needs before it
 	// scores. Defaults to DefaultWindow.
 	Warmup int
+	// KNNWarmup is how many of its own past context distances the nearest-contexts
+	// member ranks a context against before it scores (KNNConfig.MinPoints), on
+	// top of the calibration of Warmup. Defaults to DefaultWindow; a shorter one
+	// lets a short series alarm sooner.
+	KNNWarmup int
 	// Weekends keeps weekend hours apart from weekday hours in the seasonal
 	// baseline ([HourOfWorkday] rather than [HourOfDay]).
 	Weekends bool
@@ -192,7 +197,7 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 		{NameZScore, level},
 		{NameSeasonal, seasonal},
 		{NameLevelShift, NewLevelShift(LevelShiftConfig{})},
-		{NameKNN, NewKNN(KNNConfig{})},
+		{NameKNN, NewKNN(KNNConfig{MinPoints: cfg.KNNWarmup})},
 	} {
 		e.members = append(e.members, member{name: m.name, det: m.det, lik: newLikelihood(sur)})
 	}

@@ -7,15 +7,16 @@ import (
 )
 
 // nabDetector is a detector as the NAB harness runs it: a fresh instance per file,
-// with the same configuration for every file.
+// with the same configuration for every file. New is given the file's probationary
+// period in rows, which NAB tells every detector; most ignore it.
 type nabDetector struct {
 	Name string
-	New  func() anomaly.Detector
+	New  func(probation int) anomaly.Detector
 }
 
 // score runs a fresh detector over the file's rows in file order.
 func (d nabDetector) score(f nabFile) []float64 {
-	det := d.New()
+	det := d.New(nabProbation(len(f.Values)))
 	out := make([]float64, len(f.Values))
 	for i, v := range f.Values {
 		out[i] = det.Update(f.Times[i], v).Value
@@ -29,21 +30,21 @@ func (d nabDetector) score(f nabFile) []float64 {
 // configures it, which was chosen on generated tenants, not on NAB. NAB's timestamps carry no zone, so UTC is used.
 func nabDetectors() []nabDetector {
 	return []nabDetector{
-		{"zscore", func() anomaly.Detector { return anomaly.NewZScore(anomaly.RollingConfig{}) }},
-		{"mad", func() anomaly.Detector { return anomaly.NewMAD(anomaly.RollingConfig{}) }},
-		{"seasonal", func() anomaly.Detector {
+		{"zscore", func(int) anomaly.Detector { return anomaly.NewZScore(anomaly.RollingConfig{}) }},
+		{"mad", func(int) anomaly.Detector { return anomaly.NewMAD(anomaly.RollingConfig{}) }},
+		{"seasonal", func(int) anomaly.Detector {
 			return anomaly.NewSeasonal(anomaly.SeasonalConfig{Season: anomaly.HourOfDay, Depth: 48})
 		}},
-		{"levelshift", func() anomaly.Detector { return anomaly.NewLevelShift(anomaly.LevelShiftConfig{}) }},
-		{"knn", func() anomaly.Detector { return anomaly.NewKNN(anomaly.KNNConfig{}) }},
-		{"velocity", func() anomaly.Detector { return anomaly.NewVelocity(anomaly.VelocityConfig{}) }},
-		{"offhours", func() anomaly.Detector { return anomaly.NewOffHours(anomaly.OffHoursConfig{}) }},
-		{"regularity", func() anomaly.Detector { return anomaly.NewRegularity(anomaly.RegularityConfig{}) }},
-		{"surprise_mad", func() anomaly.Detector {
+		{"levelshift", func(int) anomaly.Detector { return anomaly.NewLevelShift(anomaly.LevelShiftConfig{}) }},
+		{"knn", func(int) anomaly.Detector { return anomaly.NewKNN(anomaly.KNNConfig{}) }},
+		{"velocity", func(int) anomaly.Detector { return anomaly.NewVelocity(anomaly.VelocityConfig{}) }},
+		{"offhours", func(int) anomaly.Detector { return anomaly.NewOffHours(anomaly.OffHoursConfig{}) }},
+		{"regularity", func(int) anomaly.Detector { return anomaly.NewRegularity(anomaly.RegularityConfig{}) }},
+		{"surprise_mad", func(int) anomaly.Detector {
 			return anomaly.NewSurprise(anomaly.NewMAD(anomaly.RollingConfig{}), anomaly.SurpriseConfig{})
 		}},
-		{"ensemble", func() anomaly.Detector { return ensembleDetector{anomaly.NewEnsemble(anomaly.EnsembleConfig{})} }},
-		{"ensemble_usage", func() anomaly.Detector {
+		{"ensemble", func(int) anomaly.Detector { return ensembleDetector{anomaly.NewEnsemble(anomaly.EnsembleConfig{})} }},
+		{"ensemble_usage", func(int) anomaly.Detector {
 			return ensembleDetector{anomaly.NewEnsemble(anomaly.UsageEnsembleConfig())}
 		}},
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/usagekit/usage/anomaly"
 )
@@ -61,6 +62,38 @@ func TestLOCOGridHoldsTheUsageConfigurationAndUniqueNames(t *testing.T) {
 			t.Errorf("candidate %q twice", c.Name)
 		}
 		seen[c.Name] = true
+	}
+}
+
+func TestLOCOQuietInProportionToProbation(t *testing.T) {
+	t.Parallel()
+	// A steady series with two far points 30 rows apart: a quiet period of
+	// probation/5 = 60 rows hides the second alarm, one of probation/10 = 30 rows
+	// does not.
+	f := nabFile{Name: "c/f.csv"}
+	for i := range 2000 {
+		f.Times = append(f.Times, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i)*5*time.Minute))
+		f.Values = append(f.Values, 100+float64(i%7))
+	}
+	f.Values[1500], f.Values[1531] = 1e4, 1e4
+	if p := nabProbation(len(f.Values)); p != 300 {
+		t.Fatalf("probation %d, want 300", p)
+	}
+	alarms := func(div int) int {
+		c := nabCandidate{Name: "q", Config: anomaly.EnsembleConfig{Warmup: 60}, QuietDiv: div}
+		n := 0
+		for _, s := range c.detector().score(f) {
+			if s >= anomaly.DefaultAlarmAt {
+				n++
+			}
+		}
+		return n
+	}
+	if got := alarms(5); got != 1 {
+		t.Errorf("quiet probation/5: %d alarms, want 1", got)
+	}
+	if got := alarms(10); got != 2 {
+		t.Errorf("quiet probation/10: %d alarms, want 2", got)
 	}
 }
 
