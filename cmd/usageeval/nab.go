@@ -80,6 +80,9 @@ func runNAB(args []string, out io.Writer) error {
 	}
 	tw.Flush()
 	if *verbose {
+		// NAB's published per-file scores of Numenta HTM, when the corpus has them:
+		// without them the column is left out.
+		htm, _ := nabPublishedRaw(*dataDir, "numenta")
 		for i, r := range rows {
 			fmt.Fprintf(out, "\n%s, standard profile, threshold %.6g:\n", r.name, r.results[0].Threshold)
 			ftw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -91,6 +94,8 @@ func runNAB(args []string, out io.Writer) error {
 				fmt.Fprintf(ftw, "%s\t%.3f\t%d/%d\t%d\t\n", f.Name, fr.Raw, fr.Detected, fr.Windows, fr.FP)
 			}
 			ftw.Flush()
+			fmt.Fprintln(out)
+			writeNABCategories(out, files, scores[i], r.results[0].Threshold, htm, "Numenta HTM")
 		}
 	}
 	fmt.Fprintln(out, "\nthreshold, windows found and FP rows are for the standard profile; each profile has its own corpus-wide threshold.")
