@@ -15,10 +15,10 @@ import (
 // built for the retention benchmark on Postgres: the store's own ingest path writes
 // into it unchanged.
 //
-// A unique index of a partitioned table must include the partition key, so the
-// table's key (subject, event_id) becomes (subject, event_id, at), which no longer
-// stops an event ID from being stored again at a time in another month. A table of
-// keys that is not partitioned, usage_event_keys, keeps idempotency global: a
+// A unique index of a partitioned table must include the partition key, and
+// (subject, event_id, at) would not stop an event ID from being stored again at a
+// time in another month. A table of keys that is not partitioned,
+// usage_event_keys, keeps idempotency global instead: a
 // statement trigger on usage_events adds the keys of every statement's new rows to
 // it (COPY fires triggers, not rules), and if one was there already it raises the
 // unique violation of usage_events that the store takes for "stored already". The
@@ -37,8 +37,8 @@ const partitionPrefix = "usage_events_p"
 // partitionEvents turns the empty usage_events table of the schema db works in into
 // one partitioned by month of at with a partition per month from the month of first
 // to the month of last. Columns, defaults and indexes stay as they are, except that
-// unique indexes get at as their last column, and the key table and its trigger
-// keep (subject, event_id) unique across all partitions.
+// the unique index on (subject, event_id) becomes a plain one: the key table and
+// its trigger keep the key unique across all partitions.
 func partitionEvents(ctx context.Context, db *sql.DB, first, last time.Time) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -139,16 +139,13 @@ func eventIndexes(ctx context.Context, tx *sql.Tx) ([]eventIndex, error) {
 }
 
 // createPartitioned is the statement that builds the index on the partitioned
-// table, under its old name; a unique one gets the partition key.
+// table, under its old name. A unique index there would have to include the
+// partition key, checking nothing that the key table does not, and a partition's
+// violation names the partition, not usage_events, so the store would not take it
+// for "stored already": the key table does the unique index's work, and the index
+// stays for finding events by their key.
 func (ix eventIndex) createPartitioned() string {
-	columns, create := ix.columns, "CREATE INDEX "
-	if ix.unique {
-		create = "CREATE UNIQUE INDEX "
-		if !slices.Contains(columns, "at") {
-			columns = append(slices.Clip(columns), "at")
-		}
-	}
-	return create + pgx.Identifier{ix.name}.Sanitize() + " ON usage_events (" + strings.Join(columns, ", ") + ")"
+	return "CREATE INDEX " + pgx.Identifier{ix.name}.Sanitize() + " ON usage_events (" + strings.Join(ix.columns, ", ") + ")"
 }
 
 func monthOf(t time.Time) time.Time {
