@@ -66,6 +66,15 @@ func runRetention(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "stored %d expired events in %.1fs (%s layout)\n", p.oldEvents, time.Since(start).Seconds(), p.layout)
+	// A table that grew over months has statistics of its size, which autovacuum
+	// may not have gathered yet for one filled in seconds; with those of a nearly
+	// empty table, the planner may read a period's whole range for every row a
+	// retention batch deletes.
+	for _, table := range []string{"usage_events", "usage_quotas", "usage_bills"} {
+		if _, err := db.ExecContext(ctx, "ANALYZE "+table); err != nil {
+			return fmt.Errorf("analyze %s: %w", table, err)
+		}
+	}
 
 	m, err := usage.New(st, &usage.Config{
 		Metrics:     []usage.Metric{{Key: "api_calls", Unit: "calls"}},
