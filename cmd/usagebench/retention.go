@@ -19,6 +19,7 @@ import (
 type retentionParams struct {
 	kind, dsn, layout                            string
 	oldEvents, subjects, producers, events, rows int
+	analyze                                      bool
 }
 
 // runRetention measures retention beside ingestion: it stores -old-events events in
@@ -40,6 +41,7 @@ func runRetention(args []string, out io.Writer) error {
 	fs.IntVar(&p.producers, "producers", 64, "goroutines calling Track in each phase")
 	fs.IntVar(&p.events, "events", 100_000, "events tracked alone, and at least beside retention")
 	fs.IntVar(&p.rows, "batch-rows", usage.DefaultRetentionBatch, "most rows one retention transaction deletes")
+	fs.BoolVar(&p.analyze, "analyze", true, "analyze the tables after storing the expired events")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +73,9 @@ func runRetention(args []string, out io.Writer) error {
 	// empty table, the planner may read a period's whole range for every row a
 	// retention batch deletes.
 	for _, table := range []string{"usage_events", "usage_quotas", "usage_bills"} {
+		if !p.analyze {
+			break
+		}
 		if _, err := db.ExecContext(ctx, "ANALYZE "+table); err != nil {
 			return fmt.Errorf("analyze %s: %w", table, err)
 		}
