@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -68,16 +69,9 @@ func runRetention(args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "stored %d expired events in %.1fs (%s layout)\n", p.oldEvents, time.Since(start).Seconds(), p.layout)
-	// A table that grew over months has statistics of its size, which autovacuum
-	// may not have gathered yet for one filled in seconds; with those of a nearly
-	// empty table, the planner may read a period's whole range for every row a
-	// retention batch deletes.
-	for _, table := range []string{"usage_events", "usage_quotas", "usage_bills"} {
-		if !p.analyze {
-			break
-		}
-		if _, err := db.ExecContext(ctx, "ANALYZE "+table); err != nil {
-			return fmt.Errorf("analyze %s: %w", table, err)
+	if p.analyze {
+		if err := analyzeTables(ctx, db); err != nil {
+			return err
 		}
 	}
 
@@ -111,14 +105,7 @@ func runRetention(args []string, out io.Writer) error {
 	wg.Go(func() {
 		defer close(done)
 		t0 = time.Now()
-		if p.layout == "partitioned" {
-			drop, retentionErr = dropExpiredPartitions(ctx, db, now.Add(-usage.DefaultEventRetention), p.rows)
-			deleted = drop.keys
-		} else {
-			var res usage.RetentionResult
-			res, retentionErr = m.ApplyRetention(ctx)
-			deleted = res.Events
-		}
+		deleted, drop, retentionErr = applyRetention(ctx, m, db, p, now)
 		t1 = time.Now()
 	})
 	during, err := trackLoad(ctx, m, p, "during", done)
@@ -145,6 +132,30 @@ func runRetention(args []string, out io.Writer) error {
 		p.kind, p.layout, p.rows, deleted, took.Seconds(), drop.detach.Seconds(), drop.keysTook.Seconds(), drop.drop.Seconds(),
 		alone.rate, window.rate, ms(alone.p50), ms(window.p50), ms(alone.p99), ms(window.p99), ms(alone.max), ms(window.max))
 	return nil
+}
+
+// analyzeTables gathers the statistics of the tables retention reads. A table that
+// grew over months has statistics of its size, which autovacuum may not have
+// gathered yet for one filled in seconds; with those of a nearly empty table, the
+// planner may read a period's whole range for every row a retention batch deletes.
+func analyzeTables(ctx context.Context, db *sql.DB) error {
+	for _, table := range []string{"usage_events", "usage_quotas", "usage_bills"} {
+		if _, err := db.ExecContext(ctx, "ANALYZE "+table); err != nil {
+			return fmt.Errorf("analyze %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// applyRetention deletes the expired events the layout's way and returns how many:
+// the store's batched deletes, or the partitions' drop.
+func applyRetention(ctx context.Context, m *usage.Meter, db *sql.DB, p retentionParams, now time.Time) (int, partitionDrop, error) {
+	if p.layout == "partitioned" {
+		drop, err := dropExpiredPartitions(ctx, db, now.Add(-usage.DefaultEventRetention), p.rows)
+		return drop.keys, drop, err
+	}
+	res, err := m.ApplyRetention(ctx)
+	return res.Events, partitionDrop{}, err
 }
 
 // expiredMonth is the first day of the month whose events storeExpired stores.
@@ -218,8 +229,10 @@ func (l phaseLoad) stats(from, to time.Time) loadResult {
 		}
 	}
 	slices.Sort(took)
-	r := loadResult{rate: float64(ended) / to.Sub(from).Seconds(), calls: len(took),
-		p50: percentile(took, 0.5), p99: percentile(took, 0.99)}
+	r := loadResult{calls: len(took), p50: percentile(took, 0.5), p99: percentile(took, 0.99)}
+	if to.After(from) {
+		r.rate = float64(ended) / to.Sub(from).Seconds()
+	}
 	if len(took) > 0 {
 		r.max = took[len(took)-1]
 	}
