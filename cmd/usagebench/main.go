@@ -7,7 +7,7 @@
 //	usagebench report [-rows 1000000] [-runs 20]
 //	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
 //	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
-//	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-old-events N] [-events N] [-batch-rows N]
+//	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-layout plain|partitioned] [-old-events N] [-events N] [-batch-rows N] [-analyze=false]
 //	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200] [-ops OP,...] [-cpuprofile FILE]
 //	usagebench api [-store sqlite|postgres] [-dsn DSN] [-clients 64] [-duration 3s]
 //
@@ -47,7 +47,9 @@
 // httpapi) through its handler over loopback HTTP with many clients.
 //
 // retention measures ingestion alone and while retention deletes expired events in
-// bounded batches from the same database, in the same run.
+// bounded batches from the same database, in the same run; -layout partitioned
+// (Postgres) partitions the events table by month instead, and retention drops the
+// expired month's partition.
 package main
 
 import (
