@@ -11,9 +11,9 @@ import (
 // prefetchAssignments reads, in one query, the assignments of the subjects of events
 // that the cache does not hold, when there are several: a batch spanning many
 // subjects seen for the first time would otherwise wait for one lookup per subject,
-// one after another. It resolves and caches what it read as resolve would; a subject
-// it leaves out (an invalid name, one without a plan) is looked up by resolve, which
-// reports why. With a PlanResolver, subjects are resolved one by one as before.
+// one after another. It resolves and caches what it read as resolve would; a
+// subject it leaves out (one without a plan) is looked up by resolve, which reports
+// why. With a PlanResolver, subjects are resolved one by one as before.
 func (m *Meter) prefetchAssignments(ctx context.Context, events []Event, now time.Time) error {
 	if m.cfg.PlanResolver != nil || len(events) < 2 {
 		return nil
@@ -21,8 +21,7 @@ func (m *Meter) prefetchAssignments(ctx context.Context, events []Event, now tim
 	var missing []string
 	var seen map[string]bool
 	for _, ev := range events {
-		if r, ok := m.assignments.Peek(ev.Subject); (ok && now.Before(r.expires)) || seen[ev.Subject] ||
-			checkName("subject", ev.Subject, true) != nil {
+		if r, ok := m.assignments.Peek(ev.Subject); (ok && now.Before(r.expires)) || seen[ev.Subject] {
 			continue
 		}
 		if seen == nil {
@@ -33,6 +32,12 @@ func (m *Meter) prefetchAssignments(ctx context.Context, events []Event, now tim
 	}
 	if len(missing) < 2 {
 		return nil
+	}
+	// A batch with an invalid event is refused without a call to the store.
+	for _, ev := range events {
+		if _, err := m.cfg.prepare(ev, now); err != nil {
+			return nil
+		}
 	}
 	// An assignment this Meter changes while the read runs may have been read as it
 	// was before: what was read is dropped then, as the change dropped it.
