@@ -209,9 +209,7 @@ func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) 
 	} else {
 		res, err := m.store.GetSubject(ctx, &store.GetSubjectParams{Subject: subject})
 		if err == nil {
-			s := res.Subject
-			return Assignment{Subject: s.Subject, Plan: s.Plan, Anchor: s.Anchor,
-				Cycle: Cycle(s.Cycle), TimeZone: s.TimeZone}, nil
+			return assignmentFrom(res.Subject), nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return Assignment{}, fmt.Errorf("plan of %q: %w", subject, err)
@@ -220,9 +218,14 @@ func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) 
 	if m.cfg.DefaultPlan == "" {
 		return Assignment{}, fmt.Errorf("%w: %q: assign one with Meter.Assign or set Config.DefaultPlan", ErrNoPlan, subject)
 	}
+	return m.defaultAssignment(subject), nil
+}
+
+// defaultAssignment puts a subject without a stored assignment on the DefaultPlan.
+func (m *Meter) defaultAssignment(subject string) Assignment {
 	// The epoch as anchor keeps a default subject's periods the same on every
 	// instance; with the calendar cycle the anchor is not used anyway.
-	return Assignment{Subject: subject, Plan: m.cfg.DefaultPlan, Anchor: time.Unix(0, 0).UTC()}, nil
+	return Assignment{Subject: subject, Plan: m.cfg.DefaultPlan, Anchor: time.Unix(0, 0).UTC()}
 }
 
 // changePlan stores a new assignment and applies its limits to the current

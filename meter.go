@@ -246,6 +246,9 @@ func (m *Meter) track(ctx context.Context, events []Event, batch bool) ([]BatchR
 		return nil, fmt.Errorf("usage: track: %w", err)
 	}
 	now := m.now()
+	if err := m.prefetchAssignments(ctx, events, now); err != nil {
+		return nil, err
+	}
 	// Each event is built where its writer will read it.
 	b := m.writer.NewBatch(len(events), func(i int) string { return events[i].Subject })
 	subjects := make([]*resolved, len(events))

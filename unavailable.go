@@ -86,6 +86,10 @@ func (s waiting) GetSubject(ctx context.Context, p *store.GetSubjectParams) (*st
 	return wait(ctx, s, s.st.GetSubject, p)
 }
 
+func (s waiting) GetSubjects(ctx context.Context, p *store.GetSubjectsParams) (*store.GetSubjectsResult, error) {
+	return wait(ctx, s, s.st.GetSubjects, p)
+}
+
 func (s waiting) ListEvents(ctx context.Context, p *store.ListEventsParams) (*store.ListEventsResult, error) {
 	return wait(ctx, s, s.st.ListEvents, p)
 }

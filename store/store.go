@@ -47,6 +47,10 @@ type Store interface {
 	// ErrNotFound.
 	GetSubject(ctx context.Context, params *GetSubjectParams) (*GetSubjectResult, error)
 
+	// GetSubjects returns the plan assignments of those of the given subjects that
+	// have one, in any order: one read for many subjects first seen together.
+	GetSubjects(ctx context.Context, params *GetSubjectsParams) (*GetSubjectsResult, error)
+
 	// ListEvents returns stored events of a subject in storage order, after the
 	// sequence number AfterSeq, at most Limit of them.
 	ListEvents(ctx context.Context, params *ListEventsParams) (*ListEventsResult, error)

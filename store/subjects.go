@@ -25,3 +25,14 @@ type GetSubjectParams struct {
 type GetSubjectResult struct {
 	Subject Subject
 }
+
+// GetSubjectsParams are the arguments of Store.GetSubjects.
+type GetSubjectsParams struct {
+	Subjects []string
+}
+
+// GetSubjectsResult is the result of Store.GetSubjects: a subject without an
+// assignment is absent.
+type GetSubjectsResult struct {
+	Subjects []Subject
+}

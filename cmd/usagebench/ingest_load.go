@@ -35,10 +35,12 @@ type loadRun struct {
 // subjects in turn (-dist uniform) or by a Zipf law (-dist zipf).
 func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last int64) loadRun {
 	// The events are made as cheaply as a host would make them, so that the run's
-	// CPU goes to tracking them, not to fmt.
-	subjects := make([]string, p.subjects)
-	for i := range subjects {
-		subjects[i] = "tenant-" + strconv.Itoa(i)
+	// CPU goes to tracking them, not to fmt; subject names are made per event, as a
+	// host has them per request, not held for every subject: with a million subjects
+	// the names alone would be tens of megabytes of the run's memory.
+	var law *zipfLaw
+	if p.dist == "zipf" {
+		law = newZipf(zipfExponent, p.subjects)
 	}
 	var next atomic.Int64
 	next.Store(first)
@@ -48,9 +50,9 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 	var wg sync.WaitGroup
 	for w := range p.producers {
 		wg.Go(func() {
-			pick := subjectPicker(p, uint64(w)+uint64(first))
+			pick := subjectPicker(p, law, uint64(w)+uint64(first))
 			event := func(i int64) usage.Event {
-				return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: subjects[pick(i)],
+				return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: "tenant-" + strconv.Itoa(pick(i)),
 					Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
 			}
 			var evs []usage.Event // reused from call to call, as TrackBatch keeps none
@@ -88,31 +90,38 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 }
 
 // subjectPicker returns the index of the subject of event i for one producer:
-// i's turn with -dist uniform, a draw of a Zipf law (seeded by seed) with -dist
-// zipf.
-func subjectPicker(p ingestParams, seed uint64) func(i int64) int {
+// i's turn with -dist uniform, a draw of law (seeded by seed) with -dist zipf.
+func subjectPicker(p ingestParams, law *zipfLaw, seed uint64) func(i int64) int {
 	n := int64(p.subjects)
 	if p.dist != "zipf" || n == 1 {
 		return func(i int64) int { return int(i % n) }
 	}
-	z := newZipf(rand.New(rand.NewPCG(seed, 0x5eed)), zipfExponent, p.subjects)
-	return func(int64) int { return z() }
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	return func(int64) int { return law.draw(r) }
 }
 
-// newZipf returns draws of k in [0, n) with probability proportional to
-// 1/(k+1)^s, by inverting the cumulative weights (a binary search per draw).
-func newZipf(r *rand.Rand, s float64, n int) func() int {
-	cum := make([]float64, n)
-	total := 0.0
+// zipfLaw draws k in [0, n) with probability proportional to 1/(k+1)^s, by
+// inverting the cumulative weights (a binary search per draw). The weights are
+// read only, so that every producer shares one table: one per producer would be
+// half a gigabyte at a million subjects.
+type zipfLaw struct {
+	cum   []float64
+	total float64
+}
+
+func newZipf(s float64, n int) *zipfLaw {
+	z := &zipfLaw{cum: make([]float64, n)}
 	for k := range n {
-		total += math.Pow(float64(k+1), -s)
-		cum[k] = total
+		z.total += math.Pow(float64(k+1), -s)
+		z.cum[k] = z.total
 	}
-	return func() int {
-		u := r.Float64() * total
-		k, _ := slices.BinarySearch(cum, u)
-		return min(k, n-1)
-	}
+	return z
+}
+
+// draw is one draw of the law with r.
+func (z *zipfLaw) draw(r *rand.Rand) int {
+	k, _ := slices.BinarySearch(z.cum, r.Float64()*z.total)
+	return min(k, len(z.cum)-1)
 }
 
 // commitCounter is a store that counts the distinct subjects of each commit.

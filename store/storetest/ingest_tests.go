@@ -253,8 +253,23 @@ func ingestStoresBatchesLargerThanOneStatement(t *testing.T, h Harness) {
 		used := getQuota(t, st, fmt.Sprint("s", s), "api_calls").Used
 		require.Equal(t, int64(200_000), used, "s%d: two events of 0.1", s)
 		total += used
+		series, err := st.Series(context.Background(), &store.SeriesParams{Subject: fmt.Sprint("s", s),
+			Metric: "api_calls", From: periodStart, To: periodEnd})
+		require.NoError(t, err)
+		require.Len(t, series.Buckets, 1, "s%d: one hour", s)
+		b := series.Buckets[0]
+		require.Equal(t, [4]int64{200_000, 2, 100_000, 100_000}, [4]int64{b.Total, b.Count, b.Min, b.Max},
+			"s%d: the hour's rollup", s)
 	}
 	require.Equal(t, int64(123_400_000), total, "1234 × 0.1 = 123.4 exactly")
+	// A second batch adds to the rows the first wrote.
+	ingest(t, st, batch[0], ingestEvent("s0", "again", "api_calls", 0.3, store.AggregationSum, -1, false))
+	series, err := st.Series(context.Background(), &store.SeriesParams{Subject: "s0", Metric: "api_calls",
+		From: periodStart, To: periodEnd})
+	require.NoError(t, err)
+	b := series.Buckets[0]
+	require.Equal(t, [4]int64{500_000, 3, 100_000, 300_000}, [4]int64{b.Total, b.Count, b.Min, b.Max})
+	require.Equal(t, int64(500_000), getQuota(t, st, "s0", "api_calls").Used, "the duplicate counts once")
 }
 
 func ingestConcurrentBatchesOnSharedQuotasDoNotDeadlock(t *testing.T, h Harness) {

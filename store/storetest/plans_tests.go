@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,9 +11,10 @@ import (
 )
 
 // plansTests are the contract of plan assignments and administrative changes of a
-// quota: ChangePlan, GetSubject and AdjustQuota.
+// quota: ChangePlan, GetSubject(s) and AdjustQuota.
 var plansTests = []test{
 	{"ChangePlanStoresTheSubject", changePlanStoresTheSubject},
+	{"GetSubjectsReadsThoseAssigned", getSubjectsReadsThoseAssigned},
 	{"ChangePlanSetsTheLimitsOfTheCurrentPeriod", changePlanSetsTheLimitsOfTheCurrentPeriod},
 	{"AdjustQuotaGrantsAndResets", adjustQuotaGrantsAndResets},
 }
@@ -47,6 +49,38 @@ func changePlanStoresTheSubject(t *testing.T, h Harness) {
 	got, err = st.GetSubject(ctx, &store.GetSubjectParams{Subject: "acme"})
 	require.NoError(t, err)
 	require.Equal(t, sub, got.Subject, "a change replaces the assignment")
+}
+
+// getSubjectsReadsThoseAssigned reads more subjects than one statement holds,
+// some assigned and some not, as the Meter does for subjects first seen together.
+func getSubjectsReadsThoseAssigned(t *testing.T, h Harness) {
+	t.Parallel()
+	st, _ := open(t, h)
+	ctx := context.Background()
+	want := map[string]store.Subject{}
+	var ask []string
+	for i := range 1200 {
+		name := fmt.Sprintf("tenant-%04d", i)
+		ask = append(ask, name)
+		if i%3 != 0 {
+			continue
+		}
+		sub := store.Subject{Subject: name, Plan: fmt.Sprintf("plan-%d", i%7), Anchor: storeNow,
+			Cycle: "anniversary", TimeZone: "Europe/Lisbon", UpdatedAt: storeNow}
+		_, err := st.ChangePlan(ctx, &store.ChangePlanParams{Subject: sub, At: storeNow})
+		require.NoError(t, err)
+		want[name] = sub
+	}
+	got, err := st.GetSubjects(ctx, &store.GetSubjectsParams{Subjects: ask})
+	require.NoError(t, err)
+	byName := map[string]store.Subject{}
+	for _, s := range got.Subjects {
+		byName[s.Subject] = s
+	}
+	require.Equal(t, want, byName, "the assigned subjects, every field, and no other")
+	none, err := st.GetSubjects(ctx, &store.GetSubjectsParams{})
+	require.NoError(t, err)
+	require.Empty(t, none.Subjects)
 }
 
 // changePlanSetsTheLimitsOfTheCurrentPeriod lowers a limit mid-period: the quota

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -189,9 +188,10 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			return nil, err
 		}
 	}
-	rest := append(writeBack(t.db, newDistinct, quotas, dirty, hourly), dims.statements(t.db)...)
+	bulk := append([]rowsStatement{quotaCounters(quotas, dirty)}, hourly.statements()...)
+	rest := append(distinctInserts(t.db, newDistinct), dims.statements(t.db)...)
 	rest = append(rest, alertCrossings(t.db, params, qids, outcomes, quotas)...)
-	if err := s.writeBatch(ctx, t, newEvents, rest); err != nil {
+	if err := s.writeBatch(ctx, t, newEvents, bulk, rest); err != nil {
 		return nil, err
 	}
 	locked := make([]store.Quota, 0, len(quotas))
@@ -404,45 +404,38 @@ func existingDistinct(ctx context.Context, tx bun.IDB, events []store.IngestEven
 	return out, nil
 }
 
-// writeBack returns the statements that write a batch's new distinct values,
-// changed quota rows (their counters, in ID order) and hourly rollups.
-func writeBack(tx bun.IDB, distinct []distinctRow, quotas map[string]store.Quota, dirty map[string]bool, hourly rollups) []string {
+// distinctInserts returns the inserts of a batch's new distinct values.
+func distinctInserts(tx bun.IDB, distinct []distinctRow) []string {
 	var stmts []string
 	for chunk := range slices.Chunk(distinct, chunkSize) {
 		stmts = append(stmts, tx.NewInsert().Model(&chunk).String())
 	}
+	return stmts
+}
+
+// quotaCounters returns the UPDATE that writes the counters of the quota rows of
+// dirty, in ID order. The rows exist and are locked, so only the five columns that
+// change are sent, as a VALUES list (whose columns both backends name column1…):
+// a list of whole rows is nearly three times as long.
+func quotaCounters(quotas map[string]store.Quota, dirty map[string]bool) rowsStatement {
 	ids := make([]string, 0, len(dirty))
 	for id := range dirty {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	for chunk := range slices.Chunk(ids, chunkSize) {
-		stmts = append(stmts, quotaCounters(tx, chunk, quotas))
+	return rowsStatement{
+		head: "UPDATE usage_quotas AS q SET used = v.column2, count = v.column3, total = v.column4, " +
+			"last_at = v.column5, updated_at = v.column6 FROM (VALUES ",
+		tail:  ") AS v WHERE q.id = v.column1",
+		width: 6, n: len(ids),
+		write: func(i int, w RowWriter) {
+			q := quotas[ids[i]]
+			w.Text(ids[i])
+			for _, v := range [...]int64{q.Used, q.Count, q.Total, micros(q.LastAt), micros(q.UpdatedAt)} {
+				w.Int(v)
+			}
+		},
 	}
-	return append(stmts, hourly.statements(tx)...)
-}
-
-// quotaCounters returns the UPDATE that writes the counters of the quota rows
-// with the given IDs. The rows exist and are locked, so only the five columns that
-// change are sent, as a VALUES list (whose columns both backends name column1…):
-// the server parses and plans the statement on every commit, and a list of whole rows
-// is nearly three times as long.
-func quotaCounters(tx bun.IDB, ids []string, quotas map[string]store.Quota) string {
-	d := tx.Dialect()
-	b := []byte("UPDATE usage_quotas AS q SET used = v.column2, count = v.column3, total = v.column4, " +
-		"last_at = v.column5, updated_at = v.column6 FROM (VALUES ")
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		q := quotas[id]
-		b = d.AppendString(append(b, '('), id)
-		for _, v := range [...]int64{q.Used, q.Count, q.Total, micros(q.LastAt), micros(q.UpdatedAt)} {
-			b = strconv.AppendInt(append(b, ", "...), v, 10)
-		}
-		b = append(b, ')')
-	}
-	return string(append(b, ") AS v WHERE q.id = v.column1"...))
 }
 
 // valuesList renders row, such as "(?, ?)", once per item, separated by commas,

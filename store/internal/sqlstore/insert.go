@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -16,24 +15,30 @@ var eventColumns = []string{
 	"fingerprint", "used_after", "created_at", "series",
 }
 
-// writeBatch inserts a batch's new events and runs rest, the statements that write
-// the rest of the batch, and on a pipelined transaction the statements that commit
-// it, all in one round trip where the backend can. It returns errAlreadyStored if an
-// event was not new after all. The insert is a plain one, cheaper than one that
-// resolves conflicts, as duplicates are rare.
-func (s *engine) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, rest []string) error {
+// writeBatch inserts a batch's new events, runs bulk and rest, the statements that
+// write the rest of the batch, and on a pipelined transaction the statements that
+// commit it, all in one round trip where the backend can. It returns
+// errAlreadyStored if an event was not new after all. The insert is a plain one,
+// cheaper than one that resolves conflicts, as duplicates are rare.
+func (s *engine) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, bulk []rowsStatement, rest []string) error {
 	commit := t.commit()
 	var err error
-	switch {
-	case len(rows) == 0:
-	case s.dialect.CopyRows != nil:
-		err = s.copyEvents(ctx, t.conn, rest, rows, commit)
-		rest, commit = nil, nil // run with the copy
-	default:
-		err = insertEventsPrepared(ctx, t.conn, rows)
-	}
-	if err == nil {
-		err = execAll(ctx, t.db, append(rest, commit...))
+	if s.dialect.CopyRows != nil {
+		var before []string
+		for _, b := range bulk {
+			before = append(before, b.text(t.db.Dialect())...)
+		}
+		before = append(before, rest...)
+		if len(rows) == 0 {
+			err = execAll(ctx, t.db, append(before, commit...))
+		} else {
+			err = s.copyEvents(ctx, t.conn, before, rows, commit)
+		}
+	} else {
+		err = execPrepared(ctx, t.conn, append([]rowsStatement{insertEvents(rows)}, bulk...)...)
+		if err == nil {
+			err = execAll(ctx, t.db, append(rest, commit...))
+		}
 	}
 	if err != nil && s.dialect.UniqueViolation(err, "usage_events") {
 		return errAlreadyStored
@@ -69,58 +74,13 @@ func (r *eventRow) write(w RowWriter) {
 	w.Int(r.Series)
 }
 
-// argsWriter collects a statement's arguments from rows' values.
-type argsWriter struct{ args []any }
-
-func (w *argsWriter) Text(s string) { w.args = append(w.args, s) }
-func (w *argsWriter) Int(v int64)   { w.args = append(w.args, v) }
-
-// insertEventsPrepared inserts rows through prepared statements of many rows each,
-// for a database in process (SQLite): there a statement costs no round trip, binding
-// values costs less than parsing them, and each statement run has a fixed cost that
-// several rows share. OR ROLLBACK ends the whole transaction on a violation, as
-// Ingest would anyway, so SQLite keeps no statement journal (a copy of each page
-// the statement changes, to undo it alone).
-func insertEventsPrepared(ctx context.Context, conn *sql.Conn, rows []eventRow) error {
-	stmts := map[int]*sql.Stmt{}
-	defer func() {
-		for _, stmt := range stmts {
-			stmt.Close()
-		}
-	}()
-	w := &argsWriter{args: make([]any, 0, rowsPerInsert*len(eventColumns))}
-	for chunk := range slices.Chunk(rows, rowsPerInsert) {
-		stmt := stmts[len(chunk)]
-		if stmt == nil {
-			var err error
-			// Through the connection that holds the transaction, not bun's formatting,
-			// the placeholders reach the driver.
-			if stmt, err = conn.PrepareContext(ctx, insertEventsSQL(len(chunk))); err != nil {
-				return err
-			}
-			stmts[len(chunk)] = stmt
-		}
-		w.args = w.args[:0]
-		for i := range chunk {
-			chunk[i].write(w)
-		}
-		if _, err := stmt.ExecContext(ctx, w.args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// rowsPerInsert is the most rows of one prepared insert: 1,200 variables, far
-// below SQLite's limit of 32,766. Each run of a statement has a fixed cost that its
-// rows share, and SQLite's one writer is busy nearly all the time under load.
-const rowsPerInsert = 100
-
-// insertEventsSQL is an INSERT of n rows of eventColumns with placeholders.
-func insertEventsSQL(n int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(eventColumns)), ", ") + ")"
-	return "INSERT OR ROLLBACK INTO usage_events (" + strings.Join(eventColumns, ", ") + ") VALUES " +
-		strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+// insertEvents inserts rows, for a database in process (SQLite), where it runs
+// prepared (see execPrepared). OR ROLLBACK ends the whole transaction on a
+// violation, as Ingest would anyway, so SQLite keeps no statement journal (a copy
+// of each page the statement changes, to undo it alone).
+func insertEvents(rows []eventRow) rowsStatement {
+	return rowsStatement{head: "INSERT OR ROLLBACK INTO usage_events (" + strings.Join(eventColumns, ", ") + ") VALUES ",
+		width: len(eventColumns), n: len(rows), write: func(i int, w RowWriter) { rows[i].write(w) }}
 }
 
 // execAll runs statements in one round trip: without arguments their text goes to

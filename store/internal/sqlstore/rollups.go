@@ -99,43 +99,49 @@ func (r rollups) addTo(key rollupKey, e store.Event) {
 // statements returns the upserts of the rows, the table over all values first,
 // each in key order. Concurrent batches touching one row share its quota row too
 // (an hour lies in one period), so the quota locks already order them.
-func (r rollups) statements(tx bun.IDB) []string {
-	var all []rollupRow
-	var byDimensions []dimensionRollupRow
+func (r rollups) statements() []rowsStatement {
+	var all, byDimensions []*rollup
 	for key, buckets := range r {
 		for _, row := range buckets {
 			if key.dimensions == "" {
-				all = append(all, rollupRow{rollup: *row})
+				all = append(all, row)
 			} else {
-				byDimensions = append(byDimensions, dimensionRollupRow{rollup: *row})
+				byDimensions = append(byDimensions, row)
 			}
 		}
 	}
-	return append(upsertRollups(tx, all, func(r rollupRow) rollup { return r.rollup }),
-		upsertRollups(tx, byDimensions, func(r dimensionRollupRow) rollup { return r.rollup })...)
+	return []rowsStatement{upsertRollups(rollupTable(false), all), upsertRollups(rollupTable(true), byDimensions)}
 }
 
-// upsertRollups returns the upserts of rows, sorted by key, which add them to the
-// rows stored.
-func upsertRollups[T any](tx bun.IDB, rows []T, of func(T) rollup) []string {
-	slices.SortFunc(rows, func(x, y T) int {
-		a, b := of(x), of(y)
+// upsertRollups returns the upsert of rows into table, sorted by key, which adds
+// them to the rows stored.
+func upsertRollups(table string, rows []*rollup) rowsStatement {
+	slices.SortFunc(rows, func(a, b *rollup) int {
 		return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Metric, b.Metric),
 			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
-	var stmts []string
-	for chunk := range slices.Chunk(rows, chunkSize) {
-		stmts = append(stmts, tx.NewInsert().Model(&chunk).
-			On("CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE").
-			Set("total = ?TableAlias.total + EXCLUDED.total").
-			Set("count = ?TableAlias.count + EXCLUDED.count").
-			Set("min_value = CASE WHEN EXCLUDED.min_value < ?TableAlias.min_value THEN EXCLUDED.min_value ELSE ?TableAlias.min_value END").
-			Set("max_value = CASE WHEN EXCLUDED.max_value > ?TableAlias.max_value THEN EXCLUDED.max_value ELSE ?TableAlias.max_value END").
-			Set("last_value = CASE WHEN EXCLUDED.last_at >= ?TableAlias.last_at THEN EXCLUDED.last_value ELSE ?TableAlias.last_value END").
-			Set("last_at = CASE WHEN EXCLUDED.last_at >= ?TableAlias.last_at THEN EXCLUDED.last_at ELSE ?TableAlias.last_at END").
-			String())
+	return rowsStatement{
+		head: "INSERT INTO " + table + " AS r (subject, metric, granularity, bucket_start, dimensions, " +
+			"total, count, min_value, max_value, last_at, last_value) VALUES ",
+		tail: " ON CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE SET " +
+			"total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count, " +
+			"min_value = CASE WHEN EXCLUDED.min_value < r.min_value THEN EXCLUDED.min_value ELSE r.min_value END, " +
+			"max_value = CASE WHEN EXCLUDED.max_value > r.max_value THEN EXCLUDED.max_value ELSE r.max_value END, " +
+			"last_value = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_value ELSE r.last_value END, " +
+			"last_at = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_at ELSE r.last_at END",
+		width: 11, n: len(rows),
+		write: func(i int, w RowWriter) {
+			x := rows[i]
+			w.Text(x.Subject)
+			w.Text(x.Metric)
+			w.Text(x.Granularity)
+			w.Int(x.BucketStart)
+			w.Text(x.Dimensions)
+			for _, v := range [...]int64{x.Total, x.Count, x.Min, x.Max, x.LastAt, x.Last} {
+				w.Int(v)
+			}
+		},
 	}
-	return stmts
 }
 
 // Series does the work of Store.Series.

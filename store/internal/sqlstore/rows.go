@@ -141,3 +141,9 @@ type subjectRow struct {
 	TimeZone  string `bun:"time_zone"`
 	UpdatedAt int64  `bun:"updated_at"`
 }
+
+// subject is the assignment the row stores.
+func (r subjectRow) subject() store.Subject {
+	return store.Subject{Subject: r.Subject, Plan: r.Plan, Anchor: fromMicros(r.Anchor), Cycle: r.Cycle,
+		TimeZone: r.TimeZone, UpdatedAt: fromMicros(r.UpdatedAt)}
+}

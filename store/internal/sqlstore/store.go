@@ -66,6 +66,11 @@ func (s *Store) GetSubject(ctx context.Context, p *store.GetSubjectParams) (*sto
 	return classified(ctx, s, s.e.GetSubject, p)
 }
 
+// GetSubjects implements store.Store.
+func (s *Store) GetSubjects(ctx context.Context, p *store.GetSubjectsParams) (*store.GetSubjectsResult, error) {
+	return classified(ctx, s, s.e.GetSubjects, p)
+}
+
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*store.ListEventsResult, error) {
 	return classified(ctx, s, s.e.ListEvents, p)

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+
+	"github.com/uptrace/bun"
 
 	"github.com/usagekit/usage/store"
 )
@@ -19,8 +22,20 @@ func (s *engine) GetSubject(ctx context.Context, params *store.GetSubjectParams)
 	if err != nil {
 		return nil, fmt.Errorf("get subject %q: %w", params.Subject, err)
 	}
-	return &store.GetSubjectResult{Subject: store.Subject{
-		Subject: row.Subject, Plan: row.Plan, Anchor: fromMicros(row.Anchor), Cycle: row.Cycle,
-		TimeZone: row.TimeZone, UpdatedAt: fromMicros(row.UpdatedAt),
-	}}, nil
+	return &store.GetSubjectResult{Subject: row.subject()}, nil
+}
+
+// GetSubjects does the work of Store.GetSubjects, in chunks of chunkSize subjects.
+func (s *engine) GetSubjects(ctx context.Context, params *store.GetSubjectsParams) (*store.GetSubjectsResult, error) {
+	out := &store.GetSubjectsResult{}
+	for chunk := range slices.Chunk(params.Subjects, chunkSize) {
+		var rows []subjectRow
+		if err := s.db.NewSelect().Model(&rows).Where("subject IN ?", bun.Tuple(chunk)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("get %d subjects: %w", len(chunk), err)
+		}
+		for _, row := range rows {
+			out.Subjects = append(out.Subjects, row.subject())
+		}
+	}
+	return out, nil
 }
