@@ -96,6 +96,8 @@ var dialect = sqlstore.Dialect{
 	Bytes:           "BYTEA",
 	MigrationLock:   fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 	Retryable:       retryable,
+	RowsAt:          "ctid = ANY(ARRAY(%s))",
+	RowAddress:      "ctid",
 	UniqueViolation: uniqueViolation,
 	CopyRows:        copyRows,
 	InTransaction:   inTransaction,

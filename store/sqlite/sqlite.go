@@ -160,6 +160,8 @@ var dialect = sqlstore.Dialect{
 	Serial:          "INTEGER PRIMARY KEY AUTOINCREMENT",
 	Bytes:           "BLOB",
 	Clustered:       "WITHOUT ROWID",
+	RowsAt:          "rowid IN (%s)",
+	RowAddress:      "rowid",
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
 	Unavailable:     unavailable,

@@ -37,7 +37,7 @@ func (s *engine) DeleteExpired(ctx context.Context, params *store.DeleteExpiredP
 		delete  func(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error)
 		deleted *int
 	}{
-		{"events_deleted_at", params.EventsBefore, deleteEvents, &res.Events},
+		{"events_deleted_at", params.EventsBefore, s.deleteEvents, &res.Events},
 		{"rollups_deleted_at", params.RollupsBefore, deleteRollups, &res.Rollups},
 	}
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -99,17 +99,15 @@ func nextExpired(ctx context.Context, tx bun.Tx, marked string, before time.Time
 
 // deleteEvents deletes at most limit events stored in period p. Its events lie in
 // [start, end) of their series, which the (series, at) index finds; the period's
-// start then picks exactly its own.
-func deleteEvents(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error) {
-	// The outer conditions repeat the inner ones, so that whichever way a planner
-	// joins the two, it reads only the period's rows.
-	series := seriesOf(p.Subject, p.Metric)
-	res, err := tx.ExecContext(ctx, `DELETE FROM usage_events
-		WHERE series = ? AND at >= ? AND at < ? AND (subject, event_id) IN (
-			SELECT subject, event_id FROM usage_events
-			WHERE series = ? AND at >= ? AND at < ? AND subject = ? AND metric = ? AND period_start = ?
-			LIMIT ?)`, series, p.PeriodStart, p.PeriodEnd,
-		series, p.PeriodStart, p.PeriodEnd, p.Subject, p.Metric, p.PeriodStart, limit)
+// start then picks exactly its own. The rows found are deleted by their address:
+// a join back on the table's key let a planner misled by stale statistics read the
+// period's whole range once per deleted row.
+func (s *engine) deleteEvents(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error) {
+	found := "SELECT " + s.dialect.RowAddress + ` FROM usage_events
+		WHERE series = ? AND at >= ? AND at < ? AND subject = ? AND metric = ? AND period_start = ?
+		LIMIT ?`
+	res, err := tx.ExecContext(ctx, "DELETE FROM usage_events\n\t\tWHERE "+fmt.Sprintf(s.dialect.RowsAt, found),
+		seriesOf(p.Subject, p.Metric), p.PeriodStart, p.PeriodEnd, p.Subject, p.Metric, p.PeriodStart, limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete events of %s/%s: %w", p.Subject, p.Metric, err)
 	}

@@ -38,6 +38,13 @@ type Dialect struct {
 	// which retry resolves inside one call of a method. Unavailable takes
 	// precedence: a transient failure is the caller's to retry.
 	Retryable func(error) bool
+	// RowsAt is the condition that picks the rows of an ordinary table by their
+	// physical address, with %s for a subquery that selects those addresses
+	// (ctid on Postgres, rowid on SQLite): the rows are fetched where they lie,
+	// whatever the planner believes of the table's statistics.
+	RowsAt string
+	// RowAddress is the column a RowsAt subquery selects.
+	RowAddress string
 	// UniqueViolation reports whether an error is a violated unique constraint of
 	// table.
 	UniqueViolation func(err error, table string) bool
