@@ -115,11 +115,17 @@ func (q *queue) reserve(ctx context.Context) error {
 func (q *queue) put(rec record) {
 	q.mu.Lock()
 	q.pending = append(q.pending, rec)
+	first := len(q.pending) == 1
 	q.deactivate()
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default: // a worker is awake already and will find the event
+	// Only the record that finds the queue empty wakes a worker: the records
+	// queued after it are taken with it, by a worker that drains until it finds
+	// the queue empty.
+	if first {
+		select {
+		case q.wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
 	}
 }
 
