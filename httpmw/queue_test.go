@@ -149,3 +149,29 @@ func TestAnInvalidPropertyRefusesOnlyItsOwnEvent(t *testing.T) {
 	require.Equal(t, 2.0, used(t, m.Meter, "acme", calls))
 	require.Equal(t, int64(1), mw.Stats().Invalid)
 }
+
+func TestQueuedEventsAreStoredWithoutWaitingForClose(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m, httpmw.WithQueue(1024, 2))
+	h := serveMux(mw, ok200)
+	served := 0
+	// Waves of concurrent requests: each wave's events reach the store while the
+	// middleware runs, whether they find the queue empty or being drained.
+	for wave := range 20 {
+		var wg sync.WaitGroup
+		for range 1 + wave%4 {
+			wg.Go(func() {
+				for range 1 + wave {
+					require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+				}
+			})
+		}
+		wg.Wait()
+		served += (1 + wave%4) * (1 + wave)
+		require.Eventually(t, func() bool { return mw.Stats().Charged == int64(served) }, 5*time.Second, time.Millisecond,
+			"wave %d: %d of %d events stored", wave, mw.Stats().Charged, served)
+	}
+	flush(t, mw)
+	require.Equal(t, float64(served), used(t, m, "acme", calls))
+}
