@@ -24,7 +24,10 @@ func (p pace) String() string {
 
 // pacedResult is the time each request spent in ServeHTTP, at the pace.
 type pacedResult struct {
-	requests       int
+	requests int
+	// rate is the requests per second achieved: below the pace's when the
+	// handler or the machine could not keep up.
+	rate           float64
 	mean, p50, p99 time.Duration
 	// allocs is the process's allocations per request, from the first request to
 	// the end of the run (and of storing its events, see runPaced).
@@ -80,6 +83,7 @@ func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) 
 		})
 	}
 	wg.Wait()
+	elapsed := time.Since(start)
 	if finish != nil {
 		if err := finish(); err != nil {
 			return pacedResult{}, err
@@ -96,6 +100,6 @@ func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) 
 		sum += d
 	}
 	n := len(all)
-	return pacedResult{requests: n, mean: sum / time.Duration(n), p50: all[n/2], p99: all[n*99/100],
+	return pacedResult{requests: n, rate: float64(n) / elapsed.Seconds(), mean: sum / time.Duration(n), p50: all[n/2], p99: all[n*99/100],
 		allocs: float64(after.Mallocs-before.Mallocs) / float64(n)}, nil
 }
