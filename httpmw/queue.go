@@ -20,10 +20,10 @@ var (
 // its event is stored or not needed, so the events waiting and being stored never
 // exceed the queue's size.
 //
-// Requests append to a slice under a mutex and wake a worker only when none is
-// awake, so a busy service pays neither a channel hand-off nor a goroutine switch
-// per request, and a worker takes everything waiting at once and stores it in
-// batches of up to maxBatch events.
+// Requests append to a slice under a mutex, and only the one that finds it empty
+// wakes a worker, so a busy service pays neither a channel operation nor a
+// goroutine switch per request; a worker takes everything waiting at once and
+// stores it in batches of up to maxBatch events.
 type queue struct {
 	meter    Meter
 	stats    *counters
