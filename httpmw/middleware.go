@@ -43,6 +43,8 @@ func New(m Meter, subject SubjectFunc, opts ...Option) (*Middleware, error) {
 		return nil, errors.New("httpmw: no metric: use WithMetric, WithRoutes or WithMetricFunc")
 	case o.queueSize < 1 || o.workers < 1 || o.maxBatch < 1:
 		return nil, fmt.Errorf("httpmw: WithQueue(%d, %d): the size and the number of workers must be at least 1", o.queueSize, o.workers)
+	case o.batchWait < 0:
+		return nil, fmt.Errorf("httpmw: WithBatchWait(%s): the wait must not be negative", o.batchWait)
 	case o.chargeTimeout <= 0:
 		return nil, errors.New("httpmw: WithChargeTimeout: the timeout must be positive")
 	case o.charge == nil || o.logger == nil:

@@ -31,6 +31,8 @@ type queue struct {
 	full     QueueFull
 	size     int
 	maxBatch int
+	// batchWait is how long a worker holds fewer than maxBatch events for more.
+	batchWait time.Duration
 
 	ids *idSource
 
@@ -46,7 +48,10 @@ type queue struct {
 	// idle is closed once the queue is closed and no reservation is active.
 	idle chan struct{}
 
-	wake    chan struct{}
+	wake chan struct{}
+	// batched is signalled when maxBatch events are waiting or the queue is
+	// full, to end a worker's batch wait early.
+	batched chan struct{}
 	done    chan struct{}
 	workers sync.WaitGroup
 	ctx     context.Context
@@ -67,8 +72,8 @@ type record struct {
 
 func newQueue(m Meter, stats *counters, ids *idSource, o *options) *queue {
 	q := &queue{meter: m, stats: stats, ids: ids, logger: o.logger, full: o.queueFull, size: o.queueSize,
-		maxBatch: o.maxBatch, room: make(chan struct{}), idle: make(chan struct{}),
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		maxBatch: o.maxBatch, batchWait: o.batchWait, room: make(chan struct{}), idle: make(chan struct{}),
+		wake: make(chan struct{}, 1), batched: make(chan struct{}, 1), done: make(chan struct{})}
 	q.ctx, q.cancel = context.WithCancel(context.Background())
 	for range o.workers {
 		q.workers.Go(q.drain)
@@ -95,6 +100,7 @@ func (q *queue) reserve(ctx context.Context) error {
 		if !counted {
 			q.stats.queueFull.Add(1)
 			counted = true
+			q.batchReady()
 		}
 		if q.full == Refuse {
 			q.mu.Unlock()
@@ -115,9 +121,12 @@ func (q *queue) reserve(ctx context.Context) error {
 func (q *queue) put(rec record) {
 	q.mu.Lock()
 	q.pending = append(q.pending, rec)
-	first := len(q.pending) == 1
+	first, full := len(q.pending) == 1, len(q.pending) == q.maxBatch
 	q.deactivate()
 	q.mu.Unlock()
+	if full {
+		q.batchReady()
+	}
 	// Only the record that finds the queue empty wakes a worker: the records
 	// queued after it are taken with it, by a worker that drains until it finds
 	// the queue empty.
@@ -158,9 +167,17 @@ func (q *queue) drain() {
 	var recs []record
 	batch := make([]usage.Event, 0, q.maxBatch)
 	events := eventBuilder{ids: q.ids}
+	var hold *time.Timer
+	if q.batchWait > 0 {
+		hold = time.NewTimer(q.batchWait)
+		hold.Stop()
+	}
 	for {
 		select {
 		case <-q.wake:
+			if hold != nil {
+				q.waitForBatch(hold)
+			}
 		case <-q.done:
 		}
 		for {
@@ -190,6 +207,33 @@ func (q *queue) drain() {
 			return
 		default:
 		}
+	}
+}
+
+// batchReady ends a worker's batch wait: a full batch is waiting, or a request
+// is waiting for room.
+func (q *queue) batchReady() {
+	select {
+	case q.batched <- struct{}{}:
+	default: // signalled already
+	}
+}
+
+// waitForBatch holds the events waiting for more, until the batch wait ends,
+// maxBatch events are waiting or the queue is closed.
+func (q *queue) waitForBatch(hold *time.Timer) {
+	q.mu.Lock()
+	n := len(q.pending)
+	q.mu.Unlock()
+	if n >= q.maxBatch {
+		return
+	}
+	hold.Reset(q.batchWait)
+	defer hold.Stop()
+	select {
+	case <-hold.C:
+	case <-q.batched:
+	case <-q.done:
 	}
 }
 

@@ -182,8 +182,8 @@ func runMiddleware(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "paced, %s (time in ServeHTTP per request; allocs: the process's per request)\n", p)
 	for i, r := range paced {
-		fmt.Fprintf(out, "%-26s %5.0f req/s  mean %6d ns  p50 %6d ns  p99 %7d ns  %5.1f allocs/req  (over bare: mean %6d ns, p50 %6d ns)\n",
-			pacedOps[i], r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.allocs,
+		fmt.Fprintf(out, "%-26s %5.0f req/s  mean %6d ns  p50 %6d ns  p99 %7d ns  cpu %6d ns/req  %5.1f allocs/req  (over bare: mean %6d ns, p50 %6d ns)\n",
+			pacedOps[i], r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
 			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
 	}
 	fmt.Fprintf(out, "events stored: %d\n", stored)
@@ -193,8 +193,8 @@ func runMiddleware(args []string, out io.Writer) error {
 			*kind, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
 	}
 	for i, r := range paced {
-		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=paced op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
-			*kind, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.allocs,
+		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=paced op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
+			*kind, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
 			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
 	}
 	return nil

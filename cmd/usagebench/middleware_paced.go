@@ -32,6 +32,8 @@ type pacedResult struct {
 	// allocs is the process's allocations per request, from the first request to
 	// the end of the run (and of storing its events, see runPaced).
 	allocs float64
+	// cpu is the process's CPU time per request, over the same span.
+	cpu time.Duration
 }
 
 // runPaced serves p's requests to h and times each ServeHTTP call. finish, when
@@ -58,6 +60,7 @@ func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) 
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := range p.clients {
@@ -89,6 +92,7 @@ func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) 
 			return pacedResult{}, err
 		}
 	}
+	cpu := cpuTime() - cpu0
 	runtime.ReadMemStats(&after)
 	if failed != nil {
 		return pacedResult{}, failed
@@ -101,5 +105,5 @@ func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) 
 	}
 	n := len(all)
 	return pacedResult{requests: n, rate: float64(n) / elapsed.Seconds(), mean: sum / time.Duration(n), p50: all[n/2], p99: all[n*99/100],
-		allocs: float64(after.Mallocs-before.Mallocs) / float64(n)}, nil
+		allocs: float64(after.Mallocs-before.Mallocs) / float64(n), cpu: cpu / time.Duration(n)}, nil
 }
