@@ -5,7 +5,7 @@
 //	usagebench instances [-dsn DSN] -k 4 [-producers 64] [-batch 64] [-events 500000] [-subjects N] [-dist uniform|zipf]
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //	usagebench report [-rows 1000000] [-runs 20]
-//	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE] [-rate 5000] [-for 3s] [-clients 8]
+//	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE] [-rate 5000] [-for 3s] [-clients 8] [-batch-wait 10ms]
 //	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
 //	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-old-events N] [-events N] [-batch-rows N]
 //	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200] [-ops OP,...] [-cpuprofile FILE]

@@ -46,9 +46,11 @@ func runMiddleware(args []string, out io.Writer) error {
 	fs.Float64Var(&p.rate, "rate", 5000, "paced runs: requests per second")
 	fs.DurationVar(&p.d, "for", 3*time.Second, "paced runs: how long each op is run")
 	fs.IntVar(&p.clients, "clients", 8, "paced runs: client goroutines sharing the rate")
+	batchWait := fs.Duration("batch-wait", httpmw.DefaultBatchWait, "httpmw.WithBatchWait")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	opts := []httpmw.Option{httpmw.WithMetric(usage.MetricAPICalls), httpmw.WithBatchWait(*batchWait)}
 	ctx := context.Background()
 	// A quota with overage: checked from memory, fields on every response, never
 	// refused, each request recorded after its response.
@@ -86,7 +88,7 @@ func runMiddleware(args []string, out io.Writer) error {
 	}
 	bare := measure(handler)
 
-	mw, err := httpmw.New(counting, subject, httpmw.WithMetric(usage.MetricAPICalls))
+	mw, err := httpmw.New(counting, subject, opts...)
 	if err != nil {
 		return err
 	}
@@ -114,7 +116,7 @@ func runMiddleware(args []string, out io.Writer) error {
 	// storing runs a measurement of httpmw on the Meter that stores every event;
 	// run may close the middleware itself, which a second Close does not mind.
 	storing := func(run func(h http.Handler, close func() error) error) error {
-		mw, err := httpmw.New(m, subject, httpmw.WithMetric(usage.MetricAPICalls))
+		mw, err := httpmw.New(m, subject, opts...)
 		if err != nil {
 			return err
 		}
@@ -171,7 +173,7 @@ func runMiddleware(args []string, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if mw, err = httpmw.New(counting, subject, httpmw.WithMetric(usage.MetricAPICalls)); err != nil {
+	if mw, err = httpmw.New(counting, subject, opts...); err != nil {
 		return err
 	}
 	if paced[2], err = runPaced(mw.Handler(handler), p, func() error { return mw.Close(ctx) }); err != nil {
@@ -189,12 +191,12 @@ func runMiddleware(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "events stored: %d\n", stored)
 
 	for _, x := range closed {
-		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=closed op=%s ns_per_op=%d cpu_ns_per_op=%d bytes_per_op=%d allocs_per_op=%d\n",
-			*kind, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
+		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=closed batch_wait=%s op=%s ns_per_op=%d cpu_ns_per_op=%d bytes_per_op=%d allocs_per_op=%d\n",
+			*kind, *batchWait, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
 	}
 	for i, r := range paced {
-		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=paced op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
-			*kind, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
+		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=paced batch_wait=%s op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
+			*kind, *batchWait, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
 			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
 	}
 	return nil
