@@ -180,10 +180,20 @@ func (q *queue) drain() {
 			}
 		case <-q.done:
 		}
-		for {
+		// Once Close has asked, no request queues anything more: a worker that
+		// takes everything until the queue is empty is done.
+		stop := q.stopping()
+		for again := false; ; again = true {
 			// The worker takes every queued record and leaves its own slice,
 			// emptied, in their place: no record is copied under the lock.
 			q.mu.Lock()
+			if again && hold != nil && !stop && len(q.pending) < q.maxBatch {
+				// Less than a batch came while this worker stored: the request that
+				// found the queue empty sent a wake-up, and the worker that takes it
+				// waits for more, as this one did.
+				q.mu.Unlock()
+				break
+			}
 			recs, q.pending = q.pending, recs[:0]
 			q.mu.Unlock()
 			if len(recs) == 0 {
@@ -202,11 +212,19 @@ func (q *queue) drain() {
 				chunk = chunk[n:]
 			}
 		}
-		select {
-		case <-q.done:
+		if stop {
 			return
-		default:
 		}
+	}
+}
+
+// stopping reports whether Close has asked the workers to store what is left.
+func (q *queue) stopping() bool {
+	select {
+	case <-q.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -220,12 +238,12 @@ func (q *queue) batchReady() {
 }
 
 // waitForBatch holds the events waiting for more, until the batch wait ends,
-// maxBatch events are waiting or the queue is closed.
+// maxBatch events are waiting, the queue is full or it is closed.
 func (q *queue) waitForBatch(hold *time.Timer) {
 	q.mu.Lock()
-	n := len(q.pending)
+	ready := len(q.pending) >= q.maxBatch || q.taken >= q.size
 	q.mu.Unlock()
-	if n >= q.maxBatch {
+	if ready {
 		return
 	}
 	hold.Reset(q.batchWait)
