@@ -176,9 +176,11 @@ func TestQueuedEventsAreStoredWithoutWaitingForClose(t *testing.T) {
 	require.Equal(t, float64(served), used(t, m, "acme", calls))
 }
 
-// batchMeter records the size of each batch handed to TrackBatch, then stores it.
+// batchMeter records the size of each batch handed to TrackBatch, then stores it,
+// once gate is closed when it is not nil.
 type batchMeter struct {
 	*usage.Meter
+	gate  chan struct{}
 	mu    sync.Mutex
 	sizes []int
 }
@@ -187,6 +189,9 @@ func (b *batchMeter) TrackBatch(ctx context.Context, events []usage.Event) ([]us
 	b.mu.Lock()
 	b.sizes = append(b.sizes, len(events))
 	b.mu.Unlock()
+	if b.gate != nil {
+		<-b.gate
+	}
 	return b.Meter.TrackBatch(ctx, events)
 }
 
@@ -244,4 +249,27 @@ func TestARequestWaitingForRoomEndsTheBatchWait(t *testing.T) {
 	}
 	flush(t, mw)
 	require.Equal(t, 3.0, used(t, m.Meter, "acme", calls))
+}
+
+func TestAWorkerThatStoredABatchLeavesTheNextToTheBatchWait(t *testing.T) {
+	t.Parallel()
+	m := &batchMeter{Meter: newMeter(t, testdb.SQLite()), gate: make(chan struct{})}
+	mw := newMiddleware(t, m, httpmw.WithBatchWait(time.Hour), httpmw.WithQueue(4*httpmw.DefaultMaxBatch, 1))
+	h := serveMux(mw, ok200)
+	// A full batch ends the wait; its storing waits for the gate.
+	for range httpmw.DefaultMaxBatch {
+		require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+	}
+	require.Eventually(t, func() bool { return len(m.batches()) == 1 }, 5*time.Second, time.Millisecond)
+	// Three more arrive while it is stored: once it is, they wait for the batch
+	// wait, not for the worker's next loop.
+	for range 3 {
+		require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+	}
+	close(m.gate)
+	require.Eventually(t, func() bool { return mw.Stats().Charged == httpmw.DefaultMaxBatch }, 5*time.Second, time.Millisecond)
+	require.Never(t, func() bool { return len(m.batches()) > 1 }, 100*time.Millisecond, time.Millisecond,
+		"the worker stored less than a batch without waiting")
+	flush(t, mw)
+	require.Equal(t, []int{httpmw.DefaultMaxBatch, 3}, m.batches())
 }
