@@ -166,7 +166,12 @@ func (m *Meter) lookUpAndComplete(ctx context.Context, op, subject string, now t
 // assignment past its AssignmentTTL, with stale set, rather than wait.
 func (m *Meter) resolveForRead(ctx context.Context, op, subject string, now time.Time) (r *resolved, stale bool, err error) {
 	cached, ok := m.assignments.Get(subject)
-	if m.cfg.WhenUnavailable != AnswerStale || !ok || now.Before(cached.expires) || m.cfg.PlanResolver != nil {
+	if ok && now.Before(cached.expires) {
+		// What resolve would answer, without looking the subject up a second time.
+		m.refreshIfDue(cached, now)
+		return cached, false, nil
+	}
+	if m.cfg.WhenUnavailable != AnswerStale || !ok || m.cfg.PlanResolver != nil {
 		r, err = m.resolve(ctx, op, subject, now)
 		return r, false, err
 	}

@@ -206,7 +206,7 @@ func (m *Meter) makeForecast(ctx context.Context, r *resolved, met Metric, opts 
 	steps := stepper{step: opts.Step, loc: r.loc}
 	cur := steps.start(now)
 	from := steps.start(cur.Add(-opts.History))
-	quota, err := m.quota(ctx, "forecast", subject, met.Key, Quantity{})
+	quota, err := m.quota(ctx, "forecast", subject, met, Quantity{})
 	if err != nil {
 		return Forecast{}, err
 	}

@@ -66,7 +66,7 @@ func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float6
 	if why != "" {
 		return QuotaStatus{}, invalid("n", "%s", why)
 	}
-	return m.quota(ctx, "check quota", subject, metric, want)
+	return m.quota(ctx, "check quota", subject, met, want)
 }
 
 // Quotas returns the state of every quota of subject's plan in the current period,
@@ -84,7 +84,7 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 	slices.Sort(keys)
 	out := make([]QuotaStatus, len(keys))
 	for i, key := range keys {
-		s, err := m.quota(ctx, "quotas", subject, key, Quantity{})
+		s, err := m.quota(ctx, "quotas", subject, m.cfg.metrics[key], Quantity{})
 		if err != nil {
 			return nil, err
 		}
@@ -93,16 +93,16 @@ func (m *Meter) Quotas(ctx context.Context, subject string) ([]QuotaStatus, erro
 	return out, nil
 }
 
-// quota returns one quota's status, asking whether want more would be admitted. op
-// names the public method, for its errors' prefix.
-func (m *Meter) quota(ctx context.Context, op, subject, key string, want Quantity) (QuotaStatus, error) {
+// quota returns the status of subject's quota of metric, asking whether want more
+// would be admitted. op names the public method, for its errors' prefix.
+func (m *Meter) quota(ctx context.Context, op, subject string, metric Metric, want Quantity) (QuotaStatus, error) {
 	now := m.now()
 	r, stale, err := m.resolveForRead(ctx, op, subject, now)
 	if err != nil {
 		return QuotaStatus{}, err
 	}
 	period := r.periodAt(now)
-	metric := m.cfg.metrics[key]
+	key := metric.Key
 	q, found, staleQuota, err := m.quotaAt(ctx, subject, key, period, now)
 	if err != nil {
 		return QuotaStatus{}, fmt.Errorf("usage: %s: %w", op, err)

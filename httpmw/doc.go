@@ -35,10 +35,12 @@
 //   - Every other request (overage allowed, unlimited, or no plan limit) is recorded
 //     after the response, off its path: the event, with route, method, status,
 //     latency, bytes and the host's properties, goes to a bounded queue that a few
-//     goroutines drain into Meter.TrackBatch. A place in the queue is taken before
-//     the handler runs, so a full queue never drops an event: it is counted in
-//     Stats.QueueFull and the request waits for room or, with WithQueueFull(Refuse),
-//     is answered 503. Close flushes the queue.
+//     goroutines drain into Meter.TrackBatch, holding a batch open for up to
+//     WithBatchWait so that a steady trickle of requests is stored in a few commits
+//     rather than one per request. A place in the queue is taken before the handler
+//     runs, so a full queue never drops an event: it is counted in Stats.QueueFull
+//     and the request waits for room or, with WithQueueFull(Refuse), is answered
+//     503. Close flushes the queue.
 //
 // WithStrict charges every metered request before the handler runs, as for exact
 // limits, and refuses it when the charge fails.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -115,11 +116,12 @@ func TestNewRefusesAnIncompleteConfiguration(t *testing.T) {
 		s    httpmw.SubjectFunc
 		opts []httpmw.Option
 	}{
-		"no meter":   {nil, subjectFromHeader, []httpmw.Option{httpmw.WithMetric(calls)}},
-		"no subject": {m, nil, []httpmw.Option{httpmw.WithMetric(calls)}},
-		"no metric":  {m, subjectFromHeader, nil},
-		"no queue":   {m, subjectFromHeader, []httpmw.Option{httpmw.WithMetric(calls), httpmw.WithQueue(0, 1)}},
-		"no timeout": {m, subjectFromHeader, []httpmw.Option{httpmw.WithMetric(calls), httpmw.WithChargeTimeout(0)}},
+		"no meter":            {nil, subjectFromHeader, []httpmw.Option{httpmw.WithMetric(calls)}},
+		"no subject":          {m, nil, []httpmw.Option{httpmw.WithMetric(calls)}},
+		"no metric":           {m, subjectFromHeader, nil},
+		"no queue":            {m, subjectFromHeader, []httpmw.Option{httpmw.WithMetric(calls), httpmw.WithQueue(0, 1)}},
+		"no timeout":          {m, subjectFromHeader, []httpmw.Option{httpmw.WithMetric(calls), httpmw.WithChargeTimeout(0)}},
+		"negative batch wait": {m, subjectFromHeader, []httpmw.Option{httpmw.WithMetric(calls), httpmw.WithBatchWait(-time.Millisecond)}},
 	} {
 		_, err := httpmw.New(c.m, c.s, c.opts...)
 		require.Error(t, err, name)

@@ -43,6 +43,8 @@ func New(m Meter, subject SubjectFunc, opts ...Option) (*Middleware, error) {
 		return nil, errors.New("httpmw: no metric: use WithMetric, WithRoutes or WithMetricFunc")
 	case o.queueSize < 1 || o.workers < 1 || o.maxBatch < 1:
 		return nil, fmt.Errorf("httpmw: WithQueue(%d, %d): the size and the number of workers must be at least 1", o.queueSize, o.workers)
+	case o.batchWait < 0:
+		return nil, fmt.Errorf("httpmw: WithBatchWait(%s): the wait must not be negative", o.batchWait)
 	case o.chargeTimeout <= 0:
 		return nil, errors.New("httpmw: WithChargeTimeout: the timeout must be positive")
 	case o.charge == nil || o.logger == nil:
@@ -68,10 +70,12 @@ func (mw *Middleware) Handler(next http.Handler) http.Handler {
 }
 
 // call is one metered request in one allocation: the context its handler gets,
-// which carries the state the handler may change, its response writer and the
-// values of its rate-limit fields.
+// which carries the state the handler may change, the request that carries that
+// context (a shallow copy, as Request.WithContext makes, without a second
+// allocation), its response writer and the values of its rate-limit fields.
 type call struct {
 	context.Context
+	req    http.Request
 	rw     responseWriter
 	state  requestState
 	fields limitFields
@@ -206,7 +210,9 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 			mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, false)
 		}
 	}()
-	next.ServeHTTP(&c.rw, r.WithContext(c))
+	// WithContext is inlined and its copy does not escape: the request lives in c.
+	c.req = *r.WithContext(c)
+	next.ServeHTTP(&c.rw, &c.req)
 	done = true
 	mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, mw.o.charge(c.rw.statusCode()))
 }

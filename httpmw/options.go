@@ -17,6 +17,9 @@ const (
 	DefaultWorkers = 2
 	// DefaultMaxBatch is the most events one drain hands to Meter.TrackBatch.
 	DefaultMaxBatch = 512
+	// DefaultBatchWait is how long a worker holds a batch of events open for more
+	// before handing it to the Meter.
+	DefaultBatchWait = 10 * time.Millisecond
 	// DefaultChargeTimeout bounds the Meter calls that retry while the database is
 	// unavailable: the charge of exact limits before the handler, and the void or
 	// amend after it. It is how long a request waits for the database to return.
@@ -58,6 +61,7 @@ type options struct {
 	queueSize     int
 	workers       int
 	maxBatch      int
+	batchWait     time.Duration
 	queueFull     QueueFull
 	chargeTimeout time.Duration
 	ietf, legacy  bool
@@ -67,6 +71,7 @@ type options struct {
 func defaults() options {
 	return options{idHeader: DefaultRequestIDHeader, charge: DefaultCharge,
 		queueSize: DefaultQueueSize, workers: DefaultWorkers, maxBatch: DefaultMaxBatch,
+		batchWait:     DefaultBatchWait,
 		chargeTimeout: DefaultChargeTimeout, ietf: true, legacy: true, logger: slog.Default()}
 }
 
@@ -144,6 +149,15 @@ func WithStrict() Option { return func(o *options) { o.strict = true } }
 func WithQueue(size, workers int) Option {
 	return func(o *options) { o.queueSize, o.workers = size, workers }
 }
+
+// WithBatchWait sets how long a worker that finds fewer than DefaultMaxBatch events
+// waiting holds them for more before handing them to the Meter. Events are
+// recorded after their response, so the wait adds nothing to a request; it lets a
+// service at a steady pace store many events per commit instead of one, which
+// takes far less of the CPU its requests share. Zero hands over what is waiting at
+// once. Close stores what is waiting without the wait. Defaults to
+// DefaultBatchWait.
+func WithBatchWait(d time.Duration) Option { return func(o *options) { o.batchWait = d } }
 
 // WithQueueFull sets what a request does when the queue is full. Defaults to Block.
 func WithQueueFull(q QueueFull) Option { return func(o *options) { o.queueFull = q } }

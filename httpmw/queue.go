@@ -20,10 +20,10 @@ var (
 // its event is stored or not needed, so the events waiting and being stored never
 // exceed the queue's size.
 //
-// Requests append to a slice under a mutex and wake a worker only when none is
-// awake, so a busy service pays neither a channel hand-off nor a goroutine switch
-// per request, and a worker takes everything waiting at once and stores it in
-// batches of up to maxBatch events.
+// Requests append to a slice under a mutex, and only the one that finds it empty
+// wakes a worker, so a busy service pays neither a channel operation nor a
+// goroutine switch per request; a worker takes everything waiting at once and
+// stores it in batches of up to maxBatch events.
 type queue struct {
 	meter    Meter
 	stats    *counters
@@ -31,6 +31,8 @@ type queue struct {
 	full     QueueFull
 	size     int
 	maxBatch int
+	// batchWait is how long a worker holds fewer than maxBatch events for more.
+	batchWait time.Duration
 
 	ids *idSource
 
@@ -46,7 +48,10 @@ type queue struct {
 	// idle is closed once the queue is closed and no reservation is active.
 	idle chan struct{}
 
-	wake    chan struct{}
+	wake chan struct{}
+	// batched is signalled when maxBatch events are waiting or the queue is
+	// full, to end a worker's batch wait early.
+	batched chan struct{}
 	done    chan struct{}
 	workers sync.WaitGroup
 	ctx     context.Context
@@ -67,8 +72,8 @@ type record struct {
 
 func newQueue(m Meter, stats *counters, ids *idSource, o *options) *queue {
 	q := &queue{meter: m, stats: stats, ids: ids, logger: o.logger, full: o.queueFull, size: o.queueSize,
-		maxBatch: o.maxBatch, room: make(chan struct{}), idle: make(chan struct{}),
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		maxBatch: o.maxBatch, batchWait: o.batchWait, room: make(chan struct{}), idle: make(chan struct{}),
+		wake: make(chan struct{}, 1), batched: make(chan struct{}, 1), done: make(chan struct{})}
 	q.ctx, q.cancel = context.WithCancel(context.Background())
 	for range o.workers {
 		q.workers.Go(q.drain)
@@ -95,6 +100,7 @@ func (q *queue) reserve(ctx context.Context) error {
 		if !counted {
 			q.stats.queueFull.Add(1)
 			counted = true
+			q.batchReady()
 		}
 		if q.full == Refuse {
 			q.mu.Unlock()
@@ -115,11 +121,20 @@ func (q *queue) reserve(ctx context.Context) error {
 func (q *queue) put(rec record) {
 	q.mu.Lock()
 	q.pending = append(q.pending, rec)
+	first, full := len(q.pending) == 1, len(q.pending) == q.maxBatch
 	q.deactivate()
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default: // a worker is awake already and will find the event
+	if full {
+		q.batchReady()
+	}
+	// Only the record that finds the queue empty wakes a worker: the records
+	// queued after it are taken with it, by a worker that drains until it finds
+	// the queue empty.
+	if first {
+		select {
+		case q.wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
 	}
 }
 
@@ -152,15 +167,33 @@ func (q *queue) drain() {
 	var recs []record
 	batch := make([]usage.Event, 0, q.maxBatch)
 	events := eventBuilder{ids: q.ids}
+	var hold *time.Timer
+	if q.batchWait > 0 {
+		hold = time.NewTimer(q.batchWait)
+		hold.Stop()
+	}
 	for {
 		select {
 		case <-q.wake:
+			if hold != nil {
+				q.waitForBatch(hold)
+			}
 		case <-q.done:
 		}
-		for {
+		// Once Close has asked, no request queues anything more: a worker that
+		// takes everything until the queue is empty is done.
+		stop := q.stopping()
+		for again := false; ; again = true {
 			// The worker takes every queued record and leaves its own slice,
 			// emptied, in their place: no record is copied under the lock.
 			q.mu.Lock()
+			if again && hold != nil && !stop && len(q.pending) < q.maxBatch {
+				// Less than a batch came while this worker stored: the request that
+				// found the queue empty sent a wake-up, and the worker that takes it
+				// waits for more, as this one did.
+				q.mu.Unlock()
+				break
+			}
 			recs, q.pending = q.pending, recs[:0]
 			q.mu.Unlock()
 			if len(recs) == 0 {
@@ -179,11 +212,46 @@ func (q *queue) drain() {
 				chunk = chunk[n:]
 			}
 		}
-		select {
-		case <-q.done:
+		if stop {
 			return
-		default:
 		}
+	}
+}
+
+// stopping reports whether Close has asked the workers to store what is left.
+func (q *queue) stopping() bool {
+	select {
+	case <-q.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// batchReady ends a worker's batch wait: a full batch is waiting, or a request
+// is waiting for room.
+func (q *queue) batchReady() {
+	select {
+	case q.batched <- struct{}{}:
+	default: // signalled already
+	}
+}
+
+// waitForBatch holds the events waiting for more, until the batch wait ends,
+// maxBatch events are waiting, the queue is full or it is closed.
+func (q *queue) waitForBatch(hold *time.Timer) {
+	q.mu.Lock()
+	ready := len(q.pending) >= q.maxBatch || q.taken >= q.size
+	q.mu.Unlock()
+	if ready {
+		return
+	}
+	hold.Reset(q.batchWait)
+	defer hold.Stop()
+	select {
+	case <-hold.C:
+	case <-q.batched:
+	case <-q.done:
 	}
 }
 

@@ -149,3 +149,127 @@ func TestAnInvalidPropertyRefusesOnlyItsOwnEvent(t *testing.T) {
 	require.Equal(t, 2.0, used(t, m.Meter, "acme", calls))
 	require.Equal(t, int64(1), mw.Stats().Invalid)
 }
+
+func TestQueuedEventsAreStoredWithoutWaitingForClose(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m, httpmw.WithQueue(1024, 2))
+	h := serveMux(mw, ok200)
+	served := 0
+	// Waves of concurrent requests: each wave's events reach the store while the
+	// middleware runs, whether they find the queue empty or being drained.
+	for wave := range 20 {
+		var wg sync.WaitGroup
+		for range 1 + wave%4 {
+			wg.Go(func() {
+				for range 1 + wave {
+					require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+				}
+			})
+		}
+		wg.Wait()
+		served += (1 + wave%4) * (1 + wave)
+		require.Eventually(t, func() bool { return mw.Stats().Charged == int64(served) }, 5*time.Second, time.Millisecond,
+			"wave %d: %d of %d events stored", wave, mw.Stats().Charged, served)
+	}
+	flush(t, mw)
+	require.Equal(t, float64(served), used(t, m, "acme", calls))
+}
+
+// batchMeter records the size of each batch handed to TrackBatch, then stores it,
+// once gate is closed when it is not nil.
+type batchMeter struct {
+	*usage.Meter
+	gate  chan struct{}
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchMeter) TrackBatch(ctx context.Context, events []usage.Event) ([]usage.BatchResult, error) {
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(events))
+	b.mu.Unlock()
+	if b.gate != nil {
+		<-b.gate
+	}
+	return b.Meter.TrackBatch(ctx, events)
+}
+
+func (b *batchMeter) batches() []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]int(nil), b.sizes...)
+}
+
+func TestWorkersHoldABatchOpenForTheBatchWaitAndCloseEndsIt(t *testing.T) {
+	t.Parallel()
+	m := &batchMeter{Meter: newMeter(t, testdb.SQLite())}
+	mw := newMiddleware(t, m, httpmw.WithBatchWait(time.Hour))
+	h := serveMux(mw, ok200)
+	for range 3 {
+		require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+	}
+	require.Never(t, func() bool { return len(m.batches()) > 0 }, 100*time.Millisecond, time.Millisecond,
+		"stored before the batch wait ended")
+	flush(t, mw)
+	require.Equal(t, []int{3}, m.batches(), "one batch, stored by Close without the wait")
+	require.Equal(t, 3.0, used(t, m.Meter, "acme", calls))
+}
+
+func TestAFullBatchEndsTheBatchWait(t *testing.T) {
+	t.Parallel()
+	m := &batchMeter{Meter: newMeter(t, testdb.SQLite())}
+	mw := newMiddleware(t, m, httpmw.WithBatchWait(time.Hour), httpmw.WithQueue(4*httpmw.DefaultMaxBatch, 1))
+	h := serveMux(mw, ok200)
+	for range httpmw.DefaultMaxBatch {
+		require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+	}
+	require.Eventually(t, func() bool { return mw.Stats().Charged == httpmw.DefaultMaxBatch }, 5*time.Second, time.Millisecond)
+	require.Equal(t, []int{httpmw.DefaultMaxBatch}, m.batches())
+}
+
+func TestARequestWaitingForRoomEndsTheBatchWait(t *testing.T) {
+	t.Parallel()
+	m := &batchMeter{Meter: newMeter(t, testdb.SQLite())}
+	mw := newMiddleware(t, m, httpmw.WithBatchWait(time.Hour), httpmw.WithQueue(2, 1))
+	h := serveMux(mw, ok200)
+	done := make(chan int, 3)
+	go func() {
+		for range 3 {
+			done <- do(h, "GET", "/search", "acme").StatusCode
+		}
+	}()
+	for range 3 {
+		select {
+		case code := <-done:
+			require.Equal(t, http.StatusOK, code)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a request waiting for room waited for the batch wait")
+		}
+	}
+	flush(t, mw)
+	require.Equal(t, 3.0, used(t, m.Meter, "acme", calls))
+}
+
+func TestAWorkerThatStoredABatchLeavesTheNextToTheBatchWait(t *testing.T) {
+	t.Parallel()
+	m := &batchMeter{Meter: newMeter(t, testdb.SQLite()), gate: make(chan struct{})}
+	mw := newMiddleware(t, m, httpmw.WithBatchWait(time.Hour), httpmw.WithQueue(4*httpmw.DefaultMaxBatch, 1))
+	h := serveMux(mw, ok200)
+	// A full batch ends the wait; its storing waits for the gate.
+	for range httpmw.DefaultMaxBatch {
+		require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+	}
+	require.Eventually(t, func() bool { return len(m.batches()) == 1 }, 5*time.Second, time.Millisecond)
+	// Three more arrive while it is stored: once it is, they wait for the batch
+	// wait, not for the worker's next loop.
+	for range 3 {
+		require.Equal(t, http.StatusOK, do(h, "GET", "/search", "acme").StatusCode)
+	}
+	close(m.gate)
+	require.Eventually(t, func() bool { return mw.Stats().Charged == httpmw.DefaultMaxBatch }, 5*time.Second, time.Millisecond)
+	require.Never(t, func() bool { return len(m.batches()) > 1 }, 100*time.Millisecond, time.Millisecond,
+		"the worker stored less than a batch without waiting")
+	flush(t, mw)
+	require.Equal(t, []int{httpmw.DefaultMaxBatch, 3}, m.batches())
+}

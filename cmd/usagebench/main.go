@@ -5,7 +5,7 @@
 //	usagebench instances [-dsn DSN] -k 4 [-producers 64] [-batch 64] [-events 500000] [-subjects N] [-dist uniform|zipf]
 //	usagebench quota [-store sqlite|postgres] [-dsn DSN]
 //	usagebench report [-rows 1000000] [-runs 20]
-//	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE]
+//	usagebench middleware [-store sqlite|postgres] [-dsn DSN] [-cpuprofile FILE] [-rate 5000] [-for 3s] [-clients 8] [-batch-wait 10ms]
 //	usagebench detect [-store sqlite|postgres] [-dsn DSN] [-subjects 1000] [-days 30] [-cpuprofile FILE]
 //	usagebench retention [-store sqlite|postgres] [-dsn DSN] [-layout plain|partitioned] [-old-events N] [-events N] [-batch-rows N] [-analyze=false]
 //	usagebench query [-store sqlite|postgres] [-dsn DSN] [-events 10000000] [-runs 200] [-ops OP,...] [-cpuprofile FILE]
@@ -38,7 +38,8 @@
 // answers the same question, in the same run.
 //
 // middleware measures a bare handler, the handler behind httpmw and behind
-// go-chi/httprate's LimitByIP, in the same run.
+// go-chi/httprate's LimitByIP, in the same run: in a closed loop, then at a fixed
+// rate with the time of each request.
 //
 // detect seeds subjects × days of 5-minute usage through TrackBatch and times one
 // Meter.DetectAllAnomalies over it with the defaults.

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,23 +21,36 @@ import (
 	"github.com/usagekit/usage/httpmw"
 )
 
-// runMiddleware measures, in one run and with as many goroutines as GOMAXPROCS, a
-// bare handler, the same handler behind httpmw (quota checked from memory, fields
-// written, event recorded) and behind go-chi/httprate's LimitByIP.
+// runMiddleware measures, in one run, a bare handler, the same handler behind
+// httpmw (quota checked from memory, fields written, event recorded) and behind
+// go-chi/httprate's LimitByIP, in two ways.
 //
-// httpmw is measured twice. op=middleware is what a user runs: httpmw with its
-// defaults on a Meter that stores every event, so the figure includes the commits,
-// which share the CPUs. op=middleware_response_path hands the events to a Meter
-// that counts them and stores nothing: the share of the response path alone, shown
-// beside the user's figure, not instead of it.
+// In a closed loop (testing.Benchmark, GOMAXPROCS goroutines each sending its next
+// request as soon as the last is answered), httpmw is measured twice.
+// op=middleware is httpmw with its defaults on a Meter that stores every event: as
+// many requests as the loop can send outrun the store, the queue fills and the
+// figure is the rate at which the store commits events, not what a request costs.
+// op=middleware_response_path hands the events to a Meter that counts them and
+// stores nothing: the cost of the response path and of building the events.
+//
+// Paced (mode=paced), requests arrive at a fixed rate the store sustains, and each
+// ServeHTTP call is timed: op=middleware is then what a request of a user on the
+// defaults (every event stored) waits for, and its overhead over op=bare is the
+// middleware's.
 func runMiddleware(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("middleware", flag.ContinueOnError)
 	kind := fs.String("store", "sqlite", "store: sqlite or postgres")
 	dsn := fs.String("dsn", "", "Postgres DSN (default "+defaultDSN+")")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of op=middleware_response_path to this file")
+	var p pace
+	fs.Float64Var(&p.rate, "rate", 5000, "paced runs: requests per second")
+	fs.DurationVar(&p.d, "for", 3*time.Second, "paced runs: how long each op is run")
+	fs.IntVar(&p.clients, "clients", 8, "paced runs: client goroutines sharing the rate")
+	batchWait := fs.Duration("batch-wait", httpmw.DefaultBatchWait, "httpmw.WithBatchWait")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	opts := []httpmw.Option{httpmw.WithMetric(usage.MetricAPICalls), httpmw.WithBatchWait(*batchWait)}
 	ctx := context.Background()
 	// A quota with overage: checked from memory, fields on every response, never
 	// refused, each request recorded after its response.
@@ -49,14 +64,14 @@ func runMiddleware(args []string, out io.Writer) error {
 	subject := func(r *http.Request) (string, string, bool) { return "acme", "", true }
 	counting := &countingMeter{Meter: m}
 	var failure atomic.Value
-	measure := func(h http.Handler) testing.BenchmarkResult {
-		return testing.Benchmark(func(b *testing.B) {
+	measure := func(h http.Handler) closedResult {
+		var cpu time.Duration
+		r := testing.Benchmark(func(b *testing.B) {
 			b.ReportAllocs()
 			var client atomic.Int64
+			c0 := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
-				r := httptest.NewRequest("GET", "/v1/search", nil)
-				r.RemoteAddr = fmt.Sprintf("10.0.%d.1:4000", client.Add(1))
-				w := &discardWriter{header: make(http.Header, 8)}
+				r, w := benchRequest(int(client.Add(1)))
 				for pb.Next() {
 					clear(w.header)
 					w.code = 0
@@ -66,11 +81,14 @@ func runMiddleware(args []string, out io.Writer) error {
 					}
 				}
 			})
+			// The last call is the one whose b.N the result reports.
+			cpu = cpuTime() - c0
 		})
+		return closedResult{r, cpu}
 	}
 	bare := measure(handler)
 
-	mw, err := httpmw.New(counting, subject, httpmw.WithMetric(usage.MetricAPICalls))
+	mw, err := httpmw.New(counting, subject, opts...)
 	if err != nil {
 		return err
 	}
@@ -94,40 +112,125 @@ func runMiddleware(args []string, out io.Writer) error {
 		return err
 	}
 
-	mw, err = httpmw.New(m, subject, httpmw.WithMetric(usage.MetricAPICalls))
-	if err != nil {
-		return err
+	stored := 0
+	// storing runs a measurement of httpmw on the Meter that stores every event;
+	// run may close the middleware itself, which a second Close does not mind.
+	storing := func(run func(h http.Handler, close func() error) error) error {
+		mw, err := httpmw.New(m, subject, opts...)
+		if err != nil {
+			return err
+		}
+		if err := run(mw.Handler(handler), func() error { return mw.Close(ctx) }); err != nil {
+			return err
+		}
+		if err := mw.Close(ctx); err != nil {
+			return err
+		}
+		if s := mw.Stats(); s.Failed+s.Invalid+s.Refused > 0 {
+			return fmt.Errorf("events not stored: %+v", s)
+		}
+		stored += int(mw.Stats().Charged)
+		return nil
 	}
-	stored := measure(mw.Handler(handler))
-	if err := mw.Close(ctx); err != nil {
+	var storeBound closedResult
+	if err := storing(func(h http.Handler, _ func() error) error { storeBound = measure(h); return nil }); err != nil {
 		return err
-	}
-	if s := mw.Stats(); s.Failed+s.Invalid+s.Refused > 0 {
-		return fmt.Errorf("events not stored: %+v", s)
 	}
 
+	// One limiter for both loops: its counters are per client address and window,
+	// so the paced run starts on the closed loop's counts, far from its limit.
 	//lint:ignore SA1019 LimitByIP is the limiter services use today, the one to compare with.
-	limited := measure(httprate.LimitByIP(1<<30, time.Hour)(handler))
+	limiter := httprate.LimitByIP(1<<30, time.Hour)
+	limited := measure(limiter(handler))
 	if err, ok := failure.Load().(error); ok {
 		return err
 	}
 
-	over := func(r testing.BenchmarkResult) (int64, int64) {
-		return r.NsPerOp() - bare.NsPerOp(), r.AllocsPerOp() - bare.AllocsPerOp()
+	closed := []struct {
+		op, label string
+		r         closedResult
+	}{{"bare", "bare", bare}, {"middleware", "middleware (store-bound)", storeBound},
+		{"middleware_response_path", "middleware_response_path", metered}, {"httprate", "httprate", limited}}
+	fmt.Fprintf(out, "closed loop, %d goroutines (cpu: the process's CPU time per request)\n", runtime.GOMAXPROCS(0))
+	for _, x := range closed {
+		fmt.Fprintf(out, "%-26s %6d ns/op %6d cpu_ns/op %4d B/op %3d allocs/op  (over bare: %5d ns, %2d allocs)\n",
+			x.label, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp(),
+			x.r.NsPerOp()-bare.NsPerOp(), x.r.AllocsPerOp()-bare.AllocsPerOp())
 	}
-	ops := []struct {
-		op string
-		r  testing.BenchmarkResult
-	}{{"bare", bare}, {"middleware", stored}, {"middleware_response_path", metered}, {"httprate", limited}}
-	for _, x := range ops {
-		ns, allocs := over(x.r)
-		fmt.Fprintf(out, "%-24s %6d ns/op %3d allocs/op  (over bare: %5d ns, %2d allocs)\n", x.op, x.r.NsPerOp(), x.r.AllocsPerOp(), ns, allocs)
+	fmt.Fprintf(out, "store-bound: %.0f requests/s stored; events counted on the response path: %d\n",
+		1e9/float64(storeBound.NsPerOp()), counting.events.Load())
+
+	// Paced: the same handlers, each over its own time slot at the same rate.
+	pacedOps := []string{"bare", "middleware", "middleware_response_path", "httprate"}
+	paced := make([]pacedResult, len(pacedOps))
+	if paced[0], err = runPaced(handler, p, nil); err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "events counted on the response path: %d; stored: %d\n", counting.events.Load(), mw.Stats().Charged)
-	for _, x := range ops {
-		fmt.Fprintf(out, "RESULT bench=middleware store=%s op=%s ns_per_op=%d allocs_per_op=%d\n", *kind, x.op, x.r.NsPerOp(), x.r.AllocsPerOp())
+	if err := storing(func(h http.Handler, close func() error) error {
+		var err error
+		paced[1], err = runPaced(h, p, close)
+		return err
+	}); err != nil {
+		return err
+	}
+	if mw, err = httpmw.New(counting, subject, opts...); err != nil {
+		return err
+	}
+	if paced[2], err = runPaced(mw.Handler(handler), p, func() error { return mw.Close(ctx) }); err != nil {
+		return err
+	}
+	if paced[3], err = runPaced(limiter(handler), p, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "paced, %s (time in ServeHTTP per request; allocs: the process's per request)\n", p)
+	for i, r := range paced {
+		fmt.Fprintf(out, "%-26s %5.0f req/s  mean %6d ns  p50 %6d ns  p99 %7d ns  cpu %6d ns/req  %5.1f allocs/req  (over bare: mean %6d ns, p50 %6d ns)\n",
+			pacedOps[i], r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
+			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
+	}
+	fmt.Fprintf(out, "events stored: %d\n", stored)
+
+	for _, x := range closed {
+		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=closed batch_wait=%s op=%s ns_per_op=%d cpu_ns_per_op=%d bytes_per_op=%d allocs_per_op=%d\n",
+			*kind, *batchWait, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
+	}
+	for i, r := range paced {
+		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=paced batch_wait=%s op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
+			*kind, *batchWait, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
+			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
 	}
 	return nil
+}
+
+// closedResult is a closed-loop benchmark's result with the process's CPU time
+// over its last run.
+type closedResult struct {
+	testing.BenchmarkResult
+	cpu time.Duration
+}
+
+func (r closedResult) cpuPerOp() int64 {
+	if r.N == 0 {
+		return 0
+	}
+	return r.cpu.Nanoseconds() / int64(r.N)
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchRequest is the request and response writer of client c: each client has
+// its own address, so httprate counts each apart as it would distinct callers.
+func benchRequest(c int) (*http.Request, *discardWriter) {
+	r := httptest.NewRequest("GET", "/v1/search", nil)
+	r.RemoteAddr = fmt.Sprintf("10.0.%d.%d:4000", c/250, c%250+1)
+	return r, &discardWriter{header: make(http.Header, 8)}
 }
 
 var okBody = []byte("ok")
