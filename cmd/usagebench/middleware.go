@@ -33,7 +33,7 @@ import (
 // op=middleware_response_path hands the events to a Meter that counts them and
 // stores nothing: the cost of the response path and of building the events.
 //
-// Paced (mode=paced), requests arrive at a fixed rate the store sustains, and each
+// Paced (bench=middleware_paced, mode=paced), requests arrive at a fixed rate the store sustains, and each
 // ServeHTTP call is timed: op=middleware is then what a request of a user on the
 // defaults (every event stored) waits for, and its overhead over op=bare is the
 // middleware's.
@@ -195,7 +195,7 @@ func runMiddleware(args []string, out io.Writer) error {
 			*kind, *batchWait, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
 	}
 	for i, r := range paced {
-		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=paced batch_wait=%s op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
+		fmt.Fprintf(out, "RESULT bench=middleware_paced store=%s mode=paced batch_wait=%s op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
 			*kind, *batchWait, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
 			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
 	}
