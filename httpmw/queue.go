@@ -238,21 +238,35 @@ func (q *queue) batchReady() {
 }
 
 // waitForBatch holds the events waiting for more, until the batch wait ends,
-// maxBatch events are waiting, the queue is full or it is closed.
+// maxBatch events are waiting, the queue is full or it is closed. A signal on
+// batched may be left from a batch that was ready before an earlier wait began, so
+// each one is checked against the queue before it ends the wait.
 func (q *queue) waitForBatch(hold *time.Timer) {
-	q.mu.Lock()
-	ready := len(q.pending) >= q.maxBatch || q.taken >= q.size
-	q.mu.Unlock()
-	if ready {
+	if q.ready() {
 		return
 	}
 	hold.Reset(q.batchWait)
 	defer hold.Stop()
-	select {
-	case <-hold.C:
-	case <-q.batched:
-	case <-q.done:
+	for {
+		select {
+		case <-hold.C:
+			return
+		case <-q.batched:
+			if q.ready() {
+				return
+			}
+		case <-q.done:
+			return
+		}
 	}
+}
+
+// ready reports whether a worker's batch wait should end: maxBatch events are
+// waiting, or every slot is taken.
+func (q *queue) ready() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.pending) >= q.maxBatch || q.taken >= q.size
 }
 
 // store tracks a batch, counting each event's outcome. A batch refused as invalid
