@@ -20,13 +20,15 @@ import (
 // read again from the store when it is next asked for. It is safe for concurrent
 // use.
 type View struct {
-	mu   sync.Mutex
-	rows *simplelru.LRU[key, Entry]
+	mu sync.Mutex
+	// rows hold pointers to entries never changed once stored, so a Get copies
+	// neither the row under the lock nor out of it.
+	rows *simplelru.LRU[key, *Entry]
 }
 
 // New returns an empty view that holds at most size entries (at least one).
 func New(size int) *View {
-	rows, err := simplelru.NewLRU[key, Entry](max(size, 1), nil)
+	rows, err := simplelru.NewLRU[key, *Entry](max(size, 1), nil)
 	if err != nil {
 		panic(err) // only for a size below one, which max rules out
 	}
@@ -45,13 +47,14 @@ type Entry struct {
 }
 
 // Get returns the entry for a subject and metric in the period starting at
-// periodStart, if it is no older than ttl at now.
-func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.Duration) (Entry, bool) {
+// periodStart, if it is no older than ttl at now. The entry is shared: the caller
+// must not change it.
+func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.Duration) (*Entry, bool) {
 	v.mu.Lock()
 	e, ok := v.rows.Get(key{subject, metric})
 	v.mu.Unlock()
 	if !ok || !e.Quota.PeriodStart.Equal(periodStart) || now.Sub(e.Fresh) > ttl {
-		return Entry{}, false
+		return nil, false
 	}
 	return e, true
 }
@@ -61,7 +64,7 @@ func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.
 func (v *View) Put(e Entry) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.rows.Add(key{e.Quota.Subject, e.Quota.Metric}, e)
+	v.rows.Add(key{e.Quota.Subject, e.Quota.Metric}, &e)
 }
 
 // Written merges the quota rows a commit left, read under their lock, at now. A
@@ -77,7 +80,7 @@ func (v *View) Written(rows []store.Quota, now time.Time) {
 		if old, ok := v.rows.Peek(k); ok && !old.Missing && newer(old.Quota, q) {
 			continue
 		}
-		v.rows.Add(k, Entry{Quota: q, Fresh: now})
+		v.rows.Add(k, &Entry{Quota: q, Fresh: now})
 	}
 }
 
