@@ -204,8 +204,9 @@ func (q *queue) drain() {
 				batch = batch[:n]
 				events.build(chunk[:n], batch)
 				clear(chunk[:n])
+				// The batch is not cleared: the next build overwrites it, and what it
+				// holds till then is at most maxBatch events.
 				q.store(batch)
-				clear(batch)
 				q.mu.Lock()
 				q.free(n)
 				q.mu.Unlock()
