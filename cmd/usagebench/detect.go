@@ -7,9 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,17 +68,11 @@ func runDetect(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "seeded %d events (%d subjects × %d days of 5-minute usage) in %v, %.0f events/s\n",
 		events, *subjects, *days, seedTime.Round(time.Millisecond), float64(events)/seedTime.Seconds())
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	detectStart := time.Now()
 	sum, err := m.DetectAllAnomalies(ctx, usage.DetectAllOptions{Concurrency: *concurrency})
 	if err != nil {

@@ -7,9 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -92,22 +90,12 @@ func runMiddleware(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var prof *os.File
-	if *cpuprofile != "" {
-		if prof, err = os.Create(*cpuprofile); err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(prof); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
 	metered := measure(mw.Handler(handler))
-	if prof != nil {
-		pprof.StopCPUProfile()
-		if err := prof.Close(); err != nil {
-			return err
-		}
-	}
+	stopProfile()
 	if err := mw.Close(ctx); err != nil {
 		return err
 	}

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,17 +182,11 @@ func measureQueries(ctx context.Context, m *usage.Meter, raw *sql.DB, p queryPar
 		{"usage_month_by_route", func() error { return checkUsage(m.Usage(ctx, byRoute)) },
 			func() error { return scanByRoute(ctx, raw, p.kind, month, monthEnd) }},
 	}
-	if p.cpuProfile != "" {
-		f, err := os.Create(p.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(p.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	for _, op := range ops {
 		if len(p.ops) > 0 && !slices.Contains(p.ops, op.name) {
 			continue
