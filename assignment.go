@@ -7,8 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
+	"github.com/usagekit/usage/internal/clockcache"
 	"github.com/usagekit/usage/store"
 )
 
@@ -67,9 +66,10 @@ func (r *resolved) periodAt(t time.Time) Period {
 }
 
 // assignments caches resolved assignments for Config.AssignmentTTL, at most
-// Config.AssignmentCacheSize of them: past that the least recently used is dropped,
-// and looked up again when its subject returns.
-type assignments = *lru.Cache[string, *resolved]
+// Config.AssignmentCacheSize of them: past that one not read recently is dropped
+// (see clockcache), and looked up again when its subject returns. A hit takes no
+// lock.
+type assignments = *clockcache.Cache[string, resolved]
 
 // Assign puts a subject on a plan, replacing its previous assignment. Other instances
 // see the change within Config.AssignmentTTL. A change within a period applies the

@@ -69,7 +69,7 @@ type Config struct {
 	// another instance. Defaults to DefaultAssignmentTTL.
 	AssignmentTTL time.Duration
 	// AssignmentCacheSize is the most subjects whose assignments the Meter keeps in
-	// memory; past it, the least recently used is dropped and read again from the
+	// memory; past it, one not used recently is dropped and read again from the
 	// store (or the PlanResolver) when its subject returns. It bounds the Meter's
 	// memory however many subjects it meters. Defaults to DefaultAssignmentCacheSize.
 	AssignmentCacheSize int
@@ -81,7 +81,7 @@ type Config struct {
 	// answering from memory.
 	StrictQuotaCheck bool
 	// QuotaCacheSize is the most quota rows (one per subject and metric) the Meter
-	// keeps in memory to answer CheckQuota; past it, the least recently used is
+	// keeps in memory to answer CheckQuota; past it, one not used recently is
 	// dropped and read again from the store when next asked for, so answers are as
 	// exact as without the bound. Defaults to DefaultQuotaCacheSize.
 	QuotaCacheSize int

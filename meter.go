@@ -7,9 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/usagekit/usage/internal/clockcache"
 	"github.com/usagekit/usage/internal/dispatch"
 	"github.com/usagekit/usage/internal/groupcommit"
 	"github.com/usagekit/usage/internal/quotaview"
@@ -70,11 +70,7 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := registerMetrics(ws, c); err != nil {
 		return nil, err
 	}
-	assigned, err := lru.New[string, *resolved](c.AssignmentCacheSize)
-	if err != nil {
-		return nil, fmt.Errorf("usage: Config.AssignmentCacheSize: %w", err)
-	}
-	m := &Meter{store: ws, direct: st, cfg: c, assignments: assigned, refresher: newRefresher(),
+	m := &Meter{store: ws, direct: st, cfg: c, assignments: clockcache.New[string, resolved](c.AssignmentCacheSize), refresher: newRefresher(),
 		view: quotaview.New(c.QuotaCacheSize), tel: tel}
 	writers := c.Writers
 	if writers == 0 {

@@ -7,32 +7,25 @@
 package quotaview
 
 import (
-	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
-
+	"github.com/usagekit/usage/internal/clockcache"
 	"github.com/usagekit/usage/store"
 )
 
 // View holds the latest known quota row of each subject and metric, for at most a
-// fixed number of them: past that, the least recently used entry is dropped, and
-// read again from the store when it is next asked for. It is safe for concurrent
-// use.
+// fixed number of them: past that, an entry not read recently is dropped (see
+// clockcache), and read again from the store when it is next asked for. Get takes
+// no lock. It is safe for concurrent use.
 type View struct {
-	mu sync.Mutex
 	// rows hold pointers to entries never changed once stored, so a Get copies
-	// neither the row under the lock nor out of it.
-	rows *simplelru.LRU[key, *Entry]
+	// no row.
+	rows *clockcache.Cache[key, Entry]
 }
 
 // New returns an empty view that holds at most size entries (at least one).
 func New(size int) *View {
-	rows, err := simplelru.NewLRU[key, *Entry](max(size, 1), nil)
-	if err != nil {
-		panic(err) // only for a size below one, which max rules out
-	}
-	return &View{rows: rows}
+	return &View{rows: clockcache.New[key, Entry](size)}
 }
 
 type key struct{ subject, metric string }
@@ -50,9 +43,7 @@ type Entry struct {
 // periodStart, if it is no older than ttl at now. The entry is shared: the caller
 // must not change it.
 func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.Duration) (*Entry, bool) {
-	v.mu.Lock()
 	e, ok := v.rows.Get(key{subject, metric})
-	v.mu.Unlock()
 	if !ok || !e.Quota.PeriodStart.Equal(periodStart) || now.Sub(e.Fresh) > ttl {
 		return nil, false
 	}
@@ -62,8 +53,6 @@ func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.
 // Put records what the store said of a quota row (or its absence), replacing what
 // the view had. Missing entries name their subject and metric in Quota.
 func (v *View) Put(e Entry) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	v.rows.Add(key{e.Quota.Subject, e.Quota.Metric}, &e)
 }
 
@@ -73,23 +62,20 @@ func (v *View) Put(e Entry) {
 // include those of events the commit found stored already, so when a commit
 // succeeds but its reply is lost, the view learns of its usage from the retry.
 func (v *View) Written(rows []store.Quota, now time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	for _, q := range rows {
-		k := key{q.Subject, q.Metric}
-		if old, ok := v.rows.Peek(k); ok && !old.Missing && newer(old.Quota, q) {
-			continue
-		}
-		v.rows.Add(k, &Entry{Quota: q, Fresh: now})
+		// Checked and replaced in one step: two commits reporting at once
+		// cannot leave the older row in the view.
+		v.rows.Update(key{q.Subject, q.Metric}, func(old *Entry) *Entry {
+			if old != nil && !old.Missing && newer(old.Quota, q) {
+				return old
+			}
+			return &Entry{Quota: q, Fresh: now}
+		})
 	}
 }
 
 // Len is the number of entries the view holds.
-func (v *View) Len() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.rows.Len()
-}
+func (v *View) Len() int { return v.rows.Len() }
 
 // newer reports whether a is a later state of b's quota row: the same period, with
 // more events applied.

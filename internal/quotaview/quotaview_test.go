@@ -2,6 +2,7 @@ package quotaview
 
 import (
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func TestQuotaViewWritten(t *testing.T) {
 	}
 }
 
-func TestQuotaViewHoldsAtMostItsSizeAndDropsTheLeastRecentlyUsed(t *testing.T) {
+func TestQuotaViewHoldsAtMostItsSizeAndDropsAnEntryNotReadRecently(t *testing.T) {
 	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	now := march.Add(time.Hour)
 	v := New(3)
@@ -66,9 +67,44 @@ func TestQuotaViewHoldsAtMostItsSizeAndDropsTheLeastRecentlyUsed(t *testing.T) {
 	v.Written([]store.Quota{row("d")}, now)
 	require.Equal(t, 3, v.Len())
 	_, ok = v.Get("b", "api_calls", march, now, time.Second)
-	require.False(t, ok, "the least recently used entry is dropped")
+	require.False(t, ok, "the entry not read since the others were is dropped")
 	for _, s := range []string{"a", "c", "d"} {
 		_, ok = v.Get(s, "api_calls", march, now, time.Second)
 		require.True(t, ok, "entry of %s", s)
 	}
+}
+
+// TestConcurrentCommitsLeaveTheNewestRowInTheView reports the rows of many commits
+// from several goroutines at once, in no particular order, while others read: the
+// view ends with the row with the most events, never an older one reported later.
+func TestConcurrentCommitsLeaveTheNewestRowInTheView(t *testing.T) {
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	now := march.Add(time.Hour)
+	v := New(4)
+	const writers, commits = 4, 20000
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range commits {
+				count := int64(i*writers + w + 1)
+				v.Written([]store.Quota{{Subject: "acme", Metric: "api_calls", PeriodStart: march, Count: count, Used: count}}, now)
+			}
+		})
+		wg.Go(func() {
+			last := int64(0)
+			for range commits {
+				if e, ok := v.Get("acme", "api_calls", march, now, time.Second); ok {
+					if e.Quota.Count < last {
+						t.Errorf("read %d events after %d", e.Quota.Count, last)
+						return
+					}
+					last = e.Quota.Count
+				}
+			}
+		})
+	}
+	wg.Wait()
+	e, ok := v.Get("acme", "api_calls", march, now, time.Second)
+	require.True(t, ok)
+	require.Equal(t, int64(writers*commits), e.Quota.Count)
 }
