@@ -1,6 +1,7 @@
 package clockcache
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -24,4 +25,33 @@ func BenchmarkGet(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkMemoryPerEntry fills a cache with a million string keys and reports
+// the heap it takes beyond the keys and values themselves, for the bound's cost
+// at a million subjects. Run it with -benchtime 1x.
+func BenchmarkMemoryPerEntry(b *testing.B) {
+	const n = 1_000_000
+	keys := make([]string, n)
+	vals := make([]*int, n)
+	for i := range keys {
+		keys[i] = "tenant-" + strconv.Itoa(i)
+		vals[i] = ptr(i)
+	}
+	for b.Loop() {
+		before := heapInUse()
+		c := New[string, int](n)
+		for i := range keys {
+			c.Add(keys[i], vals[i])
+		}
+		b.ReportMetric(float64(heapInUse()-before)/n, "B/entry")
+		runtime.KeepAlive(c)
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -6,6 +6,7 @@ package clockcache
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -41,13 +42,15 @@ type entry[K comparable, V any] struct {
 	value atomic.Pointer[V]
 	// read is set by Get and cleared by the hand passing.
 	read atomic.Bool
-	// index is the entry's place in the ring; mu guards it.
-	index int
+	// index is the entry's place in the ring; mu guards it. An int32 keeps the
+	// entry in a 32-byte size class with a string key.
+	index int32
 }
 
-// New returns an empty cache that holds at most size entries (at least one).
+// New returns an empty cache that holds at most size entries (at least one, at
+// most math.MaxInt32).
 func New[K comparable, V any](size int) *Cache[K, V] {
-	size = max(size, 1)
+	size = min(max(size, 1), math.MaxInt32)
 	seed := maphash.MakeSeed()
 	return &Cache[K, V]{size: size, ring: make([]*entry[K, V], 0, min(size, 1024)),
 		hash: func(k K) uint64 { return maphash.Comparable(seed, k) }}
@@ -118,9 +121,9 @@ func (c *Cache[K, V]) Remove(k K) {
 		return
 	}
 	c.entries.Delete(c.hash(k))
-	i, last := en.index, len(c.ring)-1
+	i, last := int(en.index), len(c.ring)-1
 	c.ring[i] = c.ring[last]
-	c.ring[i].index = i
+	c.ring[i].index = int32(i)
 	c.ring[last] = nil
 	c.ring = c.ring[:last]
 	if c.hand >= len(c.ring) {
@@ -155,7 +158,7 @@ func (c *Cache[K, V]) set(k K, v *V) {
 	}
 	en.value.Store(v)
 	if len(c.ring) < c.size {
-		en.index = len(c.ring)
+		en.index = int32(len(c.ring))
 		c.ring = append(c.ring, en)
 		c.entries.Store(h, en)
 		return
@@ -170,7 +173,7 @@ func (c *Cache[K, V]) set(k K, v *V) {
 		c.hand = (c.hand + 1) % len(c.ring)
 	}
 	c.entries.Delete(c.hash(c.ring[c.hand].key))
-	en.index = c.hand
+	en.index = int32(c.hand)
 	c.ring[c.hand] = en
 	c.entries.Store(h, en)
 	c.hand = (c.hand + 1) % len(c.ring)
