@@ -30,6 +30,11 @@ type Dialect struct {
 	// order, so that a range of the key is read from adjacent pages ("" where tables
 	// are heaps beside their indexes).
 	Clustered string
+	// UpdateRoom is the storage option of a table whose rows nearly every commit
+	// rewrites: room kept free on each page, so that a row's new version fits on
+	// the page of the old one, where no index needs a new entry for it ("" where
+	// rows are updated in place).
+	UpdateRoom string
 	// MigrationLock is run first in the migration transaction so that only one
 	// process migrates at a time ("" where the transaction is already exclusive).
 	MigrationLock string
