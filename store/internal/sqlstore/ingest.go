@@ -310,12 +310,15 @@ func (e *missingQuotasError) Error() string {
 	return fmt.Sprintf("sqlstore: %d quota rows to create", len(e.rows))
 }
 
-// insertQuotas inserts rows, in order, leaving those that exist already as they are.
+// insertQuotas inserts rows, in order, leaving those that exist already as they are,
+// in one round trip.
 func insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) error {
+	var stmts []string
 	for chunk := range slices.Chunk(rows, chunkSize) {
-		if err := t.exec(ctx, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String()); err != nil {
-			return fmt.Errorf("create quota rows: %w", err)
-		}
+		stmts = append(stmts, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String())
+	}
+	if err := t.exec(ctx, strings.Join(stmts, ";\n")); err != nil {
+		return fmt.Errorf("create quota rows: %w", err)
 	}
 	return nil
 }

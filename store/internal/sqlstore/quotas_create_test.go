@@ -57,8 +57,20 @@ func TestIngestCreatesTheQuotaRowsItHasNotSeenBeforeReadingThem(t *testing.T) {
 	require.Equal(t, 2, count("INSERT"))
 	require.Equal(t, 3, count("SELECT"))
 
-	quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: "acme", At: now})
-	require.NoError(t, err)
-	require.Len(t, quotas.Quotas, 1)
-	require.Equal(t, int64(3), quotas.Quotas[0].Used)
+	// More new rows than one statement holds: created in one round trip, and every
+	// one found by the reads that follow.
+	var many []string
+	for i := range 1200 {
+		many = append(many, fmt.Sprintf("tenant-%04d", i))
+	}
+	batch(many...)
+	require.Equal(t, 3, count("INSERT"))
+	require.Equal(t, 6, count("SELECT"), "three reads of 500 rows at most")
+
+	for subject, used := range map[string]int64{"acme": 3, "tenant-1199": 1} {
+		quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, At: now})
+		require.NoError(t, err)
+		require.Len(t, quotas.Quotas, 1)
+		require.Equal(t, used, quotas.Quotas[0].Used, subject)
+	}
 }
