@@ -85,7 +85,7 @@ type admitted struct {
 // readAdmitted reads which of the batch's dimension values are kept already (those
 // known to be need no read) and, for the dimensions with a value that is not, how
 // many values they keep.
-func readAdmitted(ctx context.Context, tx bun.IDB, events []store.IngestEvent, known *keptValues) (*admitted, error) {
+func readAdmitted(ctx context.Context, tx bun.IDB, events []store.IngestEvent, known *boundedSet[dimensionRow]) (*admitted, error) {
 	a := &admitted{kept: map[dimensionRow]bool{}, count: map[dimensionOf]int{}}
 	var values []dimensionRow
 	seen := map[dimensionRow]bool{}

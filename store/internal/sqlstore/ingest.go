@@ -38,9 +38,10 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 	// having first read which of the batch's events are stored.
 	//
 	// Where rows are locked, an attempt that finds quota rows missing runs again,
-	// creating them first (see lockQuotas).
+	// creating them first (see lockQuotas). The first attempt creates at once the
+	// rows this store has not seen (see quotasToCreate).
 	readStored := false
-	var create []quotaRow
+	create := s.quotasToCreate(params)
 	for {
 		var result *store.IngestResult
 		err := s.inIngestTx(ctx, func(ctx context.Context, t *ingestTx) error {
@@ -59,8 +60,45 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 		if err != nil {
 			return nil, err
 		}
+		s.rememberQuotas(create)
 		return result, nil
 	}
+}
+
+// quotasToCreate returns the quota rows of the batch that this store has not seen
+// in the database, in key order, to be created before any row is locked, as rows
+// found missing are (see lockQuotas). A batch that meets subjects for the first time
+// in a period then locks its rows in its first attempt, instead of finding them
+// missing in an attempt that is rolled back and run again. Creating a row that
+// exists already leaves it as it is.
+func (s *engine) quotasToCreate(params *store.IngestParams) []quotaRow {
+	var create []quotaRow
+	seen := map[quotaKey]bool{}
+	for _, ie := range params.Events {
+		qk := quotaKey{ie.Event.Subject, ie.Event.Metric, micros(ie.Quota.PeriodStart)}
+		if seen[qk] {
+			continue
+		}
+		seen[qk] = true
+		if !s.quotas.has(quotaID(qk.subject, qk.metric, qk.periodStart)) {
+			create = append(create, newQuotaRow(quotaOf(ie, params.Now)))
+		}
+	}
+	slices.SortFunc(create, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
+	return create
+}
+
+// rememberQuotas records rows, created by a committed batch or found there, as
+// existing.
+func (s *engine) rememberQuotas(rows []quotaRow) {
+	if len(rows) == 0 {
+		return
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	s.quotas.remember(ids)
 }
 
 // errAlreadyStored aborts an attempt of Ingest that found one of the events it took
@@ -272,12 +310,15 @@ func (e *missingQuotasError) Error() string {
 	return fmt.Sprintf("sqlstore: %d quota rows to create", len(e.rows))
 }
 
-// insertQuotas inserts rows, in order, leaving those that exist already as they are.
+// insertQuotas inserts rows, in order, leaving those that exist already as they are,
+// in one round trip.
 func insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) error {
+	var stmts []string
 	for chunk := range slices.Chunk(rows, chunkSize) {
-		if err := t.exec(ctx, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String()); err != nil {
-			return fmt.Errorf("create quota rows: %w", err)
-		}
+		stmts = append(stmts, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String())
+	}
+	if err := t.exec(ctx, strings.Join(stmts, ";\n")); err != nil {
+		return fmt.Errorf("create quota rows: %w", err)
 	}
 	return nil
 }

@@ -30,6 +30,11 @@ type Dialect struct {
 	// order, so that a range of the key is read from adjacent pages ("" where tables
 	// are heaps beside their indexes).
 	Clustered string
+	// UpdateRoom is the storage option of a table whose rows nearly every commit
+	// rewrites: room kept free on each page, so that a row's new version fits on
+	// the page of the old one, where no index needs a new entry for it ("" where
+	// rows are updated in place).
+	UpdateRoom string
 	// MigrationLock is run first in the migration transaction so that only one
 	// process migrates at a time ("" where the transaction is already exclusive).
 	MigrationLock string
@@ -95,14 +100,19 @@ type engine struct {
 	// writeSlot serialises this process's writers on backends without concurrent
 	// writers, so they queue here instead of spinning on the database's busy lock.
 	writeSlot chan struct{}
-	// kept remembers the dimension values the database keeps, for Ingest.
-	kept *keptValues
+	// kept remembers dimension values the database keeps, for Ingest. Nothing
+	// deletes a kept value, so a value read once is kept for good: a batch whose
+	// values are all remembered need not read them.
+	kept *boundedSet[dimensionRow]
+	// quotas remembers IDs of quota rows that exist, for Ingest (see
+	// quotasToCreate).
+	quotas *boundedSet[string]
 }
 
 // Open migrates the database to the current schema and returns a Store on it. With
 // closeDB, Close also closes db.
 func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
-	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1), kept: newKeptValues()}
+	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1), kept: newBoundedSet[dimensionRow](), quotas: newBoundedSet[string]()}
 	if err := s.migrate(ctx); err != nil {
 		return nil, s.classify(err)
 	}

@@ -1,0 +1,76 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
+)
+
+// A batch that meets subjects this store has not seen creates their quota rows
+// before it reads any, instead of reading them, finding them missing and running
+// again; a batch of subjects it has seen reads them once and creates none. The
+// statements are counted on SQLite, where every one of them passes bun's hooks
+// (Postgres sends the first of a pipelined transaction on the driver's connection).
+func TestIngestCreatesTheQuotaRowsItHasNotSeenBeforeReadingThem(t *testing.T) {
+	ctx := context.Background()
+	b, ok := testdb.Lookup("sqlite")
+	require.True(t, ok)
+	st, _ := b.OpenNew(t)
+	queries := &queryLog{}
+	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
+	bunDB(t, st).AddQueryHook(queries)
+	n := 0
+	batch := func(subjects ...string) {
+		var events []store.IngestEvent
+		for _, s := range subjects {
+			n++
+			events = append(events, store.IngestEvent{
+				Event: store.Event{Subject: s, ID: fmt.Sprint(n), Metric: "m", Value: 1, Time: now, Fingerprint: "f"},
+				Quota: store.QuotaSpec{PeriodStart: periodStart, PeriodEnd: periodEnd, Aggregation: store.AggregationSum, Unlimited: true},
+			})
+		}
+		res, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
+		require.NoError(t, err)
+		for _, o := range res.Outcomes {
+			require.Equal(t, store.StatusInserted, o.Status)
+		}
+	}
+	count := func(prefix string) int {
+		return len(queries.matching(func(q string) bool {
+			return strings.HasPrefix(q, prefix) && strings.Contains(q, "usage_quotas")
+		}))
+	}
+
+	batch("acme", "globex")
+	require.Equal(t, 1, count("INSERT"), "the new rows are created")
+	require.Equal(t, 1, count("SELECT"), "and read once, after")
+	batch("globex", "acme")
+	require.Equal(t, 1, count("INSERT"), "rows seen before are not created again")
+	require.Equal(t, 2, count("SELECT"))
+	batch("acme", "initech")
+	require.Equal(t, 2, count("INSERT"))
+	require.Equal(t, 3, count("SELECT"))
+
+	// More new rows than one statement holds: created in one round trip, and every
+	// one found by the reads that follow.
+	var many []string
+	for i := range 1200 {
+		many = append(many, fmt.Sprintf("tenant-%04d", i))
+	}
+	batch(many...)
+	require.Equal(t, 3, count("INSERT"))
+	require.Equal(t, 6, count("SELECT"), "three reads of 500 rows at most")
+
+	for subject, used := range map[string]int64{"acme": 3, "tenant-1199": 1} {
+		quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, At: now})
+		require.NoError(t, err)
+		require.Len(t, quotas.Quotas, 1)
+		require.Equal(t, used, quotas.Quotas[0].Used, subject)
+	}
+}
