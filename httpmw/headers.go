@@ -102,8 +102,9 @@ func (c *fieldCache) get(s *limitState, q int64) *fixedFields {
 // fields, a 429 Retry-After as well.
 type limitFields struct {
 	vals [6]string
-	// text has room for the changing values of a metric whose key has up to
-	// about thirty characters; longer ones are built in a buffer of their own.
+	// text has room for the changing values of the fields of a metric with a
+	// key of about twenty characters; longer ones are built in a buffer of their
+	// own.
 	text [64]byte
 }
 
