@@ -25,5 +25,5 @@ func SetRateLimitFields(h http.Header, s usage.QuotaStatus, now time.Time, retry
 		ls.window = s.Period.End.Sub(s.Period.Start)
 	}
 	mw := &Middleware{o: options{ietf: true, legacy: true}}
-	mw.setLimitFields(h, ls, new(limitFields), retryAfter)
+	mw.setLimitFields(h, ls, make([]string, len(limitFields{})+1), retryAfter)
 }

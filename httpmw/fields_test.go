@@ -3,7 +3,6 @@ package httpmw_test
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -39,22 +38,4 @@ func TestSetRateLimitFieldsWritesTheMiddlewaresFieldsForAQuota(t *testing.T) {
 	h = http.Header{}
 	httpmw.SetRateLimitFields(h, usage.QuotaStatus{Metric: "documents", Unlimited: true}, now, true)
 	require.Empty(t, h, "an unlimited quota has no fields")
-}
-
-// TestSetRateLimitFieldsWritesTheFieldsOfALongMetricKey has values longer than
-// the room kept for them beside the request, so they are built apart: every
-// field is whole, Retry-After included.
-func TestSetRateLimitFieldsWritesTheFieldsOfALongMetricKey(t *testing.T) {
-	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	end := start.Add(30 * 24 * time.Hour)
-	now := end.Add(-24 * time.Hour)
-	metric := strings.Repeat("tokens_", 12)
-	s := usage.QuotaStatus{Metric: metric, Limit: usage.QuantityFromUnits(9_000_000_000),
-		Remaining: usage.QuantityFromUnits(8_765_432_109), Period: usage.Period{Start: start, End: end}}
-	h := http.Header{}
-	httpmw.SetRateLimitFields(h, s, now, true)
-	require.Equal(t, `"`+metric+`";r=8765432109;t=86400`, h.Get("RateLimit"))
-	require.Equal(t, `"`+metric+`";q=9000000000;w=2592000`, h.Get("RateLimit-Policy"))
-	require.Equal(t, "8765432109", h.Get("X-RateLimit-Remaining"))
-	require.Equal(t, "86400", h.Get("Retry-After"))
 }

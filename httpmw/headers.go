@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // Canonical header keys, assigned to the header map directly.
@@ -96,31 +95,25 @@ func (c *fieldCache) get(s *limitState, q int64) *fixedFields {
 	return f
 }
 
-// limitFields holds the values of the rate-limit fields of one response, and the
-// text of those that change per response; the header's value slices point into
-// it, so writing them allocates nothing more. A served response carries five
-// fields, a 429 Retry-After as well.
-type limitFields struct {
-	vals [6]string
-	// text has room for the changing values of the fields of a metric with a
-	// key of about twenty characters; longer ones are built in a buffer of their
-	// own.
-	text [64]byte
-}
+// limitFields holds the values of the fields a served response carries; the
+// header's value slices point into it, so writing them allocates nothing more. A
+// 429 carries Retry-After as well, in a longer array of its own.
+type limitFields [5]string
 
 // setLimitFields writes the quota's fields on h: the IETF RateLimit-Policy and
 // RateLimit structured fields (draft-ietf-httpapi-ratelimit-headers), e.g.
 // `"documents";q=100;w=2592000` and `"documents";r=37;t=86400`, and the legacy
 // X-RateLimit-Limit, -Remaining and -Reset (Unix time in seconds, as GitHub and
 // go-chi/httprate send it). With retryAfter it also sets Retry-After to t. The
-// values are kept in fs, which must not be used for another response.
-func (mw *Middleware) setLimitFields(h http.Header, s *limitState, fs *limitFields, retryAfter bool) {
+// values are kept in vals, which has room for each field written.
+func (mw *Middleware) setLimitFields(h http.Header, s *limitState, vals []string, retryAfter bool) {
 	ietf, legacy := mw.o.ietf, mw.o.legacy
 	q, r, t := integer(s.limit), integer(s.remaining), seconds(s.reset)
 	f := mw.fields.get(s, q)
-	// The values that change per response are built in fs.text, each a slice of
-	// one string over it.
-	b := fs.text[:0]
+	// The values that change per response are built in one buffer and converted
+	// once, each a slice of that string: one allocation.
+	var buf [160]byte
+	b := buf[:0]
 	var ends [3]int
 	if ietf {
 		b = append(b, f.name...)
@@ -138,13 +131,11 @@ func (mw *Middleware) setLimitFields(h http.Header, s *limitState, fs *limitFiel
 		b = strconv.AppendInt(b, t, 10)
 	}
 	ends[2] = len(b)
-	// The bytes are never written again: fs serves one response, and a value
-	// longer than fs.text was appended to a buffer of its own.
-	all := unsafe.String(unsafe.SliceData(b), len(b))
+	all := string(b)
 	i := 0
 	put := func(key, v string) {
-		fs.vals[i] = v
-		h[key] = fs.vals[i : i+1 : i+1]
+		vals[i] = v
+		h[key] = vals[i : i+1 : i+1]
 		i++
 	}
 	if ietf {

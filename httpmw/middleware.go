@@ -200,7 +200,7 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 	}
 	c := &call{Context: r.Context(), rw: responseWriter{ResponseWriter: w}, state: requestState{cost: cost}}
 	if limited {
-		mw.setLimitFields(w.Header(), &ls, &c.fields, false)
+		mw.setLimitFields(w.Header(), &ls, c.fields[:], false)
 	}
 	done := false
 	defer func() {
@@ -277,7 +277,7 @@ func (mw *Middleware) throttle(w http.ResponseWriter, now time.Time, metric stri
 	mw.stats.throttled.Add(1)
 	ls := limitState{metric: metric, limit: limit, remaining: limit - used,
 		window: period.End.Sub(period.Start), reset: period.End.Sub(now), resetAt: period.End}
-	mw.setLimitFields(w.Header(), &ls, new(limitFields), true)
+	mw.setLimitFields(w.Header(), &ls, make([]string, len(limitFields{})+1), true)
 	writeProblem(w, quotaProblem(metric, used, limit, period.End,
 		fmt.Sprintf("The %s quota is used up: %g of %g this period. It resets at %s.",
 			metric, used, limit, period.End.UTC().Format(time.RFC3339))))
