@@ -14,9 +14,7 @@ import (
 // the conformance suite, which ingests through it, does not take.
 func TestCopyRows(t *testing.T) {
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, newSchema(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := openNew(t)
 	conn, err := postgres.BunDB(st).Conn(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })

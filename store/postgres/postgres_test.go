@@ -1,11 +1,14 @@
 package postgres_test
 
 import (
+	"context"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store/postgres"
 	"github.com/usagekit/usage/store/storetest"
 )
 
@@ -22,6 +25,15 @@ var harness = storetest.Harness{
 // newSchema creates an empty schema for one test and returns a DSN whose search_path
 // selects it; the schema is dropped when the test ends.
 func newSchema(t testing.TB) string { return backend.NewDatabase(t) }
+
+// openNew opens a Store on a schema of its own, closed when the test ends.
+func openNew(t testing.TB) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), newSchema(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
 
 func TestMain(m *testing.M) { storetest.Main(m, harness) }
 

@@ -20,9 +20,7 @@ import (
 // change it), then a quarter of them is charged in one batch.
 func TestChargedQuotaRowsStayOnTheirPages(t *testing.T) {
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, newSchema(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := openNew(t)
 	db := postgres.BunDB(st)
 
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -85,9 +83,7 @@ func TestChargedQuotaRowsStayOnTheirPages(t *testing.T) {
 // column that charging a quota row changes.
 func TestNoIndexOfQuotaRowsIncludesTheirCounters(t *testing.T) {
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, newSchema(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := openNew(t)
 
 	rows, err := postgres.BunDB(st).QueryContext(ctx,
 		"SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'usage_quotas'")

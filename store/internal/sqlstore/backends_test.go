@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,6 +40,15 @@ var (
 	periodStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	periodEnd   = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 )
+
+// countedEvent is event n of subject: 1 of metric m now, against an unlimited
+// quota of the checks' period.
+func countedEvent(subject string, n int) store.IngestEvent {
+	return store.IngestEvent{
+		Event: store.Event{Subject: subject, ID: fmt.Sprint(n), Metric: "m", Value: 1, Time: now, Fingerprint: "f"},
+		Quota: store.QuotaSpec{PeriodStart: periodStart, PeriodEnd: periodEnd, Aggregation: store.AggregationSum, Unlimited: true},
+	}
+}
 
 // explainPrefix is how each backend asks for the plan of a query, by backend name.
 var explainPrefix = map[string]string{

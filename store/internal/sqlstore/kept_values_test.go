@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -28,12 +27,10 @@ func ingestReadsOnlyUnknownValues(t *testing.T, b testdb.Backend) {
 		var events []store.IngestEvent
 		for _, route := range routes {
 			n++
-			events = append(events, store.IngestEvent{
-				Event: store.Event{Subject: "acme", ID: fmt.Sprint(n), Metric: "m", Value: 1, Time: now, Fingerprint: "f",
-					Properties: map[string]string{"route": route}},
-				Quota:      store.QuotaSpec{PeriodStart: periodStart, PeriodEnd: periodEnd, Aggregation: store.AggregationSum, Unlimited: true},
-				Dimensions: store.Dimensions{Names: []string{"route"}, Values: []string{route}, Limit: 2},
-			})
+			ie := countedEvent("acme", n)
+			ie.Event.Properties = map[string]string{"route": route}
+			ie.Dimensions = store.Dimensions{Names: []string{"route"}, Values: []string{route}, Limit: 2}
+			events = append(events, ie)
 		}
 		_, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
 		require.NoError(t, err)

@@ -30,10 +30,7 @@ func TestIngestCreatesTheQuotaRowsItHasNotSeenBeforeReadingThem(t *testing.T) {
 		var events []store.IngestEvent
 		for _, s := range subjects {
 			n++
-			events = append(events, store.IngestEvent{
-				Event: store.Event{Subject: s, ID: fmt.Sprint(n), Metric: "m", Value: 1, Time: now, Fingerprint: "f"},
-				Quota: store.QuotaSpec{PeriodStart: periodStart, PeriodEnd: periodEnd, Aggregation: store.AggregationSum, Unlimited: true},
-			})
+			events = append(events, countedEvent(s, n))
 		}
 		res, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
 		require.NoError(t, err)
