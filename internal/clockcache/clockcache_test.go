@@ -10,6 +10,16 @@ import (
 
 func ptr(v int) *int { return &v }
 
+// cacheOf returns a cache of size holding keys, in order, each with its place
+// among them, counted from one, as its value.
+func cacheOf(size int, keys ...string) *Cache[string, int] {
+	c := New[string, int](size)
+	for i, k := range keys {
+		c.Add(k, ptr(i+1))
+	}
+	return c
+}
+
 // consistent checks that the ring and the map hold the same entries, each at its
 // index.
 func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
@@ -29,10 +39,7 @@ func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 }
 
 func TestAnEntryReadSinceTheHandPassedIsKeptAndAnUnreadOneDropped(t *testing.T) {
-	c := New[string, int](3)
-	c.Add("a", ptr(1))
-	c.Add("b", ptr(2))
-	c.Add("c", ptr(3))
+	c := cacheOf(3, "a", "b", "c")
 	_, ok := c.Get("a")
 	require.True(t, ok)
 	c.Add("d", ptr(4))
@@ -47,9 +54,7 @@ func TestAnEntryReadSinceTheHandPassedIsKeptAndAnUnreadOneDropped(t *testing.T) 
 }
 
 func TestPeekDoesNotKeepAnEntry(t *testing.T) {
-	c := New[string, int](2)
-	c.Add("a", ptr(1))
-	c.Add("b", ptr(2))
+	c := cacheOf(2, "a", "b")
 	_, ok := c.Peek("a")
 	require.True(t, ok)
 	c.Add("c", ptr(3))
@@ -73,9 +78,7 @@ func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
 }
 
 func TestASizeBelowOneHoldsOneEntry(t *testing.T) {
-	c := New[string, int](0)
-	c.Add("a", ptr(1))
-	c.Add("b", ptr(2))
+	c := cacheOf(0, "a", "b")
 	require.Equal(t, 1, c.Len())
 	v, ok := c.Get("b")
 	require.True(t, ok)
