@@ -24,6 +24,7 @@ func runNAB(args []string, out io.Writer) error {
 	verbose := fs.Bool("v", false, "also list, per detector and file, the windows found and FP rows under the standard profile")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "files scored in parallel")
 	loco := fs.Bool("loco", false, "also choose the ensemble's configuration leave-one-category-out over a grid and report the held-out score")
+	chooseOn := fs.String("choose-on", "", "also choose the ensemble's configuration over the grid on the corpus in NAB layout in `dir` (e.g. usageeval gen's tenants) and report its score on this one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +47,12 @@ func runNAB(args []string, out io.Writer) error {
 	files, err := loadNABCorpus(*dataDir, *labels)
 	if err != nil {
 		return fmt.Errorf("nab: %w", err)
+	}
+	var other []nabFile
+	if *chooseOn != "" {
+		if other, err = loadNABCorpus(*chooseOn, ""); err != nil {
+			return fmt.Errorf("nab: -choose-on: %w", err)
+		}
 	}
 	scores := scoreNABFiles(files, detectors, max(*workers, 1))
 
@@ -105,6 +112,9 @@ func runNAB(args []string, out io.Writer) error {
 	}
 	if *loco {
 		writeLOCO(out, files, nabCandidates(), max(*workers, 1))
+	}
+	if *chooseOn != "" {
+		writeChoice(out, *chooseOn, other, files, nabCandidates(), max(*workers, 1))
 	}
 	return nil
 }
