@@ -39,17 +39,7 @@ func TestChoiceUnderEachProfileIsItsOwn(t *testing.T) {
 
 func TestChosenElsewhereReportsTheChoiceScoredHereAtTheAlarmLevel(t *testing.T) {
 	t.Parallel()
-	dir := nabDataDir(t)
-	all, err := loadNABCorpus(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []nabFile
-	for _, f := range all {
-		if f.Name == "realKnownCause/ec2_request_latency_system_failure.csv" || f.Name == "realTraffic/speed_7578.csv" {
-			files = append(files, f)
-		}
-	}
+	files := twoNABFiles(t)
 	// The other corpus: four generated tenants over three weeks, loaded as the
 	// harness loads any corpus in NAB layout.
 	gen := t.TempDir()

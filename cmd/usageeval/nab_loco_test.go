@@ -99,17 +99,7 @@ func TestLOCOQuietInProportionToProbation(t *testing.T) {
 
 func TestLOCOReportNamesTheChoicePerCategoryAndPrintsBothResultRows(t *testing.T) {
 	t.Parallel()
-	dir := nabDataDir(t)
-	all, err := loadNABCorpus(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []nabFile
-	for _, f := range all {
-		if f.Name == "realKnownCause/ec2_request_latency_system_failure.csv" || f.Name == "realTraffic/speed_7578.csv" {
-			files = append(files, f)
-		}
-	}
+	files := twoNABFiles(t)
 	cands := []nabCandidate{
 		{Name: "quiet=100", Config: anomaly.EnsembleConfig{}},
 		{Name: "quiet=25", Config: anomaly.EnsembleConfig{Quiet: 25}},

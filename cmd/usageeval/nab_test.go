@@ -39,6 +39,23 @@ func nabDataDir(t *testing.T) string {
 	return dir
 }
 
+// twoNABFiles loads two short files of two categories of the shared NAB data,
+// enough to run a selection end to end in a test.
+func twoNABFiles(t *testing.T) []nabFile {
+	t.Helper()
+	all, err := loadNABCorpus(nabDataDir(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []nabFile
+	for _, f := range all {
+		if f.Name == "realKnownCause/ec2_request_latency_system_failure.csv" || f.Name == "realTraffic/speed_7578.csv" {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
 // TestNABScorerReproducesWindowedGaussian scores NAB's published windowed Gaussian
 // outputs at their published threshold (1.0 for every profile) and must find the
 // published normalised scores.
