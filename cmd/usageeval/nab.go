@@ -62,14 +62,7 @@ func runNAB(args []string, out io.Writer) error {
 	}
 	rows := make([]row, len(detectors))
 	for i, d := range detectors {
-		var corpus nabCorpus
-		for j, f := range files {
-			corpus.add(f, scores[i][j])
-		}
-		rows[i].name = d.Name
-		for _, prof := range nabProfiles {
-			rows[i].results = append(rows[i].results, corpus.optimise(prof))
-		}
+		rows[i] = row{name: d.Name, results: corpusOf(files, scores[i]).optimiseAll()}
 	}
 
 	rowsTotal := 0

@@ -100,13 +100,7 @@ func scoreCandidates(files []nabFile, categories []string, cands []nabCandidate,
 	out := make([]nabCandidateScores, len(cands))
 	for i, c := range cands {
 		scores := scoreNABFiles(files, []nabDetector{c.detector()}, workers)[0]
-		var whole nabCorpus
-		for j, f := range files {
-			whole.add(f, scores[j])
-		}
-		for _, prof := range nabProfiles {
-			out[i].Whole = append(out[i].Whole, whole.optimise(prof))
-		}
+		out[i].Whole = corpusOf(files, scores).optimiseAll()
 		out[i].Folds = make([][]nabFold, len(categories))
 		for k, cat := range categories {
 			var train, test nabCorpus
@@ -188,14 +182,13 @@ func writeLOCO(out io.Writer, files []nabFile, cands []nabCandidate, workers int
 
 	// In sample: the candidate and threshold best on the whole corpus, per profile.
 	fmt.Fprintln(out, "\nIn sample, the best of the grid on the whole corpus (configuration and threshold chosen on NAB):")
+	whole := make([][]nabResult, len(scores))
+	for i := range scores {
+		whole[i] = scores[i].Whole
+	}
 	inSample := make([]nabResult, len(nabProfiles))
-	for p, prof := range nabProfiles {
-		best := 0
-		for i := range scores {
-			if scores[i].Whole[p].Raw > scores[best].Whole[p].Raw {
-				best = i
-			}
-		}
+	for p, best := range pickBest(whole) {
+		prof := nabProfiles[p]
 		inSample[p] = scores[best].Whole[p]
 		fmt.Fprintf(out, "%s: %.1f with %s\n", prof.Name, inSample[p].Normalised, cands[best].Name)
 	}
