@@ -70,8 +70,9 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 	if err := registerMetrics(ws, c); err != nil {
 		return nil, err
 	}
-	m := &Meter{store: ws, direct: st, cfg: c, assignments: clockcache.New[string, resolved](c.AssignmentCacheSize), refresher: newRefresher(),
-		view: quotaview.New(c.QuotaCacheSize), tel: tel}
+	m := &Meter{store: ws, direct: st, cfg: c, refresher: newRefresher(), tel: tel,
+		assignments: clockcache.New[string, resolved](c.AssignmentCacheSize),
+		view:        quotaview.New(c.QuotaCacheSize)}
 	writers := c.Writers
 	if writers == 0 {
 		writers = 1
