@@ -31,6 +31,7 @@ var ingestTests = []test{
 	{"IngestConcurrentBatchesOnSharedQuotasDoNotDeadlock", ingestConcurrentBatchesOnSharedQuotasDoNotDeadlock},
 	{"IngestSameEventConcurrentlyIsStoredAndChargedOnce", ingestSameEventConcurrentlyIsStoredAndChargedOnce},
 	{"IngestHoldsTheLimitExactlyUnderConcurrency", ingestHoldsTheLimitExactlyUnderConcurrency},
+	{"IngestDecidesAgainstQuotaRowsAsOthersLeftThem", ingestDecidesAgainstQuotaRowsAsOthersLeftThem},
 	{"IngestFailsWhole", ingestFailsWhole},
 	{"IngestRefusesAnEventPastTheRangeAlone", ingestRefusesAnEventPastTheRangeAlone},
 	{"ListEventsRoundTripsAndPages", listEventsRoundTripsAndPages},
@@ -406,6 +407,45 @@ func ingestHoldsTheLimitExactlyUnderConcurrency(t *testing.T, h Harness) {
 	require.ElementsMatch(t, []store.Status{store.StatusInserted, store.StatusQuotaExceeded}, results,
 		"five left, two requests of three: one is admitted")
 	require.Equal(t, int64(8*unit), getQuota(t, st, "globex", "credits").Used)
+}
+
+// ingestDecidesAgainstQuotaRowsAsOthersLeftThem has a store decide on a quota row
+// that another store on the same database, a grant and a reset changed since this
+// store last wrote it: its decisions follow the row as it stands, never as the
+// store left it.
+func ingestDecidesAgainstQuotaRowsAsOthersLeftThem(t *testing.T, h Harness) {
+	t.Parallel()
+	st, loc := open(t, h)
+	other := openAt(t, h, loc)
+	ctx := context.Background()
+	event := func(id string, units float64) store.IngestEvent {
+		return ingestEvent("acme", id, "credits", units, store.AggregationSum, 10, false)
+	}
+
+	ingest(t, st, event("a1", 5))
+	ingest(t, other, event("b1", 4))
+	out := ingest(t, st, event("a2", 3), event("a3", 1))
+	require.Equal(t, []store.Status{store.StatusQuotaExceeded, store.StatusInserted}, statuses(out),
+		"9 of 10 are used, not the 5 this store wrote")
+	require.Equal(t, int64(9*unit), out[0].UsedBefore)
+	require.Equal(t, int64(10*unit), out[1].UsedAfter)
+
+	// A grant changes the limit alone, and a refusal is decided on the row too.
+	_, err := other.AdjustQuota(ctx, &store.AdjustQuotaParams{Subject: "acme", Metric: "credits",
+		Quota: event("", 0).Quota, Kind: store.AdjustmentGrant, Amount: 2 * unit, Now: storeNow})
+	require.NoError(t, err)
+	out = ingest(t, st, event("a4", 2))
+	require.Equal(t, store.StatusInserted, out[0].Status, "the grant raised the limit to 12")
+	require.Equal(t, int64(12*unit), out[0].UsedAfter)
+
+	_, err = other.AdjustQuota(ctx, &store.AdjustQuotaParams{Subject: "acme", Metric: "credits",
+		Quota: event("", 0).Quota, Kind: store.AdjustmentReset, Now: storeNow})
+	require.NoError(t, err)
+	out = ingest(t, st, event("a5", 1))
+	require.Equal(t, store.StatusInserted, out[0].Status, "the reset granted the 10 used beyond grants")
+	require.Equal(t, int64(22*unit), out[0].Limit)
+	require.Equal(t, int64(13*unit), getQuota(t, st, "acme", "credits").Used)
+	require.Len(t, listEvents(t, st, "acme"), 5)
 }
 
 // ingestFailsWhole checks that a batch Ingest fails stores nothing: not the events

@@ -34,14 +34,17 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 	//
 	// Where rows are locked, an attempt that finds quota rows missing runs again,
 	// creating them first (see lockQuotas). The first attempt creates at once the
-	// rows this store has not seen (see quotasToCreate).
+	// rows this store has not seen (see quotasToCreate). An attempt that decided
+	// against remembered rows that turn out to have changed runs again, reading
+	// them (see compareAndSetQuotas).
 	readStored := false
 	create := s.quotasToCreate(params)
 	for {
 		var result *store.IngestResult
+		var rows []quotaRow
 		err := s.inIngestTx(ctx, func(ctx context.Context, t *ingestTx) error {
 			var err error
-			result, err = s.ingest(ctx, t, params, readStored, create)
+			result, rows, err = s.ingest(ctx, t, params, readStored, create)
 			return err
 		})
 		if errors.Is(err, errAlreadyStored) {
@@ -52,10 +55,15 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 			create = missing.rows
 			continue
 		}
+		if stale := (*staleQuotasError)(nil); errors.As(err, &stale) {
+			s.quotas.forget(stale.ids)
+			s.quotas.contended(stale.changed)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		s.rememberQuotas(create)
+		s.quotas.committed(rows)
 		return result, nil
 	}
 }
@@ -64,15 +72,18 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 // for new stored already.
 var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 
-// ingest runs one attempt of Ingest inside t. Only the work that depends on the
-// quotas is done while their rows are locked, which is as long as a concurrent
-// batch for the same subjects has to wait: it builds the rows first; then it locks
-// the batch's quota rows, reads the events stored already (if readStored) and the
-// distinct values already counted, decides every event in order in memory, and
-// writes the new events, distinct values, quota rows and hourly rollups. If an
+// ingest runs one attempt of Ingest inside t and returns, beside its result, the
+// batch's quota rows as it leaves them. Only the work that depends on the quotas is
+// done while their rows are locked, which is as long as a concurrent batch for the
+// same subjects has to wait: it builds the rows first; then it locks the batch's
+// quota rows, reads the events stored already (if readStored) and the distinct
+// values already counted, decides every event in order in memory, and writes the
+// new events, distinct values, quota rows and hourly rollups. A batch whose quota
+// rows this store remembers decides against them as remembered instead, and locks
+// them only as it writes them, if they are unchanged (compareAndSetQuotas). If an
 // event it took for new is stored already, it returns errAlreadyStored. It creates
 // the quota rows of create, if they are missing, before it locks any.
-func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool, create []quotaRow) (*store.IngestResult, error) {
+func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool, create []quotaRow) (*store.IngestResult, []quotaRow, error) {
 	n := len(params.Events)
 	sc := getScratch(n)
 	defer sc.release()
@@ -84,7 +95,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		ev.PeriodStart, ev.CreatedAt = ie.Quota.PeriodStart, params.Now
 		var err error
 		if rows[i], err = newEventRow(ev); err != nil {
-			return nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
+			return nil, nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
 		}
 		qk := quotaKey{ev.Subject, ev.Metric, micros(ie.Quota.PeriodStart)}
 		if qids[i] = ids[qk]; qids[i] == "" {
@@ -100,14 +111,25 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		last[key] = i
 	}
 
-	if len(create) > 0 {
-		if err := insertQuotas(ctx, t, create); err != nil {
-			return nil, err
+	// A batch whose quota rows are all known decides against them as remembered,
+	// and locks them only when it writes them, if they are unchanged.
+	was := s.knownQuotas(specs, create)
+	var quotas map[string]store.Quota
+	if was != nil {
+		quotas = make(map[string]store.Quota, len(was))
+		for _, r := range was {
+			quotas[r.ID] = r.quota()
 		}
-	}
-	quotas, err := s.lockQuotas(ctx, t, specs)
-	if err != nil {
-		return nil, err
+	} else {
+		if len(create) > 0 {
+			if err := insertQuotas(ctx, t, create); err != nil {
+				return nil, nil, err
+			}
+		}
+		var err error
+		if quotas, err = s.lockQuotas(ctx, t, specs); err != nil {
+			return nil, nil, err
+		}
 	}
 	var keys []eventKey
 	if readStored {
@@ -118,15 +140,15 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	}
 	stored, err := existingEvents(ctx, t.db, keys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seen, err := existingDistinct(ctx, t.db, params.Events)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dims, err := readAdmitted(ctx, t.db, params.Events, s.kept)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	outcomes := make([]store.Outcome, n)
@@ -158,7 +180,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("event %d (%s): %w", i, ie.Event.ID, err)
+			return nil, nil, fmt.Errorf("event %d (%s): %w", i, ie.Event.ID, err)
 		}
 		if next.Refuses(q.Used) {
 			outcomes[i] = store.Outcome{Status: store.StatusQuotaExceeded,
@@ -182,20 +204,31 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 
 	if !readStored {
 		if err := replayRefused(ctx, t.db, params.Events, outcomes); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	bulk := append([]rowsStatement{quotaCounters(quotas, dirty)}, hourly.statements()...)
-	rest := append(distinctInserts(t.db, newDistinct), dims.statements(t.db)...)
+	bulk := hourly.statements()
+	var rest []string
+	if was != nil {
+		if rest, err = s.compareAndSetQuotas(ctx, t, was, quotas); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		bulk = append([]rowsStatement{quotaCounters(quotas, dirty)}, bulk...)
+	}
+	rest = append(rest, distinctInserts(t.db, newDistinct)...)
+	rest = append(rest, dims.statements(t.db)...)
 	rest = append(rest, alertCrossings(t.db, params, qids, outcomes, quotas)...)
 	if err := s.writeBatch(ctx, t, newEvents, bulk, rest); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	locked := make([]store.Quota, 0, len(quotas))
-	for _, q := range quotas {
+	left := make([]quotaRow, 0, len(quotas))
+	for id, q := range quotas {
 		locked = append(locked, q)
+		left = append(left, quotaRowOf(id, q))
 	}
-	return &store.IngestResult{Outcomes: outcomes, Quotas: locked}, nil
+	return &store.IngestResult{Outcomes: outcomes, Quotas: locked}, left, nil
 }
 
 // asStored is ie's event as Ingest stores it, with the usage after it.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/usagekit/usage/store"
 )
@@ -36,17 +37,31 @@ func (s *engine) quotasToCreate(params *store.IngestParams) []quotaRow {
 	return create
 }
 
-// rememberQuotas records rows, created by a committed batch or found there, as
-// existing.
-func (s *engine) rememberQuotas(rows []quotaRow) {
-	if len(rows) == 0 {
-		return
+// knownQuotas returns the rows of specs as remembered, in ID order, if every one
+// of them is known, none is to be created and none counts unique values;
+// otherwise nil.
+func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) []quotaRow {
+	if len(create) > 0 {
+		return nil
 	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
+	ids := make([]string, 0, len(specs))
+	for id := range specs {
+		ids = append(ids, id)
 	}
-	s.quotas.remember(ids)
+	slices.Sort(ids)
+	rows, ok := s.quotas.known(ids)
+	if !ok {
+		return nil
+	}
+	for _, r := range rows {
+		// A unique count's decisions depend on the values it has counted, read
+		// before the row is locked, and a correction may change them and leave
+		// the row as it was.
+		if r.Aggregation == string(store.AggregationUniqueCount) {
+			return nil
+		}
+	}
+	return rows
 }
 
 // quotaOf is the quota row an event counts against, as created if missing.
@@ -185,4 +200,120 @@ func quotaCounters(quotas map[string]store.Quota, dirty map[string]bool) rowsSta
 			}
 		},
 	}
+}
+
+// compareAndSetQuotas writes the counters of the quota rows of was, which the batch
+// decided against as remembered, as quotas holds them now, if every row is still
+// as remembered; otherwise it returns a *staleQuotasError and writes nothing that
+// the attempt's rollback does not undo. A row is compared in every column a write
+// of any kind may change, so a row changed by another instance, a correction or a
+// plan change since it was remembered fails the comparison. It returns the
+// statements to run after it in the transaction. Where rows are locked, this is
+// where the batch locks them, in key order, as lockQuotas does.
+func (s *engine) compareAndSetQuotas(ctx context.Context, t *ingestTx, was []quotaRow, quotas map[string]store.Quota) ([]string, error) {
+	write := func(i int, w RowWriter) {
+		r, q := was[i], quotas[was[i].ID]
+		w.Text(r.ID)
+		for _, v := range [...]int64{q.Used, q.Count, q.Total, micros(q.LastAt), micros(q.UpdatedAt),
+			r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt, r.Limit, boolInt(r.Unlimited),
+			boolInt(r.AllowOverage), r.PeriodEnd} {
+			w.Int(v)
+		}
+		w.Text(r.Aggregation)
+	}
+	var written int64
+	var err error
+	var after []string
+	if s.rowLocks() {
+		written, err = t.execCount(ctx, keyOrder+compareAndSetUnnest(t.db.Dialect(), len(was), write))
+		after = resetKeyOrder
+	} else {
+		written, err = execPrepared(ctx, t.conn, rowsStatement{
+			head:  "WITH v (" + strings.Join(compareAndSetColumns, ", ") + ") AS (VALUES ",
+			tail:  ") " + setCounters + "v WHERE q.id = v.id AND " + unchangedSince,
+			width: len(compareAndSetColumns), n: len(was), write: write,
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write quota rows: %w", err)
+	}
+	if written != int64(len(was)) {
+		return nil, s.staleQuotas(ctx, t, was, quotas)
+	}
+	return after, nil
+}
+
+// staleQuotas returns the error of an attempt that found some of the rows of was
+// changed, naming which: those that hold neither what was remembered nor what the
+// attempt wrote into the rows found unchanged, quotas.
+func (s *engine) staleQuotas(ctx context.Context, t *ingestTx, was []quotaRow, quotas map[string]store.Quota) error {
+	stale := &staleQuotasError{ids: make([]string, len(was))}
+	for i, r := range was {
+		stale.ids[i] = r.ID
+	}
+	now := map[string]store.Quota{}
+	for chunk := range slices.Chunk(stale.ids, chunkSize) {
+		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).Where("id IN ?", bun.Tuple(chunk))
+		if err := scanQuotas(ctx, t, q, now); err != nil {
+			return fmt.Errorf("read quota rows: %w", err)
+		}
+	}
+	for _, r := range was {
+		q, ok := now[r.ID]
+		if row := quotaRowOf(r.ID, q); !ok || (row != r && row != quotaRowOf(r.ID, quotas[r.ID])) {
+			stale.changed = append(stale.changed, r.ID)
+		}
+	}
+	return stale
+}
+
+// compareAndSetColumns name the values compareAndSetQuotas gives each row: the key,
+// the new counters, and the row as remembered.
+var compareAndSetColumns = []string{"id", "used", "count", "total", "last_at", "updated_at",
+	"was_used", "was_count", "was_total", "was_last_at", "was_updated_at", "was_limit",
+	"was_unlimited", "was_overage", "was_period_end", "was_aggregation"}
+
+const (
+	// unchangedSince holds for a row q that is as v remembers it.
+	unchangedSince = "q.used = v.was_used AND q.count = v.was_count AND q.total = v.was_total AND " +
+		"q.last_at = v.was_last_at AND q.updated_at = v.was_updated_at AND q.quota_limit = v.was_limit AND " +
+		"q.unlimited = (v.was_unlimited = 1) AND q.allow_overage = (v.was_overage = 1) AND " +
+		"q.period_end = v.was_period_end AND q.aggregation = v.was_aggregation"
+	setCounters = "UPDATE usage_quotas AS q SET used = v.used, count = v.count, total = v.total, " +
+		"last_at = v.last_at, updated_at = v.updated_at FROM "
+	// keyOrder makes the transaction's next UPDATE lock its rows in key order. It
+	// locks each row as it reaches it; with the joins and scans that read a table
+	// in its own order turned off, it can reach them only through the key's index,
+	// one lookup per row of v, which compareAndSetUnnest sorts as lockQuotas's
+	// ORDER BY does.
+	keyOrder = "SET LOCAL enable_hashjoin = off;\nSET LOCAL enable_mergejoin = off;\n" +
+		"SET LOCAL enable_seqscan = off;\nSET LOCAL enable_bitmapscan = off;\n"
+)
+
+// resetKeyOrder undoes keyOrder for the rest of the transaction.
+var resetKeyOrder = []string{"RESET enable_hashjoin", "RESET enable_mergejoin", "RESET enable_seqscan", "RESET enable_bitmapscan"}
+
+// compareAndSetUnnest is compareAndSetQuotas's UPDATE on Postgres, of n rows that
+// write gives.
+func compareAndSetUnnest(d schema.Dialect, n int, write func(i int, w RowWriter)) string {
+	types := slices.Repeat([]string{"bigint"}, len(compareAndSetColumns))
+	types[0], types[len(types)-1] = "text", "text"
+	return setCounters + "(SELECT * FROM " + unnestRows(d, compareAndSetColumns, types, n, write) +
+		" ORDER BY id) AS v WHERE q.id = v.id AND " + unchangedSince
+}
+
+// staleQuotasError aborts an attempt of Ingest that decided against remembered quota
+// rows of which some changed since: the rows to read in the next attempt, and of
+// them those found changed.
+type staleQuotasError struct{ ids, changed []string }
+
+func (e *staleQuotasError) Error() string {
+	return fmt.Sprintf("sqlstore: %d remembered quota rows, some changed", len(e.ids))
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

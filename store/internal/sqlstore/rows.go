@@ -96,8 +96,13 @@ func (r *quotaRow) fields() []any {
 }
 
 func newQuotaRow(q store.Quota) quotaRow {
+	return quotaRowOf(quotaID(q.Subject, q.Metric, micros(q.PeriodStart)), q)
+}
+
+// quotaRowOf is newQuotaRow for a quota whose ID is known.
+func quotaRowOf(id string, q store.Quota) quotaRow {
 	return quotaRow{
-		ID: quotaID(q.Subject, q.Metric, micros(q.PeriodStart)), Subject: q.Subject,
+		ID: id, Subject: q.Subject,
 		Metric: q.Metric, PeriodStart: micros(q.PeriodStart), PeriodEnd: micros(q.PeriodEnd),
 		Aggregation: string(q.Aggregation), Limit: q.Limit, Unlimited: q.Unlimited,
 		AllowOverage: q.AllowOverage, Used: q.Used, Count: q.Count, Total: q.Total,

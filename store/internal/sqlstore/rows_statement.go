@@ -25,10 +25,15 @@ type rowsStatement struct {
 // text returns s with its values written in d's literal syntax, in statements of
 // at most chunkSize rows.
 func (s rowsStatement) text(d schema.Dialect) []string {
+	return s.textIn(d, chunkSize)
+}
+
+// textIn is text with statements of at most rows rows.
+func (s rowsStatement) textIn(d schema.Dialect, rows int) []string {
 	var out []string
-	for lo := 0; lo < s.n; lo += chunkSize {
+	for lo := 0; lo < s.n; lo += rows {
 		w := &literalWriter{d: d, b: []byte(s.head)}
-		for i := lo; i < min(lo+chunkSize, s.n); i++ {
+		for i := lo; i < min(lo+rows, s.n); i++ {
 			if i > lo {
 				w.b = append(w.b, ", "...)
 			}
@@ -77,8 +82,9 @@ type preparedKey struct {
 }
 
 // execPrepared runs stmts, in order, on conn (which holds the transaction) as
-// prepared statements of at most rowsPerInsert rows, each prepared once per call.
-func execPrepared(ctx context.Context, conn *sql.Conn, stmts ...rowsStatement) error {
+// prepared statements of at most rowsPerInsert rows, each prepared once per call,
+// and returns the number of rows they changed.
+func execPrepared(ctx context.Context, conn *sql.Conn, stmts ...rowsStatement) (int64, error) {
 	prepared := map[preparedKey]*sql.Stmt{}
 	defer func() {
 		for _, stmt := range prepared {
@@ -86,6 +92,7 @@ func execPrepared(ctx context.Context, conn *sql.Conn, stmts ...rowsStatement) e
 		}
 	}()
 	w := &argsWriter{}
+	var changed int64
 	for _, s := range stmts {
 		for lo := 0; lo < s.n; lo += rowsPerInsert {
 			hi := min(lo+rowsPerInsert, s.n)
@@ -96,7 +103,7 @@ func execPrepared(ctx context.Context, conn *sql.Conn, stmts ...rowsStatement) e
 				// Through the connection, not bun's formatting, the placeholders
 				// reach the driver.
 				if stmt, err = conn.PrepareContext(ctx, key.sql()); err != nil {
-					return err
+					return changed, err
 				}
 				prepared[key] = stmt
 			}
@@ -104,12 +111,18 @@ func execPrepared(ctx context.Context, conn *sql.Conn, stmts ...rowsStatement) e
 			for i := lo; i < hi; i++ {
 				s.write(i, w)
 			}
-			if _, err := stmt.ExecContext(ctx, w.args...); err != nil {
-				return err
+			res, err := stmt.ExecContext(ctx, w.args...)
+			if err != nil {
+				return changed, err
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return changed, err
+			}
+			changed += n
 		}
 	}
-	return nil
+	return changed, nil
 }
 
 // sql is the statement's text with placeholders.

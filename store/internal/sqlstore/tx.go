@@ -125,8 +125,11 @@ func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn) error) err
 // sent after the first query, in the same message, opens the transaction: Postgres
 // runs the statements of one message in an implicit transaction, and a BEGIN among
 // them turns it into a regular one that includes the statements before it. Every
-// attempt locks its quota rows before it writes, so its first query is the lock,
-// or the creation of the quota rows it found missing before.
+// attempt locks or writes its quota rows before anything else it writes, so the
+// first statement that writes opens the transaction: the lock, the creation of the
+// quota rows it found missing before, or the write of the rows it remembers
+// (compareAndSetQuotas). Reads before that run alone: what they read of a quota
+// is decided on only if its row, locked or compared when written, is unchanged.
 type ingestTx struct {
 	conn      *sql.Conn
 	db        bun.IDB
@@ -161,6 +164,23 @@ func (t *ingestTx) exec(ctx context.Context, stmt string) error {
 	}
 	t.begun = true
 	return nil
+}
+
+// execCount is exec for a statement whose count of changed rows the caller needs.
+func (t *ingestTx) execCount(ctx context.Context, stmt string) (int64, error) {
+	var res sql.Result
+	var err error
+	if !t.pipelined || t.begun {
+		res, err = t.db.ExecContext(ctx, stmt)
+	} else {
+		// The count a message returns is its last statement's.
+		res, err = t.conn.ExecContext(ctx, "BEGIN;\n"+stmt)
+		t.begun = err == nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // commit returns the statements that end the transaction when they run after the

@@ -1,0 +1,15 @@
+package sqlstore
+
+import "github.com/uptrace/bun/schema"
+
+// CompareAndSetOnPostgres is the statement with which Ingest writes remembered quota
+// rows on Postgres, for the rows of ids, with the settings it runs under.
+func CompareAndSetOnPostgres(d schema.Dialect, ids []string) string {
+	return keyOrder + compareAndSetUnnest(d, len(ids), func(i int, w RowWriter) {
+		w.Text(ids[i])
+		for range len(compareAndSetColumns) - 2 {
+			w.Int(0)
+		}
+		w.Text("sum")
+	})
+}

@@ -1,0 +1,72 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
+	"github.com/usagekit/usage/store/internal/sqlstore"
+)
+
+// Where Ingest writes quota rows it remembers, on Postgres, it locks them by its
+// UPDATE alone, so the plan must reach them in key order, as the batches that lock
+// their rows with SELECT … ORDER BY id FOR UPDATE do, or two batches could
+// deadlock: through the key's index, driven by the sorted rows, for a table of a
+// few rows as for one of many. A plan in another order would write the same rows,
+// so no other test would notice.
+func TestRememberedQuotaRowsAreLockedInKeyOrder(t *testing.T) {
+	b, ok := testdb.Lookup("postgres")
+	require.True(t, ok)
+	for _, subjects := range []int{3, 2000} {
+		t.Run(fmt.Sprint(subjects, " subjects"), func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := b.OpenNew(t)
+			db := bunDB(t, st)
+			var events []store.IngestEvent
+			for i := range subjects {
+				events = append(events, countedEvent(fmt.Sprintf("tenant-%05d", i), i))
+			}
+			_, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
+			require.NoError(t, err)
+			_, err = db.ExecContext(ctx, "ANALYZE usage_quotas")
+			require.NoError(t, err)
+			var ids []string
+			require.NoError(t, db.NewSelect().Table("usage_quotas").Column("id").Scan(ctx, &ids))
+			require.Len(t, ids, subjects)
+
+			conn, err := db.Conn(ctx)
+			require.NoError(t, err)
+			defer conn.Close()
+			_, err = conn.ExecContext(ctx, "BEGIN")
+			require.NoError(t, err)
+			defer conn.ExecContext(ctx, "ROLLBACK") //nolint:errcheck
+			stmt := sqlstore.CompareAndSetOnPostgres(db.Dialect(), ids[:min(len(ids), 1500)])
+			settings, update, _ := strings.Cut(stmt, "UPDATE")
+			_, err = conn.ExecContext(ctx, settings)
+			require.NoError(t, err)
+			var lines []string
+			rows, err := conn.QueryContext(ctx, "EXPLAIN (COSTS OFF) UPDATE"+update)
+			require.NoError(t, err)
+			for rows.Next() {
+				var line string
+				require.NoError(t, rows.Scan(&line))
+				lines = append(lines, line)
+			}
+			require.NoError(t, rows.Err())
+			plan := strings.Join(lines, "\n")
+			require.Contains(t, plan, "Nested Loop", plan)
+			require.Contains(t, plan, "Index Scan using usage_quotas_pkey on usage_quotas q", plan)
+			require.Contains(t, plan, "Sort Key: u.id", plan)
+			for _, other := range []string{"Hash", "Merge", "Seq Scan on usage_quotas", "Bitmap"} {
+				require.NotContains(t, plan, other, plan)
+			}
+			// The sort is the loop's outer side, the rows it drives the lookups by.
+			require.Less(t, strings.Index(plan, "Sort"), strings.Index(plan, "Index Scan"), plan)
+		})
+	}
+}

@@ -1,0 +1,64 @@
+package sqlstore_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
+)
+
+// A quota row that another writer changed after this store wrote it is read and
+// locked by this store's batches from then on, as a row that instances share is
+// best; the other rows of the batch that found it changed are still decided as
+// remembered. The quota rows' reads are counted on SQLite, where each passes bun's
+// hooks, and the usage checked on the rows.
+func TestAQuotaRowAnotherWriterChangedIsReadFromThenOn(t *testing.T) {
+	ctx := context.Background()
+	b, ok := testdb.Lookup("sqlite")
+	require.True(t, ok)
+	st, loc := b.OpenNew(t)
+	other := b.OpenAt(t, loc)
+	queries := &queryLog{}
+	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
+	bunDB(t, st).AddQueryHook(queries)
+	n := 0
+	batch := func(st store.Store, subjects ...string) {
+		t.Helper()
+		var events []store.IngestEvent
+		for _, s := range subjects {
+			n++
+			events = append(events, countedEvent(s, n))
+		}
+		res, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
+		require.NoError(t, err)
+		for _, o := range res.Outcomes {
+			require.Equal(t, store.StatusInserted, o.Status)
+		}
+	}
+	reads := func() int {
+		return len(queries.matching(func(q string) bool {
+			return strings.HasPrefix(q, "SELECT") && strings.Contains(q, "usage_quotas")
+		}))
+	}
+
+	batch(st, "acme", "globex")
+	require.Equal(t, 1, reads(), "new rows are read")
+	batch(other, "acme", "acme")
+	batch(st, "acme", "globex")
+	require.Equal(t, 3, reads(), "the changed row is found and told apart, then the batch reads its rows")
+	batch(st, "globex")
+	require.Equal(t, 3, reads(), "a row nobody else changed is decided as remembered")
+	batch(st, "acme")
+	batch(st, "acme")
+	require.Equal(t, 5, reads(), "the changed row is read every time")
+
+	for subject, used := range map[string]int64{"acme": 6, "globex": 3} {
+		quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, At: now})
+		require.NoError(t, err)
+		require.Equal(t, used, quotas.Quotas[0].Used, subject)
+	}
+}
