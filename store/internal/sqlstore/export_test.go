@@ -13,3 +13,6 @@ func CompareAndSetOnPostgres(d schema.Dialect, ids []string) string {
 		w.Text("sum")
 	})
 }
+
+// UnnestRows is unnestRows, for the tests of the array form.
+var UnnestRows = unnestRows

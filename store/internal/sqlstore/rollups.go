@@ -113,6 +113,14 @@ func (r rollups) statements() []rowsStatement {
 	return []rowsStatement{upsertRollups(rollupTable(false), all), upsertRollups(rollupTable(true), byDimensions)}
 }
 
+// rollupColumns are the columns upsertRollups writes, and rollupTypes their types.
+var (
+	rollupColumns = []string{"subject", "metric", "granularity", "bucket_start", "dimensions",
+		"total", "count", "min_value", "max_value", "last_at", "last_value"}
+	rollupTypes = []string{"text", "text", "text", "bigint", "text",
+		"bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
+)
+
 // upsertRollups returns the upsert of rows into table, sorted by key, which adds
 // them to the rows stored.
 func upsertRollups(table string, rows []*rollup) rowsStatement {
@@ -120,9 +128,10 @@ func upsertRollups(table string, rows []*rollup) rowsStatement {
 		return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Metric, b.Metric),
 			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
+	into := "INSERT INTO " + table + " AS r (" + strings.Join(rollupColumns, ", ") + ") "
 	return rowsStatement{
-		head: "INSERT INTO " + table + " AS r (subject, metric, granularity, bucket_start, dimensions, " +
-			"total, count, min_value, max_value, last_at, last_value) VALUES ",
+		head:   into + "VALUES ",
+		arrays: &arrayForm{head: into + "SELECT * FROM ", names: rollupColumns, types: rollupTypes},
 		tail: " ON CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE SET " +
 			"total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count, " +
 			"min_value = CASE WHEN EXCLUDED.min_value < r.min_value THEN EXCLUDED.min_value ELSE r.min_value END, " +

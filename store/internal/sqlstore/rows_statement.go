@@ -20,20 +20,33 @@ type rowsStatement struct {
 	width, n   int
 	// write gives w the values of row i, in order.
 	write func(i int, w RowWriter)
+	// arrays, if set, is the statement's form for Postgres that reads the rows from
+	// arrays (see unnestRows) instead of a VALUES list: arrays.head, then the rows,
+	// then tail.
+	arrays *arrayForm
+}
+
+// arrayForm is a rowsStatement's form that reads its rows from arrays: head (which
+// ends where the rows go, e.g. "SELECT * FROM "), and the rows' column names and
+// Postgres types.
+type arrayForm struct {
+	head         string
+	names, types []string
 }
 
 // text returns s with its values written in d's literal syntax, in statements of
-// at most chunkSize rows.
+// at most chunkSize rows, or as one statement in its array form, where it has one.
 func (s rowsStatement) text(d schema.Dialect) []string {
-	return s.textIn(d, chunkSize)
-}
-
-// textIn is text with statements of at most rows rows.
-func (s rowsStatement) textIn(d schema.Dialect, rows int) []string {
+	if s.arrays != nil {
+		if s.n == 0 {
+			return nil
+		}
+		return []string{s.arrays.head + unnestRows(d, s.arrays.names, s.arrays.types, s.n, s.write) + s.tail}
+	}
 	var out []string
-	for lo := 0; lo < s.n; lo += rows {
+	for lo := 0; lo < s.n; lo += chunkSize {
 		w := &literalWriter{d: d, b: []byte(s.head)}
-		for i := lo; i < min(lo+rows, s.n); i++ {
+		for i := lo; i < min(lo+chunkSize, s.n); i++ {
 			if i > lo {
 				w.b = append(w.b, ", "...)
 			}
