@@ -122,7 +122,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		}
 	} else {
 		if len(create) > 0 {
-			if err := insertQuotas(ctx, t, create); err != nil {
+			if err := s.insertQuotas(ctx, t, create); err != nil {
 				return nil, nil, err
 			}
 		}

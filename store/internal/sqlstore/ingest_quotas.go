@@ -108,7 +108,7 @@ func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]q
 	if s.rowLocks() {
 		return nil, &missingQuotasError{rows: missing}
 	}
-	if err := insertQuotas(ctx, t, missing); err != nil {
+	if err := s.insertQuotas(ctx, t, missing); err != nil {
 		return nil, err
 	}
 	if err := s.selectQuotas(ctx, t, missingIDs, quotas); err != nil {
@@ -130,10 +130,18 @@ func (e *missingQuotasError) Error() string {
 
 // insertQuotas inserts rows, in order, leaving those that exist already as they are,
 // in one round trip.
-func insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) error {
+func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) error {
 	var stmts []string
-	for chunk := range slices.Chunk(rows, chunkSize) {
-		stmts = append(stmts, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String())
+	if s.rowLocks() {
+		// Postgres: from arrays (see unnestRows), in one statement.
+		stmts = []string{"INSERT INTO usage_quotas (" + strings.Join(quotaColumns, ", ") + ") SELECT * FROM " +
+			unnestRows(t.db.Dialect(), quotaColumns, quotaTypes, len(rows), func(i int, w RowWriter) {
+				rows[i].write(w)
+			}) + " ON CONFLICT (id) DO NOTHING"}
+	} else {
+		for chunk := range slices.Chunk(rows, chunkSize) {
+			stmts = append(stmts, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String())
+		}
 	}
 	if err := t.exec(ctx, strings.Join(stmts, ";\n")); err != nil {
 		return fmt.Errorf("create quota rows: %w", err)
@@ -145,10 +153,12 @@ func insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) error {
 // locking them where the backend has row locks.
 func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota) error {
 	for chunk := range slices.Chunk(ids, chunkSize) {
-		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).
-			Where("id IN ?", bun.Tuple(chunk)).Order("id")
+		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).Order("id")
 		if s.rowLocks() {
-			q = q.For("UPDATE")
+			// Postgres plans an IN list element by element; an array is parsed once.
+			q = q.Where("id = ANY(?)", bun.Safe(textArray(t.db.Dialect(), chunk))).For("UPDATE")
+		} else {
+			q = q.Where("id IN ?", bun.Tuple(chunk))
 		}
 		if err := scanQuotas(ctx, t, q, quotas); err != nil {
 			return fmt.Errorf("lock quota rows: %w", err)
@@ -190,7 +200,14 @@ func quotaCounters(quotas map[string]store.Quota, dirty map[string]bool) rowsSta
 	return rowsStatement{
 		head: "UPDATE usage_quotas AS q SET used = v.column2, count = v.column3, total = v.column4, " +
 			"last_at = v.column5, updated_at = v.column6 FROM (VALUES ",
-		tail:  ") AS v WHERE q.id = v.column1",
+		tail: ") AS v WHERE q.id = v.column1",
+		arrays: &arrayForm{
+			head: "UPDATE usage_quotas AS q SET used = u.used, count = u.count, total = u.total, " +
+				"last_at = u.last_at, updated_at = u.updated_at FROM ",
+			tail:  " WHERE q.id = u.id",
+			names: []string{"id", "used", "count", "total", "last_at", "updated_at"},
+			types: []string{"text", "bigint", "bigint", "bigint", "bigint", "bigint"},
+		},
 		width: 6, n: len(ids),
 		write: func(i int, w RowWriter) {
 			q := quotas[ids[i]]

@@ -129,16 +129,17 @@ func upsertRollups(table string, rows []*rollup) rowsStatement {
 			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
 	into := "INSERT INTO " + table + " AS r (" + strings.Join(rollupColumns, ", ") + ") "
+	add := " ON CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE SET " +
+		"total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count, " +
+		"min_value = CASE WHEN EXCLUDED.min_value < r.min_value THEN EXCLUDED.min_value ELSE r.min_value END, " +
+		"max_value = CASE WHEN EXCLUDED.max_value > r.max_value THEN EXCLUDED.max_value ELSE r.max_value END, " +
+		"last_value = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_value ELSE r.last_value END, " +
+		"last_at = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_at ELSE r.last_at END"
 	return rowsStatement{
 		head:   into + "VALUES ",
-		arrays: &arrayForm{head: into + "SELECT * FROM ", names: rollupColumns, types: rollupTypes},
-		tail: " ON CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE SET " +
-			"total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count, " +
-			"min_value = CASE WHEN EXCLUDED.min_value < r.min_value THEN EXCLUDED.min_value ELSE r.min_value END, " +
-			"max_value = CASE WHEN EXCLUDED.max_value > r.max_value THEN EXCLUDED.max_value ELSE r.max_value END, " +
-			"last_value = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_value ELSE r.last_value END, " +
-			"last_at = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_at ELSE r.last_at END",
-		width: 11, n: len(rows),
+		tail:   add,
+		arrays: &arrayForm{head: into + "SELECT * FROM ", tail: add, names: rollupColumns, types: rollupTypes},
+		width:  11, n: len(rows),
 		write: func(i int, w RowWriter) {
 			x := rows[i]
 			w.Text(x.Subject)

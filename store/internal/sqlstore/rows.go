@@ -87,6 +87,27 @@ var quotaColumns = []string{
 	"unlimited", "allow_overage", "used", "count", "total", "last_at", "updated_at",
 }
 
+// quotaTypes are the Postgres types of quotaColumns.
+var quotaTypes = []string{"text", "text", "text", "bigint", "bigint", "text", "bigint",
+	"boolean", "boolean", "bigint", "bigint", "bigint", "bigint", "bigint"}
+
+// write gives w the row's values in the order of quotaColumns, booleans as
+// Postgres reads them in an array.
+func (r *quotaRow) write(w RowWriter) {
+	w.Text(r.ID)
+	w.Text(r.Subject)
+	w.Text(r.Metric)
+	w.Int(r.PeriodStart)
+	w.Int(r.PeriodEnd)
+	w.Text(r.Aggregation)
+	w.Int(r.Limit)
+	w.Text(strconv.FormatBool(r.Unlimited))
+	w.Text(strconv.FormatBool(r.AllowOverage))
+	for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt} {
+		w.Int(v)
+	}
+}
+
 // fields returns pointers to the row's fields, in the order of quotaColumns.
 func (r *quotaRow) fields() []any {
 	return []any{

@@ -21,16 +21,15 @@ type rowsStatement struct {
 	// write gives w the values of row i, in order.
 	write func(i int, w RowWriter)
 	// arrays, if set, is the statement's form for Postgres that reads the rows from
-	// arrays (see unnestRows) instead of a VALUES list: arrays.head, then the rows,
-	// then tail.
+	// arrays (see unnestRows) instead of a VALUES list.
 	arrays *arrayForm
 }
 
 // arrayForm is a rowsStatement's form that reads its rows from arrays: head (which
-// ends where the rows go, e.g. "SELECT * FROM "), and the rows' column names and
-// Postgres types.
+// ends where the rows go, e.g. "SELECT * FROM "), the rows (named u), then tail;
+// names and types are the rows' column names and Postgres types.
 type arrayForm struct {
-	head         string
+	head, tail   string
 	names, types []string
 }
 
@@ -41,7 +40,7 @@ func (s rowsStatement) text(d schema.Dialect) []string {
 		if s.n == 0 {
 			return nil
 		}
-		return []string{s.arrays.head + unnestRows(d, s.arrays.names, s.arrays.types, s.n, s.write) + s.tail}
+		return []string{s.arrays.head + unnestRows(d, s.arrays.names, s.arrays.types, s.n, s.write) + s.arrays.tail}
 	}
 	var out []string
 	for lo := 0; lo < s.n; lo += chunkSize {

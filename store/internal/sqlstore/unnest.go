@@ -27,14 +27,30 @@ func unnestRows(d schema.Dialect, names, types []string, n int, write func(i int
 		if k > 0 {
 			b = append(b, ", "...)
 		}
-		b = d.AppendString(b, string(append(col, '}')))
-		b = append(b, "::"...)
-		b = append(b, types[k]...)
-		b = append(b, "[]"...)
+		b = appendArray(b, d, col, types[k])
 	}
 	b = append(b, ") AS u ("...)
 	b = append(b, strings.Join(names, ", ")...)
 	return string(append(b, ')'))
+}
+
+// textArray returns a Postgres text[] literal of values.
+func textArray(d schema.Dialect, values []string) string {
+	w := &arraysWriter{cols: [][]byte{{'{'}}}
+	for _, v := range values {
+		w.k = 0
+		w.Text(v)
+	}
+	return string(appendArray(nil, d, w.cols[0], "text"))
+}
+
+// appendArray appends col, an array's elements after its opening brace, as a
+// literal of type typ[].
+func appendArray(b []byte, d schema.Dialect, col []byte, typ string) []byte {
+	b = d.AppendString(b, string(append(col, '}')))
+	b = append(b, "::"...)
+	b = append(b, typ...)
+	return append(b, "[]"...)
 }
 
 // arraysWriter appends each row's values to the array literal of its column.
