@@ -56,14 +56,14 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 			continue
 		}
 		if stale := (*staleQuotasError)(nil); errors.As(err, &stale) {
-			s.quotas.forget(stale.ids)
-			s.quotas.contended(stale.changed)
+			s.quotaStates.forget(stale.ids)
+			s.quotaStates.contended(stale.changed)
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		s.quotas.committed(rows)
+		s.rememberQuotas(rows)
 		return result, nil
 	}
 }

@@ -37,6 +37,16 @@ func (s *engine) quotasToCreate(params *store.IngestParams) []quotaRow {
 	return create
 }
 
+// rememberQuotas records rows as a committed batch left them.
+func (s *engine) rememberQuotas(rows []quotaRow) {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	s.quotas.remember(ids)
+	s.quotaStates.committed(rows)
+}
+
 // knownQuotas returns the rows of specs as remembered, in ID order, if every one
 // of them is known, none is to be created and none counts unique values;
 // otherwise nil.
@@ -44,12 +54,12 @@ func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) []quo
 	if len(create) > 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(specs))
-	for id := range specs {
-		ids = append(ids, id)
+	keys := make([]quotaRow, 0, len(specs))
+	for _, spec := range specs {
+		keys = append(keys, spec)
 	}
-	slices.Sort(ids)
-	rows, ok := s.quotas.known(ids)
+	slices.SortFunc(keys, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
+	rows, ok := s.quotaStates.known(keys)
 	if !ok {
 		return nil
 	}

@@ -104,15 +104,18 @@ type engine struct {
 	// deletes a kept value, so a value read once is kept for good: a batch whose
 	// values are all remembered need not read them.
 	kept *boundedSet[dimensionRow]
-	// quotas remembers quota rows that exist and, where known, their contents, for
-	// Ingest (see quotasToCreate and compareAndSetQuotas).
-	quotas *quotaStates
+	// quotas remembers IDs of quota rows that exist, for Ingest (see
+	// quotasToCreate).
+	quotas *boundedSet[string]
+	// quotaStates remembers quota rows as this store last committed them, for
+	// Ingest (see compareAndSetQuotas).
+	quotaStates *quotaStates
 }
 
 // Open migrates the database to the current schema and returns a Store on it. With
 // closeDB, Close also closes db.
 func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
-	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1), kept: newBoundedSet[dimensionRow](), quotas: newQuotaStates()}
+	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1), kept: newBoundedSet[dimensionRow](), quotas: newBoundedSet[string](), quotaStates: newQuotaStates()}
 	if err := s.migrate(ctx); err != nil {
 		return nil, s.classify(err)
 	}
