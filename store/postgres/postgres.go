@@ -125,15 +125,16 @@ func uniqueViolation(err error, table string) bool {
 	return errors.As(err, &e) && e.Code == "23505" && e.TableName == table
 }
 
-// retryable reports deadlocks and serialisation failures, which Postgres resolves by
-// aborting one transaction that may simply run again.
+// retryable reports deadlocks, serialisation failures and lock waits past
+// lock_timeout, which end a transaction that may simply run again.
 func retryable(err error) bool {
 	var e *pgconn.PgError
 	if !errors.As(err, &e) {
 		return false
 	}
 	switch e.Code {
-	case "40001", "40P01":
+	// lock_timeout is set only by Ingest's write of the quota rows it remembers.
+	case "40001", "40P01", "55P03":
 		return true
 	}
 	return false
