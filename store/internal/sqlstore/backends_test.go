@@ -1,10 +1,13 @@
 package sqlstore_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
 	"github.com/usagekit/usage/internal/testdb"
@@ -64,4 +67,41 @@ func explainOf(t testing.TB, b testdb.Backend) string {
 		t.Fatalf("no EXPLAIN form for backend %q", b.Name)
 	}
 	return p
+}
+
+// ingestCounted ingests a countedEvent for each of subjects into st in one batch,
+// numbering them on from *n, and requires every one to be inserted.
+func ingestCounted(t *testing.T, st store.Store, n *int, subjects ...string) {
+	t.Helper()
+	var events []store.IngestEvent
+	for _, s := range subjects {
+		*n++
+		events = append(events, countedEvent(s, *n))
+	}
+	res, err := st.Ingest(context.Background(), &store.IngestParams{Events: events, Now: now})
+	require.NoError(t, err)
+	for _, o := range res.Outcomes {
+		require.Equal(t, store.StatusInserted, o.Status)
+	}
+}
+
+// quotaStatements counts the statements of l that begin with prefix and name
+// usage_quotas.
+func quotaStatements(l *queryLog, prefix string) int {
+	return len(l.matching(func(q string) bool {
+		return strings.HasPrefix(q, prefix) && strings.Contains(q, "usage_quotas")
+	}))
+}
+
+// loggedSQLite opens a new SQLite store whose statements are logged, each as it
+// passes bun's hooks, and returns it, its location and the log.
+func loggedSQLite(t *testing.T) (store.Store, string, *queryLog) {
+	t.Helper()
+	b, ok := testdb.Lookup("sqlite")
+	require.True(t, ok)
+	st, loc := b.OpenNew(t)
+	queries := &queryLog{}
+	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
+	bunDB(t, st).AddQueryHook(queries)
+	return st, loc, queries
 }

@@ -3,12 +3,10 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
 )
 
@@ -20,30 +18,10 @@ import (
 // (Postgres sends the first of a pipelined transaction on the driver's connection).
 func TestIngestCreatesTheQuotaRowsItHasNotSeenBeforeReadingThem(t *testing.T) {
 	ctx := context.Background()
-	b, ok := testdb.Lookup("sqlite")
-	require.True(t, ok)
-	st, _ := b.OpenNew(t)
-	queries := &queryLog{}
-	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
-	bunDB(t, st).AddQueryHook(queries)
+	st, _, queries := loggedSQLite(t)
 	n := 0
-	batch := func(subjects ...string) {
-		var events []store.IngestEvent
-		for _, s := range subjects {
-			n++
-			events = append(events, countedEvent(s, n))
-		}
-		res, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
-		require.NoError(t, err)
-		for _, o := range res.Outcomes {
-			require.Equal(t, store.StatusInserted, o.Status)
-		}
-	}
-	count := func(prefix string) int {
-		return len(queries.matching(func(q string) bool {
-			return strings.HasPrefix(q, prefix) && strings.Contains(q, "usage_quotas")
-		}))
-	}
+	batch := func(subjects ...string) { ingestCounted(t, st, &n, subjects...) }
+	count := func(prefix string) int { return quotaStatements(queries, prefix) }
 
 	batch("acme", "globex")
 	require.Equal(t, 1, count("INSERT"), "the new rows are created")

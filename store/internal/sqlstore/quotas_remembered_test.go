@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,32 +17,12 @@ import (
 // hooks, and the usage checked on the rows.
 func TestAQuotaRowAnotherWriterChangedIsReadFromThenOn(t *testing.T) {
 	ctx := context.Background()
-	b, ok := testdb.Lookup("sqlite")
-	require.True(t, ok)
-	st, loc := b.OpenNew(t)
+	st, loc, queries := loggedSQLite(t)
+	b, _ := testdb.Lookup("sqlite")
 	other := b.OpenAt(t, loc)
-	queries := &queryLog{}
-	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
-	bunDB(t, st).AddQueryHook(queries)
 	n := 0
-	batch := func(st store.Store, subjects ...string) {
-		t.Helper()
-		var events []store.IngestEvent
-		for _, s := range subjects {
-			n++
-			events = append(events, countedEvent(s, n))
-		}
-		res, err := st.Ingest(ctx, &store.IngestParams{Events: events, Now: now})
-		require.NoError(t, err)
-		for _, o := range res.Outcomes {
-			require.Equal(t, store.StatusInserted, o.Status)
-		}
-	}
-	reads := func() int {
-		return len(queries.matching(func(q string) bool {
-			return strings.HasPrefix(q, "SELECT") && strings.Contains(q, "usage_quotas")
-		}))
-	}
+	batch := func(st store.Store, subjects ...string) { ingestCounted(t, st, &n, subjects...) }
+	reads := func() int { return quotaStatements(queries, "SELECT") }
 
 	batch(st, "acme", "globex")
 	require.Equal(t, 1, reads(), "new rows are read")
