@@ -63,7 +63,7 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 		if err != nil {
 			return nil, err
 		}
-		s.rememberQuotas(rows)
+		s.rememberQuotas(create, rows)
 		return result, nil
 	}
 }

@@ -37,13 +37,17 @@ func (s *engine) quotasToCreate(params *store.IngestParams) []quotaRow {
 	return create
 }
 
-// rememberQuotas records rows as a committed batch left them.
-func (s *engine) rememberQuotas(rows []quotaRow) {
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
+// rememberQuotas records the rows a committed batch created, or found, as
+// existing, and rows as it left them. Every row the batch had not remembered to
+// exist was among those it created.
+func (s *engine) rememberQuotas(created, rows []quotaRow) {
+	if len(created) > 0 {
+		ids := make([]string, len(created))
+		for i, r := range created {
+			ids[i] = r.ID
+		}
+		s.quotas.remember(ids)
 	}
-	s.quotas.remember(ids)
 	s.quotaStates.committed(rows)
 }
 
@@ -101,7 +105,7 @@ func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]q
 	}
 	sort.Strings(ids)
 	quotas := make(map[string]store.Quota, len(ids))
-	if err := s.selectQuotas(ctx, t, ids, quotas); err != nil {
+	if err := s.selectQuotas(ctx, t, ids, quotas, true); err != nil {
 		return nil, err
 	}
 	var missing []quotaRow
@@ -121,7 +125,7 @@ func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]q
 	if err := s.insertQuotas(ctx, t, missing); err != nil {
 		return nil, err
 	}
-	if err := s.selectQuotas(ctx, t, missingIDs, quotas); err != nil {
+	if err := s.selectQuotas(ctx, t, missingIDs, quotas, true); err != nil {
 		return nil, err
 	}
 	if len(quotas) != len(ids) {
@@ -160,18 +164,21 @@ func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow)
 }
 
 // selectQuotas reads the quota rows with the given IDs, in order, into quotas,
-// locking them where the backend has row locks.
-func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota) error {
+// locking them, if lock is set, where the backend has row locks.
+func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota, lock bool) error {
 	for chunk := range slices.Chunk(ids, chunkSize) {
 		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).Order("id")
 		if s.rowLocks() {
 			// Postgres plans an IN list element by element; an array is parsed once.
-			q = q.Where("id = ANY(?)", bun.Safe(textArray(t.db.Dialect(), chunk))).For("UPDATE")
+			q = q.Where("id = ANY(?)", bun.Safe(textArray(t.db.Dialect(), chunk)))
+			if lock {
+				q = q.For("UPDATE")
+			}
 		} else {
 			q = q.Where("id IN ?", bun.Tuple(chunk))
 		}
 		if err := scanQuotas(ctx, t, q, quotas); err != nil {
-			return fmt.Errorf("lock quota rows: %w", err)
+			return fmt.Errorf("read quota rows: %w", err)
 		}
 	}
 	return nil
@@ -279,11 +286,8 @@ func (s *engine) staleQuotas(ctx context.Context, t *ingestTx, was []quotaRow, q
 		stale.ids[i] = r.ID
 	}
 	now := map[string]store.Quota{}
-	for chunk := range slices.Chunk(stale.ids, chunkSize) {
-		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).Where("id IN ?", bun.Tuple(chunk))
-		if err := scanQuotas(ctx, t, q, now); err != nil {
-			return fmt.Errorf("read quota rows: %w", err)
-		}
+	if err := s.selectQuotas(ctx, t, stale.ids, now, false); err != nil {
+		return err
 	}
 	for _, r := range was {
 		q, ok := now[r.ID]
@@ -299,6 +303,11 @@ func (s *engine) staleQuotas(ctx context.Context, t *ingestTx, was []quotaRow, q
 var compareAndSetColumns = []string{"id", "used", "count", "total", "last_at", "updated_at",
 	"was_used", "was_count", "was_total", "was_last_at", "was_updated_at", "was_limit",
 	"was_unlimited", "was_overage", "was_period_end", "was_aggregation"}
+
+// compareAndSetTypes are the Postgres types of compareAndSetColumns.
+var compareAndSetTypes = []string{"text", "bigint", "bigint", "bigint", "bigint", "bigint",
+	"bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
+	"bigint", "bigint", "bigint", "text"}
 
 const (
 	// unchangedSince holds for a row q that is as v remembers it.
@@ -334,9 +343,7 @@ var resetKeyOrder = []string{"RESET enable_hashjoin", "RESET enable_mergejoin", 
 // compareAndSetUnnest is compareAndSetQuotas's UPDATE on Postgres, of n rows that
 // write gives.
 func compareAndSetUnnest(d schema.Dialect, n int, write func(i int, w RowWriter)) string {
-	types := slices.Repeat([]string{"bigint"}, len(compareAndSetColumns))
-	types[0], types[len(types)-1] = "text", "text"
-	return setCounters + "(SELECT * FROM " + unnestRows(d, compareAndSetColumns, types, n, write) +
+	return setCounters + "(SELECT * FROM " + unnestRows(d, compareAndSetColumns, compareAndSetTypes, n, write) +
 		" ORDER BY id) AS v WHERE q.id = v.id AND " + unchangedSince
 }
 

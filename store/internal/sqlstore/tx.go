@@ -155,18 +155,11 @@ func (t *ingestTx) query(ctx context.Context, q *bun.SelectQuery) (*sql.Rows, er
 // exec runs stmt, a statement without arguments, in t; on a pipelined transaction
 // the first statement also opens the transaction.
 func (t *ingestTx) exec(ctx context.Context, stmt string) error {
-	if !t.pipelined || t.begun {
-		_, err := t.db.ExecContext(ctx, stmt)
-		return err
-	}
-	if _, err := t.conn.ExecContext(ctx, "BEGIN;\n"+stmt); err != nil {
-		return err
-	}
-	t.begun = true
-	return nil
+	_, err := t.execCount(ctx, stmt)
+	return err
 }
 
-// execCount is exec for a statement whose count of changed rows the caller needs.
+// execCount is exec that returns the number of rows stmt changed.
 func (t *ingestTx) execCount(ctx context.Context, stmt string) (int64, error) {
 	var res sql.Result
 	var err error
