@@ -30,7 +30,9 @@ import (
 
 // MaxOpenConns bounds the connections a Store opened by Open keeps to the server,
 // so that many goroutines (and many instances) stay within the server's
-// max_connections; callers queue for a connection instead.
+// max_connections; callers queue for a connection instead. The pool keeps as many
+// open while idle: each connection is a server process, and one closed when the
+// load dips must be started again, its caches cold, when it rises.
 const MaxOpenConns = 10
 
 // migrationLockKey is the advisory lock that serialises migrations across processes.
@@ -59,6 +61,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxOpenConns)
 	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, true)
 	if err != nil {
 		db.Close()
@@ -70,7 +73,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // New returns a Store on db, a pool the caller opened with the pgx driver ("pgx",
 // or stdlib.OpenDB) and owns: Close leaves it open. It migrates the database to the
 // current schema. The pool's settings stay the caller's; Open's are MaxOpenConns
-// connections and pgx's simple protocol, which saves preparing each statement.
+// connections, as many kept while idle (database/sql keeps 2 by default, and a
+// pool that closes and reopens connections as its load varies costs the server a
+// new process each time), and pgx's simple protocol, which saves preparing each
+// statement.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	if _, ok := db.Driver().(*stdlib.Driver); !ok {
 		return nil, fmt.Errorf("postgres: New needs a pool opened with the pgx driver, not %T: use sql.Open(\"pgx\", dsn) or stdlib.OpenDB", db.Driver())

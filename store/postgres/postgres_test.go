@@ -38,3 +38,7 @@ func openNew(t testing.TB) *postgres.Store {
 func TestMain(m *testing.M) { storetest.Main(m, harness) }
 
 func TestConformance(t *testing.T) { storetest.Exercise(t, harness) }
+
+func TestOpenKeepsItsConnectionsOpenWhileIdle(t *testing.T) {
+	testdb.RequireIdleConnectionsKept(t, postgres.BunDB(openNew(t)).DB)
+}
