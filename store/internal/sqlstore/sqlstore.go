@@ -97,9 +97,11 @@ type engine struct {
 	db      *bun.DB
 	dialect Dialect
 	closeDB bool
-	// writeSlot serialises this process's writers on backends without concurrent
+	// writer serialises this process's writers on backends without concurrent
 	// writers, so they queue here instead of spinning on the database's busy lock.
-	writeSlot chan struct{}
+	// It holds the connection they share, nil until the first write (see
+	// withWriteConn).
+	writer chan *bun.Conn
 	// kept remembers dimension values the database keeps, for Ingest. Nothing
 	// deletes a kept value, so a value read once is kept for good: a batch whose
 	// values are all remembered need not read them.
@@ -115,7 +117,8 @@ type engine struct {
 // Open migrates the database to the current schema and returns a Store on it. With
 // closeDB, Close also closes db.
 func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
-	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writeSlot: make(chan struct{}, 1), kept: newBoundedSet[dimensionRow](), quotas: newBoundedSet[string](), quotaStates: newQuotaStates()}
+	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *bun.Conn, 1), kept: newBoundedSet[dimensionRow](), quotas: newBoundedSet[string](), quotaStates: newQuotaStates()}
+	s.writer <- nil
 	if err := s.migrate(ctx); err != nil {
 		return nil, s.classify(err)
 	}

@@ -42,6 +42,7 @@ func (s *Store) Capabilities() store.Capabilities { return s.e.dialect.Capabilit
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	s.e.releaseWriter()
 	if s.e.closeDB {
 		return s.e.db.Close()
 	}

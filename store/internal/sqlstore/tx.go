@@ -99,23 +99,51 @@ func rollback(ctx context.Context, conn bun.Conn) {
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
-// withWriteConn runs fn on a connection of its own, after queueing for the write
-// slot on backends that serialise writers.
+// withWriteConn runs fn on a connection for a write. Where the backend serialises
+// writers (SQLite), this process's writes take turns on one connection kept for
+// them: its page cache and prepared statements stay warm from one transaction to
+// the next, where the pool would hand each write whichever connection it had, or
+// a new one. After a failed write the connection goes back to the pool and the
+// next write takes another.
 func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn) error) error {
-	if !s.dialect.Capabilities.ConcurrentWriters {
-		select {
-		case s.writeSlot <- struct{}{}:
-			defer func() { <-s.writeSlot }()
-		case <-ctx.Done():
-			return ctx.Err()
+	if s.dialect.Capabilities.ConcurrentWriters {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return err
 		}
+		defer conn.Close()
+		return fn(conn)
 	}
-	conn, err := s.db.Conn(ctx)
+	var conn *bun.Conn
+	select {
+	case conn = <-s.writer:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if conn == nil {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			s.writer <- nil
+			return err
+		}
+		conn = &c
+	}
+	err := fn(*conn)
 	if err != nil {
-		return err
+		_ = conn.Close()
+		conn = nil
 	}
-	defer conn.Close()
-	return fn(conn)
+	s.writer <- conn
+	return err
+}
+
+// releaseWriter gives the writers' connection back to the pool, once the write
+// holding it, if any, is done.
+func (s *engine) releaseWriter() {
+	if conn := <-s.writer; conn != nil {
+		_ = conn.Close()
+	}
+	s.writer <- nil
 }
 
 // ingestTx is where one attempt of Ingest runs: a connection of its own, and on it
