@@ -20,7 +20,7 @@ type Dialect struct {
 	// decides locking: where writers run concurrently, a transaction locks the rows it
 	// will change with SELECT … FOR UPDATE; where they do not, every write
 	// transaction holds the database's write lock from its start, and this process's
-	// writers queue for one write slot.
+	// writers take turns on one connection kept for them.
 	Capabilities store.Capabilities
 	// Serial is the column type of an auto-incrementing primary key.
 	Serial string
