@@ -101,7 +101,7 @@ func rollback(ctx context.Context, conn bun.Conn) {
 
 // withWriteConn runs fn on a connection for a write. Where the backend serialises
 // writers (SQLite), this process's writes take turns on one connection kept for
-// them: its page cache and prepared statements stay warm from one transaction to
+// them: its page cache stays warm and its schema parsed from one transaction to
 // the next, where the pool would hand each write whichever connection it had, or
 // a new one. After a failed write the connection goes back to the pool and the
 // next write takes another.
