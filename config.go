@@ -44,11 +44,13 @@ const (
 	// before reading it again.
 	DefaultAssignmentTTL = 10 * time.Second
 	// DefaultAssignmentCacheSize is how many subjects' plan assignments a Meter keeps
-	// in memory.
-	DefaultAssignmentCacheSize = 50_000
+	// in memory. With DefaultQuotaCacheSize it keeps a process metering a million
+	// subjects inside the memory a small service is given (BENCHMARKS.md, "Default
+	// cache bounds"); raise both when more subjects than this are active at once.
+	DefaultAssignmentCacheSize = 32_768
 	// DefaultQuotaCacheSize is how many quota rows (one per subject and metric) a
 	// Meter keeps in memory for CheckQuota.
-	DefaultQuotaCacheSize = 50_000
+	DefaultQuotaCacheSize = 32_768
 )
 
 // Config configures a Meter. The zero value of every field except Metrics and Plans
