@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -25,6 +26,8 @@ type ingestParams struct {
 	dist string
 	// alertsOff disables alert thresholds (on by default, on every metric).
 	alertsOff bool
+	// cache sets Config.AssignmentCacheSize and QuotaCacheSize (0: the defaults).
+	cache int
 	// properties are the property sets the events carry in turn (none when
 	// empty), and declared the dimensions the metric declares of them.
 	properties []map[string]string
@@ -46,6 +49,7 @@ func runIngest(args []string, out io.Writer) error {
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
+	fs.IntVar(&p.cache, "cache", 0, "subjects the Meter's caches keep, Config.AssignmentCacheSize and QuotaCacheSize (0: the defaults)")
 	alerts := fs.String("alerts", "on", "alert thresholds on every metric: on, off, or compare (runs without and with them, alternating, -alert-rounds times each)")
 	alertRounds := fs.Int("alert-rounds", 5, "with -alerts compare: runs of each")
 	dimensions := fs.Int("dimensions", 0, "with N > 0: events carry N properties, and the run ingests them twice, without declared dimensions and with N, and prints the ratio")
@@ -64,6 +68,9 @@ func runIngest(args []string, out io.Writer) error {
 	}
 	if p.producers < 1 || p.events < 1 || p.subjects < 1 || *naiveEvents < 1 {
 		return fmt.Errorf("-producers, -events, -naive-events and -subjects must be positive")
+	}
+	if p.cache < 0 {
+		return fmt.Errorf("-cache %d: want 0 (the defaults) or a positive size", p.cache)
 	}
 	if p.dist != "uniform" && p.dist != "zipf" {
 		return fmt.Errorf("unknown -dist %q: want uniform or zipf", p.dist)
@@ -134,8 +141,12 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	perCommit := counted.subjectsPerCommit()
 	fmt.Fprintf(out, "ingest %s %s: %d producers × %d events per call, %d events over %d subjects (%s) in %.2fs: %.0f events/s, call latency p50 %.2f ms, p99 %.2f ms, %.0f subjects per commit, peak RSS %.0f MiB\n",
 		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, run.elapsed.Seconds(), rate, ms(p50), ms(p99), perCommit, rss)
-	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d dist=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
-		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, rate, ms(p50), ms(p99), perCommit, rss)
+	cache := "default"
+	if p.cache > 0 {
+		cache = strconv.Itoa(p.cache)
+	}
+	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d dist=%s cache=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
+		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, cache, rate, ms(p50), ms(p99), perCommit, rss)
 	return rate, nil
 }
 
@@ -153,6 +164,9 @@ func benchConfig(p ingestParams, concurrentWriters bool) (*usage.Config, error) 
 		MaxBatchSize: p.maxBatch,
 		BatchWait:    p.batchWait,
 		Alerts:       usage.AlertConfig{Disabled: p.alertsOff},
+		// Zero is the defaults.
+		AssignmentCacheSize: p.cache,
+		QuotaCacheSize:      p.cache,
 	}
 	switch p.mode {
 	case "group":
