@@ -28,6 +28,9 @@ type ingestParams struct {
 	alertsOff bool
 	// cache sets Config.AssignmentCacheSize and QuotaCacheSize (0: the defaults).
 	cache int
+	// subjectPrefix begins every subject's name: instances gives each process its
+	// own with -disjoint, so that no two share a subject.
+	subjectPrefix string
 	// properties are the property sets the events carry in turn (none when
 	// empty), and declared the dimensions the metric declares of them.
 	properties []map[string]string

@@ -52,7 +52,7 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 		wg.Go(func() {
 			pick := subjectPicker(p, law, uint64(w)+uint64(first))
 			event := func(i int64) usage.Event {
-				return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: "tenant-" + strconv.Itoa(pick(i)),
+				return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: p.subjectPrefix + "tenant-" + strconv.Itoa(pick(i)),
 					Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
 			}
 			var evs []usage.Event // reused from call to call, as TrackBatch keeps none

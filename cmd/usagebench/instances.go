@@ -30,9 +30,10 @@ func runInstances(args []string, out io.Writer) error {
 	fs.StringVar(&p.dsn, "dsn", "", "Postgres DSN (default "+defaultDSN+"); the run uses a schema of its own and drops it")
 	fs.IntVar(&p.producers, "producers", 64, "goroutines calling TrackBatch in each process")
 	fs.IntVar(&p.events, "events", 500_000, "events to track in all, shared evenly by the processes")
-	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects, the same in every process")
+	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects, the same in every process (with -disjoint, as many of its own in each)")
 	fs.IntVar(&p.batch, "batch", 64, "events per call")
 	fs.StringVar(&p.dist, "dist", "uniform", "uniform or zipf (exponent "+zipfExponentText+"), as for ingest")
+	disjoint := fs.Bool("disjoint", false, "give each process subjects of its own, none shared: the rate without rows that instances share")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +66,9 @@ func runInstances(args []string, out io.Writer) error {
 			"-producers", strconv.Itoa(p.producers), "-subjects", strconv.Itoa(p.subjects), "-batch", strconv.Itoa(p.batch),
 			"-dist", p.dist, "-first", strconv.FormatInt(first, 10), "-last", strconv.FormatInt(last, 10),
 			"-start", strconv.FormatInt(start.UnixNano(), 10))
+		if *disjoint {
+			cmd.Args = append(cmd.Args, "-subject-prefix", "p"+strconv.Itoa(i)+"-")
+		}
 		cmd.Stdout, cmd.Stderr = &outputs[i], os.Stderr
 		wg.Go(func() { errs[i] = cmd.Run() })
 	}
@@ -89,10 +93,14 @@ func runInstances(args []string, out io.Writer) error {
 	elapsed := time.Duration(end - begin)
 	rate := float64(p.events) / elapsed.Seconds()
 	p50, p99 := percentile(all, 0.50), percentile(all, 0.99)
-	fmt.Fprintf(out, "instances postgres: %d processes × %d producers × %d events per call, %d events over %d shared subjects (%s) in %.2fs: %.0f events/s in all, call latency p50 %.2f ms, p99 %.2f ms\n",
-		*k, p.producers, p.batch, p.events, p.subjects, p.dist, elapsed.Seconds(), rate, ms(p50), ms(p99))
-	fmt.Fprintf(out, "RESULT bench=instances store=postgres k=%d producers=%d batch=%d events=%d subjects=%d dist=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f\n",
-		*k, p.producers, p.batch, p.events, p.subjects, p.dist, rate, ms(p50), ms(p99))
+	shared := "shared"
+	if *disjoint {
+		shared = "disjoint"
+	}
+	fmt.Fprintf(out, "instances postgres: %d processes × %d producers × %d events per call, %d events over %d %s subjects (%s) in %.2fs: %.0f events/s in all, call latency p50 %.2f ms, p99 %.2f ms\n",
+		*k, p.producers, p.batch, p.events, p.subjects, shared, p.dist, elapsed.Seconds(), rate, ms(p50), ms(p99))
+	fmt.Fprintf(out, "RESULT bench=instances store=postgres k=%d producers=%d batch=%d events=%d subjects=%d subjects_are=%s dist=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f\n",
+		*k, p.producers, p.batch, p.events, p.subjects, shared, p.dist, rate, ms(p50), ms(p99))
 	return nil
 }
 
@@ -108,6 +116,7 @@ func runInstancesChild(args []string, out io.Writer) error {
 	fs.IntVar(&p.subjects, "subjects", 100, "")
 	fs.IntVar(&p.batch, "batch", 64, "")
 	fs.StringVar(&p.dist, "dist", "uniform", "")
+	fs.StringVar(&p.subjectPrefix, "subject-prefix", "", "")
 	fs.Int64Var(&first, "first", 0, "")
 	fs.Int64Var(&last, "last", 0, "")
 	fs.Int64Var(&start, "start", 0, "")
