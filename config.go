@@ -44,9 +44,9 @@ const (
 	// before reading it again.
 	DefaultAssignmentTTL = 10 * time.Second
 	// DefaultAssignmentCacheSize is how many subjects' plan assignments a Meter keeps
-	// in memory. With DefaultQuotaCacheSize it keeps a process metering a million
-	// subjects inside the memory a small service is given (BENCHMARKS.md, "Default
-	// cache bounds"); raise both when more subjects than this are active at once.
+	// in memory. With DefaultQuotaCacheSize it bounds what a Meter holds per
+	// subject however many it meters (BENCHMARKS.md, "Default cache bounds"); raise
+	// both when more subjects than this are active within AssignmentTTL.
 	DefaultAssignmentCacheSize = 32_768
 	// DefaultQuotaCacheSize is how many quota rows (one per subject and metric) a
 	// Meter keeps in memory for CheckQuota.

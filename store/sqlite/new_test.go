@@ -24,12 +24,20 @@ func oneEvent(now time.Time) *store.IngestParams {
 	}}}
 }
 
-func TestNewStoresInTheCallersDatabaseAndCloseLeavesItOpen(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "usage.db")
+// callersDB opens a pool on a new database file at path with the settings DSN
+// gives, as a host that passes its own pool to New does; the test closes it.
+func callersDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", sqlite.DSN(path))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestNewStoresInTheCallersDatabaseAndCloseLeavesItOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "usage.db")
+	db := callersDB(t, path)
 
 	st, err := sqlite.New(ctx, db)
 	require.NoError(t, err)

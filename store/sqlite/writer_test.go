@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -16,9 +15,7 @@ import (
 
 func TestWritesKeepOneConnectionAndCloseGivesItBack(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "usage.db")))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := callersDB(t, filepath.Join(t.TempDir(), "usage.db"))
 	st, err := sqlite.New(ctx, db)
 	require.NoError(t, err)
 	require.Zero(t, db.Stats().InUse, "no connection is held before the first write")
