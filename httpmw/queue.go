@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/usagekit/usage"
@@ -36,13 +37,16 @@ type queue struct {
 
 	ids *idSource
 
+	// slots counts the slots in use and the reservations, and marks the queue
+	// closed, in one word (see slots.go): a request takes and gives back its slot
+	// without a lock.
+	slots slots
+	// waiting counts the requests waiting for room; a worker that gives slots
+	// back wakes them only if there are any.
+	waiting atomic.Int32
+
 	mu      sync.Mutex
 	pending []record
-	// taken counts the slots in use: reserved, pending or being stored.
-	taken int
-	// active counts the reservations whose event is not queued or released yet.
-	active int
-	closed bool
 	// room is closed when slots are given back, to wake requests waiting for one.
 	room chan struct{}
 	// idle is closed once the queue is closed and no reservation is active.
@@ -84,36 +88,36 @@ func newQueue(m Meter, stats *counters, ids *idSource, o *options) *queue {
 // reserve takes a slot for a request's event, waiting for one until ctx ends when
 // the queue is full and the policy is Block.
 func (q *queue) reserve(ctx context.Context) error {
-	counted := false
-	q.mu.Lock()
+	switch q.slots.take(q.size) {
+	case taken:
+		return nil
+	case refusedClosed:
+		return errClosed
+	}
+	q.stats.queueFull.Add(1)
+	q.batchReady()
+	if q.full == Refuse {
+		return errQueueFull
+	}
+	q.waiting.Add(1)
+	defer q.waiting.Add(-1)
 	for {
-		if q.closed {
-			q.mu.Unlock()
-			return errClosed
-		}
-		if q.taken < q.size {
-			q.taken++
-			q.active++
-			q.mu.Unlock()
-			return nil
-		}
-		if !counted {
-			q.stats.queueFull.Add(1)
-			counted = true
-			q.batchReady()
-		}
-		if q.full == Refuse {
-			q.mu.Unlock()
-			return errQueueFull
-		}
+		// The room to wait for is read before the slots are tried again, and a
+		// worker that gives slots back after that try sees this request waiting.
+		q.mu.Lock()
 		room := q.room
 		q.mu.Unlock()
+		switch q.slots.take(q.size) {
+		case taken:
+			return nil
+		case refusedClosed:
+			return errClosed
+		}
 		select {
 		case <-room:
 		case <-ctx.Done():
 			return errQueueFull
 		}
-		q.mu.Lock()
 	}
 }
 
@@ -122,8 +126,8 @@ func (q *queue) put(rec record) {
 	q.mu.Lock()
 	q.pending = append(q.pending, rec)
 	first, full := len(q.pending) == 1, len(q.pending) == q.maxBatch
-	q.deactivate()
 	q.mu.Unlock()
+	q.deactivate()
 	if full {
 		q.batchReady()
 	}
@@ -140,25 +144,26 @@ func (q *queue) put(rec record) {
 
 // release gives back a reserved slot whose request has no event to store.
 func (q *queue) release() {
-	q.mu.Lock()
 	q.deactivate()
 	q.free(1)
-	q.mu.Unlock()
 }
 
-// deactivate ends a reservation; q.mu is held.
+// deactivate ends a reservation; the last to end once the queue is closed says so.
 func (q *queue) deactivate() {
-	q.active--
-	if q.closed && q.active == 0 {
+	if q.slots.endReservation() {
 		close(q.idle)
 	}
 }
 
-// free gives back n slots and wakes the requests waiting for one; q.mu is held.
+// free gives back n slots and wakes the requests waiting for one.
 func (q *queue) free(n int) {
-	q.taken -= n
-	close(q.room)
-	q.room = make(chan struct{})
+	q.slots.give(n)
+	if q.waiting.Load() > 0 {
+		q.mu.Lock()
+		close(q.room)
+		q.room = make(chan struct{})
+		q.mu.Unlock()
+	}
 }
 
 // drain hands queued events to the Meter, as many as are waiting (up to maxBatch
@@ -207,9 +212,7 @@ func (q *queue) drain() {
 				// The batch is not cleared: the next build overwrites it, and what it
 				// holds till then is at most maxBatch events.
 				q.store(batch)
-				q.mu.Lock()
 				q.free(n)
-				q.mu.Unlock()
 				chunk = chunk[n:]
 			}
 		}
@@ -265,9 +268,12 @@ func (q *queue) waitForBatch(hold *time.Timer) {
 // ready reports whether a worker's batch wait should end: maxBatch events are
 // waiting, or every slot is taken.
 func (q *queue) ready() bool {
+	if q.slots.inUse() >= q.size {
+		return true
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.pending) >= q.maxBatch || q.taken >= q.size
+	return len(q.pending) >= q.maxBatch
 }
 
 // store tracks a batch, counting each event's outcome. A batch refused as invalid
@@ -317,16 +323,13 @@ func (q *queue) count(ev usage.Event, err error, replayed bool) {
 // their events, and for the workers to store every queued event. When ctx ends
 // first it stops the workers' Meter calls and returns ctx's error.
 func (q *queue) close(ctx context.Context) error {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
+	first, idle := q.slots.close()
+	if !first {
 		return nil
 	}
-	q.closed = true
-	if q.active == 0 {
+	if idle {
 		close(q.idle)
 	}
-	q.mu.Unlock()
 	stopped := make(chan struct{})
 	go func() {
 		<-q.idle
