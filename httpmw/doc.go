@@ -40,7 +40,9 @@
 //     rather than one per request. A place in the queue is taken before the handler
 //     runs, so a full queue never drops an event: it is counted in Stats.QueueFull
 //     and the request waits for room or, with WithQueueFull(Refuse), is answered
-//     503. Close flushes the queue.
+//     503. Close flushes the queue. The workers fill the properties maps of a
+//     stored batch again for a later one, so a Meter that wraps *usage.Meter must
+//     copy any it keeps (see Meter).
 //
 // WithStrict charges every metered request before the handler runs, as for exact
 // limits, and refuses it when the charge fails.

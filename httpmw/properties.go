@@ -16,11 +16,15 @@ var statusText = func() (t [600]string) {
 	return t
 }()
 
-// properties are the recorded dimensions of a served request: route, method,
-// status, latency_ms (with microseconds) and bytes, then the handler's own, which
-// may not replace them.
-func properties(route, method string, status int, latency, bytes string, host map[string]string) map[string]string {
-	p := make(map[string]string, 5+len(host))
+// properties fills p (or, if p is nil, a new map) with the recorded dimensions of
+// a served request: route, method, status, latency_ms (with microseconds) and
+// bytes, then the handler's own, which may not replace them.
+func properties(p map[string]string, route, method string, status int, latency, bytes string, host map[string]string) map[string]string {
+	if p == nil {
+		p = make(map[string]string, 5+len(host))
+	} else {
+		clear(p)
+	}
 	for k, v := range host {
 		p[k] = v
 	}
@@ -40,25 +44,48 @@ func properties(route, method string, status int, latency, bytes string, host ma
 // eventBuilder turns records into events. The generated IDs and the numbers of up
 // to eventsPerString events are written in one buffer and converted once, each a
 // slice of that string: one allocation for them instead of two per event, and a
-// string kept by whoever keeps one event's ID or properties stays small.
+// string kept by whoever keeps one event's ID or properties stays small. The
+// properties maps of a batch the Meter is done with are filled again for the next
+// (see Meter), so a worker that stores batch after batch allocates none.
 type eventBuilder struct {
 	ids  *idSource
 	buf  []byte
 	ends []int
+	// maps holds a properties map for each place in a batch, or nil where the
+	// next build makes a new one.
+	maps []map[string]string
 }
 
-const eventsPerString = 32
+const (
+	eventsPerString = 32
+	// reusedProperties is the most entries a properties map may have held to be
+	// filled again: one that grew for a request with many properties of its own
+	// is left to the collector rather than kept at that size.
+	reusedProperties = 8
+)
 
 // build sets out[i] to the event of recs[i]; out is as long as recs.
 func (e *eventBuilder) build(recs []record, out []usage.Event) {
-	for len(recs) > eventsPerString {
-		e.buildString(recs[:eventsPerString], out)
-		recs, out = recs[eventsPerString:], out[eventsPerString:]
+	if len(e.maps) < len(recs) {
+		e.maps = append(e.maps, make([]map[string]string, len(recs)-len(e.maps))...)
 	}
-	e.buildString(recs, out)
+	for at := 0; at < len(recs); at += eventsPerString {
+		n := min(len(recs)-at, eventsPerString)
+		e.buildString(recs[at:at+n], out[at:at+n], e.maps[at:at+n])
+	}
 }
 
-func (e *eventBuilder) buildString(recs []record, out []usage.Event) {
+// reuse keeps the properties maps of the last batch built for the next one, if
+// the Meter is done with them (see Meter); otherwise the next build makes new ones.
+func (e *eventBuilder) reuse(done bool) {
+	for i, m := range e.maps {
+		if !done || len(m) > reusedProperties {
+			e.maps[i] = nil
+		}
+	}
+}
+
+func (e *eventBuilder) buildString(recs []record, out []usage.Event, maps []map[string]string) {
 	b, ends := e.buf[:0], e.ends[:0]
 	for i := range recs {
 		r := &recs[i]
@@ -81,7 +108,8 @@ func (e *eventBuilder) buildString(recs []record, out []usage.Event) {
 		if r.ev.ID == "" {
 			out[i].ID = all[start:id]
 		}
-		out[i].Properties = properties(r.route, r.method, r.status, all[id:latency], all[latency:bytes], r.props)
+		maps[i] = properties(maps[i], r.route, r.method, r.status, all[id:latency], all[latency:bytes], r.props)
+		out[i].Properties = maps[i]
 		start = bytes
 	}
 }

@@ -211,7 +211,7 @@ func (q *queue) drain() {
 				clear(chunk[:n])
 				// The batch is not cleared: the next build overwrites it, and what it
 				// holds till then is at most maxBatch events.
-				q.store(batch)
+				events.reuse(q.store(batch))
 				q.free(n)
 				chunk = chunk[n:]
 			}
@@ -277,25 +277,39 @@ func (q *queue) ready() bool {
 }
 
 // store tracks a batch, counting each event's outcome. A batch refused as invalid
-// (one bad property refuses them all) is tracked again event by event.
-func (q *queue) store(batch []usage.Event) {
+// (one bad property refuses them all) is tracked again event by event. It reports
+// whether the Meter is done with the batch: false if a call may have left events
+// waiting for a commit (see inFlight).
+func (q *queue) store(batch []usage.Event) (done bool) {
 	res, err := q.meter.TrackBatch(q.ctx, batch)
 	if errors.Is(err, usage.ErrInvalidEvent) && len(batch) > 1 {
+		done = true
 		for _, ev := range batch {
 			_, err := q.meter.Track(q.ctx, ev)
 			q.count(ev, err, false)
+			done = done && !inFlight(err)
 		}
-		return
+		return done
 	}
 	if err != nil {
 		for _, ev := range batch {
 			q.count(ev, err, false)
 		}
-		return
+		return !inFlight(err)
 	}
+	done = true
 	for i, r := range res {
 		q.count(batch[i], r.Err, r.Replayed)
+		done = done && !inFlight(r.Err)
 	}
+	return done
+}
+
+// inFlight reports whether err leaves its event's commit unknown: the Meter
+// stopped waiting for it, and the event may still be on its way to the database.
+func inFlight(err error) bool {
+	return errors.Is(err, usage.ErrUnavailable) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 func (q *queue) count(ev usage.Event, err error, replayed bool) {
