@@ -82,7 +82,9 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // rows this store remembers decides against them as remembered instead, and locks
 // them only as it writes them, if they are unchanged (compareAndSetQuotas). If an
 // event it took for new is stored already, it returns errAlreadyStored. It creates
-// the quota rows of create, if they are missing, before it locks any.
+// the quota rows of create, if they are missing, before it locks any; when it
+// created every one of them, it takes them as it wrote them and reads and locks
+// only the others (a row a transaction inserted is its own until it commits).
 func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool, create []quotaRow) (*store.IngestResult, []quotaRow, error) {
 	n := len(params.Events)
 	sc := getScratch(n)
@@ -121,14 +123,26 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			quotas[r.ID] = r.quota()
 		}
 	} else {
+		lock := specs
 		if len(create) > 0 {
-			if err := s.insertQuotas(ctx, t, create); err != nil {
+			created, err := s.insertQuotas(ctx, t, create)
+			if err != nil {
 				return nil, nil, err
+			}
+			if created == int64(len(create)) {
+				lock = withoutRows(specs, create)
 			}
 		}
 		var err error
-		if quotas, err = s.lockQuotas(ctx, t, specs); err != nil {
+		if quotas, err = s.lockQuotas(ctx, t, lock); err != nil {
 			return nil, nil, err
+		}
+		if len(lock) < len(specs) {
+			// The attempt created every row of create: each holds what its spec
+			// says, and no other transaction can change it before this one ends.
+			for _, r := range create {
+				quotas[r.ID] = r.quota()
+			}
 		}
 	}
 	var keys []eventKey

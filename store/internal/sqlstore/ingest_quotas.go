@@ -78,6 +78,18 @@ func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) []quo
 	return rows
 }
 
+// withoutRows returns specs without the rows of rows.
+func withoutRows(specs map[string]quotaRow, rows []quotaRow) map[string]quotaRow {
+	out := make(map[string]quotaRow, len(specs))
+	for id, r := range specs {
+		out[id] = r
+	}
+	for _, r := range rows {
+		delete(out, r.ID)
+	}
+	return out
+}
+
 // quotaOf is the quota row an event counts against, as created if missing.
 func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
 	return store.Quota{
@@ -122,7 +134,7 @@ func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]q
 	if s.rowLocks() {
 		return nil, &missingQuotasError{rows: missing}
 	}
-	if err := s.insertQuotas(ctx, t, missing); err != nil {
+	if _, err := s.insertQuotas(ctx, t, missing); err != nil {
 		return nil, err
 	}
 	if err := s.selectQuotas(ctx, t, missingIDs, quotas, true); err != nil {
@@ -143,8 +155,8 @@ func (e *missingQuotasError) Error() string {
 }
 
 // insertQuotas inserts rows, in order, leaving those that exist already as they are,
-// in one round trip.
-func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) error {
+// in one round trip where rows are locked, and returns how many it created.
+func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) (created int64, err error) {
 	var stmts []string
 	if s.rowLocks() {
 		// Postgres: from arrays (see unnestRows), in one statement.
@@ -157,10 +169,15 @@ func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow)
 			stmts = append(stmts, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String())
 		}
 	}
-	if err := t.exec(ctx, strings.Join(stmts, ";\n")); err != nil {
-		return fmt.Errorf("create quota rows: %w", err)
+	// One statement at a time: a message's count is its last statement's.
+	for _, stmt := range stmts {
+		n, err := t.execCount(ctx, stmt)
+		if err != nil {
+			return 0, fmt.Errorf("create quota rows: %w", err)
+		}
+		created += n
 	}
-	return nil
+	return created, nil
 }
 
 // selectQuotas reads the quota rows with the given IDs, in order, into quotas,

@@ -25,15 +25,15 @@ func TestAQuotaRowAnotherWriterChangedIsReadFromThenOn(t *testing.T) {
 	reads := func() int { return quotaStatements(queries, "SELECT") }
 
 	batch(st, "acme", "globex")
-	require.Equal(t, 1, reads(), "new rows are read")
+	require.Equal(t, 0, reads(), "rows the batch created are not read")
 	batch(other, "acme", "acme")
 	batch(st, "acme", "globex")
-	require.Equal(t, 3, reads(), "the changed row is found and told apart, then the batch reads its rows")
+	require.Equal(t, 2, reads(), "the changed row is found and told apart, then the batch reads its rows")
 	batch(st, "globex")
-	require.Equal(t, 3, reads(), "a row nobody else changed is decided as remembered")
+	require.Equal(t, 2, reads(), "a row nobody else changed is decided as remembered")
 	batch(st, "acme")
 	batch(st, "acme")
-	require.Equal(t, 5, reads(), "the changed row is read every time")
+	require.Equal(t, 4, reads(), "the changed row is read every time")
 
 	for subject, used := range map[string]int64{"acme": 6, "globex": 3} {
 		quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, At: now})
