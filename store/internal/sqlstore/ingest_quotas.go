@@ -160,10 +160,7 @@ func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow)
 	var stmts []string
 	if s.rowLocks() {
 		// Postgres: from arrays (see unnestRows), in one statement.
-		stmts = []string{"INSERT INTO usage_quotas (" + strings.Join(quotaColumns, ", ") + ") SELECT * FROM " +
-			unnestRows(t.db.Dialect(), quotaColumns, quotaTypes, len(rows), func(i int, w RowWriter) {
-				rows[i].write(w)
-			}) + " ON CONFLICT (id) DO NOTHING"}
+		stmts = []string{quotaInsert.text(t.db.Dialect(), len(rows), func(i int, w RowWriter) { rows[i].write(w) })}
 	} else {
 		for chunk := range slices.Chunk(rows, chunkSize) {
 			stmts = append(stmts, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String())
@@ -360,9 +357,17 @@ var resetKeyOrder = []string{"RESET enable_hashjoin", "RESET enable_mergejoin", 
 // compareAndSetUnnest is compareAndSetQuotas's UPDATE on Postgres, of n rows that
 // write gives.
 func compareAndSetUnnest(d schema.Dialect, n int, write func(i int, w RowWriter)) string {
-	return setCounters + "(SELECT * FROM " + unnestRows(d, compareAndSetColumns, compareAndSetTypes, n, write) +
-		" ORDER BY id) AS v WHERE q.id = v.id AND " + unchangedSince
+	return compareAndSetForm.text(d, n, write)
 }
+
+// compareAndSetForm is compareAndSetUnnest's statement around its rows.
+var compareAndSetForm = arrayForm{head: setCounters + "(SELECT * FROM ",
+	tail:  " ORDER BY id) AS v WHERE q.id = v.id AND " + unchangedSince,
+	names: compareAndSetColumns, types: compareAndSetTypes}
+
+// quotaInsert is insertQuotas's statement on Postgres around its rows.
+var quotaInsert = arrayForm{head: "INSERT INTO usage_quotas (" + strings.Join(quotaColumns, ", ") + ") SELECT * FROM ",
+	tail: " ON CONFLICT (id) DO NOTHING", names: quotaColumns, types: quotaTypes}
 
 // staleQuotasError aborts an attempt of Ingest that decided against remembered quota
 // rows of which some changed since: the rows to read in the next attempt, and of

@@ -40,7 +40,7 @@ func (s rowsStatement) text(d schema.Dialect) []string {
 		if s.n == 0 {
 			return nil
 		}
-		return []string{s.arrays.head + unnestRows(d, s.arrays.names, s.arrays.types, s.n, s.write) + s.arrays.tail}
+		return []string{s.arrays.text(d, s.n, s.write)}
 	}
 	var out []string
 	for lo := 0; lo < s.n; lo += chunkSize {

@@ -180,14 +180,9 @@ func (t *ingestTx) query(ctx context.Context, q *bun.SelectQuery) (*sql.Rows, er
 	return rows, nil
 }
 
-// exec runs stmt, a statement without arguments, in t; on a pipelined transaction
-// the first statement also opens the transaction.
-func (t *ingestTx) exec(ctx context.Context, stmt string) error {
-	_, err := t.execCount(ctx, stmt)
-	return err
-}
-
-// execCount is exec that returns the number of rows stmt changed.
+// execCount runs stmt, a statement without arguments, in t and returns the number
+// of rows it changed; on a pipelined transaction the first statement also opens
+// the transaction.
 func (t *ingestTx) execCount(ctx context.Context, stmt string) (int64, error) {
 	var res sql.Result
 	var err error

@@ -2,7 +2,7 @@ package sqlstore
 
 import (
 	"strconv"
-	"strings"
+	"sync"
 
 	"github.com/uptrace/bun/schema"
 )
@@ -13,30 +13,52 @@ import (
 // rows took longer than running the statement; an array literal is parsed once.
 // Rows come out in the order write gives them.
 func unnestRows(d schema.Dialect, names, types []string, n int, write func(i int, w RowWriter)) string {
-	w := &arraysWriter{cols: make([][]byte, len(types))}
-	for k := range w.cols {
-		w.cols[k] = append(w.cols[k], '{')
-	}
+	return arrayForm{names: names, types: types}.text(d, n, write)
+}
+
+// text returns f's statement over n rows that write gives: head, the rows as
+// unnestRows gives them, then tail. The columns are written in buffers kept
+// between statements and the statement in one buffer of its size: a batch's
+// statements are large, and buffers grown by appending, value after value, left
+// more garbage than the statements themselves.
+func (f arrayForm) text(d schema.Dialect, n int, write func(i int, w RowWriter)) string {
+	w := columnWriters.Get().(*arraysWriter)
+	defer w.release()
+	w.begin(len(f.types))
 	for i := range n {
 		w.k = 0
 		write(i, w)
 	}
-	var b []byte
+	size := len(f.head) + len("unnest() AS u ()") + len(f.tail)
+	for k, col := range w.cols {
+		size += len(col) + len(", '}'::[]") + len(f.types[k]) + len(", ") + len(f.names[k])
+	}
+	// Room for quotes that the literal doubles, which values seldom hold.
+	b := make([]byte, 0, size+size/64)
+	b = append(b, f.head...)
 	b = append(b, "unnest("...)
 	for k, col := range w.cols {
 		if k > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendArray(b, d, col, types[k])
+		b = appendArray(b, d, col, f.types[k])
 	}
 	b = append(b, ") AS u ("...)
-	b = append(b, strings.Join(names, ", ")...)
-	return string(append(b, ')'))
+	for k, name := range f.names {
+		if k > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, name...)
+	}
+	b = append(b, ')')
+	return string(append(b, f.tail...))
 }
 
 // textArray returns a Postgres text[] literal of values.
 func textArray(d schema.Dialect, values []string) string {
-	w := &arraysWriter{cols: [][]byte{{'{'}}}
+	w := columnWriters.Get().(*arraysWriter)
+	defer w.release()
+	w.begin(1)
 	for _, v := range values {
 		w.k = 0
 		w.Text(v)
@@ -53,10 +75,40 @@ func appendArray(b []byte, d schema.Dialect, col []byte, typ string) []byte {
 	return append(b, "[]"...)
 }
 
+// columnWriters keeps arraysWriters, with their buffers, between statements.
+var columnWriters = sync.Pool{New: func() any { return new(arraysWriter) }}
+
+// maxKeptColumnBytes bounds the buffers an arraysWriter keeps when released: one
+// that grew for an unusually large statement is left to the collector.
+const maxKeptColumnBytes = 8 << 20
+
 // arraysWriter appends each row's values to the array literal of its column.
 type arraysWriter struct {
 	cols [][]byte
 	k    int
+}
+
+// begin empties the writer for a statement of the given number of columns, each
+// array opened.
+func (w *arraysWriter) begin(columns int) {
+	if cap(w.cols) < columns {
+		w.cols = make([][]byte, columns)
+	}
+	w.cols = w.cols[:columns]
+	for k := range w.cols {
+		w.cols[k] = append(w.cols[k][:0], '{')
+	}
+}
+
+// release gives w back to columnWriters, unless its buffers grew too large to keep.
+func (w *arraysWriter) release() {
+	kept := 0
+	for _, col := range w.cols {
+		kept += cap(col)
+	}
+	if kept <= maxKeptColumnBytes {
+		columnWriters.Put(w)
+	}
 }
 
 func (w *arraysWriter) next() []byte {
