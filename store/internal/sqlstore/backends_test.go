@@ -93,6 +93,26 @@ func quotaStatements(l *queryLog, prefix string) int {
 	}))
 }
 
+// requireUsed checks the usage on the quota row of each subject's one quota.
+func requireUsed(t *testing.T, st store.Store, used map[string]int64) {
+	t.Helper()
+	for subject, want := range used {
+		quotas, err := st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: subject, At: now})
+		require.NoError(t, err)
+		require.Len(t, quotas.Quotas, 1, subject)
+		require.Equal(t, want, quotas.Quotas[0].Used, subject)
+	}
+}
+
+// loggedSQLiteAndOther is loggedSQLite with a second store on the same database,
+// another writer whose statements are not logged.
+func loggedSQLiteAndOther(t *testing.T) (st, other store.Store, queries *queryLog) {
+	t.Helper()
+	st, loc, queries := loggedSQLite(t)
+	b, _ := testdb.Lookup("sqlite")
+	return st, b.OpenAt(t, loc), queries
+}
+
 // loggedSQLite opens a new SQLite store whose statements are logged, each as it
 // passes bun's hooks, and returns it, its location and the log.
 func loggedSQLite(t *testing.T) (store.Store, string, *queryLog) {

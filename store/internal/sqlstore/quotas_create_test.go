@@ -1,14 +1,10 @@
 package sqlstore_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/usagekit/usage/internal/testdb"
-	"github.com/usagekit/usage/store"
 )
 
 // A batch that meets subjects this store has not seen creates their quota rows
@@ -19,7 +15,6 @@ import (
 // them passes bun's hooks (Postgres sends the first of a pipelined transaction on
 // the driver's connection).
 func TestIngestCreatesTheQuotaRowsItHasNotSeenBeforeReadingThem(t *testing.T) {
-	ctx := context.Background()
 	st, _, queries := loggedSQLite(t)
 	n := 0
 	batch := func(subjects ...string) { ingestCounted(t, st, &n, subjects...) }
@@ -45,12 +40,7 @@ func TestIngestCreatesTheQuotaRowsItHasNotSeenBeforeReadingThem(t *testing.T) {
 	require.Equal(t, 5, count("INSERT"))
 	require.Equal(t, 1, count("SELECT"))
 
-	for subject, used := range map[string]int64{"acme": 3, "tenant-1199": 1} {
-		quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, At: now})
-		require.NoError(t, err)
-		require.Len(t, quotas.Quotas, 1)
-		require.Equal(t, used, quotas.Quotas[0].Used, subject)
-	}
+	requireUsed(t, st, map[string]int64{"acme": 3, "tenant-1199": 1})
 }
 
 // A row this store has not seen may exist all the same, created by another writer:
@@ -58,20 +48,12 @@ func TestIngestCreatesTheQuotaRowsItHasNotSeenBeforeReadingThem(t *testing.T) {
 // and locks every one of its rows, deciding against what they hold. The usage
 // checked on the rows shows the other writer's events kept.
 func TestABatchReadsItsRowsWhenAnotherWriterCreatedOneOfThem(t *testing.T) {
-	ctx := context.Background()
-	st, loc, queries := loggedSQLite(t)
-	b, _ := testdb.Lookup("sqlite")
-	other := b.OpenAt(t, loc)
+	st, other, queries := loggedSQLiteAndOther(t)
 	n := 0
 	ingestCounted(t, other, &n, "acme", "acme")
 	ingestCounted(t, st, &n, "acme", "globex")
 	require.Equal(t, 1, quotaStatements(queries, "INSERT"))
 	require.Equal(t, 1, quotaStatements(queries, "SELECT"), "one of the two rows existed: both are read")
 
-	for subject, used := range map[string]int64{"acme": 3, "globex": 1} {
-		quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, At: now})
-		require.NoError(t, err)
-		require.Len(t, quotas.Quotas, 1)
-		require.Equal(t, used, quotas.Quotas[0].Used, subject)
-	}
+	requireUsed(t, st, map[string]int64{"acme": 3, "globex": 1})
 }

@@ -1,12 +1,10 @@
 package sqlstore_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
 )
 
@@ -16,10 +14,7 @@ import (
 // remembered. The quota rows' reads are counted on SQLite, where each passes bun's
 // hooks, and the usage checked on the rows.
 func TestAQuotaRowAnotherWriterChangedIsReadFromThenOn(t *testing.T) {
-	ctx := context.Background()
-	st, loc, queries := loggedSQLite(t)
-	b, _ := testdb.Lookup("sqlite")
-	other := b.OpenAt(t, loc)
+	st, other, queries := loggedSQLiteAndOther(t)
 	n := 0
 	batch := func(st store.Store, subjects ...string) { ingestCounted(t, st, &n, subjects...) }
 	reads := func() int { return quotaStatements(queries, "SELECT") }
@@ -35,9 +30,5 @@ func TestAQuotaRowAnotherWriterChangedIsReadFromThenOn(t *testing.T) {
 	batch(st, "acme")
 	require.Equal(t, 4, reads(), "the changed row is read every time")
 
-	for subject, used := range map[string]int64{"acme": 6, "globex": 3} {
-		quotas, err := st.GetQuotas(ctx, &store.GetQuotasParams{Subject: subject, At: now})
-		require.NoError(t, err)
-		require.Equal(t, used, quotas.Quotas[0].Used, subject)
-	}
+	requireUsed(t, st, map[string]int64{"acme": 6, "globex": 3})
 }
