@@ -25,6 +25,12 @@ import (
 // store uses it.
 func bunDB(t testing.TB, st store.Store) *bun.DB {
 	t.Helper()
+	return sqlStore(t, st).DB()
+}
+
+// sqlStore returns the sqlstore.Store a backend's store is built on.
+func sqlStore(t testing.TB, st store.Store) *sqlstore.Store {
+	t.Helper()
 	var inner store.Store
 	switch s := st.(type) {
 	case *sqlite.Store:
@@ -34,7 +40,7 @@ func bunDB(t testing.TB, st store.Store) *bun.DB {
 	default:
 		t.Fatalf("%T is not a store built on sqlstore", st)
 	}
-	return inner.(*sqlstore.Store).DB()
+	return inner.(*sqlstore.Store)
 }
 
 // The checks' clock and billing period: every event counts in this month.

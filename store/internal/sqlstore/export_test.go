@@ -16,3 +16,7 @@ func CompareAndSetOnPostgres(d schema.Dialect, ids []string) string {
 
 // UnnestRows is unnestRows, for the tests of the array form.
 var UnnestRows = unnestRows
+
+// InsertsFinal reports whether Ingest creates the quota rows it has not seen as a
+// batch leaves them (see insertFinalQuotas).
+func (s *Store) InsertsFinal() bool { return s.e.insertFinal.Load() }

@@ -36,7 +36,8 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 	// creating them first (see lockQuotas). The first attempt creates at once the
 	// rows this store has not seen (see quotasToCreate). An attempt that decided
 	// against remembered rows that turn out to have changed runs again, reading
-	// them (see compareAndSetQuotas).
+	// them (see compareAndSetQuotas), and so does one that took for new a row that
+	// exists (see insertFinalQuotas).
 	readStored := false
 	create := s.quotasToCreate(params)
 	for {
@@ -49,6 +50,10 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 		})
 		if errors.Is(err, errAlreadyStored) {
 			readStored = true
+			continue
+		}
+		if errors.Is(err, errQuotaRowsExist) {
+			s.insertFinal.Store(false)
 			continue
 		}
 		if missing := (*missingQuotasError)(nil); errors.As(err, &missing) {
@@ -80,11 +85,13 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // values already counted, decides every event in order in memory, and writes the
 // new events, distinct values, quota rows and hourly rollups. A batch whose quota
 // rows this store remembers decides against them as remembered instead, and locks
-// them only as it writes them, if they are unchanged (compareAndSetQuotas). If an
-// event it took for new is stored already, it returns errAlreadyStored. It creates
-// the quota rows of create, if they are missing, before it locks any; when it
-// created every one of them, it takes them as it wrote them and reads and locks
-// only the others (a row a transaction inserted is its own until it commits).
+// them only as it writes them, if they are unchanged (compareAndSetQuotas); the
+// rows of create it then decides against as new and creates as it leaves them,
+// before it locks any (insertFinalQuotas). If an event it took for new is stored
+// already, it returns errAlreadyStored. Otherwise it creates the quota rows of
+// create, if they are missing, before it locks any; when it created every one of
+// them, it takes them as it wrote them and reads and locks only the others (a row
+// a transaction inserted is its own until it commits).
 func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool, create []quotaRow) (*store.IngestResult, []quotaRow, error) {
 	n := len(params.Events)
 	sc := getScratch(n)
@@ -114,12 +121,16 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	}
 
 	// A batch whose quota rows are all known decides against them as remembered,
-	// and locks them only when it writes them, if they are unchanged.
-	was := s.knownQuotas(specs, create)
+	// and locks them only when it writes them, if they are unchanged; rows it is to
+	// create it decides against as new and creates as it leaves them.
+	was, known := s.knownQuotas(specs, create)
 	var quotas map[string]store.Quota
-	if was != nil {
-		quotas = make(map[string]store.Quota, len(was))
+	if known {
+		quotas = make(map[string]store.Quota, len(specs))
 		for _, r := range was {
+			quotas[r.ID] = r.quota()
+		}
+		for _, r := range create {
 			quotas[r.ID] = r.quota()
 		}
 	} else {
@@ -129,9 +140,14 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			if err != nil {
 				return nil, nil, err
 			}
-			if created == int64(len(create)) {
+			all := created == int64(len(create))
+			if all {
 				lock = withoutRows(specs, create)
 			}
+			// Rows this store has not seen that exist already would fail a batch
+			// that creates them as it leaves them: it does so again only once
+			// such rows are all new again.
+			s.insertFinal.Store(all)
 		}
 		var err error
 		if quotas, err = s.lockQuotas(ctx, t, lock); err != nil {
@@ -223,12 +239,19 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	}
 	bulk := hourly.statements()
 	var rest []string
-	if was != nil {
-		if rest, err = s.compareAndSetQuotas(ctx, t, was, quotas); err != nil {
-			return nil, nil, err
-		}
-	} else {
+	if !known {
 		bulk = append([]rowsStatement{quotaCounters(quotas, dirty)}, bulk...)
+	} else {
+		if len(create) > 0 {
+			if err := s.insertFinalQuotas(ctx, t, create, quotas); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(was) > 0 {
+			if rest, err = s.compareAndSetQuotas(ctx, t, was, quotas); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	rest = append(rest, distinctInserts(t.db, newDistinct)...)
 	rest = append(rest, dims.statements(t.db)...)

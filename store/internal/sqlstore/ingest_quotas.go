@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -51,32 +52,57 @@ func (s *engine) rememberQuotas(created, rows []quotaRow) {
 	s.quotaStates.committed(rows)
 }
 
-// knownQuotas returns the rows of specs as remembered, in ID order, if every one
-// of them is known, none is to be created and none counts unique values;
-// otherwise nil.
-func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) []quotaRow {
-	if len(create) > 0 {
-		return nil
+// knownQuotas returns, in ID order, the rows of specs this store remembers, with
+// ok set, if every row of specs is either remembered or to be created (in create,
+// while insertFinal is set) and none counts unique values; otherwise ok is false.
+func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) (rows []quotaRow, ok bool) {
+	if len(create) > 0 && !s.insertFinal.Load() {
+		return nil, false
 	}
-	keys := make([]quotaRow, 0, len(specs))
-	for _, spec := range specs {
+	rest := withoutRows(specs, create)
+	keys := make([]quotaRow, 0, len(rest))
+	for _, spec := range rest {
 		keys = append(keys, spec)
 	}
 	slices.SortFunc(keys, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
-	rows, ok := s.quotaStates.known(keys)
-	if !ok {
-		return nil
+	if rows, ok = s.quotaStates.known(keys); !ok {
+		return nil, false
 	}
-	for _, r := range rows {
+	for _, r := range append(rows[:len(rows):len(rows)], create...) {
 		// A unique count's decisions depend on the values it has counted, read
 		// before the row is locked, and a correction may change them and leave
 		// the row as it was.
 		if r.Aggregation == string(store.AggregationUniqueCount) {
-			return nil
+			return nil, false
 		}
 	}
-	return rows
+	return rows, true
 }
+
+// insertFinalQuotas creates the rows of create, which the batch decided against as
+// new, as it leaves them (quotas), in key order. It is the attempt's first write,
+// so it waits for no row while holding one: creating rows waits only for
+// transactions creating the same rows, in the same order. If one of them exists
+// already (another writer created it, unseen by this store), it returns
+// errQuotaRowsExist and the attempt runs again, reading and locking its rows.
+func (s *engine) insertFinalQuotas(ctx context.Context, t *ingestTx, create []quotaRow, quotas map[string]store.Quota) error {
+	rows := make([]quotaRow, len(create))
+	for i, r := range create {
+		rows[i] = quotaRowOf(r.ID, quotas[r.ID])
+	}
+	created, err := s.insertQuotas(ctx, t, rows)
+	if err != nil {
+		return err
+	}
+	if created != int64(len(rows)) {
+		return errQuotaRowsExist
+	}
+	return nil
+}
+
+// errQuotaRowsExist aborts an attempt of Ingest that took for new a quota row that
+// exists.
+var errQuotaRowsExist = errors.New("sqlstore: a quota row to create exists already")
 
 // withoutRows returns specs without the rows of rows.
 func withoutRows(specs map[string]quotaRow, rows []quotaRow) map[string]quotaRow {

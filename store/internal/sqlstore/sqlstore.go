@@ -7,6 +7,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -112,6 +113,10 @@ type engine struct {
 	// quotaStates remembers quota rows as this store last committed them, for
 	// Ingest (see compareAndSetQuotas).
 	quotaStates *quotaStates
+	// insertFinal is set while the quota rows this store has not seen turn out
+	// not to exist when it creates them (see insertFinalQuotas); it is cleared by
+	// a batch that finds one existing.
+	insertFinal atomic.Bool
 }
 
 // Open migrates the database to the current schema and returns a Store on it. With
@@ -119,6 +124,7 @@ type engine struct {
 func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
 	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *bun.Conn, 1), kept: newBoundedSet[dimensionRow](), quotas: newBoundedSet[string](), quotaStates: newQuotaStates()}
 	s.writer <- nil
+	s.insertFinal.Store(true)
 	if err := s.migrate(ctx); err != nil {
 		return nil, s.classify(err)
 	}
