@@ -13,7 +13,8 @@ import (
 // middleware again once the call returns: it fills them anew for later requests,
 // unless the call's error (or an event's) says the Meter stopped waiting for a
 // commit (usage.ErrUnavailable, or the context's end). A wrapper that keeps an
-// event past the call must copy its properties, as it must any map it keeps; *usage.Meter keeps none.
+// event past the call must copy its properties, as it must any map it keeps;
+// *usage.Meter keeps none.
 type Meter interface {
 	CheckQuota(ctx context.Context, subject, metric string, n float64) (usage.QuotaStatus, error)
 	Track(ctx context.Context, ev usage.Event) (usage.TrackResult, error)

@@ -130,9 +130,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		for _, r := range was {
 			quotas[r.ID] = r.quota()
 		}
-		for _, r := range create {
-			quotas[r.ID] = r.quota()
-		}
+		takeAsNew(quotas, create)
 	} else {
 		lock := specs
 		if len(create) > 0 {
@@ -154,11 +152,8 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			return nil, nil, err
 		}
 		if len(lock) < len(specs) {
-			// The attempt created every row of create: each holds what its spec
-			// says, and no other transaction can change it before this one ends.
-			for _, r := range create {
-				quotas[r.ID] = r.quota()
-			}
+			// The attempt created every row of create.
+			takeAsNew(quotas, create)
 		}
 	}
 	var keys []eventKey

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -54,29 +55,50 @@ func (s *engine) rememberQuotas(created, rows []quotaRow) {
 
 // knownQuotas returns, in ID order, the rows of specs this store remembers, with
 // ok set, if every row of specs is either remembered or to be created (in create,
-// while insertFinal is set) and none counts unique values; otherwise ok is false.
+// which is in ID order, while insertFinal is set) and none counts unique values;
+// otherwise ok is false.
 func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) (rows []quotaRow, ok bool) {
 	if len(create) > 0 && !s.insertFinal.Load() {
 		return nil, false
 	}
-	rest := withoutRows(specs, create)
-	keys := make([]quotaRow, 0, len(rest))
-	for _, spec := range rest {
-		keys = append(keys, spec)
+	keys := make([]quotaRow, 0, len(specs))
+	for id, spec := range specs {
+		if !inRows(create, id) {
+			keys = append(keys, spec)
+		}
 	}
 	slices.SortFunc(keys, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
 	if rows, ok = s.quotaStates.known(keys); !ok {
 		return nil, false
 	}
-	for _, r := range append(rows[:len(rows):len(rows)], create...) {
-		// A unique count's decisions depend on the values it has counted, read
-		// before the row is locked, and a correction may change them and leave
-		// the row as it was.
-		if r.Aggregation == string(store.AggregationUniqueCount) {
-			return nil, false
-		}
+	// A unique count's decisions depend on the values it has counted, read before
+	// the row is locked, and a correction may change them and leave the row as it
+	// was.
+	if countsUnique(rows) || countsUnique(create) {
+		return nil, false
 	}
 	return rows, true
+}
+
+// inRows reports whether rows, in ID order, hold the row with the given ID.
+func inRows(rows []quotaRow, id string) bool {
+	_, found := slices.BinarySearchFunc(rows, id, func(r quotaRow, id string) int { return strings.Compare(r.ID, id) })
+	return found
+}
+
+// countsUnique reports whether any of rows counts unique values.
+func countsUnique(rows []quotaRow) bool {
+	return slices.ContainsFunc(rows, func(r quotaRow) bool {
+		return r.Aggregation == string(store.AggregationUniqueCount)
+	})
+}
+
+// takeAsNew sets quotas to the rows of create as their specs say: rows the batch
+// creates, which no other transaction can change before it ends.
+func takeAsNew(quotas map[string]store.Quota, create []quotaRow) {
+	for _, r := range create {
+		quotas[r.ID] = r.quota()
+	}
 }
 
 // insertFinalQuotas creates the rows of create, which the batch decided against as
@@ -106,10 +128,7 @@ var errQuotaRowsExist = errors.New("sqlstore: a quota row to create exists alrea
 
 // withoutRows returns specs without the rows of rows.
 func withoutRows(specs map[string]quotaRow, rows []quotaRow) map[string]quotaRow {
-	out := make(map[string]quotaRow, len(specs))
-	for id, r := range specs {
-		out[id] = r
-	}
+	out := maps.Clone(specs)
 	for _, r := range rows {
 		delete(out, r.ID)
 	}

@@ -103,7 +103,8 @@ func (w *arraysWriter) begin(columns int) {
 // release gives w back to columnWriters, unless its buffers grew too large to keep.
 func (w *arraysWriter) release() {
 	kept := 0
-	for _, col := range w.cols {
+	// Columns past the last statement's count keep their buffers too.
+	for _, col := range w.cols[:cap(w.cols)] {
 		kept += cap(col)
 	}
 	if kept <= maxKeptColumnBytes {
