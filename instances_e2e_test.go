@@ -118,7 +118,8 @@ func TestLimitsHoldExactlyAcrossFourProcesses(t *testing.T) {
 
 // TestLimitsHoldExactlyAcrossProcessesWhoseCachesHoldFewerSubjects runs the
 // instances test with Meters whose caches hold fewer subjects than the test
-// consumes, so that subjects are dropped and read back all the time; then a Meter
+// consumes, on stores that remember fewer quota rows (store.WithRememberedRows),
+// so that subjects are dropped and read back all the time; then a Meter
 // with as small caches answers CheckQuota for every subject, twice, as the store has
 // it.
 func TestLimitsHoldExactlyAcrossProcessesWhoseCachesHoldFewerSubjects(t *testing.T) {
@@ -141,7 +142,7 @@ func TestLimitsHoldExactlyAcrossProcessesWhoseCachesHoldFewerSubjects(t *testing
 }
 
 // evictingCacheSize is the cache sizes of the Meters of scenarioInstancesEvicting,
-// fewer than instanceSubjects.
+// and the rows their stores remember, fewer than instanceSubjects.
 const evictingCacheSize = 2
 
 // requireExactAcrossProcesses runs processes children of scenario, each consuming

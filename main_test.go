@@ -10,6 +10,7 @@ import (
 
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/internal/testdb"
+	"github.com/usagekit/usage/store"
 )
 
 // Environment variables that turn this test binary into a child process of a
@@ -61,7 +62,11 @@ func runChild(scenario, backend, loc string) error {
 		return fmt.Errorf("unknown backend %q", backend)
 	}
 	ctx := context.Background()
-	st, err := db.Open(ctx, loc)
+	var opts []store.Option
+	if scenario == scenarioInstancesEvicting {
+		opts = append(opts, store.WithRememberedRows(evictingCacheSize))
+	}
+	st, err := db.Open(ctx, loc, opts...)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/usagekit/usage"
+	"github.com/usagekit/usage/store"
 )
 
 // ingestParams are the flags of one ingest run.
@@ -52,7 +53,7 @@ func runIngest(args []string, out io.Writer) error {
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
-	fs.IntVar(&p.cache, "cache", 0, "subjects the Meter's caches keep, Config.AssignmentCacheSize and QuotaCacheSize (0: the defaults)")
+	fs.IntVar(&p.cache, "cache", 0, "subjects the Meter's caches keep, Config.AssignmentCacheSize and QuotaCacheSize, and rows the store remembers, store.WithRememberedRows (0: the defaults)")
 	alerts := fs.String("alerts", "on", "alert thresholds on every metric: on, off, or compare (runs without and with them, alternating, -alert-rounds times each)")
 	alertRounds := fs.Int("alert-rounds", 5, "with -alerts compare: runs of each")
 	dimensions := fs.Int("dimensions", 0, "with N > 0: events carry N properties, and the run ingests them twice, without declared dimensions and with N, and prints the ratio")
@@ -115,7 +116,11 @@ func runIngest(args []string, out io.Writer) error {
 // returns the rate in events/s.
 func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	ctx := context.Background()
-	st, cleanup, err := openFresh(ctx, p.kind, p.dsn)
+	var opts []store.Option
+	if p.cache > 0 {
+		opts = append(opts, store.WithRememberedRows(p.cache))
+	}
+	st, cleanup, err := openFresh(ctx, p.kind, p.dsn, opts...)
 	if err != nil {
 		return 0, err
 	}

@@ -23,17 +23,17 @@ const defaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // openFresh opens an empty store of the named kind for one run and returns a
 // function that closes it and removes what the run created: a temporary SQLite file,
-// or a schema of its own on the Postgres server.
-func openFresh(ctx context.Context, kind, dsn string) (store.Store, func(), error) {
-	st, _, cleanup, err := openFreshSQL(ctx, kind, dsn)
+// or a schema of its own on the Postgres server. opts are the store's settings.
+func openFresh(ctx context.Context, kind, dsn string, opts ...store.Option) (store.Store, func(), error) {
+	st, _, cleanup, err := openFreshSQL(ctx, kind, dsn, opts...)
 	return st, cleanup, err
 }
 
 // openFreshSQL is openFresh that also returns a connection of its own to the
 // store's database, for measurements that read the tables directly; cleanup closes
 // it too.
-func openFreshSQL(ctx context.Context, kind, dsn string) (store.Store, *sql.DB, func(), error) {
-	st, location, cleanup, err := openFreshAt(ctx, kind, dsn)
+func openFreshSQL(ctx context.Context, kind, dsn string, opts ...store.Option) (store.Store, *sql.DB, func(), error) {
+	st, location, cleanup, err := openFreshAt(ctx, kind, dsn, opts...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -51,7 +51,7 @@ func openFreshSQL(ctx context.Context, kind, dsn string) (store.Store, *sql.DB, 
 
 // openFreshAt is openFresh that also returns where the database is: the SQLite
 // file, or the Postgres DSN whose search_path is the run's schema.
-func openFreshAt(ctx context.Context, kind, dsn string) (store.Store, string, func(), error) {
+func openFreshAt(ctx context.Context, kind, dsn string, opts ...store.Option) (store.Store, string, func(), error) {
 	switch kind {
 	case "sqlite":
 		dir, err := os.MkdirTemp("", "usagebench")
@@ -59,7 +59,7 @@ func openFreshAt(ctx context.Context, kind, dsn string) (store.Store, string, fu
 			return nil, "", nil, err
 		}
 		path := filepath.Join(dir, "bench.db")
-		st, err := sqlite.Open(ctx, path)
+		st, err := sqlite.Open(ctx, path, opts...)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, "", nil, err
@@ -92,7 +92,7 @@ func openFreshAt(ctx context.Context, kind, dsn string) (store.Store, string, fu
 		q := u.Query()
 		q.Set("search_path", schema)
 		u.RawQuery = q.Encode()
-		st, err := postgres.Open(ctx, u.String())
+		st, err := postgres.Open(ctx, u.String(), opts...)
 		if err != nil {
 			drop()
 			return nil, "", nil, err

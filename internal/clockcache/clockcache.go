@@ -141,16 +141,17 @@ func (c *Cache[K, V]) Len() int {
 // set stores k's value; c.mu is held.
 func (c *Cache[K, V]) set(k K, v *V) {
 	h := c.hash(k)
-	en := &entry[K, V]{key: k}
-	if e, ok := c.entries.Load(h); ok {
+	e, ok := c.entries.Load(h)
+	if ok && e.(*entry[K, V]).key == k {
 		held := e.(*entry[K, V])
-		if held.key == k {
-			held.value.Store(v)
-			held.read.Store(true)
-			return
-		}
+		held.value.Store(v)
+		held.read.Store(true)
+		return
+	}
+	en := &entry[K, V]{key: k}
+	if ok {
 		// Another key with the same hash gives k its place.
-		en.index = held.index
+		en.index = e.(*entry[K, V]).index
 		en.value.Store(v)
 		c.ring[en.index] = en
 		c.entries.Store(h, en)

@@ -28,12 +28,12 @@ func Postgres() Backend {
 	return Backend{
 		Name:        "postgres",
 		NewDatabase: newSchema,
-		Open: func(ctx context.Context, dsn string) (store.Store, error) {
+		Open: func(ctx context.Context, dsn string, opts ...store.Option) (store.Store, error) {
 			tagged, err := withProcessName(dsn)
 			if err != nil {
 				return nil, err
 			}
-			return postgres.Open(ctx, tagged)
+			return postgres.Open(ctx, tagged, opts...)
 		},
 		Outage: postgresOutage,
 		Settle: postgresSettle,

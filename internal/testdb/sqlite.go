@@ -20,8 +20,8 @@ func SQLite() Backend {
 	return Backend{
 		Name:        "sqlite",
 		NewDatabase: func(t testing.TB) string { return filepath.Join(t.TempDir(), "usage.db") },
-		Open: func(ctx context.Context, path string) (store.Store, error) {
-			return sqlite.Open(ctx, path)
+		Open: func(ctx context.Context, path string, opts ...store.Option) (store.Store, error) {
+			return sqlite.Open(ctx, path, opts...)
 		},
 		Outage: sqliteOutage,
 		// A process's writes to the file end with it.

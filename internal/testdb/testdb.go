@@ -25,9 +25,10 @@ type Backend struct {
 	// with t.Cleanup, and returns where it is: a file path, a DSN. It skips t, or
 	// fails it in CI, when the backend's server is unavailable.
 	NewDatabase func(t testing.TB) string
-	// Open opens a store on a location from NewDatabase. It may be called several
-	// times per location, concurrently, and from child processes.
-	Open func(ctx context.Context, location string) (store.Store, error)
+	// Open opens a store on a location from NewDatabase, with the settings opts
+	// give. It may be called several times per location, concurrently, and from
+	// child processes.
+	Open func(ctx context.Context, location string, opts ...store.Option) (store.Store, error)
 	// Outage prepares a database from NewDatabase for outage tests. It returns the
 	// location to open stores on (it may differ from location, e.g. a proxy's DSN),
 	// cut, which makes the database unavailable to those stores until restore is
@@ -62,6 +63,12 @@ func Each(t *testing.T, test func(t *testing.T, b Backend)) {
 	for _, b := range Backends() {
 		t.Run(b.Name, func(t *testing.T) { test(t, b) })
 	}
+}
+
+// OpenWithDefaults opens a store on location with the default settings, as a
+// storetest.Harness opens one.
+func (b Backend) OpenWithDefaults(ctx context.Context, location string) (store.Store, error) {
+	return b.Open(ctx, location)
 }
 
 // OpenNew opens a store on a fresh database and closes it when the test ends. It

@@ -50,8 +50,9 @@ var _ store.Store = (*Store)(nil)
 // Open connects to the database at dsn (a URL or key=value string as pgx accepts,
 // e.g. "postgres://user@host:5432/db"), and migrates it to the current schema. The
 // Store owns the connection pool: Close closes it. Open limits the pool to
-// MaxOpenConns. Tables are created in the connection's search_path.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// MaxOpenConns. Tables are created in the connection's search_path. opts change the
+// Store's settings (store.WithRememberedRows).
+func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
@@ -62,7 +63,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(MaxOpenConns)
 	db.SetMaxIdleConns(MaxOpenConns)
-	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, true)
+	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, true, opts)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -72,16 +73,16 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 // New returns a Store on db, a pool the caller opened with the pgx driver ("pgx",
 // or stdlib.OpenDB) and owns: Close leaves it open. It migrates the database to the
-// current schema. The pool's settings stay the caller's; Open's are MaxOpenConns
+// current schema, and opts change the Store's settings, as for Open. The pool's settings stay the caller's; Open's are MaxOpenConns
 // connections, as many kept while idle (database/sql keeps 2 by default, and a
 // pool that closes and reopens connections as its load varies costs the server a
 // new process each time), and pgx's simple protocol, which saves preparing each
 // statement.
-func New(ctx context.Context, db *sql.DB) (*Store, error) {
+func New(ctx context.Context, db *sql.DB, opts ...store.Option) (*Store, error) {
 	if _, ok := db.Driver().(*stdlib.Driver); !ok {
 		return nil, fmt.Errorf("postgres: New needs a pool opened with the pgx driver, not %T: use sql.Open(\"pgx\", dsn) or stdlib.OpenDB", db.Driver())
 	}
-	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, false)
+	s, err := sqlstore.Open(ctx, bun.NewDB(db, pgdialect.New()), dialect, false, opts)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

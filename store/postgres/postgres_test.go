@@ -16,7 +16,7 @@ var backend = testdb.Postgres()
 
 var harness = storetest.Harness{
 	NewDatabase: backend.NewDatabase,
-	Open:        backend.Open,
+	Open:        backend.OpenWithDefaults,
 	Outage:      backend.Outage,
 	Settle:      backend.Settle,
 	Features:    storetest.Features{ConcurrentWriters: true},

@@ -48,8 +48,9 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens the SQLite database at path, creating it if needed, and migrates it to
 // the current schema. The Store owns the database: Close closes it. Open limits the
-// pool to a few connections, which WAL lets read beside the one writer.
-func Open(ctx context.Context, path string) (*Store, error) {
+// pool to a few connections, which WAL lets read beside the one writer. opts change
+// the Store's settings (store.WithRememberedRows).
+func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty path: name a database file such as \"usage.db\"")
 	}
@@ -58,7 +59,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(maxOpenConns)
-	s, err := sqlstore.Open(ctx, bun.NewDB(db, sqlitedialect.New()), dialect, true)
+	s, err := sqlstore.Open(ctx, bun.NewDB(db, sqlitedialect.New()), dialect, true, opts)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
@@ -68,7 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // New returns a Store on db, a database the caller opened with the modernc.org/sqlite
 // driver ("sqlite") and owns: Close leaves it open. It migrates the database to the
-// current schema.
+// current schema. opts change the Store's settings, as for Open.
 //
 // db's connections need the settings DSN gives them; open it with
 // sql.Open("sqlite", sqlite.DSN(path)). New checks one connection for WAL mode,
@@ -76,11 +77,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // It cannot see the driver's _txlock=immediate: without it another process's writer
 // can take the lock mid-transaction, and the loser's transaction runs again, which
 // keeps quotas exact but wastes the attempt. The pool's limits stay the caller's.
-func New(ctx context.Context, db *sql.DB) (*Store, error) {
+func New(ctx context.Context, db *sql.DB, opts ...store.Option) (*Store, error) {
 	if err := check(ctx, db); err != nil {
 		return nil, err
 	}
-	s, err := sqlstore.Open(ctx, bun.NewDB(db, sqlitedialect.New()), dialect, false)
+	s, err := sqlstore.Open(ctx, bun.NewDB(db, sqlitedialect.New()), dialect, false, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}

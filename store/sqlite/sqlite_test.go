@@ -11,7 +11,7 @@ var backend = testdb.SQLite()
 
 var harness = storetest.Harness{
 	NewDatabase: backend.NewDatabase,
-	Open:        backend.Open,
+	Open:        backend.OpenWithDefaults,
 	Outage:      backend.Outage,
 	Settle:      backend.Settle,
 	Features:    storetest.Features{ConcurrentWriters: false},

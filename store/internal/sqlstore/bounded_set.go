@@ -2,27 +2,26 @@ package sqlstore
 
 import "sync"
 
-// maxRemembered bounds the keys a boundedSet remembers.
-const maxRemembered = 1 << 16
-
 // boundedSet remembers keys of rows that batches have found in the database, so
 // that later batches can skip work for them: dimension values that are kept, quota
-// rows that exist. It forgets everything when full, so memory stays bounded
-// whatever the number of subjects.
+// rows that exist. It holds at most a fixed number of keys; past that, a new key
+// takes the place of one that no batch has looked up lately (see clockMap), so
+// memory stays bounded whatever the number of subjects, and the keys batches keep
+// meeting stay.
 type boundedSet[K comparable] struct {
-	mu     sync.RWMutex
-	values map[K]struct{}
+	mu   sync.RWMutex
+	keys *clockMap[K, struct{}]
 }
 
-func newBoundedSet[K comparable]() *boundedSet[K] {
-	return &boundedSet[K]{values: map[K]struct{}{}}
+func newBoundedSet[K comparable](size int) *boundedSet[K] {
+	return &boundedSet[K]{keys: newClockMap[K, struct{}](size)}
 }
 
 // has reports whether k is remembered.
 func (s *boundedSet[K]) has(k K) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	_, ok := s.values[k]
+	_, ok := s.keys.get(k)
 	return ok
 }
 
@@ -30,10 +29,7 @@ func (s *boundedSet[K]) has(k K) bool {
 func (s *boundedSet[K]) remember(keys []K) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.values)+len(keys) > maxRemembered {
-		clear(s.values)
-	}
 	for _, k := range keys {
-		s.values[k] = struct{}{}
+		s.keys.put(k, struct{}{})
 	}
 }

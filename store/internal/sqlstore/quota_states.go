@@ -9,18 +9,14 @@ import "sync"
 // wrote since fails the comparison, and the batch runs again reading and locking
 // its rows. A row found changed is then read and locked by every batch, as rows of
 // subjects that several instances charge at once are best: a remembered one would
-// fail the comparison nearly every time. It forgets everything when full, so
-// memory stays bounded whatever the number of subjects: at maxQuotaStates, fewer
-// than the rows known to exist (engine.quotas), as a remembered row costs several
-// times the memory of a key.
+// fail the comparison nearly every time. It holds at most a fixed number of rows;
+// past that, a new row takes the place of one that no batch has decided against
+// lately (see clockMap), so memory stays bounded whatever the number of subjects,
+// and the subjects that keep sending stay known.
 type quotaStates struct {
 	mu   sync.RWMutex
-	rows map[string]quotaState
+	rows *clockMap[string, quotaState]
 }
-
-// maxQuotaStates bounds the rows a quotaStates remembers: more than the subjects a
-// busy instance charges within a few seconds.
-const maxQuotaStates = 1 << 14
 
 // quotaState is a remembered quota row: if known is set, it held these values when
 // this store last committed it (the columns its key does not give). A contended
@@ -46,8 +42,8 @@ func (st quotaState) row(key quotaRow) quotaRow {
 	return key
 }
 
-func newQuotaStates() *quotaStates {
-	return &quotaStates{rows: map[string]quotaState{}}
+func newQuotaStates(size int) *quotaStates {
+	return &quotaStates{rows: newClockMap[string, quotaState](size)}
 }
 
 // known returns keys, rows in ID order, with their values as remembered, or false
@@ -57,7 +53,7 @@ func (s *quotaStates) known(keys []quotaRow) ([]quotaRow, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for i, key := range keys {
-		st := s.rows[key.ID]
+		st, _ := s.rows.get(key.ID)
 		if !st.known {
 			return nil, false
 		}
@@ -70,10 +66,9 @@ func (s *quotaStates) known(keys []quotaRow) ([]quotaRow, bool) {
 func (s *quotaStates) committed(rows []quotaRow) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.makeRoom(len(rows))
 	for _, r := range rows {
-		if !s.rows[r.ID].contended {
-			s.rows[r.ID] = stateOf(r)
+		if held, _ := s.rows.get(r.ID); !held.contended {
+			s.rows.put(r.ID, stateOf(r))
 		}
 	}
 }
@@ -83,8 +78,8 @@ func (s *quotaStates) forget(ids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range ids {
-		if st, ok := s.rows[id]; ok {
-			s.rows[id] = quotaState{contended: st.contended}
+		if held, ok := s.rows.get(id); ok {
+			s.rows.put(id, quotaState{contended: held.contended})
 		}
 	}
 }
@@ -94,16 +89,7 @@ func (s *quotaStates) forget(ids []string) {
 func (s *quotaStates) contended(ids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.makeRoom(len(ids))
 	for _, id := range ids {
-		s.rows[id] = quotaState{contended: true}
-	}
-}
-
-// makeRoom forgets everything if n more rows would pass the bound. The caller
-// holds mu.
-func (s *quotaStates) makeRoom(n int) {
-	if len(s.rows)+n > maxQuotaStates {
-		clear(s.rows)
+		s.rows.put(id, quotaState{contended: true})
 	}
 }

@@ -5,16 +5,23 @@ import (
 	"testing"
 )
 
-// The rows remembered stay within the bound however many are committed, and a row
-// forgotten or contended is no longer known.
+// The rows remembered stay within the bound however many are committed, a row
+// forgotten or contended is no longer known, and a row that batches keep deciding
+// against stays known while rows met once pass through.
 func TestQuotaStatesStayWithinTheirBound(t *testing.T) {
-	s := newQuotaStates()
-	keys := make([]quotaRow, 3*maxQuotaStates)
+	const bound = 64
+	s := newQuotaStates(bound)
+	hot := quotaRow{ID: "hot", Used: 7}
+	s.committed([]quotaRow{hot})
+	keys := make([]quotaRow, 3*bound)
 	for i := range keys {
 		keys[i] = quotaRow{ID: fmt.Sprint("q", i), Used: int64(i)}
 		s.committed(keys[i : i+1])
-		if len(s.rows) > maxQuotaStates {
-			t.Fatalf("%d rows remembered after %d committed, bound %d", len(s.rows), i+1, maxQuotaStates)
+		if n := s.rows.len(); n > bound {
+			t.Fatalf("%d rows remembered after %d committed, bound %d", n, i+1, bound)
+		}
+		if rows, ok := s.known([]quotaRow{{ID: hot.ID}}); !ok || rows[0].Used != hot.Used {
+			t.Fatalf("the row decided against by every batch is no longer known after %d others: %v, %v", i+1, rows, ok)
 		}
 	}
 	last := keys[len(keys)-2:]
@@ -32,6 +39,28 @@ func TestQuotaStatesStayWithinTheirBound(t *testing.T) {
 		t.Fatal("a contended row is known again once committed")
 	}
 	if _, ok := s.known(keys[:1]); ok {
-		t.Fatal("the first row, committed before the bound was passed, is still known")
+		t.Fatal("the first row, committed before the bound was passed and not met since, is still known")
+	}
+}
+
+// A boundedSet keeps at most its size, and the keys looked up again stay.
+func TestBoundedSetKeepsTheKeysItMeetsAgain(t *testing.T) {
+	const bound = 16
+	s := newBoundedSet[string](bound)
+	s.remember([]string{"hot"})
+	for i := range 10 * bound {
+		s.remember([]string{fmt.Sprint("k", i)})
+		if n := s.keys.len(); n > bound {
+			t.Fatalf("%d keys remembered, bound %d", n, bound)
+		}
+		if !s.has("hot") {
+			t.Fatalf("the key looked up after each other is forgotten after %d others", i+1)
+		}
+	}
+	if s.has("k0") {
+		t.Fatal("a key remembered once, before the bound was passed, is still remembered")
+	}
+	if !s.has(fmt.Sprint("k", 10*bound-1)) {
+		t.Fatal("the key remembered last is not remembered")
 	}
 }

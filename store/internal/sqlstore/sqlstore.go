@@ -119,10 +119,16 @@ type engine struct {
 	insertFinal atomic.Bool
 }
 
-// Open migrates the database to the current schema and returns a Store on it. With
-// closeDB, Close also closes db.
-func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool) (*Store, error) {
-	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *bun.Conn, 1), kept: newBoundedSet[dimensionRow](), quotas: newBoundedSet[string](), quotaStates: newQuotaStates()}
+// Open migrates the database to the current schema and returns a Store on it, with
+// the settings opts give. With closeDB, Close also closes db.
+func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool, opts []store.Option) (*Store, error) {
+	set, err := store.SettingsOf(opts)
+	if err != nil {
+		return nil, err
+	}
+	n := set.RememberedRows
+	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *bun.Conn, 1),
+		kept: newBoundedSet[dimensionRow](n), quotas: newBoundedSet[string](n), quotaStates: newQuotaStates(max(n/4, 1))}
 	s.writer <- nil
 	s.insertFinal.Store(true)
 	if err := s.migrate(ctx); err != nil {
