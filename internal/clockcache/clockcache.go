@@ -33,7 +33,7 @@ type Cache[K comparable, V any] struct {
 	mu sync.Mutex
 	// ring holds the entries in the hand's order; its length is at most size.
 	ring []*entry[K, V]
-	hand int
+	hand Hand
 	size int
 }
 
@@ -126,9 +126,6 @@ func (c *Cache[K, V]) Remove(k K) {
 	c.ring[i].index = int32(i)
 	c.ring[last] = nil
 	c.ring = c.ring[:last]
-	if c.hand >= len(c.ring) {
-		c.hand = 0
-	}
 }
 
 // Len is the number of entries held.
@@ -164,18 +161,9 @@ func (c *Cache[K, V]) set(k K, v *V) {
 		c.entries.Store(h, en)
 		return
 	}
-	// After one round the hand drops the entry it is at, whatever its flag: reads
-	// setting flags again behind it cannot keep it going round.
-	for range len(c.ring) {
-		if !c.ring[c.hand].read.Load() {
-			break
-		}
-		c.ring[c.hand].read.Store(false)
-		c.hand = (c.hand + 1) % len(c.ring)
-	}
-	c.entries.Delete(c.hash(c.ring[c.hand].key))
-	en.index = int32(c.hand)
-	c.ring[c.hand] = en
+	i := c.hand.Victim(len(c.ring), func(i int) *atomic.Bool { return &c.ring[i].read })
+	c.entries.Delete(c.hash(c.ring[i].key))
+	en.index = int32(i)
+	c.ring[i] = en
 	c.entries.Store(h, en)
-	c.hand = (c.hand + 1) % len(c.ring)
 }

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/usagekit/usage/internal/clockcache"
+)
 
 // clockMap maps keys to values, holding at most a fixed number of entries. Past
 // that, a new entry takes the place of one not met since the eviction hand last
@@ -17,7 +21,7 @@ import "sync/atomic"
 type clockMap[K comparable, V any] struct {
 	index map[K]int32
 	slots []clockSlot[K, V]
-	hand  int
+	hand  clockcache.Hand
 	size  int
 }
 
@@ -64,21 +68,12 @@ func (m *clockMap[K, V]) put(k K, v V) {
 		m.slots = append(m.slots, clockSlot[K, V]{key: k, val: v})
 		return
 	}
-	// After one round the hand drops the entry it is at, whatever its flag:
-	// lookups setting flags again behind it cannot keep it going round.
-	for range len(m.slots) {
-		if !m.slots[m.hand].met.Load() {
-			break
-		}
-		m.slots[m.hand].met.Store(false)
-		m.hand = (m.hand + 1) % len(m.slots)
-	}
-	s := &m.slots[m.hand]
+	i := m.hand.Victim(len(m.slots), func(i int) *atomic.Bool { return &m.slots[i].met })
+	s := &m.slots[i]
 	delete(m.index, s.key)
 	s.key, s.val = k, v
 	s.met.Store(false)
-	m.index[k] = int32(m.hand)
-	m.hand = (m.hand + 1) % len(m.slots)
+	m.index[k] = int32(i)
 }
 
 // len is the number of entries held.
