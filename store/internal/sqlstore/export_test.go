@@ -20,3 +20,21 @@ var UnnestRows = unnestRows
 // InsertsFinal reports whether Ingest creates the quota rows it has not seen as a
 // batch leaves them (see insertFinalQuotas).
 func (s *Store) InsertsFinal() bool { return s.e.insertFinal.Load() }
+
+// Remembered returns how many rows of each kind the store remembers between
+// batches: keys of quota rows that exist, kept dimension values, and quota rows as
+// last written.
+func (s *Store) Remembered() (quotaKeys, keptValues, quotaRows int) {
+	lenOf := func(set *boundedSet[string]) int {
+		set.mu.RLock()
+		defer set.mu.RUnlock()
+		return set.keys.len()
+	}
+	s.e.kept.mu.RLock()
+	keptValues = s.e.kept.keys.len()
+	s.e.kept.mu.RUnlock()
+	s.e.quotaStates.mu.RLock()
+	quotaRows = s.e.quotaStates.rows.len()
+	s.e.quotaStates.mu.RUnlock()
+	return lenOf(s.e.quotas), keptValues, quotaRows
+}
