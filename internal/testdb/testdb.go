@@ -79,10 +79,11 @@ func (b Backend) OpenNew(t testing.TB) (store.Store, string) {
 	return b.OpenAt(t, loc), loc
 }
 
-// OpenAt opens a store on location and closes it when the test ends.
-func (b Backend) OpenAt(t testing.TB, location string) store.Store {
+// OpenAt opens a store on location, with the settings opts give, and closes it
+// when the test ends.
+func (b Backend) OpenAt(t testing.TB, location string, opts ...store.Option) store.Store {
 	t.Helper()
-	st, err := b.Open(context.Background(), location)
+	st, err := b.Open(context.Background(), location, opts...)
 	if err != nil {
 		t.Fatalf("open %s store at %s: %v", b.Name, location, err)
 	}

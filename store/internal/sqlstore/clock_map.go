@@ -7,11 +7,8 @@ import (
 )
 
 // clockMap maps keys to values, holding at most a fixed number of entries. Past
-// that, a new entry takes the place of one not met since the eviction hand last
-// passed it (CLOCK, or second chance): looking an entry up flags it; the hand goes
-// round the entries, clearing the flags it finds set, and replaces the first entry
-// whose flag is clear. Entries that batches keep meeting stay; entries met once go
-// round once.
+// that, a new entry takes the place of one not looked up since the eviction hand
+// last passed it (clockcache.Hand): entries that batches keep meeting stay.
 //
 // It takes no lock of its own: its owner holds a sync.RWMutex over a batch's keys
 // at once, read-locked for get and locked for put. Unlike clockcache, which keeps

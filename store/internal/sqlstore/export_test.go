@@ -25,16 +25,13 @@ func (s *Store) InsertsFinal() bool { return s.e.insertFinal.Load() }
 // batches: keys of quota rows that exist, kept dimension values, and quota rows as
 // last written.
 func (s *Store) Remembered() (quotaKeys, keptValues, quotaRows int) {
-	lenOf := func(set *boundedSet[string]) int {
-		set.mu.RLock()
-		defer set.mu.RUnlock()
-		return set.keys.len()
-	}
-	s.e.kept.mu.RLock()
-	keptValues = s.e.kept.keys.len()
-	s.e.kept.mu.RUnlock()
 	s.e.quotaStates.mu.RLock()
-	quotaRows = s.e.quotaStates.rows.len()
-	s.e.quotaStates.mu.RUnlock()
-	return lenOf(s.e.quotas), keptValues, quotaRows
+	defer s.e.quotaStates.mu.RUnlock()
+	return setLen(s.e.quotas), setLen(s.e.kept), s.e.quotaStates.rows.len()
+}
+
+func setLen[K comparable](set *boundedSet[K]) int {
+	set.mu.RLock()
+	defer set.mu.RUnlock()
+	return set.keys.len()
 }

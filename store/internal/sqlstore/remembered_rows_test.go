@@ -18,9 +18,7 @@ import (
 func TestAStoreRemembersAtMostItsBoundOfRows(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		const bound, subjects, perBatch = 8, 200, 10
-		st, err := b.Open(context.Background(), b.NewDatabase(t), store.WithRememberedRows(bound))
-		require.NoError(t, err)
-		t.Cleanup(func() { st.Close() })
+		st := b.OpenAt(t, b.NewDatabase(t), store.WithRememberedRows(bound))
 		subject := func(i int) string { return fmt.Sprint("tenant-", i) }
 		n := 0
 		for range 2 {
