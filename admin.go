@@ -184,7 +184,7 @@ func (m *Meter) subjectUsage(ctx context.Context, met Metric, row store.Quota, a
 		return SubjectUsage{}, err
 	}
 	period := Period{Start: row.PeriodStart.In(r.loc), End: row.PeriodEnd.In(r.loc)}
-	su := SubjectUsage{QuotaStatus: status(met, period, row, Quantity{}, at),
+	su := SubjectUsage{QuotaStatus: status(met, period, &row, Quantity{}, at),
 		OverageCost: Money{Amount: decimal.Zero, Currency: r.plan.currency()}}
 	if row.Unlimited || row.Used <= row.Limit {
 		return su, nil

@@ -21,6 +21,10 @@ type QuotaStatus struct {
 	Aggregation Aggregation
 	// Period is the current billing period, in the subject's time zone.
 	Period Period
+	// At is the Meter's time when it answered, which Period and Allowed are as of.
+	// With the real clock it carries a monotonic reading, so time.Since(At) measures
+	// the time since.
+	At time.Time
 	// Limit is the quota's limit; zero and meaningless when Unlimited.
 	Limit     Quantity
 	Unlimited bool
@@ -109,7 +113,7 @@ func (m *Meter) quota(ctx context.Context, op, subject string, metric Metric, wa
 	}
 	if !found {
 		limit := r.limits[key]
-		q = store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
+		q = &store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
 			Limit: limit.Limit, Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage}
 	}
 	s := status(metric, period, q, want, now)
@@ -119,10 +123,10 @@ func (m *Meter) quota(ctx context.Context, op, subject string, metric Metric, wa
 
 // status derives a QuotaStatus from a quota row, asking whether want more would be
 // admitted (as a new distinct value, for unique_count).
-func status(metric Metric, period Period, q store.Quota, want Quantity, now time.Time) QuotaStatus {
+func status(metric Metric, period Period, q *store.Quota, want Quantity, now time.Time) QuotaStatus {
 	s := QuotaStatus{
 		Subject: q.Subject, Metric: q.Metric, Unit: metric.Unit, Aggregation: q.Aggregation,
-		Period: period, Unlimited: q.Unlimited, AllowOverage: q.AllowOverage,
+		Period: period, At: now, Unlimited: q.Unlimited, AllowOverage: q.AllowOverage,
 		Used: metric.quantity(q.Used), Requested: want, Allowed: true,
 	}
 	if !q.Unlimited {
@@ -134,12 +138,12 @@ func status(metric Metric, period Period, q store.Quota, want Quantity, now time
 		}
 	}
 	if w, _ := want.at(metric.scale()); w > 0 {
-		next, err := q.Apply(w, now, true)
+		after, err := q.UsedAfter(w, now, true)
 		if q.Aggregation == AggregationCount {
 			// A count quota asks about want more events, not one event of that size.
-			next.Used, err = q.Used+w, nil
+			after, err = q.Used+w, nil
 		}
-		s.Allowed = err == nil && !next.Refuses(q.Used)
+		s.Allowed = err == nil && !q.RefusesChange(q.Used, after)
 	}
 	return s
 }
@@ -154,20 +158,26 @@ func (m *Meter) quotaChanged(q store.Quota, now time.Time) {
 // when it is fresh enough and Config.StrictQuotaCheck is off, else from the store.
 // found is false when the period has no usage yet. With AnswerStale, when the
 // database is unavailable and the view has the row, however old, it returns that
-// with stale set.
-func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Period, now time.Time) (q store.Quota, found, stale bool, err error) {
+// with stale set. The row may be the view's: the caller must not change it.
+func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Period, now time.Time) (q *store.Quota, found, stale bool, err error) {
 	if !m.cfg.StrictQuotaCheck {
 		if e, ok := m.view.Get(subject, metric, period.Start, now, m.cfg.QuotaViewTTL); ok {
-			return e.Quota, !e.Missing, false, nil
+			return &e.Quota, !e.Missing, false, nil
 		}
 	}
+	return m.readQuota(ctx, subject, metric, period, now)
+}
+
+// readQuota is quotaAt when the view cannot answer, apart so that the answers from
+// the view do not pay for its locals.
+func (m *Meter) readQuota(ctx context.Context, subject, metric string, period Period, now time.Time) (q *store.Quota, found, stale bool, err error) {
 	params := &store.GetQuotasParams{Subject: subject, Metrics: []string{metric}, At: now}
 	var res *store.GetQuotasResult
 	if m.cfg.WhenUnavailable == AnswerStale {
 		res, err = m.direct.GetQuotas(ctx, params)
 		if errors.Is(err, ErrUnavailable) {
 			if e, ok := m.view.Get(subject, metric, period.Start, now, math.MaxInt64); ok {
-				return e.Quota, !e.Missing, true, nil
+				return &e.Quota, !e.Missing, true, nil
 			}
 			res, err = nil, nil
 		}
@@ -176,7 +186,7 @@ func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Peri
 		res, err = m.store.GetQuotas(ctx, params)
 	}
 	if err != nil {
-		return store.Quota{}, false, false, fmt.Errorf("quota of %q %s: %w", subject, metric, err)
+		return nil, false, false, fmt.Errorf("quota of %q %s: %w", subject, metric, err)
 	}
 	e := quotaview.Entry{Fresh: now, Missing: len(res.Quotas) == 0}
 	if e.Missing {
@@ -185,5 +195,5 @@ func (m *Meter) quotaAt(ctx context.Context, subject, metric string, period Peri
 		e.Quota = res.Quotas[0]
 	}
 	m.view.Put(e)
-	return e.Quota, !e.Missing, false, nil
+	return &e.Quota, !e.Missing, false, nil
 }

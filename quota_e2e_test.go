@@ -66,6 +66,7 @@ func TestFiveLeftTwoConcurrentRequestsOfThree(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, q.Allowed, "3 more would pass the limit")
 		require.Equal(t, "2", q.Remaining.String())
+		require.True(t, q.At.Equal(b.clock.Now()), "the answer is as of the Meter's clock: %s", q.At)
 		q, err = b.meter.CheckQuota(ctx, "acme", "credits", 2)
 		require.NoError(t, err)
 		require.True(t, q.Allowed)

@@ -96,5 +96,5 @@ func (m *Meter) adjustQuota(ctx context.Context, subject, key string, kind store
 		return QuotaStatus{}, fmt.Errorf("usage: %w", err)
 	}
 	m.quotaChanged(res.Quota, now)
-	return status(metric, period, res.Quota, Quantity{}, now), nil
+	return status(metric, period, &res.Quota, Quantity{}, now), nil
 }

@@ -31,53 +31,68 @@ type Quota struct {
 // newDistinct tells a unique_count quota whether the event's distinct value is new in
 // the period. It fails with ErrOverflow rather than wrap around.
 func (q Quota) Apply(value int64, at time.Time, newDistinct bool) (Quota, error) {
-	total, ok := AddQuantities(q.Total, value)
-	if !ok {
-		return q, ErrOverflow
+	used, err := q.UsedAfter(value, at, newDistinct)
+	if err != nil {
+		return q, err
 	}
 	next := q
 	next.Count = q.Count + 1
-	next.Total = total
-	first := q.Count == 0
-	switch q.Aggregation {
-	case AggregationSum:
-		next.Used = total
-	case AggregationCount:
-		next.Used = next.Count * MicrosPerUnit
-	case AggregationMax:
-		if first || value > q.Used {
-			next.Used = value
-		}
-	case AggregationMin:
-		if first || value < q.Used {
-			next.Used = value
-		}
-	case AggregationAvg:
-		next.Used = total / next.Count
-	case AggregationLatest:
-		// The latest by event time wins, so a late event does not replace a newer one.
-		if first || !at.Before(q.LastAt) {
-			next.Used = value
-		}
-	case AggregationUniqueCount:
-		if newDistinct {
-			next.Used = q.Used + MicrosPerUnit
-		}
-	default:
-		return q, fmt.Errorf("unknown aggregation %q", q.Aggregation)
-	}
-	if first || at.After(q.LastAt) {
+	next.Total = q.Total + value // UsedAfter checked that it does not overflow
+	next.Used = used
+	if q.Count == 0 || at.After(q.LastAt) {
 		next.LastAt = at
 	}
 	return next, nil
+}
+
+// UsedAfter returns the usage Apply would leave, without copying the quota: a
+// quota check asks it of every request.
+func (q *Quota) UsedAfter(value int64, at time.Time, newDistinct bool) (int64, error) {
+	total, ok := AddQuantities(q.Total, value)
+	if !ok {
+		return q.Used, ErrOverflow
+	}
+	first := q.Count == 0
+	switch q.Aggregation {
+	case AggregationSum:
+		return total, nil
+	case AggregationCount:
+		return (q.Count + 1) * MicrosPerUnit, nil
+	case AggregationMax:
+		if first || value > q.Used {
+			return value, nil
+		}
+	case AggregationMin:
+		if first || value < q.Used {
+			return value, nil
+		}
+	case AggregationAvg:
+		return total / (q.Count + 1), nil
+	case AggregationLatest:
+		// The latest by event time wins, so a late event does not replace a newer one.
+		if first || !at.Before(q.LastAt) {
+			return value, nil
+		}
+	case AggregationUniqueCount:
+		if newDistinct {
+			return q.Used + MicrosPerUnit, nil
+		}
+	default:
+		return q.Used, fmt.Errorf("unknown aggregation %q", q.Aggregation)
+	}
+	return q.Used, nil
 }
 
 // Refuses reports whether going from usage before to the quota's usage q.Used must be
 // refused: the quota has a limit without overage, and the event raises usage above
 // that limit. An event that lowers usage, or leaves it unchanged, is never refused,
 // even above a limit that was lowered mid-period.
-func (q Quota) Refuses(before int64) bool {
-	return !q.Unlimited && !q.AllowOverage && q.Used > q.Limit && q.Used > before
+func (q Quota) Refuses(before int64) bool { return q.RefusesChange(before, q.Used) }
+
+// RefusesChange is Refuses for a change of usage from before to after under q's
+// limit, q.Used aside.
+func (q *Quota) RefusesChange(before, after int64) bool {
+	return !q.Unlimited && !q.AllowOverage && after > q.Limit && after > before
 }
 
 // AddQuantities returns a+b, or false when the sum leaves the int64 range: stored
