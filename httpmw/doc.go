@@ -34,7 +34,8 @@
 //     the status and latency are not known when it is stored.
 //   - Every other request (overage allowed, unlimited, or no plan limit) is recorded
 //     after the response, off its path: the event, with route, method, status,
-//     latency, bytes and the host's properties, goes to a bounded queue that a few
+//     latency (latency_ms: from the quota check to the handler's return), bytes and
+//     the host's properties, goes to a bounded queue that a few
 //     goroutines drain into Meter.TrackBatch, holding a batch open for up to
 //     WithBatchWait so that a steady trickle of requests is stored in a few commits
 //     rather than one per request. A place in the queue is taken before the handler

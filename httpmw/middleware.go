@@ -130,7 +130,6 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		next.ServeHTTP(w, r)
 		return
 	}
-	start := time.Now()
 	cost := 1.0
 	if mw.o.cost != nil {
 		cost = mw.o.cost(r)
@@ -151,6 +150,7 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		}
 		q = usage.QuotaStatus{Unlimited: true, Allowed: true}
 	}
+	start := requestStart(q.At)
 	if !q.Allowed {
 		mw.throttle(w, start, q.Metric, q.Used.Float64(), q.Limit.Float64(), q.Period)
 		return
@@ -215,6 +215,17 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 	next.ServeHTTP(&c.rw, &c.req)
 	done = true
 	mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, mw.o.charge(c.rw.statusCode()))
+}
+
+// requestStart returns the time a request's latency is measured from: the Meter's
+// time of its quota check, which saves reading the clock again, unless that time
+// has no monotonic reading (a test clock, or no answer) and the clock must be read.
+func requestStart(checked time.Time) time.Time {
+	// Round(0) strips the monotonic reading, so only a time without one is unchanged.
+	if checked.IsZero() || checked == checked.Round(0) {
+		return time.Now()
+	}
+	return checked
 }
 
 // charge tracks ev before the handler runs, waiting at most the charge timeout.

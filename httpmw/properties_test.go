@@ -109,3 +109,38 @@ func TestPropertiesOfABatchWhoseCommitIsUnknownAreNotFilledAgain(t *testing.T) {
 	require.Len(t, m.kept, 1)
 	require.Equal(t, m.snapshot[0], m.kept[0].Properties, "a later batch wrote into the properties of one still in flight")
 }
+
+// latency_ms runs from the quota check to the handler's return: on the Meter's
+// clock when it is the real one, and on the middleware's own when the Meter runs on
+// a test clock, whose times say nothing of how long a request took.
+func TestLatencyCoversTheHandlerOnTheRealClockAndOnATestClock(t *testing.T) {
+	t.Parallel()
+	const slept = 20 * time.Millisecond
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(slept) })
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
+		t.Parallel()
+		for _, clock := range []string{"real", "test"} {
+			t.Run(clock, func(t *testing.T) {
+				cfg := testConfig()
+				if clock == "test" {
+					fixed := time.Now().Add(-time.Hour).Round(0)
+					cfg.Test.Time = func() time.Time { return fixed }
+				}
+				st, _ := db.OpenNew(t)
+				m, err := usage.New(st, cfg)
+				require.NoError(t, err)
+				t.Cleanup(func() { m.Close(context.Background()) })
+				mw := newMiddleware(t, m)
+				require.Equal(t, http.StatusOK, do(serveMux(mw, slow), "GET", "/search", "acme").StatusCode)
+				flush(t, mw)
+				page, err := m.Events(context.Background(), usage.EventQuery{Subject: "acme", Metric: calls})
+				require.NoError(t, err)
+				require.Len(t, page.Events, 1)
+				ms, err := strconv.ParseFloat(page.Events[0].Properties["latency_ms"], 64)
+				require.NoError(t, err)
+				require.GreaterOrEqual(t, ms, float64(slept.Milliseconds()), "the handler's sleep")
+				require.Less(t, ms, float64(time.Minute.Milliseconds()), "the request took well under a minute")
+			})
+		}
+	})
+}
