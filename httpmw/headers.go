@@ -111,26 +111,25 @@ func (mw *Middleware) setLimitFields(h http.Header, s *limitState, vals []string
 	q, r, t := integer(s.limit), integer(s.remaining), seconds(s.reset)
 	f := mw.fields.get(s, q)
 	// The values that change per response are built in one buffer and converted
-	// once, each a slice of that string: one allocation.
+	// once, each a slice of that string: one allocation. RateLimit's r and t are
+	// X-RateLimit-Remaining's and Retry-After's values, so the digits are written
+	// once: r in [rFrom, rTo), t in [tFrom, len).
 	var buf [160]byte
 	b := buf[:0]
-	var ends [3]int
 	if ietf {
 		b = append(b, f.name...)
 		b = append(b, ";r="...)
-		b = strconv.AppendInt(b, r, 10)
+	}
+	rFrom := len(b)
+	b = strconv.AppendInt(b, r, 10)
+	rTo := len(b)
+	if ietf {
 		b = append(b, ";t="...)
+	}
+	tFrom := len(b)
+	if ietf || retryAfter {
 		b = strconv.AppendInt(b, t, 10)
 	}
-	ends[0] = len(b)
-	if legacy {
-		b = strconv.AppendInt(b, r, 10)
-	}
-	ends[1] = len(b)
-	if retryAfter {
-		b = strconv.AppendInt(b, t, 10)
-	}
-	ends[2] = len(b)
 	all := string(b)
 	i := 0
 	put := func(key, v string) {
@@ -140,15 +139,15 @@ func (mw *Middleware) setLimitFields(h http.Header, s *limitState, vals []string
 	}
 	if ietf {
 		put(headerPolicy, f.policy)
-		put(headerRateLimit, all[:ends[0]])
+		put(headerRateLimit, all)
 	}
 	if legacy {
 		put(headerLimit, f.limitText)
-		put(headerRemaining, all[ends[0]:ends[1]])
+		put(headerRemaining, all[rFrom:rTo])
 		put(headerReset, f.resetText)
 	}
 	if retryAfter {
-		put(headerRetryAfter, all[ends[1]:ends[2]])
+		put(headerRetryAfter, all[tFrom:])
 	}
 }
 
