@@ -3,15 +3,19 @@ package httpmw
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 type stateKey struct{}
 
 // requestState is what a handler may change about its request's metering.
 type requestState struct {
-	mu    sync.Mutex
-	cost  float64
-	props map[string]string
+	mu sync.Mutex
+	// changed is set once a handler changed the state, so that the request of one
+	// that did not is settled without taking the lock.
+	changed atomic.Bool
+	cost    float64
+	props   map[string]string
 }
 
 func stateFrom(ctx context.Context) *requestState {
@@ -31,6 +35,7 @@ func SetCost(ctx context.Context, n float64) bool {
 	}
 	s.mu.Lock()
 	s.cost = n
+	s.changed.Store(true)
 	s.mu.Unlock()
 	return true
 }
@@ -50,6 +55,7 @@ func SetProperty(ctx context.Context, key, value string) bool {
 		s.props = make(map[string]string, 2)
 	}
 	s.props[key] = value
+	s.changed.Store(true)
 	s.mu.Unlock()
 	return true
 }

@@ -243,9 +243,12 @@ func (mw *Middleware) charge(ctx context.Context, ev usage.Event, route, method 
 // charge voided or amended, or its slot released.
 func (mw *Middleware) settle(ctx context.Context, c *call, ev *usage.Event, route, method string,
 	start time.Time, charged, replayed, chargeable bool) {
-	c.state.mu.Lock()
-	cost, props := c.state.cost, c.state.props
-	c.state.mu.Unlock()
+	cost, props := ev.Value, map[string]string(nil)
+	if c.state.changed.Load() {
+		c.state.mu.Lock()
+		cost, props = c.state.cost, c.state.props
+		c.state.mu.Unlock()
+	}
 	switch {
 	case charged && replayed:
 	case charged && !chargeable:
