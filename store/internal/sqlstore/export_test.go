@@ -35,3 +35,19 @@ func setLen[K comparable](set *boundedSet[K]) int {
 	defer set.mu.RUnlock()
 	return set.keys.len()
 }
+
+// PreparedSizes returns, for each statement the store's writer keeps prepared (by
+// its text up to the rows), the numbers of rows of its forms; nil where writes
+// share no connection.
+func (s *Store) PreparedSizes() map[string][]int {
+	w := <-s.e.writer
+	defer func() { s.e.writer <- w }()
+	if w == nil {
+		return nil
+	}
+	out := map[string][]int{}
+	for key := range w.prepared.kept {
+		out[key.head] = append(out[key.head], key.n)
+	}
+	return out
+}

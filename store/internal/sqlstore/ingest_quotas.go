@@ -321,7 +321,7 @@ func (s *engine) compareAndSetQuotas(ctx context.Context, t *ingestTx, was []quo
 		written, err = t.execCount(ctx, keyOrder+compareAndSetUnnest(t.db.Dialect(), len(was), write))
 		after = resetKeyOrder
 	} else {
-		written, err = execPrepared(ctx, t.conn, rowsStatement{
+		written, err = execPrepared(ctx, t.prepared, rowsStatement{
 			head:  "WITH v (" + strings.Join(compareAndSetColumns, ", ") + ") AS (VALUES ",
 			tail:  ") " + setCounters + "v WHERE q.id = v.id AND " + unchangedSince,
 			width: len(compareAndSetColumns), n: len(was), write: write,

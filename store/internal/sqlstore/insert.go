@@ -35,7 +35,7 @@ func (s *engine) writeBatch(ctx context.Context, t *ingestTx, rows []eventRow, b
 			err = s.copyEvents(ctx, t.conn, before, rows, commit)
 		}
 	} else {
-		_, err = execPrepared(ctx, t.conn, append([]rowsStatement{insertEvents(rows)}, bulk...)...)
+		_, err = execPrepared(ctx, t.prepared, append([]rowsStatement{insertEvents(rows)}, bulk...)...)
 		if err == nil {
 			err = execAll(ctx, t.db, append(rest, commit...))
 		}

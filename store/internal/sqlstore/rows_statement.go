@@ -2,7 +2,8 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
+	"errors"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -82,10 +83,17 @@ func (w *argsWriter) Text(s string) { w.args = append(w.args, s) }
 func (w *argsWriter) Int(v int64)   { w.args = append(w.args, v) }
 
 // rowsPerInsert is the most rows of one prepared statement: with the widest rows
-// (usage_events' 12 columns) 1,200 variables, far below SQLite's limit of 32,766.
+// (usage_events' 12 columns) 1,536 variables, far below SQLite's limit of 32,766.
 // Each run of a statement has a fixed cost that its rows share, and SQLite's one
 // writer is busy nearly all the time under load.
-const rowsPerInsert = 100
+const rowsPerInsert = 128
+
+// chunkRows is how many of n rows execPrepared puts in its next statement: the
+// largest power of two up to rowsPerInsert that n holds, so that a kind of statement
+// has a handful of prepared forms, kept across writes, whatever the batches' sizes.
+func chunkRows(n int) int {
+	return 1 << (bits.Len(uint(min(n, rowsPerInsert))) - 1)
+}
 
 // preparedKey names a prepared statement: a rowsStatement's text with n rows.
 type preparedKey struct {
@@ -93,31 +101,18 @@ type preparedKey struct {
 	width, n   int
 }
 
-// execPrepared runs stmts, in order, on conn (which holds the transaction) as
-// prepared statements of at most rowsPerInsert rows, each prepared once per call,
-// and returns the number of rows they changed.
-func execPrepared(ctx context.Context, conn *sql.Conn, stmts ...rowsStatement) (int64, error) {
-	prepared := map[preparedKey]*sql.Stmt{}
-	defer func() {
-		for _, stmt := range prepared {
-			stmt.Close()
-		}
-	}()
+// execPrepared runs stmts, in order, on the connection of prepared (which holds
+// the transaction) as prepared statements of chunkRows rows each, and returns the
+// number of rows they changed.
+func execPrepared(ctx context.Context, prepared *preparedStmts, stmts ...rowsStatement) (changed int64, err error) {
+	defer func() { err = errors.Join(err, prepared.endCall()) }()
 	w := &argsWriter{}
-	var changed int64
 	for _, s := range stmts {
-		for lo := 0; lo < s.n; lo += rowsPerInsert {
-			hi := min(lo+rowsPerInsert, s.n)
-			key := preparedKey{s.head, s.tail, s.width, hi - lo}
-			stmt := prepared[key]
-			if stmt == nil {
-				var err error
-				// Through the connection, not bun's formatting, the placeholders
-				// reach the driver.
-				if stmt, err = conn.PrepareContext(ctx, key.sql()); err != nil {
-					return changed, err
-				}
-				prepared[key] = stmt
+		for lo := 0; lo < s.n; {
+			hi := lo + chunkRows(s.n-lo)
+			stmt, err := prepared.get(ctx, preparedKey{s.head, s.tail, s.width, hi - lo})
+			if err != nil {
+				return changed, err
 			}
 			w.args = w.args[:0]
 			for i := lo; i < hi; i++ {
@@ -132,6 +127,7 @@ func execPrepared(ctx context.Context, conn *sql.Conn, stmts ...rowsStatement) (
 				return changed, err
 			}
 			changed += n
+			lo = hi
 		}
 	}
 	return changed, nil

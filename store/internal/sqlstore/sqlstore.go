@@ -102,7 +102,7 @@ type engine struct {
 	// writers, so they queue here instead of spinning on the database's busy lock.
 	// It holds the connection they share, nil until the first write (see
 	// withWriteConn).
-	writer chan *bun.Conn
+	writer chan *writerConn
 	// kept remembers dimension values the database keeps, for Ingest. Nothing
 	// deletes a kept value, so a value read once is kept for good: a batch whose
 	// values are all remembered need not read them.
@@ -127,7 +127,7 @@ func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool, opts [
 		return nil, err
 	}
 	n := set.RememberedRows
-	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *bun.Conn, 1),
+	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *writerConn, 1),
 		kept: newBoundedSet[dimensionRow](n), quotas: newBoundedSet[string](n), quotaStates: newQuotaStates(max(n/4, 1))}
 	s.writer <- nil
 	s.insertFinal.Store(true)

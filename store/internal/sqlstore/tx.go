@@ -57,7 +57,7 @@ func (s *engine) retry(ctx context.Context, attempt func() error) error {
 // inWriteTx is inTx for transactions that write. On backends that serialise writers
 // it queues this process's writers first, for as long as ctx allows.
 func (s *engine) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
-	return s.withWriteConn(ctx, func(conn bun.Conn) error { return s.runTx(ctx, conn, fn) })
+	return s.withWriteConn(ctx, func(conn bun.Conn, _ *preparedStmts) error { return s.runTx(ctx, conn, fn) })
 }
 
 // inIngestTx is inWriteTx for Ingest, whose fn gets its connection too, for what only
@@ -66,14 +66,14 @@ func (s *engine) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx)
 // and its last statements commit it (see ingestTx); if fn fails, the transaction is
 // rolled back.
 func (s *engine) inIngestTx(ctx context.Context, fn func(context.Context, *ingestTx) error) error {
-	return s.withWriteConn(ctx, func(conn bun.Conn) error {
+	return s.withWriteConn(ctx, func(conn bun.Conn, prepared *preparedStmts) error {
 		if s.dialect.InTransaction == nil {
 			return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error {
-				return fn(ctx, &ingestTx{conn: conn.Conn, db: tx})
+				return fn(ctx, &ingestTx{conn: conn.Conn, db: tx, prepared: prepared})
 			})
 		}
 		return s.retry(ctx, func() error {
-			t := &ingestTx{conn: conn.Conn, db: conn, pipelined: true}
+			t := &ingestTx{conn: conn.Conn, db: conn, prepared: prepared, pipelined: true}
 			err := fn(ctx, t)
 			if err == nil && s.dialect.InTransaction(conn.Conn) {
 				err = errors.New("sqlstore: ingest left its transaction open")
@@ -101,47 +101,64 @@ func rollback(ctx context.Context, conn bun.Conn) {
 
 // withWriteConn runs fn on a connection for a write. Where the backend serialises
 // writers (SQLite), this process's writes take turns on one connection kept for
-// them: its page cache stays warm and its schema parsed from one transaction to
-// the next, where the pool would hand each write whichever connection it had, or
-// a new one. After a failed write the connection goes back to the pool and the
-// next write takes another.
-func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn) error) error {
+// them, with the statements prepared on it: its page cache stays warm and its
+// schema parsed from one transaction to the next, where the pool would hand each
+// write whichever connection it had, or a new one. After a failed write the
+// connection goes back to the pool and the next write takes another. Where writers
+// run concurrently, fn gets a connection of the pool and prepared statements of
+// its own.
+func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn, *preparedStmts) error) error {
 	if s.dialect.Capabilities.ConcurrentWriters {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
 			return err
 		}
+		prepared := newPreparedStmts(conn.Conn, 0)
 		defer conn.Close()
-		return fn(conn)
+		defer prepared.close()
+		return fn(conn, prepared)
 	}
-	var conn *bun.Conn
+	var w *writerConn
 	select {
-	case conn = <-s.writer:
+	case w = <-s.writer:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if conn == nil {
+	if w == nil {
 		c, err := s.db.Conn(ctx)
 		if err != nil {
 			s.writer <- nil
 			return err
 		}
-		conn = &c
+		w = &writerConn{conn: c, prepared: newPreparedStmts(c.Conn, maxPrepared)}
 	}
-	err := fn(*conn)
+	err := fn(w.conn, w.prepared)
 	if err != nil {
-		_ = conn.Close()
-		conn = nil
+		w.close()
+		w = nil
 	}
-	s.writer <- conn
+	s.writer <- w
 	return err
+}
+
+// writerConn is the connection this process's writes share where the backend
+// serialises writers, with the statements prepared on it.
+type writerConn struct {
+	conn     bun.Conn
+	prepared *preparedStmts
+}
+
+// close gives the connection back to the pool, its statements closed first.
+func (w *writerConn) close() {
+	_ = w.prepared.close()
+	_ = w.conn.Close()
 }
 
 // releaseWriter gives the writers' connection back to the pool, once the write
 // holding it, if any, is done.
 func (s *engine) releaseWriter() {
-	if conn := <-s.writer; conn != nil {
-		_ = conn.Close()
+	if w := <-s.writer; w != nil {
+		w.close()
 	}
 	s.writer <- nil
 }
@@ -159,7 +176,9 @@ func (s *engine) releaseWriter() {
 // (compareAndSetQuotas). Reads before that run alone: what they read of a quota
 // is decided on only if its row, locked or compared when written, is unchanged.
 type ingestTx struct {
-	conn      *sql.Conn
+	conn *sql.Conn
+	// prepared holds the statements prepared on conn (see execPrepared).
+	prepared  *preparedStmts
 	db        bun.IDB
 	pipelined bool
 	begun     bool
