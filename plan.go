@@ -117,7 +117,7 @@ func (m Metric) validate() error {
 		return fmt.Errorf("metric %s: %d dimensions, more than MaxDimensions (%d): declare only those queries group or filter by", m.Key, len(m.Dimensions), MaxDimensions)
 	}
 	for i, d := range m.Dimensions {
-		if !propertyKeyPattern.MatchString(d) {
+		if !validPropertyKey(d) {
 			return fmt.Errorf("metric %s: dimension %q: want a property key of 1-64 letters, digits, '_', '.', ':', '-'", m.Key, truncate(d))
 		}
 		if slices.Contains(m.Dimensions[:i], d) {

@@ -2,7 +2,6 @@ package usage
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -10,7 +9,23 @@ import (
 	"unicode/utf8"
 )
 
-var propertyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+// validPropertyKey reports whether k is 1-64 characters of letters, digits, '_',
+// '.', ':' and '-', the keys of properties and the names of dimensions. A loop over
+// the bytes: a regular expression took most of the time an event's checks took.
+func validPropertyKey(k string) bool {
+	if len(k) == 0 || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '_', c == '.', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // maxIDBytes bounds subjects, IDs and users.
 const maxIDBytes = 256
@@ -110,7 +125,7 @@ func (c *Config) checkProperties(props map[string]string) error {
 	}
 	total := 0
 	for k, v := range props {
-		if !propertyKeyPattern.MatchString(k) {
+		if !validPropertyKey(k) {
 			return invalid("properties", "key %q: want 1-64 characters of letters, digits, '_', '.', ':', '-'", truncate(k))
 		}
 		if !utf8.ValidString(v) {

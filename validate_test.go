@@ -380,3 +380,33 @@ func FuzzPrepare(f *testing.F) {
 		}
 	})
 }
+
+// propertyKeyPattern is what validPropertyKey checks, as the regular expression the
+// docs give: the fuzz test above and the test below hold the loop to it.
+var propertyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+
+func TestValidPropertyKeyIsThePattern(t *testing.T) {
+	keys := []string{"", "a", strings.Repeat("k", 64), strings.Repeat("k", 65), "latency_ms", "a.b:c-d_E9", "rüte"}
+	for c := range 256 {
+		keys = append(keys, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	for _, k := range keys {
+		if got, want := validPropertyKey(k), propertyKeyPattern.MatchString(k); got != want {
+			t.Errorf("validPropertyKey(%q) = %t, the pattern says %t", k, got, want)
+		}
+	}
+}
+
+// BenchmarkPrepareRequestEvent checks an event as the HTTP middleware records one:
+// an ID and the five properties of a served request.
+func BenchmarkPrepareRequestEvent(b *testing.B) {
+	c := eventConfig()
+	ev := Event{ID: "req-1", Subject: "acme", Metric: "api_calls", Value: 1, Properties: map[string]string{
+		"route": "GET /v1/search", "method": "GET", "status": "200", "latency_ms": "0.412", "bytes": "1024"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.prepare(ev, eventNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
