@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
 )
 
 // maxPrepared is the most statements a connection keeps prepared. Ingest's kinds of
@@ -15,25 +17,69 @@ const maxPrepared = 128
 // more on parsing its statements than on running them. Past maxPrepared, a
 // statement is prepared for one call alone (see endCall). Only the writer holding
 // the connection may use it.
+//
+// The statements are the driver's, run through sql.Conn.Raw with arguments in a
+// slice kept from one run to the next: database/sql would copy every argument
+// into a new slice of its own for each run, the largest allocation of a batch's
+// writes.
 type preparedStmts struct {
 	conn  *sql.Conn
-	kept  map[preparedKey]*sql.Stmt
-	once  []*sql.Stmt
+	kept  map[preparedKey]driver.Stmt
+	once  []driver.Stmt
 	limit int
+	// args holds the arguments of the statement being run.
+	args []driver.NamedValue
 }
 
 func newPreparedStmts(conn *sql.Conn, limit int) *preparedStmts {
-	return &preparedStmts{conn: conn, kept: map[preparedKey]*sql.Stmt{}, limit: limit}
+	return &preparedStmts{conn: conn, kept: map[preparedKey]driver.Stmt{}, limit: limit}
 }
 
-// get returns the statement of key, prepared on the connection.
-func (p *preparedStmts) get(ctx context.Context, key preparedKey) (*sql.Stmt, error) {
+// Text and Int append an argument: a preparedStmts is the RowWriter of the rows it
+// runs.
+func (p *preparedStmts) Text(s string) { p.arg(s) }
+func (p *preparedStmts) Int(v int64)   { p.arg(v) }
+
+func (p *preparedStmts) arg(v driver.Value) {
+	p.args = append(p.args, driver.NamedValue{Ordinal: len(p.args) + 1, Value: v})
+}
+
+// run calls f with the driver's connection, which f may prepare on and run with.
+func (p *preparedStmts) run(f func(conn driver.ConnPrepareContext) error) error {
+	return p.conn.Raw(func(dc any) error {
+		conn, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("sqlstore: the driver's connection %T cannot prepare with a context", dc)
+		}
+		return f(conn)
+	})
+}
+
+// exec runs the statement of key on conn with the arguments written since the last
+// run, and returns the number of rows it changed.
+func (p *preparedStmts) exec(ctx context.Context, conn driver.ConnPrepareContext, key preparedKey) (int64, error) {
+	defer func() { clear(p.args); p.args = p.args[:0] }()
+	stmt, err := p.get(ctx, conn, key)
+	if err != nil {
+		return 0, err
+	}
+	run, ok := stmt.(driver.StmtExecContext)
+	if !ok {
+		return 0, fmt.Errorf("sqlstore: the driver's statement %T cannot run with a context", stmt)
+	}
+	res, err := run.ExecContext(ctx, p.args)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// get returns the statement of key, prepared on conn.
+func (p *preparedStmts) get(ctx context.Context, conn driver.ConnPrepareContext, key preparedKey) (driver.Stmt, error) {
 	if stmt := p.kept[key]; stmt != nil {
 		return stmt, nil
 	}
-	// Through the connection, not bun's formatting, the placeholders reach the
-	// driver.
-	stmt, err := p.conn.PrepareContext(ctx, key.sql())
+	stmt, err := conn.PrepareContext(ctx, key.sql())
 	if err != nil {
 		return nil, err
 	}
@@ -47,20 +93,31 @@ func (p *preparedStmts) get(ctx context.Context, key preparedKey) (*sql.Stmt, er
 
 // endCall closes the statements prepared for one call alone.
 func (p *preparedStmts) endCall() error {
-	var errs []error
-	for _, stmt := range p.once {
-		errs = append(errs, stmt.Close())
+	if len(p.once) == 0 {
+		return nil
 	}
-	p.once = p.once[:0]
-	return errors.Join(errs...)
+	return p.run(func(driver.ConnPrepareContext) error {
+		var errs []error
+		for _, stmt := range p.once {
+			errs = append(errs, stmt.Close())
+		}
+		p.once = p.once[:0]
+		return errors.Join(errs...)
+	})
 }
 
 // close closes every statement, before the connection goes back to the pool.
 func (p *preparedStmts) close() error {
-	errs := []error{p.endCall()}
-	for key, stmt := range p.kept {
-		errs = append(errs, stmt.Close())
-		delete(p.kept, key)
+	err := p.endCall()
+	if len(p.kept) == 0 {
+		return err
 	}
-	return errors.Join(errs...)
+	return errors.Join(err, p.run(func(driver.ConnPrepareContext) error {
+		var errs []error
+		for key, stmt := range p.kept {
+			errs = append(errs, stmt.Close())
+			delete(p.kept, key)
+		}
+		return errors.Join(errs...)
+	}))
 }

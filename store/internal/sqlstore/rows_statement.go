@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"math/bits"
 	"strconv"
@@ -76,12 +77,6 @@ func (w *literalWriter) sep() {
 func (w *literalWriter) Text(s string) { w.sep(); w.b = w.d.AppendString(w.b, s) }
 func (w *literalWriter) Int(v int64)   { w.sep(); w.b = strconv.AppendInt(w.b, v, 10) }
 
-// argsWriter collects a statement's arguments from rows' values.
-type argsWriter struct{ args []any }
-
-func (w *argsWriter) Text(s string) { w.args = append(w.args, s) }
-func (w *argsWriter) Int(v int64)   { w.args = append(w.args, v) }
-
 // rowsPerInsert is the most rows of one prepared statement: with the widest rows
 // (usage_events' 12 columns) 1,536 variables, far below SQLite's limit of 32,766.
 // Each run of a statement has a fixed cost that its rows share, and SQLite's one
@@ -106,31 +101,24 @@ type preparedKey struct {
 // number of rows they changed.
 func execPrepared(ctx context.Context, prepared *preparedStmts, stmts ...rowsStatement) (changed int64, err error) {
 	defer func() { err = errors.Join(err, prepared.endCall()) }()
-	w := &argsWriter{}
-	for _, s := range stmts {
-		for lo := 0; lo < s.n; {
-			hi := lo + chunkRows(s.n-lo)
-			stmt, err := prepared.get(ctx, preparedKey{s.head, s.tail, s.width, hi - lo})
-			if err != nil {
-				return changed, err
+	err = prepared.run(func(conn driver.ConnPrepareContext) error {
+		for _, s := range stmts {
+			for lo := 0; lo < s.n; {
+				hi := lo + chunkRows(s.n-lo)
+				for i := lo; i < hi; i++ {
+					s.write(i, prepared)
+				}
+				n, err := prepared.exec(ctx, conn, preparedKey{s.head, s.tail, s.width, hi - lo})
+				if err != nil {
+					return err
+				}
+				changed += n
+				lo = hi
 			}
-			w.args = w.args[:0]
-			for i := lo; i < hi; i++ {
-				s.write(i, w)
-			}
-			res, err := stmt.ExecContext(ctx, w.args...)
-			if err != nil {
-				return changed, err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return changed, err
-			}
-			changed += n
-			lo = hi
 		}
-	}
-	return changed, nil
+		return nil
+	})
+	return changed, err
 }
 
 // sql is the statement's text with placeholders.
