@@ -24,15 +24,21 @@ const maxPrepared = 128
 // writes.
 type preparedStmts struct {
 	conn  *sql.Conn
-	kept  map[preparedKey]driver.Stmt
-	once  []driver.Stmt
+	kept  map[preparedKey]stmt
+	once  []stmt
 	limit int
 	// args holds the arguments of the statement being run.
 	args []driver.NamedValue
 }
 
+// stmt is a driver's statement that runs with a context.
+type stmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+}
+
 func newPreparedStmts(conn *sql.Conn, limit int) *preparedStmts {
-	return &preparedStmts{conn: conn, kept: map[preparedKey]driver.Stmt{}, limit: limit}
+	return &preparedStmts{conn: conn, kept: map[preparedKey]stmt{}, limit: limit}
 }
 
 // Text and Int append an argument: a preparedStmts is the RowWriter of the rows it
@@ -59,15 +65,11 @@ func (p *preparedStmts) run(f func(conn driver.ConnPrepareContext) error) error 
 // run, and returns the number of rows it changed.
 func (p *preparedStmts) exec(ctx context.Context, conn driver.ConnPrepareContext, key preparedKey) (int64, error) {
 	defer func() { clear(p.args); p.args = p.args[:0] }()
-	stmt, err := p.get(ctx, conn, key)
+	st, err := p.get(ctx, conn, key)
 	if err != nil {
 		return 0, err
 	}
-	run, ok := stmt.(driver.StmtExecContext)
-	if !ok {
-		return 0, fmt.Errorf("sqlstore: the driver's statement %T cannot run with a context", stmt)
-	}
-	res, err := run.ExecContext(ctx, p.args)
+	res, err := st.ExecContext(ctx, p.args)
 	if err != nil {
 		return 0, err
 	}
@@ -75,20 +77,24 @@ func (p *preparedStmts) exec(ctx context.Context, conn driver.ConnPrepareContext
 }
 
 // get returns the statement of key, prepared on conn.
-func (p *preparedStmts) get(ctx context.Context, conn driver.ConnPrepareContext, key preparedKey) (driver.Stmt, error) {
-	if stmt := p.kept[key]; stmt != nil {
-		return stmt, nil
+func (p *preparedStmts) get(ctx context.Context, conn driver.ConnPrepareContext, key preparedKey) (stmt, error) {
+	if st := p.kept[key]; st != nil {
+		return st, nil
 	}
-	stmt, err := conn.PrepareContext(ctx, key.sql())
+	prepared, err := conn.PrepareContext(ctx, key.sql())
 	if err != nil {
 		return nil, err
 	}
-	if len(p.kept) < p.limit {
-		p.kept[key] = stmt
-	} else {
-		p.once = append(p.once, stmt)
+	st, ok := prepared.(stmt)
+	if !ok {
+		return nil, errors.Join(fmt.Errorf("sqlstore: the driver's statement %T cannot run with a context", prepared), prepared.Close())
 	}
-	return stmt, nil
+	if len(p.kept) < p.limit {
+		p.kept[key] = st
+	} else {
+		p.once = append(p.once, st)
+	}
+	return st, nil
 }
 
 // endCall closes the statements prepared for one call alone.
@@ -98,8 +104,8 @@ func (p *preparedStmts) endCall() error {
 	}
 	return p.run(func(driver.ConnPrepareContext) error {
 		var errs []error
-		for _, stmt := range p.once {
-			errs = append(errs, stmt.Close())
+		for _, st := range p.once {
+			errs = append(errs, st.Close())
 		}
 		p.once = p.once[:0]
 		return errors.Join(errs...)
@@ -114,8 +120,8 @@ func (p *preparedStmts) close() error {
 	}
 	return errors.Join(err, p.run(func(driver.ConnPrepareContext) error {
 		var errs []error
-		for key, stmt := range p.kept {
-			errs = append(errs, stmt.Close())
+		for key, st := range p.kept {
+			errs = append(errs, st.Close())
 			delete(p.kept, key)
 		}
 		return errors.Join(errs...)
