@@ -88,3 +88,14 @@ func (w *binaryRows) Int(v int64) {
 	w.buf.Write(binary.BigEndian.AppendUint64(b, uint64(v)))
 	w.written++
 }
+
+func (w *binaryRows) Bool(v bool) {
+	b := binary.BigEndian.AppendUint32(w.scratch[:0], 1)
+	if v {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	w.buf.Write(b)
+	w.written++
+}

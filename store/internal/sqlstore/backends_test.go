@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
+	moderncsqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
@@ -97,6 +100,29 @@ func quotaStatements(l *queryLog, prefix string) int {
 	return len(l.matching(func(q string) bool {
 		return strings.HasPrefix(q, prefix) && strings.Contains(q, "usage_quotas")
 	}))
+}
+
+// createdQuotaRows counts the rows inserted into usage_quotas on the connection
+// that st's writes share, from now on, as SQLite inserts them: the inserts run as
+// prepared statements of the driver, which bun's hooks do not see. A row whose
+// insert was rolled back counts all the same; one that existed and was left as it
+// was (ON CONFLICT DO NOTHING) does not.
+func createdQuotaRows(t *testing.T, st store.Store) *atomic.Int64 {
+	t.Helper()
+	var n atomic.Int64
+	require.NoError(t, sqlStore(t, st).OnWriterConn(context.Background(), func(dc any) error {
+		c, ok := dc.(interface {
+			RegisterPreUpdateHook(moderncsqlite.PreUpdateHookFn)
+		})
+		require.True(t, ok, "%T has no pre-update hook", dc)
+		c.RegisterPreUpdateHook(func(d moderncsqlite.SQLitePreUpdateData) {
+			if d.Op == sqlite3.SQLITE_INSERT && d.TableName == "usage_quotas" {
+				n.Add(1)
+			}
+		})
+		return nil
+	}))
+	return &n
 }
 
 // requireUsed checks the usage on the quota row of each subject's one quota.

@@ -1,6 +1,11 @@
 package sqlstore
 
-import "github.com/uptrace/bun/schema"
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
+)
 
 // CompareAndSetOnPostgres is the statement with which Ingest writes remembered quota
 // rows on Postgres, for the rows of ids, with the settings it runs under.
@@ -50,4 +55,10 @@ func (s *Store) PreparedSizes() map[string][]int {
 		out[key.head] = append(out[key.head], key.n)
 	}
 	return out
+}
+
+// OnWriterConn calls f with the driver's connection this store's writes share
+// (see withWriteConn), opening it if none is open.
+func (s *Store) OnWriterConn(ctx context.Context, f func(driverConn any) error) error {
+	return s.e.withWriteConn(ctx, func(conn bun.Conn, _ *preparedStmts) error { return conn.Raw(f) })
 }

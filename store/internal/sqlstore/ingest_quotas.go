@@ -202,22 +202,16 @@ func (e *missingQuotasError) Error() string {
 // insertQuotas inserts rows, in order, leaving those that exist already as they are,
 // in one round trip where rows are locked, and returns how many it created.
 func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow) (created int64, err error) {
-	var stmts []string
+	write := func(i int, w RowWriter) { rows[i].write(w) }
 	if s.rowLocks() {
 		// Postgres: from arrays (see unnestRows), in one statement.
-		stmts = []string{quotaInsert.text(t.db.Dialect(), len(rows), func(i int, w RowWriter) { rows[i].write(w) })}
+		created, err = t.execCount(ctx, quotaInsert.text(t.db.Dialect(), len(rows), write))
 	} else {
-		for chunk := range slices.Chunk(rows, chunkSize) {
-			stmts = append(stmts, t.db.NewInsert().Model(&chunk).On("CONFLICT (id) DO NOTHING").String())
-		}
+		created, err = execPrepared(ctx, t.prepared, rowsStatement{head: quotaInsertHead + "VALUES ", tail: quotaInsert.tail,
+			width: len(quotaColumns), n: len(rows), write: write})
 	}
-	// One statement at a time: a message's count is its last statement's.
-	for _, stmt := range stmts {
-		n, err := t.execCount(ctx, stmt)
-		if err != nil {
-			return 0, fmt.Errorf("create quota rows: %w", err)
-		}
-		created += n
+	if err != nil {
+		return 0, fmt.Errorf("create quota rows: %w", err)
 	}
 	return created, nil
 }
@@ -410,8 +404,12 @@ var compareAndSetForm = arrayForm{head: setCounters + "(SELECT * FROM ",
 	tail:  " ORDER BY id) AS v WHERE q.id = v.id AND " + unchangedSince,
 	names: compareAndSetColumns, types: compareAndSetTypes}
 
-// quotaInsert is insertQuotas's statement on Postgres around its rows.
-var quotaInsert = arrayForm{head: "INSERT INTO usage_quotas (" + strings.Join(quotaColumns, ", ") + ") SELECT * FROM ",
+// quotaInsertHead begins insertQuotas's statement, up to where its rows go.
+var quotaInsertHead = "INSERT INTO usage_quotas (" + strings.Join(quotaColumns, ", ") + ") "
+
+// quotaInsert is insertQuotas's statement on Postgres around its rows; on SQLite
+// the rows go in a VALUES list after quotaInsertHead, prepared.
+var quotaInsert = arrayForm{head: quotaInsertHead + "SELECT * FROM ",
 	tail: " ON CONFLICT (id) DO NOTHING", names: quotaColumns, types: quotaTypes}
 
 // staleQuotasError aborts an attempt of Ingest that decided against remembered quota

@@ -41,10 +41,11 @@ func newPreparedStmts(conn *sql.Conn, limit int) *preparedStmts {
 	return &preparedStmts{conn: conn, kept: map[preparedKey]stmt{}, limit: limit}
 }
 
-// Text and Int append an argument: a preparedStmts is the RowWriter of the rows it
-// runs.
+// Text, Int and Bool append an argument: a preparedStmts is the RowWriter of the
+// rows it runs.
 func (p *preparedStmts) Text(s string) { p.arg(s) }
 func (p *preparedStmts) Int(v int64)   { p.arg(v) }
+func (p *preparedStmts) Bool(v bool)   { p.arg(v) }
 
 func (p *preparedStmts) arg(v driver.Value) {
 	p.args = append(p.args, driver.NamedValue{Ordinal: len(p.args) + 1, Value: v})

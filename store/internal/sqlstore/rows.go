@@ -91,8 +91,7 @@ var quotaColumns = []string{
 var quotaTypes = []string{"text", "text", "text", "bigint", "bigint", "text", "bigint",
 	"boolean", "boolean", "bigint", "bigint", "bigint", "bigint", "bigint"}
 
-// write gives w the row's values in the order of quotaColumns, booleans as
-// Postgres reads them in an array.
+// write gives w the row's values in the order of quotaColumns.
 func (r *quotaRow) write(w RowWriter) {
 	w.Text(r.ID)
 	w.Text(r.Subject)
@@ -101,8 +100,8 @@ func (r *quotaRow) write(w RowWriter) {
 	w.Int(r.PeriodEnd)
 	w.Text(r.Aggregation)
 	w.Int(r.Limit)
-	w.Text(strconv.FormatBool(r.Unlimited))
-	w.Text(strconv.FormatBool(r.AllowOverage))
+	w.Bool(r.Unlimited)
+	w.Bool(r.AllowOverage)
 	for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt} {
 		w.Int(v)
 	}

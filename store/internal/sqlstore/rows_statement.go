@@ -76,6 +76,7 @@ func (w *literalWriter) sep() {
 
 func (w *literalWriter) Text(s string) { w.sep(); w.b = w.d.AppendString(w.b, s) }
 func (w *literalWriter) Int(v int64)   { w.sep(); w.b = strconv.AppendInt(w.b, v, 10) }
+func (w *literalWriter) Bool(v bool)   { w.sep(); w.b = w.d.AppendBool(w.b, v) }
 
 // rowsPerInsert is the most rows of one prepared statement: with the widest rows
 // (usage_events' 12 columns) 1,536 variables, far below SQLite's limit of 32,766.

@@ -78,6 +78,7 @@ type Dialect struct {
 type RowWriter interface {
 	Text(string)
 	Int(int64)
+	Bool(bool)
 }
 
 // defaultListLimit is the page size of the List methods when none is given.

@@ -138,3 +138,8 @@ func (w *arraysWriter) Int(v int64) {
 	w.cols[w.k] = strconv.AppendInt(w.next(), v, 10)
 	w.k++
 }
+
+func (w *arraysWriter) Bool(v bool) {
+	w.cols[w.k] = strconv.AppendBool(w.next(), v)
+	w.k++
+}
