@@ -54,6 +54,43 @@ func BenchmarkTrackBatch(b *testing.B) {
 	})
 }
 
+// BenchmarkTrackBatchWithReplays is BenchmarkTrackBatch with one event of each
+// producer's previous batch sent again in its next, as a client retrying a call
+// whose answer it lost would: a commit of many batches nearly always holds one.
+func BenchmarkTrackBatchWithReplays(b *testing.B) {
+	benchParallel(b, func(ctx context.Context, m *usage.Meter, pb *testing.PB, event func() usage.Event) {
+		batch := make([]usage.Event, 0, 100)
+		var again usage.Event
+		flush := func() {
+			if again.ID != "" {
+				batch = append(batch, again)
+			}
+			again = batch[0]
+			res, err := m.TrackBatch(ctx, batch)
+			if err != nil {
+				b.Error(err)
+			}
+			for _, r := range res {
+				if r.Err != nil {
+					b.Error(r.Err)
+				}
+			}
+			if !res[len(res)-1].Replayed && len(batch) == cap(batch) {
+				b.Error("the event sent again was not replayed")
+			}
+			batch = batch[:0]
+		}
+		for pb.Next() {
+			if batch = append(batch, event()); len(batch) == cap(batch)-1 {
+				flush()
+			}
+		}
+		if len(batch) > 0 {
+			flush()
+		}
+	})
+}
+
 // benchParallel runs body in 64 goroutines per CPU on a Meter over a fresh SQLite
 // file, with one metered metric whose limit, far above what a run uses, is checked
 // for every event. event returns a new event each time, for one of 100 tenants.
