@@ -20,8 +20,11 @@ type Settings struct {
 	// a key. Past the bound, a new row takes the place of one that no batch has
 	// met lately (CLOCK eviction), so the subjects that keep sending stay
 	// remembered; one dropped is read from the database when it returns, with
-	// the same results. It bounds the store's memory however many subjects it
-	// meters.
+	// the same results. The store also remembers the keys of at least as many
+	// events as it stored last, in two Bloom filters of 16 bits a key, so that a
+	// batch reads first the replays among its events instead of finding them by
+	// its insert and running again. It bounds the store's memory however many
+	// subjects it meters.
 	RememberedRows int
 }
 

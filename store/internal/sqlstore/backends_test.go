@@ -102,12 +102,12 @@ func quotaStatements(l *queryLog, prefix string) int {
 	}))
 }
 
-// createdQuotaRows counts the rows inserted into usage_quotas on the connection
-// that st's writes share, from now on, as SQLite inserts them: the inserts run as
-// prepared statements of the driver, which bun's hooks do not see. A row whose
-// insert was rolled back counts all the same; one that existed and was left as it
-// was (ON CONFLICT DO NOTHING) does not.
-func createdQuotaRows(t *testing.T, st store.Store) *atomic.Int64 {
+// insertedRows counts the rows inserted into table on the connection that st's
+// writes share, from now on, as SQLite inserts them: the inserts run as prepared
+// statements of the driver, which bun's hooks do not see. A row whose insert was
+// rolled back counts all the same; one that existed and was left as it was (ON
+// CONFLICT DO NOTHING) does not.
+func insertedRows(t *testing.T, st store.Store, table string) *atomic.Int64 {
 	t.Helper()
 	var n atomic.Int64
 	require.NoError(t, sqlStore(t, st).OnWriterConn(context.Background(), func(dc any) error {
@@ -116,7 +116,7 @@ func createdQuotaRows(t *testing.T, st store.Store) *atomic.Int64 {
 		})
 		require.True(t, ok, "%T has no pre-update hook", dc)
 		c.RegisterPreUpdateHook(func(d moderncsqlite.SQLitePreUpdateData) {
-			if d.Op == sqlite3.SQLITE_INSERT && d.TableName == "usage_quotas" {
+			if d.Op == sqlite3.SQLITE_INSERT && d.TableName == table {
 				n.Add(1)
 			}
 		})

@@ -28,9 +28,11 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 		return &store.IngestResult{}, nil
 	}
 	// Events are inserted on the assumption that they are new, which they nearly
-	// always are, with a plain INSERT: cheaper than one that resolves conflicts. If
-	// one was stored already, the attempt fails on the unique key and runs again,
-	// having first read which of the batch's events are stored.
+	// always are, with a plain INSERT: cheaper than one that resolves conflicts.
+	// Those that may replay events this store stored lately are read first (see
+	// recentEvents). If another was stored already, the attempt fails on the
+	// unique key and runs again, having first read which of the batch's events
+	// are stored.
 	//
 	// Where rows are locked, an attempt that finds quota rows missing runs again,
 	// creating them first (see lockQuotas). The first attempt creates at once the
@@ -69,6 +71,7 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 			return nil, err
 		}
 		s.rememberQuotas(create, rows)
+		s.recent.add(params.Events, result.Outcomes)
 		return result, nil
 	}
 }
@@ -156,12 +159,16 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			takeAsNew(quotas, create)
 		}
 	}
+	// The events stored already are read: every one after an attempt found one,
+	// otherwise those that may replay events this store stored lately.
 	var keys []eventKey
 	if readStored {
 		keys = make([]eventKey, 0, len(last))
 		for k := range last {
 			keys = append(keys, k)
 		}
+	} else {
+		keys = s.recent.among(params.Events)
 	}
 	stored, err := existingEvents(ctx, t.db, keys)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // every one passes bun's hooks; rows created, as SQLite inserts them.
 func TestIngestCreatesTheQuotaRowsItHasNotSeenWithoutReadingThem(t *testing.T) {
 	st, _, queries := loggedSQLite(t)
-	created := createdQuotaRows(t, st)
+	created := insertedRows(t, st, "usage_quotas")
 	n := 0
 	batch := func(subjects ...string) { ingestCounted(t, st, &n, subjects...) }
 	reads := func() int { return quotaStatements(queries, "SELECT") }
@@ -50,7 +50,7 @@ func TestIngestCreatesTheQuotaRowsItHasNotSeenWithoutReadingThem(t *testing.T) {
 // usage checked on the rows shows the other writer's events kept.
 func TestABatchReadsItsRowsWhenAnotherWriterCreatedOneOfThem(t *testing.T) {
 	st, other, queries := loggedSQLiteAndOther(t)
-	created := createdQuotaRows(t, st)
+	created := insertedRows(t, st, "usage_quotas")
 	n := 0
 	ingestCounted(t, other, &n, "acme", "acme")
 	ingestCounted(t, st, &n, "acme", "globex")

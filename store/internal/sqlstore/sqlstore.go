@@ -114,6 +114,9 @@ type engine struct {
 	// quotaStates remembers quota rows as this store last committed them, for
 	// Ingest (see compareAndSetQuotas).
 	quotaStates *quotaStates
+	// recent remembers the events this store stored lately, for Ingest to read
+	// first those of a batch that may replay them.
+	recent *recentEvents
 	// insertFinal is set while the quota rows this store has not seen turn out
 	// not to exist when it creates them (see insertFinalQuotas); it is cleared by
 	// a batch that finds one existing.
@@ -129,7 +132,7 @@ func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool, opts [
 	}
 	n := set.RememberedRows
 	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *writerConn, 1),
-		kept: newBoundedSet[dimensionRow](n), quotas: newBoundedSet[string](n), quotaStates: newQuotaStates(max(n/4, 1))}
+		kept: newBoundedSet[dimensionRow](n), quotas: newBoundedSet[string](n), quotaStates: newQuotaStates(max(n/4, 1)), recent: newRecentEvents(n)}
 	s.writer <- nil
 	s.insertFinal.Store(true)
 	if err := s.migrate(ctx); err != nil {
