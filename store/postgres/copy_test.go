@@ -66,6 +66,24 @@ func TestCopyRows(t *testing.T) {
 		require.Equal(t, 1012, count())
 	})
 
+	t.Run("BooleansAreCopiedAsTheServerReadsThem", func(t *testing.T) {
+		_, err := conn.ExecContext(ctx, "CREATE TABLE flags (n BIGINT NOT NULL, b BOOLEAN NOT NULL)")
+		require.NoError(t, err)
+		require.NoError(t, postgres.CopyRows(ctx, conn.Conn, nil, nil, "flags", []string{"n", "b"}, 5,
+			func(i int, w sqlstore.RowWriter) { w.Int(int64(i)); w.Bool(i%2 == 0) }))
+		var set []int64
+		rows, err := conn.QueryContext(ctx, "SELECT n FROM flags WHERE b ORDER BY n")
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var n int64
+			require.NoError(t, rows.Scan(&n))
+			set = append(set, n)
+		}
+		require.NoError(t, rows.Err())
+		require.Equal(t, []int64{0, 2, 4}, set)
+	})
+
 	t.Run("ARowWithTooFewValuesIsRefusedBeforeSending", func(t *testing.T) {
 		err := postgres.CopyRows(ctx, conn.Conn, nil, nil, "copied", []string{"name", "n"}, 2,
 			func(i int, w sqlstore.RowWriter) {
