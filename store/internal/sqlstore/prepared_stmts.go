@@ -37,8 +37,11 @@ type stmt interface {
 	driver.StmtExecContext
 }
 
+// newPreparedStmts returns the statements of conn, none prepared yet; the map of
+// kept ones is made when the first is kept, so a write that keeps none (every write
+// on Postgres, whose limit is 0) allocates none.
 func newPreparedStmts(conn *sql.Conn, limit int) *preparedStmts {
-	return &preparedStmts{conn: conn, kept: map[preparedKey]stmt{}, limit: limit}
+	return &preparedStmts{conn: conn, limit: limit}
 }
 
 // Text, Int and Bool append an argument: a preparedStmts is the RowWriter of the
@@ -91,6 +94,9 @@ func (p *preparedStmts) get(ctx context.Context, conn driver.ConnPrepareContext,
 		return nil, errors.Join(fmt.Errorf("sqlstore: the driver's statement %T cannot run with a context", prepared), prepared.Close())
 	}
 	if len(p.kept) < p.limit {
+		if p.kept == nil {
+			p.kept = map[preparedKey]stmt{}
+		}
 		p.kept[key] = st
 	} else {
 		p.once = append(p.once, st)
