@@ -16,11 +16,11 @@ import (
 // before it; once the current one holds its number of keys (or a few more, those of
 // the batch that filled it) it takes the place of the other, and a new one is begun.
 // A key is remembered until at least that many keys were stored after it, and
-// memory stays fixed. A filter may answer yes for a
-// key it does not hold, about once in a few hundred keys: the batch then reads
-// that key and finds nothing, and no result changes. Each key sets four bits of
-// one 64-bit word, so adding or looking up a key touches one word, with atomic
-// operations: writers running at once share it without a lock.
+// memory stays fixed. A filter may answer yes for a key it does not hold, rarely
+// (BENCHMARKS.md measures how rarely): the batch then reads that key and finds
+// nothing, and no result changes. Each key sets four bits of one 64-bit word, so
+// adding or looking up a key touches one word, with atomic operations: writers
+// running at once share it without a lock.
 type recentEvents struct {
 	seed maphash.Seed
 	// per is the number of keys a filter takes before it is replaced.
