@@ -18,6 +18,7 @@ var rollupsTests = []test{
 	{"SeriesAgreesWithTheStoredEvents", seriesAgreesWithTheStoredEvents},
 	{"ListActiveSeriesPagesInKeyOrder", listActiveSeriesPagesInKeyOrder},
 	{"ListEventTimesKeepsTheLatest", listEventTimesKeepsTheLatest},
+	{"AnHourReadsTheSameAsBatchesComeAndGo", anHourReadsTheSameAsBatchesComeAndGo},
 }
 
 func seriesFollowsAdmittedEvents(t *testing.T, h Harness) {
@@ -162,4 +163,68 @@ func seriesAgreesWithTheStoredEvents(t *testing.T, h Harness) {
 		require.Equal(t, w, b)
 	}
 	t.Logf("%d events sent, %d hours with events", len(sent), len(want))
+}
+
+// A backend may keep a series' latest hour apart from its other rollups until a
+// later hour comes (the SQL backends keep it in the quota row): every read sees
+// each hour whole, across batches, late events, an hour that two periods share and
+// a correction, and a series whose only hour is its latest is active.
+func anHourReadsTheSameAsBatchesComeAndGo(t *testing.T, h Harness) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _ := open(t, h)
+	// A period ends half way through the hour after storeNow's.
+	boundary := storeNow.Add(90 * time.Minute)
+	at := func(subject, id string, v float64, offset time.Duration) store.IngestEvent {
+		e := ingestEvent(subject, id, "credits", v, store.AggregationSum, -1, false)
+		e.Event.Time = storeNow.Add(offset)
+		if e.Event.Time.Before(boundary) {
+			e.Quota.PeriodEnd = boundary
+		} else {
+			e.Quota.PeriodStart = boundary
+		}
+		return e
+	}
+	type hour struct{ total, count, min, max, last float64 }
+	check := func(step string, want ...hour) {
+		t.Helper()
+		series, err := st.Series(ctx, &store.SeriesParams{Subject: "acme", Metric: "credits",
+			From: storeNow.Add(-24 * time.Hour), To: storeNow.Add(24 * time.Hour)})
+		require.NoError(t, err)
+		require.Len(t, series.Buckets, len(want), step)
+		windows := make([]store.UsageWindow, len(want))
+		for i, w := range want {
+			start := storeNow.Add(time.Duration(i) * time.Hour)
+			windows[i] = store.UsageWindow{Start: start, End: start.Add(time.Hour)}
+			b := series.Buckets[i]
+			require.True(t, b.Start.Equal(start), "%s: bucket %d starts %v", step, i, b.Start)
+			require.Equal(t, []int64{int64(w.total * unit), int64(w.count), int64(w.min * unit), int64(w.max * unit)},
+				[]int64{b.Total, b.Count, b.Min, b.Max}, "%s: series, hour %d", step, i)
+		}
+		usage, err := st.QueryUsage(ctx, &store.UsageQueryParams{Metric: "credits", Subject: "acme", Windows: windows, Latest: true})
+		require.NoError(t, err)
+		require.Len(t, usage.Rows, len(want), step)
+		for i, w := range want {
+			r := usage.Rows[i]
+			require.Equal(t, []int64{int64(i), int64(w.total * unit), int64(w.count), int64(w.last * unit)},
+				[]int64{int64(r.Window), r.Total, r.Count, r.Last}, "%s: usage, hour %d", step, i)
+		}
+	}
+
+	ingest(t, st, at("acme", "a", 1, 10*time.Minute), at("acme", "b", 2, 20*time.Minute))
+	check("one hour", hour{3, 2, 1, 2, 2})
+	// c opens the next hour; d, late, belongs to the first.
+	ingest(t, st, at("acme", "c", 4, 70*time.Minute), at("acme", "d", 8, 30*time.Minute))
+	check("a later hour and a late event", hour{11, 3, 1, 8, 8}, hour{4, 1, 4, 4, 4})
+	// e counts in the next period, in the same hour as c.
+	ingest(t, st, at("acme", "e", 16, 100*time.Minute), at("beta", "f", 1, 100*time.Minute))
+	check("an hour of two periods", hour{11, 3, 1, 8, 8}, hour{20, 2, 4, 16, 16})
+	_, err := correct(st, "void-c", "acme", "c", store.CorrectionVoid, 0)
+	require.NoError(t, err)
+	// A rollup keeps the extreme values it has seen.
+	check("a voided event", hour{11, 3, 1, 8, 8}, hour{16, 1, 4, 16, 16})
+
+	active, err := st.ListActiveSeries(ctx, &store.ListActiveSeriesParams{Since: storeNow.Add(time.Hour), Limit: 10})
+	require.NoError(t, err)
+	require.Equal(t, []store.SeriesKey{{Subject: "acme", Metric: "credits"}, {Subject: "beta", Metric: "credits"}}, active.Series)
 }

@@ -117,6 +117,12 @@ func (s *engine) CorrectEvent(ctx context.Context, params *store.CorrectEventPar
 		if err := rearmAlerts(ctx, tx, next); err != nil {
 			return err
 		}
+		if row.Hour.Count > 0 && row.Hour.Start == hourOf(micros(ev.Time)) {
+			// The event's hour is open in its quota row: it is closed, to be adjusted.
+			if err := s.closeOpenHours(ctx, tx, "id = ?", qid); err != nil {
+				return err
+			}
+		}
 		if err := adjustRollup(ctx, tx, ev, newValue-current, void); err != nil {
 			return err
 		}
@@ -252,8 +258,7 @@ func adjustRollup(ctx context.Context, tx bun.Tx, ev store.Event, delta int64, v
 	if void {
 		count = -1
 	}
-	at := micros(ev.Time)
-	bucket := at - ((at%hourMicros)+hourMicros)%hourMicros
+	bucket := hourOf(micros(ev.Time))
 	if _, err := tx.NewUpdate().Model((*rollupRow)(nil)).
 		Set("total = total + ?", delta).Set("count = count + ?", count).
 		Where("subject = ?", ev.Subject).Where("metric = ?", ev.Metric).

@@ -19,6 +19,12 @@ func CompareAndSetOnPostgres(d schema.Dialect, ids []string) string {
 	})
 }
 
+// CloseOpenHours writes every quota row's open hour into usage_aggregations, as a
+// version of the store before open hours would have held them.
+func (s *Store) CloseOpenHours(ctx context.Context) error {
+	return s.e.closeOpenHours(ctx, s.e.db, "1 = 1")
+}
+
 // UnnestRows is unnestRows, for the tests of the array form.
 var UnnestRows = unnestRows
 

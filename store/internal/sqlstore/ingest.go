@@ -128,10 +128,12 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	// create it decides against as new and creates as it leaves them.
 	was, known := s.knownQuotas(specs, create)
 	var quotas map[string]store.Quota
+	hours := make(openHours, len(specs))
 	if known {
 		quotas = make(map[string]store.Quota, len(specs))
 		for _, r := range was {
 			quotas[r.ID] = r.quota()
+			hours[r.ID] = r.Hour.rollup(r.Subject, r.Metric)
 		}
 		takeAsNew(quotas, create)
 	} else {
@@ -151,7 +153,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			s.insertFinal.Store(all)
 		}
 		var err error
-		if quotas, err = s.lockQuotas(ctx, t, lock); err != nil {
+		if quotas, err = s.lockQuotas(ctx, t, lock, hours); err != nil {
 			return nil, nil, err
 		}
 		if len(lock) < len(specs) {
@@ -229,7 +231,9 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		row := rows[i]
 		row.UsedAfter = next.Used
 		newEvents = append(newEvents, row)
-		hourly.add(ie.Event, dims.keep(ie))
+		open := hours[qid]
+		hourly.add(ie.Event, dims.keep(ie), &open)
+		hours[qid] = open
 		outcomes[i] = store.Outcome{Status: store.StatusInserted,
 			UsedBefore: q.Used, UsedAfter: next.Used, Limit: q.Limit}
 	}
@@ -242,15 +246,15 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	bulk := hourly.statements()
 	var rest []string
 	if !known {
-		bulk = append([]rowsStatement{quotaCounters(quotas, dirty)}, bulk...)
+		bulk = append([]rowsStatement{quotaCounters(quotas, hours, dirty)}, bulk...)
 	} else {
 		if len(create) > 0 {
-			if err := s.insertFinalQuotas(ctx, t, create, quotas); err != nil {
+			if err := s.insertFinalQuotas(ctx, t, create, quotas, hours); err != nil {
 				return nil, nil, err
 			}
 		}
 		if len(was) > 0 {
-			if rest, err = s.compareAndSetQuotas(ctx, t, was, quotas); err != nil {
+			if rest, err = s.compareAndSetQuotas(ctx, t, was, quotas, hours); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -265,7 +269,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	left := make([]quotaRow, 0, len(quotas))
 	for id, q := range quotas {
 		locked = append(locked, q)
-		left = append(left, quotaRowOf(id, q))
+		left = append(left, hours.row(id, q))
 	}
 	return &store.IngestResult{Outcomes: outcomes, Quotas: locked}, left, nil
 }

@@ -107,10 +107,10 @@ func takeAsNew(quotas map[string]store.Quota, create []quotaRow) {
 // transactions creating the same rows, in the same order. If one of them exists
 // already (another writer created it, unseen by this store), it returns
 // errQuotaRowsExist and the attempt runs again, reading and locking its rows.
-func (s *engine) insertFinalQuotas(ctx context.Context, t *ingestTx, create []quotaRow, quotas map[string]store.Quota) error {
+func (s *engine) insertFinalQuotas(ctx context.Context, t *ingestTx, create []quotaRow, quotas map[string]store.Quota, hours openHours) error {
 	rows := make([]quotaRow, len(create))
 	for i, r := range create {
-		rows[i] = quotaRowOf(r.ID, quotas[r.ID])
+		rows[i] = hours.row(r.ID, quotas[r.ID])
 	}
 	created, err := s.insertQuotas(ctx, t, rows)
 	if err != nil {
@@ -155,14 +155,14 @@ func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
 // locks any: creating rows waits only for transactions creating the same rows, in
 // the same order, before they lock anything, so no cycle of waits can form. Where
 // writers are serialised, it creates missing rows itself.
-func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]quotaRow) (map[string]store.Quota, error) {
+func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]quotaRow, hours openHours) (map[string]store.Quota, error) {
 	ids := make([]string, 0, len(specs))
 	for id := range specs {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	quotas := make(map[string]store.Quota, len(ids))
-	if err := s.selectQuotas(ctx, t, ids, quotas, true); err != nil {
+	if err := s.selectQuotas(ctx, t, ids, quotas, hours, true); err != nil {
 		return nil, err
 	}
 	var missing []quotaRow
@@ -182,7 +182,7 @@ func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]q
 	if _, err := s.insertQuotas(ctx, t, missing); err != nil {
 		return nil, err
 	}
-	if err := s.selectQuotas(ctx, t, missingIDs, quotas, true); err != nil {
+	if err := s.selectQuotas(ctx, t, missingIDs, quotas, hours, true); err != nil {
 		return nil, err
 	}
 	if len(quotas) != len(ids) {
@@ -216,9 +216,10 @@ func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow)
 	return created, nil
 }
 
-// selectQuotas reads the quota rows with the given IDs, in order, into quotas,
-// locking them, if lock is set, where the backend has row locks.
-func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota, lock bool) error {
+// selectQuotas reads the quota rows with the given IDs, in order, into quotas and
+// their open hours into hours, locking them, if lock is set, where the backend has
+// row locks.
+func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota, hours openHours, lock bool) error {
 	for chunk := range slices.Chunk(ids, chunkSize) {
 		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).Order("id")
 		if s.rowLocks() {
@@ -230,17 +231,18 @@ func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, qu
 		} else {
 			q = q.Where("id IN ?", bun.Tuple(chunk))
 		}
-		if err := scanQuotas(ctx, t, q, quotas); err != nil {
+		if err := scanQuotas(ctx, t, q, quotas, hours); err != nil {
 			return fmt.Errorf("read quota rows: %w", err)
 		}
 	}
 	return nil
 }
 
-// scanQuotas runs q, which selects quotaColumns, and adds its rows to quotas. It
+// scanQuotas runs q, which selects quotaColumns, and adds its rows to quotas and
+// their open hours to hours. It
 // scans each row's columns itself: every batch reads its quota rows, and bun's
 // scanning by reflection took a tenth of Ingest's CPU in a profile of the client.
-func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map[string]store.Quota) error {
+func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map[string]store.Quota, hours openHours) error {
 	rows, err := t.query(ctx, q)
 	if err != nil {
 		return err
@@ -253,38 +255,28 @@ func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map
 			return err
 		}
 		quotas[r.ID] = r.quota()
+		hours[r.ID] = r.Hour.rollup(r.Subject, r.Metric)
 	}
 	return rows.Err()
 }
 
-// quotaCounters returns the UPDATE that writes the counters of the quota rows of
-// dirty, in ID order. The rows exist and are locked, so only the five columns that
-// change are sent, as a VALUES list (whose columns both backends name column1…):
-// a list of whole rows is nearly three times as long.
-func quotaCounters(quotas map[string]store.Quota, dirty map[string]bool) rowsStatement {
+// quotaCounters returns the UPDATE that writes the counters and open hours of the
+// quota rows of dirty, in ID order. The rows exist and are locked, so only the
+// columns that change are sent.
+func quotaCounters(quotas map[string]store.Quota, hours openHours, dirty map[string]bool) rowsStatement {
 	ids := make([]string, 0, len(dirty))
 	for id := range dirty {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	return rowsStatement{
-		head: "UPDATE usage_quotas AS q SET used = v.column2, count = v.column3, total = v.column4, " +
-			"last_at = v.column5, updated_at = v.column6 FROM (VALUES ",
-		tail: ") AS v WHERE q.id = v.column1",
-		arrays: &arrayForm{
-			head: "UPDATE usage_quotas AS q SET used = u.used, count = u.count, total = u.total, " +
-				"last_at = u.last_at, updated_at = u.updated_at FROM ",
-			tail:  " WHERE q.id = u.id",
-			names: []string{"id", "used", "count", "total", "last_at", "updated_at"},
-			types: []string{"text", "bigint", "bigint", "bigint", "bigint", "bigint"},
-		},
-		width: 6, n: len(ids),
+		head:  "WITH v (" + strings.Join(counterColumns, ", ") + ") AS (VALUES ",
+		tail:  ") " + setCounters + "v WHERE q.id = v.id",
+		width: len(counterColumns), n: len(ids),
+		arrays: &arrayForm{head: setCounters + "(SELECT * FROM ", tail: ") AS v WHERE q.id = v.id",
+			names: counterColumns, types: compareAndSetTypes[:len(counterColumns)]},
 		write: func(i int, w RowWriter) {
-			q := quotas[ids[i]]
-			w.Text(ids[i])
-			for _, v := range [...]int64{q.Used, q.Count, q.Total, micros(q.LastAt), micros(q.UpdatedAt)} {
-				w.Int(v)
-			}
+			writeCounters(w, ids[i], quotas[ids[i]], hours[ids[i]])
 		},
 	}
 }
@@ -294,16 +286,17 @@ func quotaCounters(quotas map[string]store.Quota, dirty map[string]bool) rowsSta
 // as remembered; otherwise it returns a *staleQuotasError and writes nothing that
 // the attempt's rollback does not undo. A row is compared in every column a write
 // of any kind may change, so a row changed by another instance, a correction or a
-// plan change since it was remembered fails the comparison. It returns the
+// plan change since it was remembered fails the comparison; of its open hour, in
+// the count alone: an event that changes the hour counts in the row's count too,
+// and closing the hour empties it. It returns the
 // statements to run after it in the transaction. Where rows are locked, this is
 // where the batch locks them, in key order, as lockQuotas does.
-func (s *engine) compareAndSetQuotas(ctx context.Context, t *ingestTx, was []quotaRow, quotas map[string]store.Quota) ([]string, error) {
+func (s *engine) compareAndSetQuotas(ctx context.Context, t *ingestTx, was []quotaRow, quotas map[string]store.Quota, hours openHours) ([]string, error) {
 	write := func(i int, w RowWriter) {
-		r, q := was[i], quotas[was[i].ID]
-		w.Text(r.ID)
-		for _, v := range [...]int64{q.Used, q.Count, q.Total, micros(q.LastAt), micros(q.UpdatedAt),
-			r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt, r.Limit, boolInt(r.Unlimited),
-			boolInt(r.AllowOverage), r.PeriodEnd} {
+		r := &was[i]
+		writeCounters(w, r.ID, quotas[r.ID], hours[r.ID])
+		for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt, r.Limit, boolInt(r.Unlimited),
+			boolInt(r.AllowOverage), r.PeriodEnd, r.Hour.Count} {
 			w.Int(v)
 		}
 		w.Text(r.Aggregation)
@@ -325,7 +318,7 @@ func (s *engine) compareAndSetQuotas(ctx context.Context, t *ingestTx, was []quo
 		return nil, fmt.Errorf("write quota rows: %w", err)
 	}
 	if written != int64(len(was)) {
-		return nil, s.staleQuotas(ctx, t, was, quotas)
+		return nil, s.staleQuotas(ctx, t, was, quotas, hours)
 	}
 	return after, nil
 }
@@ -333,43 +326,70 @@ func (s *engine) compareAndSetQuotas(ctx context.Context, t *ingestTx, was []quo
 // staleQuotas returns the error of an attempt that found some of the rows of was
 // changed, naming which: those that hold neither what was remembered nor what the
 // attempt wrote into the rows found unchanged, quotas.
-func (s *engine) staleQuotas(ctx context.Context, t *ingestTx, was []quotaRow, quotas map[string]store.Quota) error {
+func (s *engine) staleQuotas(ctx context.Context, t *ingestTx, was []quotaRow, quotas map[string]store.Quota, hours openHours) error {
 	stale := &staleQuotasError{ids: make([]string, len(was))}
 	for i, r := range was {
 		stale.ids[i] = r.ID
 	}
-	now := map[string]store.Quota{}
-	if err := s.selectQuotas(ctx, t, stale.ids, now, false); err != nil {
+	now, nowHours := map[string]store.Quota{}, openHours{}
+	if err := s.selectQuotas(ctx, t, stale.ids, now, nowHours, false); err != nil {
 		return err
 	}
 	for _, r := range was {
 		q, ok := now[r.ID]
-		if row := quotaRowOf(r.ID, q); !ok || (row != r && row != quotaRowOf(r.ID, quotas[r.ID])) {
+		if row := nowHours.row(r.ID, q); !ok || (row != r && row != hours.row(r.ID, quotas[r.ID])) {
 			stale.changed = append(stale.changed, r.ID)
 		}
 	}
 	return stale
 }
 
-// compareAndSetColumns name the values compareAndSetQuotas gives each row: the key,
-// the new counters, and the row as remembered.
-var compareAndSetColumns = []string{"id", "used", "count", "total", "last_at", "updated_at",
-	"was_used", "was_count", "was_total", "was_last_at", "was_updated_at", "was_limit",
-	"was_unlimited", "was_overage", "was_period_end", "was_aggregation"}
+// counterColumns name the values quotaCounters gives each row: the key, and the
+// counters and open hour as the batch leaves them (see writeCounters).
+var counterColumns = []string{"id", "used", "count", "total", "last_at", "updated_at",
+	"hour_start", "hour_total", "hour_count", "hour_min", "hour_max", "hour_last_at", "hour_last"}
 
-// compareAndSetTypes are the Postgres types of compareAndSetColumns.
-var compareAndSetTypes = []string{"text", "bigint", "bigint", "bigint", "bigint", "bigint",
-	"bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
-	"bigint", "bigint", "bigint", "text"}
+// compareAndSetColumns name the values compareAndSetQuotas gives each row:
+// counterColumns, then the row as remembered.
+var compareAndSetColumns = append(slices.Clone(counterColumns),
+	"was_used", "was_count", "was_total", "was_last_at", "was_updated_at", "was_limit",
+	"was_unlimited", "was_overage", "was_period_end",
+	"was_hour_count",
+	"was_aggregation")
+
+// compareAndSetTypes are the Postgres types of compareAndSetColumns: all bigint but
+// the first and the last.
+var compareAndSetTypes = func() []string {
+	types := make([]string, len(compareAndSetColumns))
+	for i := range types {
+		types[i] = "bigint"
+	}
+	types[0], types[len(types)-1] = "text", "text"
+	return types
+}()
+
+// writeCounters writes the values of counterColumns for the quota row id, left as
+// q with the open hour h (nil: none).
+func writeCounters(w RowWriter, id string, q store.Quota, h *rollup) {
+	w.Text(id)
+	for _, v := range [...]int64{q.Used, q.Count, q.Total, micros(q.LastAt), micros(q.UpdatedAt)} {
+		w.Int(v)
+	}
+	open := openHourOf(h)
+	open.write(w)
+}
 
 const (
 	// unchangedSince holds for a row q that is as v remembers it.
 	unchangedSince = "q.used = v.was_used AND q.count = v.was_count AND q.total = v.was_total AND " +
 		"q.last_at = v.was_last_at AND q.updated_at = v.was_updated_at AND q.quota_limit = v.was_limit AND " +
 		"q.unlimited = (v.was_unlimited = 1) AND q.allow_overage = (v.was_overage = 1) AND " +
-		"q.period_end = v.was_period_end AND q.aggregation = v.was_aggregation"
+		"q.period_end = v.was_period_end AND q.aggregation = v.was_aggregation AND " +
+		"q.hour_count = v.was_hour_count"
 	setCounters = "UPDATE usage_quotas AS q SET used = v.used, count = v.count, total = v.total, " +
-		"last_at = v.last_at, updated_at = v.updated_at FROM "
+		"last_at = v.last_at, updated_at = v.updated_at, hour_start = v.hour_start, hour_total = v.hour_total, " +
+		"hour_count = v.hour_count, hour_min = v.hour_min, hour_max = v.hour_max, hour_last_at = v.hour_last_at, " +
+		"hour_last = v.hour_last FROM "
 	// keyOrder makes the transaction's next UPDATE lock its rows in key order. It
 	// locks each row as it reaches it; with the joins and scans that read a table
 	// in its own order turned off, it can reach them only through the key's index,

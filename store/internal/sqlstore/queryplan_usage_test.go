@@ -40,7 +40,9 @@ func usageQueriesReadRollupsByThePrimaryKey(t *testing.T, b testdb.Backend) {
 		events = append(events, store.IngestEvent{
 			Event: store.Event{Subject: fmt.Sprint("s", i%3), ID: fmt.Sprint(i), Metric: "m", Value: 1, Time: at,
 				Fingerprint: "f", Properties: map[string]string{"route": route}},
-			Quota: store.QuotaSpec{PeriodStart: at.Add(-time.Hour), PeriodEnd: at.Add(time.Hour),
+			// One period holds them all: its quota row's open hour holds only the
+			// latest hour (see openHour), the others are in the table.
+			Quota: store.QuotaSpec{PeriodStart: now.Add(-30 * 24 * time.Hour), PeriodEnd: now.Add(time.Hour),
 				Aggregation: store.AggregationSum, Unlimited: true},
 			Dimensions: store.Dimensions{Names: []string{"route"}, Values: []string{route}, Limit: 100},
 		})
@@ -96,7 +98,9 @@ func partsOfHoursReadEventsThroughTheSeriesIndex(t *testing.T, b testdb.Backend)
 		at := now.Add(-time.Duration(i) * 10 * time.Minute)
 		events = append(events, store.IngestEvent{
 			Event: store.Event{Subject: fmt.Sprint("s", i%3), ID: fmt.Sprint(i), Metric: "m", Value: 1, Time: at, Fingerprint: "f"},
-			Quota: store.QuotaSpec{PeriodStart: at.Add(-time.Hour), PeriodEnd: at.Add(time.Hour),
+			// One period holds them all: its quota row's open hour holds only the
+			// latest hour (see openHour), the others are in the table.
+			Quota: store.QuotaSpec{PeriodStart: now.Add(-30 * 24 * time.Hour), PeriodEnd: now.Add(time.Hour),
 				Aggregation: store.AggregationLatest, Unlimited: true},
 		})
 	}

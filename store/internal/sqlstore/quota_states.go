@@ -23,13 +23,14 @@ type quotaStates struct {
 // row is not known again.
 type quotaState struct {
 	used, count, total, lastAt, updatedAt, limit, periodEnd int64
+	hour                                                    openHour
 	aggregation                                             string
 	unlimited, allowOverage, known, contended               bool
 }
 
 func stateOf(r quotaRow) quotaState {
 	return quotaState{used: r.Used, count: r.Count, total: r.Total, lastAt: r.LastAt,
-		updatedAt: r.UpdatedAt, limit: r.Limit, periodEnd: r.PeriodEnd, aggregation: r.Aggregation,
+		updatedAt: r.UpdatedAt, limit: r.Limit, periodEnd: r.PeriodEnd, hour: r.Hour, aggregation: r.Aggregation,
 		unlimited: r.Unlimited, allowOverage: r.AllowOverage, known: true}
 }
 
@@ -37,7 +38,7 @@ func stateOf(r quotaRow) quotaState {
 // row remembered, with the values remembered.
 func (st quotaState) row(key quotaRow) quotaRow {
 	key.Used, key.Count, key.Total, key.LastAt, key.UpdatedAt = st.used, st.count, st.total, st.lastAt, st.updatedAt
-	key.Limit, key.PeriodEnd, key.Aggregation = st.limit, st.periodEnd, st.aggregation
+	key.Limit, key.PeriodEnd, key.Hour, key.Aggregation = st.limit, st.periodEnd, st.hour, st.aggregation
 	key.Unlimited, key.AllowOverage = st.unlimited, st.allowOverage
 	return key
 }

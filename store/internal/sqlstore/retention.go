@@ -38,7 +38,7 @@ func (s *engine) DeleteExpired(ctx context.Context, params *store.DeleteExpiredP
 		deleted *int
 	}{
 		{"events_deleted_at", params.EventsBefore, s.deleteEvents, &res.Events},
-		{"rollups_deleted_at", params.RollupsBefore, deleteRollups, &res.Rollups},
+		{"rollups_deleted_at", params.RollupsBefore, s.deleteRollups, &res.Rollups},
 	}
 	err := s.inWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res = store.DeleteExpiredResult{}
@@ -117,7 +117,12 @@ func (s *engine) deleteEvents(ctx context.Context, tx bun.Tx, p expiredPeriod, l
 
 // deleteRollups deletes at most limit hourly rollups lying wholly inside period p:
 // those of dimension values first, then those over all values.
-func deleteRollups(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error) {
+func (s *engine) deleteRollups(ctx context.Context, tx bun.Tx, p expiredPeriod, limit int) (int, error) {
+	// The period's quota row may still hold its last hour open.
+	if err := s.closeOpenHours(ctx, tx, "subject = ? AND metric = ? AND period_start = ?",
+		p.Subject, p.Metric, p.PeriodStart); err != nil {
+		return 0, err
+	}
 	deleted := 0
 	for _, table := range []string{rollupTable(true), rollupTable(false)} {
 		if deleted == limit {

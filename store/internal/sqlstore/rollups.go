@@ -58,33 +58,88 @@ func rollupTable(byDimensions bool) string {
 	return "usage_aggregations"
 }
 
+// rollupsToRead is what readers read the rollups with the given dimensions from:
+// over all values, the table with the quota rows' open hours added.
+func rollupsToRead(byDimensions bool) string {
+	if byDimensions {
+		return rollupTable(true)
+	}
+	return rollupsWithOpenHours
+}
+
 // rollupKey names a batch's rollup row within its hour.
 type rollupKey struct{ subject, metric, dimensions string }
 
 // rollups accumulates a batch's admitted events into hourly rows.
 type rollups map[rollupKey]map[int64]*rollup
 
-// add adds an event to its hour's row over all dimension values and, when dims is
-// not empty, to the row of its dimension values.
-func (r rollups) add(e store.Event, dims string) {
-	r.addTo(rollupKey{e.Subject, e.Metric, ""}, e)
+// add adds an admitted event to its rollups: to the open hour of its quota row as
+// the batch leaves it (*open, nil: none), unless it is late for it (see
+// openHour), and, when dims is not empty, to its hour's row of its dimension
+// values.
+func (r rollups) add(e store.Event, dims string, open **rollup) {
+	all := rollupKey{e.Subject, e.Metric, ""}
+	bucket := hourOf(micros(e.Time))
+	if h := *open; h != nil && bucket < h.BucketStart {
+		r.addTo(all, e)
+	} else {
+		if h != nil && bucket > h.BucketStart {
+			// The row's first event of a later hour closes the open one.
+			r.merge(all, h)
+			h = nil
+		}
+		if h == nil {
+			h = &rollup{Subject: e.Subject, Metric: e.Metric, Granularity: granularityHour, BucketStart: bucket}
+			*open = h
+		}
+		h.add(e)
+	}
 	if dims != "" {
 		r.addTo(rollupKey{e.Subject, e.Metric, dims}, e)
 	}
 }
 
+// hourOf returns the start of the UTC hour that holds at (microseconds).
+func hourOf(at int64) int64 { return at - ((at%hourMicros)+hourMicros)%hourMicros }
+
 func (r rollups) addTo(key rollupKey, e store.Event) {
-	at := micros(e.Time)
-	bucket := at - ((at%hourMicros)+hourMicros)%hourMicros
+	bucket := hourOf(micros(e.Time))
 	if r[key] == nil {
 		r[key] = map[int64]*rollup{}
 	}
 	row := r[key][bucket]
 	if row == nil {
-		r[key][bucket] = &rollup{Subject: e.Subject, Metric: e.Metric, Granularity: granularityHour,
-			BucketStart: bucket, Dimensions: key.dimensions, Total: e.Value, Count: 1, Min: e.Value, Max: e.Value,
-			LastAt: at, Last: e.Value}
+		row = &rollup{Subject: e.Subject, Metric: e.Metric, Granularity: granularityHour,
+			BucketStart: bucket, Dimensions: key.dimensions}
+		r[key][bucket] = row
+	}
+	row.add(e)
+}
+
+// merge adds the row x (of key, a whole hour) to the batch's row of its hour.
+func (r rollups) merge(key rollupKey, x *rollup) {
+	if r[key] == nil {
+		r[key] = map[int64]*rollup{}
+	}
+	row := r[key][x.BucketStart]
+	if row == nil {
+		r[key][x.BucketStart] = x
 		return
+	}
+	row.Total += x.Total
+	row.Count += x.Count
+	row.Min = min(row.Min, x.Min)
+	row.Max = max(row.Max, x.Max)
+	if x.LastAt >= row.LastAt {
+		row.LastAt, row.Last = x.LastAt, x.Last
+	}
+}
+
+// add adds an event of the row's hour to it.
+func (row *rollup) add(e store.Event) {
+	at := micros(e.Time)
+	if row.Count == 0 {
+		row.Min, row.Max, row.LastAt, row.Last = e.Value, e.Value, at, e.Value
 	}
 	row.Total += e.Value
 	row.Count++
@@ -121,6 +176,15 @@ var (
 		"bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
 )
 
+// rollupAdd ends an INSERT into a rollup table (aliased r) that adds the rows
+// inserted to those stored.
+const rollupAdd = " ON CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE SET " +
+	"total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count, " +
+	"min_value = CASE WHEN EXCLUDED.min_value < r.min_value THEN EXCLUDED.min_value ELSE r.min_value END, " +
+	"max_value = CASE WHEN EXCLUDED.max_value > r.max_value THEN EXCLUDED.max_value ELSE r.max_value END, " +
+	"last_value = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_value ELSE r.last_value END, " +
+	"last_at = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_at ELSE r.last_at END"
+
 // upsertRollups returns the upsert of rows into table, sorted by key, which adds
 // them to the rows stored.
 func upsertRollups(table string, rows []*rollup) rowsStatement {
@@ -129,12 +193,7 @@ func upsertRollups(table string, rows []*rollup) rowsStatement {
 			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
 	into := "INSERT INTO " + table + " AS r (" + strings.Join(rollupColumns, ", ") + ") "
-	add := " ON CONFLICT (subject, metric, granularity, bucket_start, dimensions) DO UPDATE SET " +
-		"total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count, " +
-		"min_value = CASE WHEN EXCLUDED.min_value < r.min_value THEN EXCLUDED.min_value ELSE r.min_value END, " +
-		"max_value = CASE WHEN EXCLUDED.max_value > r.max_value THEN EXCLUDED.max_value ELSE r.max_value END, " +
-		"last_value = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_value ELSE r.last_value END, " +
-		"last_at = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_at ELSE r.last_at END"
+	add := rollupAdd
 	return rowsStatement{
 		head:   into + "VALUES ",
 		tail:   add,
@@ -154,22 +213,35 @@ func upsertRollups(table string, rows []*rollup) rowsStatement {
 	}
 }
 
-// Series does the work of Store.Series.
+// Series does the work of Store.Series. An hour that two periods share may come
+// in two rows (see rollupsWithOpenHours): they are added up.
 func (s *engine) Series(ctx context.Context, params *store.SeriesParams) (*store.SeriesResult, error) {
-	var rows []rollupRow
-	if err := s.db.NewSelect().Model(&rows).
-		Where("subject = ?", params.Subject).
-		Where("metric = ?", params.Metric).
-		Where("granularity = ?", granularityHour).
-		Where("bucket_start >= ?", micros(params.From)).
-		Where("bucket_start < ?", micros(params.To)).
-		Order("bucket_start").Scan(ctx); err != nil {
+	rows, err := s.db.QueryContext(ctx, "SELECT bucket_start, total, count, min_value, max_value FROM "+
+		rollupsWithOpenHours+" AS a WHERE subject = ? AND metric = ? AND granularity = ? AND bucket_start >= ? "+
+		"AND bucket_start < ? ORDER BY bucket_start",
+		params.Subject, params.Metric, granularityHour, micros(params.From), micros(params.To))
+	if err != nil {
 		return nil, fmt.Errorf("series: %w", err)
 	}
-	out := &store.SeriesResult{Buckets: make([]store.Bucket, len(rows))}
-	for i, r := range rows {
-		out.Buckets[i] = store.Bucket{Start: fromMicros(r.BucketStart), Total: r.Total,
-			Count: r.Count, Min: r.Min, Max: r.Max}
+	defer rows.Close()
+	out := &store.SeriesResult{Buckets: []store.Bucket{}}
+	for rows.Next() {
+		var start int64
+		var b store.Bucket
+		if err := rows.Scan(&start, &b.Total, &b.Count, &b.Min, &b.Max); err != nil {
+			return nil, fmt.Errorf("series: %w", err)
+		}
+		b.Start = fromMicros(start)
+		if n := len(out.Buckets); n > 0 && out.Buckets[n-1].Start.Equal(b.Start) {
+			last := &out.Buckets[n-1]
+			last.Total, last.Count = last.Total+b.Total, last.Count+b.Count
+			last.Min, last.Max = min(last.Min, b.Min), max(last.Max, b.Max)
+			continue
+		}
+		out.Buckets = append(out.Buckets, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("series: %w", err)
 	}
 	return out, nil
 }
@@ -177,20 +249,33 @@ func (s *engine) Series(ctx context.Context, params *store.SeriesParams) (*store
 // ListActiveSeries does the work of Store.ListActiveSeries.
 func (s *engine) ListActiveSeries(ctx context.Context, params *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
 	limit := listLimit(params.Limit, defaultListLimit)
-	var rows []struct {
-		Subject string `bun:"subject"`
-		Metric  string `bun:"metric"`
-	}
-	if err := s.db.NewSelect().Model((*rollupRow)(nil)).Distinct().Column("subject", "metric").
-		Where("granularity = ?", granularityHour).
-		Where("bucket_start >= ?", micros(params.Since)).
-		Where("(subject > ? OR (subject = ? AND metric > ?))", params.After.Subject, params.After.Subject, params.After.Metric).
-		Order("subject", "metric").Limit(int64(limit)).Scan(ctx, &rows); err != nil {
+	// The table and the open hours are each read in key order up to the limit, as
+	// their own indexes give them, and the two lists merged: one read of their
+	// union would sort every open hour past After for each page.
+	after := "(subject > ? OR (subject = ? AND metric > ?))"
+	page := " ORDER BY subject, metric LIMIT ?"
+	query := "SELECT subject, metric FROM (SELECT DISTINCT subject, metric FROM " + rollupTable(false) +
+		" WHERE granularity = ? AND bucket_start >= ? AND " + after + page + ") AS closed_hours UNION " +
+		"SELECT subject, metric FROM (SELECT DISTINCT subject, metric FROM usage_quotas" +
+		" WHERE hour_count > 0 AND hour_start >= ? AND " + after + page + ") AS open_hours" + page
+	since, a := micros(params.Since), params.After
+	rows, err := s.db.QueryContext(ctx, query,
+		granularityHour, since, a.Subject, a.Subject, a.Metric, limit,
+		since, a.Subject, a.Subject, a.Metric, limit, limit)
+	if err != nil {
 		return nil, fmt.Errorf("list active series: %w", err)
 	}
-	out := &store.ListActiveSeriesResult{Series: make([]store.SeriesKey, len(rows))}
-	for i, r := range rows {
-		out.Series[i] = store.SeriesKey{Subject: r.Subject, Metric: r.Metric}
+	defer rows.Close()
+	out := &store.ListActiveSeriesResult{Series: []store.SeriesKey{}}
+	for rows.Next() {
+		var k store.SeriesKey
+		if err := rows.Scan(&k.Subject, &k.Metric); err != nil {
+			return nil, fmt.Errorf("list active series: %w", err)
+		}
+		out.Series = append(out.Series, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list active series: %w", err)
 	}
 	return out, nil
 }

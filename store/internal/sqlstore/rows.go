@@ -79,17 +79,21 @@ type quotaRow struct {
 	Total        int64  `bun:"total"`
 	LastAt       int64  `bun:"last_at"`
 	UpdatedAt    int64  `bun:"updated_at"`
+	// Hour is the row's open hour (see openHour).
+	Hour openHour `bun:"embed:hour_"`
 }
 
 // quotaColumns are the columns of usage_quotas, in the order of quotaRow.fields.
 var quotaColumns = []string{
 	"id", "subject", "metric", "period_start", "period_end", "aggregation", "quota_limit",
 	"unlimited", "allow_overage", "used", "count", "total", "last_at", "updated_at",
+	"hour_start", "hour_total", "hour_count", "hour_min", "hour_max", "hour_last_at", "hour_last",
 }
 
 // quotaTypes are the Postgres types of quotaColumns.
 var quotaTypes = []string{"text", "text", "text", "bigint", "bigint", "text", "bigint",
-	"boolean", "boolean", "bigint", "bigint", "bigint", "bigint", "bigint"}
+	"boolean", "boolean", "bigint", "bigint", "bigint", "bigint", "bigint",
+	"bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
 
 // write gives w the row's values in the order of quotaColumns.
 func (r *quotaRow) write(w RowWriter) {
@@ -105,6 +109,7 @@ func (r *quotaRow) write(w RowWriter) {
 	for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt} {
 		w.Int(v)
 	}
+	r.Hour.write(w)
 }
 
 // fields returns pointers to the row's fields, in the order of quotaColumns.
@@ -112,6 +117,7 @@ func (r *quotaRow) fields() []any {
 	return []any{
 		&r.ID, &r.Subject, &r.Metric, &r.PeriodStart, &r.PeriodEnd, &r.Aggregation, &r.Limit,
 		&r.Unlimited, &r.AllowOverage, &r.Used, &r.Count, &r.Total, &r.LastAt, &r.UpdatedAt,
+		&r.Hour.Start, &r.Hour.Total, &r.Hour.Count, &r.Hour.Min, &r.Hour.Max, &r.Hour.LastAt, &r.Hour.Last,
 	}
 }
 
@@ -119,7 +125,7 @@ func newQuotaRow(q store.Quota) quotaRow {
 	return quotaRowOf(quotaID(q.Subject, q.Metric, micros(q.PeriodStart)), q)
 }
 
-// quotaRowOf is newQuotaRow for a quota whose ID is known.
+// quotaRowOf is newQuotaRow for a quota whose ID is known; its open hour is empty.
 func quotaRowOf(id string, q store.Quota) quotaRow {
 	return quotaRow{
 		ID: id, Subject: q.Subject,

@@ -36,6 +36,7 @@ func rollupsWrittenBeforeGetTheLatest(t *testing.T, b testdb.Backend) {
 	}})
 	require.NoError(t, err)
 	db := bunDB(t, st)
+	require.NoError(t, sqlStore(t, st).CloseOpenHours(ctx))
 	for _, stmt := range []string{
 		"UPDATE usage_events SET at = at - 2400000000 WHERE event_id = 'a'",
 		"DROP TABLE usage_dimension_values",

@@ -144,7 +144,7 @@ func rollupFilter(params *store.UsageQueryParams) (string, []any) {
 // the rollups for every query.
 func rollupsQuery(params *store.UsageQueryParams, summed, scanned []span, byDimensions bool) (string, []any) {
 	where, filter := rollupFilter(params)
-	from := " FROM " + rollupTable(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where
+	from := " FROM " + rollupsToRead(byDimensions) + " AS a WHERE a.bucket_start >= ? AND a.bucket_start < ?" + where
 	var parts []string
 	var args []any
 	if len(summed) > 0 {
