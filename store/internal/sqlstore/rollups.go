@@ -193,11 +193,10 @@ func upsertRollups(table string, rows []*rollup) rowsStatement {
 			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
 	into := "INSERT INTO " + table + " AS r (" + strings.Join(rollupColumns, ", ") + ") "
-	add := rollupAdd
 	return rowsStatement{
 		head:   into + "VALUES ",
-		tail:   add,
-		arrays: &arrayForm{head: into + "SELECT * FROM ", tail: add, names: rollupColumns, types: rollupTypes},
+		tail:   rollupAdd,
+		arrays: &arrayForm{head: into + "SELECT * FROM ", tail: rollupAdd, names: rollupColumns, types: rollupTypes},
 		width:  11, n: len(rows),
 		write: func(i int, w RowWriter) {
 			x := rows[i]
