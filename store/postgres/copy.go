@@ -29,7 +29,6 @@ import (
 // message and ignores the rows.
 func copyRows(ctx context.Context, conn *sql.Conn, before, after []string, table string, columns []string, n int, row func(int, sqlstore.RowWriter)) error {
 	w := copyBuffers.Get().(*binaryRows)
-	defer copyBuffers.Put(w)
 	w.buf.Reset()
 	w.fields = int16(len(columns))
 	w.buf.Grow(copyHeaderLen + n*(2+len(columns)*16))
@@ -50,7 +49,7 @@ func copyRows(ctx context.Context, conn *sql.Conn, before, after []string, table
 	}
 	copyStmt := "COPY " + pgx.Identifier{table}.Sanitize() + " (" + strings.Join(quoted, ", ") + ") FROM STDIN (FORMAT binary)"
 	sql := strings.Join(slices.Concat(before, []string{copyStmt}, after), ";\n")
-	return conn.Raw(func(driverConn any) error {
+	err := conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("postgres: the pool's driver is %T, not pgx", driverConn)
@@ -58,6 +57,12 @@ func copyRows(ctx context.Context, conn *sql.Conn, before, after []string, table
 		_, err := c.Conn().PgConn().CopyFrom(ctx, &w.buf, sql)
 		return err
 	})
+	if err == nil {
+		// When the connection fails, CopyFrom may return before its goroutine that
+		// reads the buffer has stopped: such a buffer is left to the collector.
+		copyBuffers.Put(w)
+	}
+	return err
 }
 
 // copyBuffers keeps the encoding buffers of earlier batches, which a writer's next
