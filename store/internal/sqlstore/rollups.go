@@ -251,7 +251,9 @@ func (s *engine) ListActiveSeries(ctx context.Context, params *store.ListActiveS
 	// The table and the open hours are each read in key order up to the limit, as
 	// their own indexes give them, and the two lists merged: one read of their
 	// union would sort every open hour past After for each page.
-	after := "(subject > ? OR (subject = ? AND metric > ?))"
+	// subject >= ? repeats a part of the next condition as one an index can start
+	// from: a page otherwise read each index from its first key.
+	after := "subject >= ? AND (subject > ? OR (subject = ? AND metric > ?))"
 	page := " ORDER BY subject, metric LIMIT ?"
 	query := "SELECT subject, metric FROM (SELECT DISTINCT subject, metric FROM " + rollupTable(false) +
 		" WHERE granularity = ? AND bucket_start >= ? AND " + after + page + ") AS closed_hours UNION " +
@@ -259,8 +261,8 @@ func (s *engine) ListActiveSeries(ctx context.Context, params *store.ListActiveS
 		" WHERE hour_count > 0 AND hour_start >= ? AND " + after + page + ") AS open_hours" + page
 	since, a := micros(params.Since), params.After
 	rows, err := s.db.QueryContext(ctx, query,
-		granularityHour, since, a.Subject, a.Subject, a.Metric, limit,
-		since, a.Subject, a.Subject, a.Metric, limit, limit)
+		granularityHour, since, a.Subject, a.Subject, a.Subject, a.Metric, limit,
+		since, a.Subject, a.Subject, a.Subject, a.Metric, limit, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list active series: %w", err)
 	}
