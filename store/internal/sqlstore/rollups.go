@@ -249,8 +249,8 @@ func (s *engine) Series(ctx context.Context, params *store.SeriesParams) (*store
 func (s *engine) ListActiveSeries(ctx context.Context, params *store.ListActiveSeriesParams) (*store.ListActiveSeriesResult, error) {
 	limit := listLimit(params.Limit, defaultListLimit)
 	// The table and the open hours are each read in key order up to the limit, as
-	// their own indexes give them, and the two lists merged: one read of their
-	// union would sort every open hour past After for each page.
+	// their own indexes give them, and the two lists merged, so that each read can
+	// stop at the page.
 	// subject >= ? repeats a part of the next condition as one an index can start
 	// from: a page otherwise read each index from its first key.
 	after := "subject >= ? AND (subject > ? OR (subject = ? AND metric > ?))"
