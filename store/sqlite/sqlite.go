@@ -166,6 +166,7 @@ var dialect = sqlstore.Dialect{
 	Retryable:       retryable,
 	UniqueViolation: uniqueViolation,
 	Unavailable:     unavailable,
+	DataVersion:     "PRAGMA data_version",
 }
 
 // uniqueViolation reports a violated unique constraint of table, which SQLite names

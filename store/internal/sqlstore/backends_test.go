@@ -109,6 +109,13 @@ func quotaStatements(l *queryLog, prefix string) int {
 // CONFLICT DO NOTHING) does not.
 func insertedRows(t *testing.T, st store.Store, table string) *atomic.Int64 {
 	t.Helper()
+	return changedRows(t, st, sqlite3.SQLITE_INSERT, table)
+}
+
+// changedRows is insertedRows for the changes op (SQLITE_INSERT, SQLITE_UPDATE
+// or SQLITE_DELETE).
+func changedRows(t *testing.T, st store.Store, op int32, table string) *atomic.Int64 {
+	t.Helper()
 	var n atomic.Int64
 	require.NoError(t, sqlStore(t, st).OnWriterConn(context.Background(), func(dc any) error {
 		c, ok := dc.(interface {
@@ -116,7 +123,7 @@ func insertedRows(t *testing.T, st store.Store, table string) *atomic.Int64 {
 		})
 		require.True(t, ok, "%T has no pre-update hook", dc)
 		c.RegisterPreUpdateHook(func(d moderncsqlite.SQLitePreUpdateData) {
-			if d.Op == sqlite3.SQLITE_INSERT && d.TableName == table {
+			if d.Op == op && d.TableName == table {
 				n.Add(1)
 			}
 		})

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 
-	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 )
 
@@ -66,5 +65,5 @@ func (s *Store) PreparedSizes() map[string][]int {
 // OnWriterConn calls f with the driver's connection this store's writes share
 // (see withWriteConn), opening it if none is open.
 func (s *Store) OnWriterConn(ctx context.Context, f func(driverConn any) error) error {
-	return s.e.withWriteConn(ctx, func(conn bun.Conn, _ *preparedStmts) error { return conn.Raw(f) })
+	return s.e.withWriteConn(ctx, func(w *writerConn) error { return w.conn.Raw(f) })
 }

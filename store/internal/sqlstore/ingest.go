@@ -45,10 +45,15 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 	for {
 		var result *store.IngestResult
 		var rows []quotaRow
+		var sight uint64
 		err := s.inIngestTx(ctx, func(ctx context.Context, t *ingestTx) error {
 			var err error
 			result, rows, err = s.ingest(ctx, t, params, readStored, create)
+			sight = t.sight
 			return err
+		}, func() {
+			// Before another batch can decide against them.
+			s.rememberQuotas(create, rows, sight)
 		})
 		if errors.Is(err, errAlreadyStored) {
 			readStored = true
@@ -70,7 +75,6 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 		if err != nil {
 			return nil, err
 		}
-		s.rememberQuotas(create, rows)
 		s.recent.add(params.Events, result.Outcomes)
 		return result, nil
 	}
@@ -87,8 +91,10 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // quota rows, reads the events stored already (if readStored) and the distinct
 // values already counted, decides every event in order in memory, and writes the
 // new events, distinct values, quota rows and hourly rollups. A batch whose quota
-// rows this store remembers decides against them as remembered instead, and locks
-// them only as it writes them, if they are unchanged (compareAndSetQuotas); the
+// rows this store remembers decides against them as remembered instead: it writes
+// those committed in sight of every write since (see engine.look) by their key, if
+// it changed them (quotaCounters), and locks the others only as it writes them, if
+// they are unchanged (compareAndSetQuotas); the
 // rows of create it then decides against as new and creates as it leaves them,
 // before it locks any (insertFinalQuotas). If an event it took for new is stored
 // already, it returns errAlreadyStored. Otherwise it creates the quota rows of
@@ -126,7 +132,7 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	// A batch whose quota rows are all known decides against them as remembered,
 	// and locks them only when it writes them, if they are unchanged; rows it is to
 	// create it decides against as new and creates as it leaves them.
-	was, known := s.knownQuotas(specs, create)
+	was, inSight, known := s.knownQuotas(specs, create, t.sight)
 	var quotas map[string]store.Quota
 	hours := make(openHours, len(specs))
 	if known {
@@ -253,10 +259,14 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 				return nil, nil, err
 			}
 		}
-		if len(was) > 0 {
-			if rest, err = s.compareAndSetQuotas(ctx, t, was, quotas, hours); err != nil {
+		compare, changed := toCompare(was, inSight, dirty)
+		if len(compare) > 0 {
+			if rest, err = s.compareAndSetQuotas(ctx, t, compare, quotas, hours); err != nil {
 				return nil, nil, err
 			}
+		}
+		if len(changed) > 0 {
+			bulk = append([]rowsStatement{quotaCounters(quotas, hours, changed)}, bulk...)
 		}
 	}
 	rest = append(rest, distinctInserts(t.db, newDistinct)...)

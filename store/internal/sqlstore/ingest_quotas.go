@@ -40,9 +40,9 @@ func (s *engine) quotasToCreate(params *store.IngestParams) []quotaRow {
 }
 
 // rememberQuotas records the rows a committed batch created, or found, as
-// existing, and rows as it left them. Every row the batch had not remembered to
-// exist was among those it created.
-func (s *engine) rememberQuotas(created, rows []quotaRow) {
+// existing, and rows as it left them, committed under sight (see engine.look).
+// Every row the batch had not remembered to exist was among those it created.
+func (s *engine) rememberQuotas(created, rows []quotaRow, sight uint64) {
 	if len(created) > 0 {
 		ids := make([]string, len(created))
 		for i, r := range created {
@@ -50,16 +50,17 @@ func (s *engine) rememberQuotas(created, rows []quotaRow) {
 		}
 		s.quotas.remember(ids)
 	}
-	s.quotaStates.committed(rows)
+	s.quotaStates.committed(rows, sight)
 }
 
-// knownQuotas returns, in ID order, the rows of specs this store remembers, with
-// ok set, if every row of specs is either remembered or to be created (in create,
+// knownQuotas returns, in ID order, the rows of specs this store remembers, and
+// for each whether it was committed under sight (see quotaStates.known), with ok
+// set, if every row of specs is either remembered or to be created (in create,
 // which is in ID order, while insertFinal is set) and none counts unique values;
 // otherwise ok is false.
-func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) (rows []quotaRow, ok bool) {
+func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow, sight uint64) (rows []quotaRow, inSight []bool, ok bool) {
 	if len(create) > 0 && !s.insertFinal.Load() {
-		return nil, false
+		return nil, nil, false
 	}
 	keys := make([]quotaRow, 0, len(specs))
 	for id, spec := range specs {
@@ -68,16 +69,16 @@ func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow) (rows
 		}
 	}
 	slices.SortFunc(keys, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
-	if rows, ok = s.quotaStates.known(keys); !ok {
-		return nil, false
+	if rows, inSight, ok = s.quotaStates.known(keys, sight); !ok {
+		return nil, nil, false
 	}
 	// A unique count's decisions depend on the values it has counted, read before
 	// the row is locked, and a correction may change them and leave the row as it
 	// was.
 	if countsUnique(rows) || countsUnique(create) {
-		return nil, false
+		return nil, nil, false
 	}
-	return rows, true
+	return rows, inSight, true
 }
 
 // inRows reports whether rows, in ID order, hold the row with the given ID.
@@ -279,6 +280,24 @@ func quotaCounters(quotas map[string]store.Quota, hours openHours, dirty map[str
 			writeCounters(w, ids[i], quotas[ids[i]], hours[ids[i]])
 		},
 	}
+}
+
+// toCompare returns the rows of was not committed under the batch's sight, which
+// compareAndSetQuotas compares as it writes them, and the IDs of the others that
+// the batch changed (in dirty), which quotaCounters writes by their key alone: a
+// row committed under the sight of a transaction that holds the write lock is as
+// this store left it (see engine.look).
+func toCompare(was []quotaRow, inSight []bool, dirty map[string]bool) (compare []quotaRow, changed map[string]bool) {
+	changed = map[string]bool{}
+	for i, r := range was {
+		switch {
+		case !inSight[i]:
+			compare = append(compare, r)
+		case dirty[r.ID]:
+			changed[r.ID] = true
+		}
+	}
+	return compare, changed
 }
 
 // compareAndSetQuotas writes the counters of the quota rows of was, which the batch

@@ -12,7 +12,10 @@ import "sync"
 // fail the comparison nearly every time. It holds at most a fixed number of rows;
 // past that, a new row takes the place of one that no batch has decided against
 // lately (see clockMap), so memory stays bounded whatever the number of subjects,
-// and the subjects that keep sending stay known.
+// and the subjects that keep sending stay known. Where writers take turns on one
+// connection (SQLite), a row committed since the store last lost sight of the
+// database's writes (see engine.look) is as remembered for certain, and is written
+// without the comparison, only if the batch changes it.
 type quotaStates struct {
 	mu   sync.RWMutex
 	rows *clockMap[string, quotaState]
@@ -26,12 +29,15 @@ type quotaState struct {
 	hour                                                    openHour
 	aggregation                                             string
 	unlimited, allowOverage, known, contended               bool
+	// sight is the count of engine.sight when the row was committed (see
+	// engine.look).
+	sight uint64
 }
 
-func stateOf(r quotaRow) quotaState {
+func stateOf(r quotaRow, sight uint64) quotaState {
 	return quotaState{used: r.Used, count: r.Count, total: r.Total, lastAt: r.LastAt,
 		updatedAt: r.UpdatedAt, limit: r.Limit, periodEnd: r.PeriodEnd, hour: r.Hour, aggregation: r.Aggregation,
-		unlimited: r.Unlimited, allowOverage: r.AllowOverage, known: true}
+		unlimited: r.Unlimited, allowOverage: r.AllowOverage, known: true, sight: sight}
 }
 
 // row returns key, a row with the ID, subject, metric and period start of the
@@ -47,29 +53,31 @@ func newQuotaStates(size int) *quotaStates {
 	return &quotaStates{rows: newClockMap[string, quotaState](size)}
 }
 
-// known returns keys, rows in ID order, with their values as remembered, or false
-// if any of them is not known.
-func (s *quotaStates) known(keys []quotaRow) ([]quotaRow, bool) {
-	rows := make([]quotaRow, len(keys))
+// known returns keys, rows in ID order, with their values as remembered, and for
+// each whether it was committed under sight, a count of engine.sight other than
+// zero; or false if any of them is not known.
+func (s *quotaStates) known(keys []quotaRow, sight uint64) (rows []quotaRow, inSight []bool, ok bool) {
+	rows, inSight = make([]quotaRow, len(keys)), make([]bool, len(keys))
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for i, key := range keys {
 		st, _ := s.rows.get(key.ID)
 		if !st.known {
-			return nil, false
+			return nil, nil, false
 		}
-		rows[i] = st.row(key)
+		rows[i], inSight[i] = st.row(key), sight != 0 && st.sight == sight
 	}
-	return rows, true
+	return rows, inSight, true
 }
 
-// committed records rows as a committed transaction left them.
-func (s *quotaStates) committed(rows []quotaRow) {
+// committed records rows as a transaction that committed under sight, a count of
+// engine.sight, left them.
+func (s *quotaStates) committed(rows []quotaRow, sight uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rows {
 		if held, _ := s.rows.get(r.ID); !held.contended {
-			s.rows.put(r.ID, stateOf(r))
+			s.rows.put(r.ID, stateOf(r, sight))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -12,33 +13,33 @@ func TestQuotaStatesStayWithinTheirBound(t *testing.T) {
 	const bound = 64
 	s := newQuotaStates(bound)
 	hot := quotaRow{ID: "hot", Used: 7}
-	s.committed([]quotaRow{hot})
+	s.committed([]quotaRow{hot}, 1)
 	keys := make([]quotaRow, 3*bound)
 	for i := range keys {
 		keys[i] = quotaRow{ID: fmt.Sprint("q", i), Used: int64(i)}
-		s.committed(keys[i : i+1])
+		s.committed(keys[i:i+1], 1)
 		if n := s.rows.len(); n > bound {
 			t.Fatalf("%d rows remembered after %d committed, bound %d", n, i+1, bound)
 		}
-		if rows, ok := s.known([]quotaRow{{ID: hot.ID}}); !ok || rows[0].Used != hot.Used {
+		if rows, _, ok := s.known([]quotaRow{{ID: hot.ID}}, 1); !ok || rows[0].Used != hot.Used {
 			t.Fatalf("the row decided against by every batch is no longer known after %d others: %v, %v", i+1, rows, ok)
 		}
 	}
 	last := keys[len(keys)-2:]
-	rows, ok := s.known(last)
+	rows, _, ok := s.known(last, 1)
 	if !ok || rows[0].Used != last[0].Used || rows[1].Used != last[1].Used {
 		t.Fatalf("the rows committed last: %v, %v", rows, ok)
 	}
 	s.forget([]string{last[0].ID})
-	if _, ok := s.known(last[:1]); ok {
+	if _, _, ok := s.known(last[:1], 1); ok {
 		t.Fatal("a forgotten row is known")
 	}
 	s.contended([]string{last[1].ID})
-	s.committed(last[1:])
-	if _, ok := s.known(last[1:]); ok {
+	s.committed(last[1:], 1)
+	if _, _, ok := s.known(last[1:], 1); ok {
 		t.Fatal("a contended row is known again once committed")
 	}
-	if _, ok := s.known(keys[:1]); ok {
+	if _, _, ok := s.known(keys[:1], 1); ok {
 		t.Fatal("the first row, committed before the bound was passed and not met since, is still known")
 	}
 }
@@ -62,5 +63,26 @@ func TestBoundedSetKeepsTheKeysItMeetsAgain(t *testing.T) {
 	}
 	if !s.has(fmt.Sprint("k", 10*bound-1)) {
 		t.Fatal("the key remembered last is not remembered")
+	}
+}
+
+// A row is in sight only under the count of sight it was committed under, and
+// never under zero, the count of a store that cannot tell.
+func TestARememberedRowIsInSightOnlyUnderItsCount(t *testing.T) {
+	s := newQuotaStates(8)
+	s.committed([]quotaRow{{ID: "a"}}, 2)
+	s.committed([]quotaRow{{ID: "b"}}, 3)
+	for _, c := range []struct {
+		sight uint64
+		want  []bool
+	}{{3, []bool{false, true}}, {2, []bool{true, false}}, {4, []bool{false, false}}} {
+		_, inSight, ok := s.known([]quotaRow{{ID: "a"}, {ID: "b"}}, c.sight)
+		if !ok || !slices.Equal(inSight, c.want) {
+			t.Fatalf("under %d: %v, %v; want %v", c.sight, inSight, ok, c.want)
+		}
+	}
+	s.committed([]quotaRow{{ID: "c"}}, 0)
+	if _, inSight, ok := s.known([]quotaRow{{ID: "c"}}, 0); !ok || inSight[0] {
+		t.Fatalf("under zero: %v, %v", inSight, ok)
 	}
 }

@@ -72,6 +72,11 @@ type Dialect struct {
 	// method returns such errors wrapped in store.ErrUnavailable (see classify), for
 	// the caller to run the call again later; all other errors are permanent.
 	Unavailable func(error) bool
+	// DataVersion is a query that returns a number that changes whenever another
+	// connection commits a write to the database, set where writers take turns on
+	// one connection (see sight). Empty: Ingest compares every remembered quota row
+	// as it writes it.
+	DataVersion string
 }
 
 // RowWriter takes the values of one row of Dialect.CopyRows, in column order.
@@ -121,6 +126,10 @@ type engine struct {
 	// not to exist when it creates them (see insertFinalQuotas); it is cleared by
 	// a batch that finds one existing.
 	insertFinal atomic.Bool
+	// sight counts the times this store lost sight of what is written to its quota
+	// rows, where writers take turns (see writerConn.look): a row remembered since
+	// the last time is as this store left it.
+	sight atomic.Uint64
 }
 
 // Open migrates the database to the current schema and returns a Store on it, with

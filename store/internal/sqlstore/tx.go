@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -57,33 +58,70 @@ func (s *engine) retry(ctx context.Context, attempt func() error) error {
 // inWriteTx is inTx for transactions that write. On backends that serialise writers
 // it queues this process's writers first, for as long as ctx allows.
 func (s *engine) inWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) error) error {
-	return s.withWriteConn(ctx, func(conn bun.Conn, _ *preparedStmts) error { return s.runTx(ctx, conn, fn) })
+	return s.withWriteConn(ctx, func(w *writerConn) error {
+		// A write other than Ingest's may change quota rows Ingest remembers, on
+		// the connection whose data version shows only other connections' writes.
+		s.sight.Add(1)
+		return s.runTx(ctx, w.conn, fn)
+	})
 }
 
 // inIngestTx is inWriteTx for Ingest, whose fn gets its connection too, for what only
 // the driver's connection can do (Dialect.CopyRows). Where the dialect pipelines
 // transactions (Dialect.InTransaction is set), fn's first query opens the transaction
 // and its last statements commit it (see ingestTx); if fn fails, the transaction is
-// rolled back.
-func (s *engine) inIngestTx(ctx context.Context, fn func(context.Context, *ingestTx) error) error {
-	return s.withWriteConn(ctx, func(conn bun.Conn, prepared *preparedStmts) error {
+// rolled back. Once the transaction has committed, committed runs, before another
+// write can take the connection.
+func (s *engine) inIngestTx(ctx context.Context, fn func(context.Context, *ingestTx) error, committed func()) error {
+	return s.withWriteConn(ctx, func(w *writerConn) error {
+		conn := w.conn
+		var err error
 		if s.dialect.InTransaction == nil {
-			return s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error {
-				return fn(ctx, &ingestTx{conn: conn.Conn, db: tx, prepared: prepared})
+			err = s.runTx(ctx, conn, func(ctx context.Context, tx bun.Tx) error {
+				sight, err := s.look(ctx, w, tx)
+				if err != nil {
+					return err
+				}
+				return fn(ctx, &ingestTx{conn: conn.Conn, db: tx, prepared: w.prepared, sight: sight})
+			})
+		} else {
+			err = s.retry(ctx, func() error {
+				t := &ingestTx{conn: conn.Conn, db: conn, prepared: w.prepared, pipelined: true}
+				err := fn(ctx, t)
+				if err == nil && s.dialect.InTransaction(conn.Conn) {
+					err = errors.New("sqlstore: ingest left its transaction open")
+				}
+				if err != nil {
+					rollback(ctx, conn)
+				}
+				return err
 			})
 		}
-		return s.retry(ctx, func() error {
-			t := &ingestTx{conn: conn.Conn, db: conn, prepared: prepared, pipelined: true}
-			err := fn(ctx, t)
-			if err == nil && s.dialect.InTransaction(conn.Conn) {
-				err = errors.New("sqlstore: ingest left its transaction open")
-			}
-			if err != nil {
-				rollback(ctx, conn)
-			}
-			return err
-		})
+		if err == nil {
+			committed()
+		}
+		return err
 	})
+}
+
+// look returns, inside tx, a transaction on w that holds the database's write lock,
+// the count of s.sight under which the quota rows this store remembers are as it
+// left them, having counted a loss of sight if another connection has written to
+// the database since w last looked, or w has not looked before; zero where the
+// dialect cannot tell (Dialect.DataVersion is empty).
+func (s *engine) look(ctx context.Context, w *writerConn, tx bun.Tx) (uint64, error) {
+	if s.dialect.DataVersion == "" {
+		return 0, nil
+	}
+	var version int64
+	if err := tx.QueryRowContext(ctx, s.dialect.DataVersion).Scan(&version); err != nil {
+		return 0, fmt.Errorf("read the data version: %w", err)
+	}
+	if !w.looked || version != w.dataVersion {
+		s.sight.Add(1)
+		w.dataVersion, w.looked = version, true
+	}
+	return s.sight.Load(), nil
 }
 
 // rollback ends the transaction a pipelined attempt left open. Where it cannot (ctx
@@ -107,16 +145,15 @@ func rollback(ctx context.Context, conn bun.Conn) {
 // connection goes back to the pool and the next write takes another. Where writers
 // run concurrently, fn gets a connection of the pool and prepared statements of
 // its own.
-func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn, *preparedStmts) error) error {
+func (s *engine) withWriteConn(ctx context.Context, fn func(*writerConn) error) error {
 	if s.dialect.Capabilities.ConcurrentWriters {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
 			return err
 		}
-		prepared := newPreparedStmts(conn.Conn, 0)
-		defer conn.Close()
-		defer prepared.close()
-		return fn(conn, prepared)
+		w := &writerConn{conn: conn, prepared: newPreparedStmts(conn.Conn, 0)}
+		defer w.close()
+		return fn(w)
 	}
 	var w *writerConn
 	select {
@@ -132,7 +169,7 @@ func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn, *preparedS
 		}
 		w = &writerConn{conn: c, prepared: newPreparedStmts(c.Conn, maxPrepared)}
 	}
-	err := fn(w.conn, w.prepared)
+	err := fn(w)
 	if err != nil {
 		w.close()
 		w = nil
@@ -146,6 +183,10 @@ func (s *engine) withWriteConn(ctx context.Context, fn func(bun.Conn, *preparedS
 type writerConn struct {
 	conn     bun.Conn
 	prepared *preparedStmts
+	// dataVersion is the database's data version (Dialect.DataVersion) as the
+	// last ingest transaction on conn found it, if looked is set.
+	dataVersion int64
+	looked      bool
 }
 
 // close gives the connection back to the pool, its statements closed first.
@@ -182,6 +223,9 @@ type ingestTx struct {
 	db        bun.IDB
 	pipelined bool
 	begun     bool
+	// sight is the count of engine.sight under which the quota rows the store
+	// remembers are as it left them (see look); zero: none is.
+	sight uint64
 }
 
 // query runs q, a query of t.db, and returns its rows; on a pipelined transaction
