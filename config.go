@@ -96,7 +96,12 @@ type Config struct {
 	MaxBatchSize int
 	// BatchWait is how long a writer holds a batch open for more events when fewer
 	// than MaxBatchSize are waiting. Zero (the default) commits what is waiting at
-	// once: batches still form from the calls that arrive while a commit runs.
+	// once, batches forming from the calls that arrive while a commit runs, except
+	// that a batch smaller than the writer's last commit is held open for an eighth
+	// of that commit's time at most, until as many events wait: callers that call
+	// again as soon as they are answered (a loop of TrackBatch calls, workers
+	// draining a queue) then share one commit instead of making a small one; a
+	// lone caller is not held.
 	BatchWait time.Duration
 	// MaxInFlight bounds the events accepted but not yet committed; Track waits for
 	// room until its context ends, then returns ErrOverloaded. Defaults to

@@ -4,8 +4,9 @@
 // and gets its own outcomes.
 //
 // Batches form naturally: what arrives while a commit is in flight makes up the next
-// one, up to Options.MaxBatch events (Options.Wait can hold a small batch open a
-// little longer). Events are spread over the writers by subject, so the writers of
+// one, up to Options.MaxBatch events. A writer holds a batch open a little while it
+// is smaller than the last, for the callers just answered that call again at once
+// (Options.Wait instead holds every small batch open for a fixed time). Events are spread over the writers by subject, so the writers of
 // one process do not wait for each other's quota row locks and their transactions
 // run side by side; a call for several subjects is divided among their writers.
 //
@@ -45,7 +46,8 @@ type Options struct {
 	Writers int
 	// MaxBatch is the most events one transaction holds.
 	MaxBatch int
-	// Wait is how long a writer holds a small batch open for more events.
+	// Wait is how long a writer holds a small batch open for more events; zero
+	// holds it only for the callers the writer's last commit answered (see hold).
 	Wait time.Duration
 	// MaxInFlight bounds the events accepted but not yet committed.
 	MaxInFlight int
@@ -65,6 +67,9 @@ type Writer struct {
 	logger   *slog.Logger
 	maxBatch int
 	wait     time.Duration
+	// maxHold bounds how long a writer holds a batch open for the callers its
+	// last commit answered (see hold).
+	maxHold time.Duration
 	// slots counts events in flight; a writer releases them after their commit.
 	slots    *semaphore.Weighted
 	maxSlots int64
@@ -107,7 +112,7 @@ type result struct {
 // New starts a Writer's goroutines over st. Close stops them.
 func New(st store.Store, opts Options) *Writer {
 	w := &Writer{
-		store: st, logger: opts.Logger, maxBatch: opts.MaxBatch, wait: opts.Wait,
+		store: st, logger: opts.Logger, maxBatch: opts.MaxBatch, wait: opts.Wait, maxHold: maxHold,
 		slots: semaphore.NewWeighted(int64(opts.MaxInFlight)), maxSlots: int64(opts.MaxInFlight),
 		afterWrite: opts.AfterWrite, onCommit: opts.OnCommit,
 	}
