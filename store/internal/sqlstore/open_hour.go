@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -79,7 +78,7 @@ func (s *engine) closeOpenHours(ctx context.Context, tx bun.IDB, where string, a
 			return fmt.Errorf("close open hours: %w", err)
 		}
 	}
-	into := "INSERT INTO " + rollupTable(false) + " AS r (" + strings.Join(rollupColumns, ", ") + ") "
+	into := rollupsInto(rollupTable(false))
 	if _, err := tx.ExecContext(ctx, into+openHoursAsRollups+" AND "+where+rollupAdd, args...); err != nil {
 		return fmt.Errorf("close open hours: %w", err)
 	}

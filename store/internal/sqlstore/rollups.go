@@ -185,6 +185,12 @@ const rollupAdd = " ON CONFLICT (subject, metric, granularity, bucket_start, dim
 	"last_value = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_value ELSE r.last_value END, " +
 	"last_at = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last_at ELSE r.last_at END"
 
+// rollupsInto begins an INSERT of rollupColumns into table, aliased r for
+// rollupAdd.
+func rollupsInto(table string) string {
+	return "INSERT INTO " + table + " AS r (" + strings.Join(rollupColumns, ", ") + ") "
+}
+
 // upsertRollups returns the upsert of rows into table, sorted by key, which adds
 // them to the rows stored.
 func upsertRollups(table string, rows []*rollup) rowsStatement {
@@ -192,7 +198,7 @@ func upsertRollups(table string, rows []*rollup) rowsStatement {
 		return cmp.Or(strings.Compare(a.Subject, b.Subject), strings.Compare(a.Metric, b.Metric),
 			cmp.Compare(a.BucketStart, b.BucketStart), strings.Compare(a.Dimensions, b.Dimensions))
 	})
-	into := "INSERT INTO " + table + " AS r (" + strings.Join(rollupColumns, ", ") + ") "
+	into := rollupsInto(table)
 	return rowsStatement{
 		head:   into + "VALUES ",
 		tail:   rollupAdd,
