@@ -42,6 +42,7 @@ const maxOpenConns = 8
 // documented there.
 type Store struct {
 	store.Store
+	checkpoints *checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,7 +65,7 @@ func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	return &Store{s}, nil
+	return &Store{Store: s, checkpoints: startCheckpointer(db)}, nil
 }
 
 // New returns a Store on db, a database the caller opened with the modernc.org/sqlite
@@ -85,12 +86,16 @@ func New(ctx context.Context, db *sql.DB, opts ...store.Option) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return &Store{s}, nil
+	return &Store{Store: s, checkpoints: startCheckpointer(db)}, nil
 }
 
-// Close ends the Store. It closes the database when Open opened it, and leaves it
-// open when the caller handed it to New. Close the Meter using the Store first.
-func (s *Store) Close() error { return s.Store.Close() }
+// Close ends the Store and its checkpoints. It closes the database when Open opened
+// it, and leaves it open when the caller handed it to New. Close the Meter using the
+// Store first.
+func (s *Store) Close() error {
+	s.checkpoints.stop()
+	return s.Store.Close()
+}
 
 // check reports what db lacks of the settings DSN gives a connection.
 func check(ctx context.Context, db *sql.DB) error {
@@ -132,7 +137,8 @@ func check(ctx context.Context, db *sql.DB) error {
 // DSN returns the modernc.org/sqlite data source name Open uses for path, for callers
 // that open the database themselves and hand it to New: WAL, synchronous=FULL, a
 // busy timeout, BEGIN IMMEDIATE transactions, temporary storage in memory, a 16 MiB
-// page cache and a checkpoint every 10,000 WAL pages.
+// page cache and a checkpoint by the writer every 40,000 WAL pages (the Store
+// checkpoints beside the writes far more often, see checkpointer).
 func DSN(path string) string {
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
@@ -146,10 +152,11 @@ func DSN(path string) string {
 	// transactions keep the hot pages of usage_events' indexes between commits
 	// instead of reading them again from the file.
 	q.Add("_pragma", "cache_size(-16384)")
-	// Checkpoint the WAL into the file every 10,000 pages (40 MiB), not every 1,000:
-	// the hot pages of the indexes, changed by every commit, are then copied into
-	// the file a tenth as often.
-	q.Add("_pragma", "wal_autocheckpoint(10000)")
+	// The committing connection checkpoints the WAL into the file itself only when
+	// it reaches 40,000 pages (160 MiB), not every 1,000: the Store's checkpointer
+	// copies the pages beside the writes, and a commit that checkpoints holds every
+	// write queued behind it. The WAL file can reach that size under a steady load.
+	q.Add("_pragma", "wal_autocheckpoint(40000)")
 	return path + "?" + q.Encode()
 }
 
