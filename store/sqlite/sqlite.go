@@ -77,7 +77,9 @@ func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error
 // synchronous=FULL (or EXTRA) and a busy timeout, and fails naming what is missing.
 // It cannot see the driver's _txlock=immediate: without it another process's writer
 // can take the lock mid-transaction, and the loser's transaction runs again, which
-// keeps quotas exact but wastes the attempt. The pool's limits stay the caller's.
+// keeps quotas exact but wastes the attempt. The pool's limits stay the caller's;
+// the Store takes one of its connections for a moment, at short intervals, to
+// checkpoint the WAL beside its writes, until Close.
 func New(ctx context.Context, db *sql.DB, opts ...store.Option) (*Store, error) {
 	if err := check(ctx, db); err != nil {
 		return nil, err
