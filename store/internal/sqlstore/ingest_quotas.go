@@ -288,12 +288,14 @@ func quotaCounters(quotas map[string]store.Quota, hours openHours, dirty map[str
 // row committed under the sight of a transaction that holds the write lock is as
 // this store left it (see engine.look).
 func toCompare(was []quotaRow, inSight []bool, dirty map[string]bool) (compare []quotaRow, changed map[string]bool) {
-	changed = map[string]bool{}
 	for i, r := range was {
 		switch {
 		case !inSight[i]:
 			compare = append(compare, r)
 		case dirty[r.ID]:
+			if changed == nil {
+				changed = map[string]bool{}
+			}
 			changed[r.ID] = true
 		}
 	}

@@ -126,6 +126,11 @@ func (r rollups) merge(key rollupKey, x *rollup) {
 		r[key][x.BucketStart] = x
 		return
 	}
+	row.addRow(x)
+}
+
+// addRow adds x, a row of the same hour, to row.
+func (row *rollup) addRow(x *rollup) {
 	row.Total += x.Total
 	row.Count += x.Count
 	row.Min = min(row.Min, x.Min)
@@ -229,24 +234,24 @@ func (s *engine) Series(ctx context.Context, params *store.SeriesParams) (*store
 		return nil, fmt.Errorf("series: %w", err)
 	}
 	defer rows.Close()
-	out := &store.SeriesResult{Buckets: []store.Bucket{}}
+	var hours []rollup
 	for rows.Next() {
-		var start int64
-		var b store.Bucket
-		if err := rows.Scan(&start, &b.Total, &b.Count, &b.Min, &b.Max); err != nil {
+		var h rollup
+		if err := rows.Scan(&h.BucketStart, &h.Total, &h.Count, &h.Min, &h.Max); err != nil {
 			return nil, fmt.Errorf("series: %w", err)
 		}
-		b.Start = fromMicros(start)
-		if n := len(out.Buckets); n > 0 && out.Buckets[n-1].Start.Equal(b.Start) {
-			last := &out.Buckets[n-1]
-			last.Total, last.Count = last.Total+b.Total, last.Count+b.Count
-			last.Min, last.Max = min(last.Min, b.Min), max(last.Max, b.Max)
+		if n := len(hours); n > 0 && hours[n-1].BucketStart == h.BucketStart {
+			hours[n-1].addRow(&h)
 			continue
 		}
-		out.Buckets = append(out.Buckets, b)
+		hours = append(hours, h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("series: %w", err)
+	}
+	out := &store.SeriesResult{Buckets: make([]store.Bucket, len(hours))}
+	for i, h := range hours {
+		out.Buckets[i] = store.Bucket{Start: fromMicros(h.BucketStart), Total: h.Total, Count: h.Count, Min: h.Min, Max: h.Max}
 	}
 	return out, nil
 }

@@ -127,7 +127,7 @@ type engine struct {
 	// a batch that finds one existing.
 	insertFinal atomic.Bool
 	// sight counts the times this store lost sight of what is written to its quota
-	// rows, where writers take turns (see writerConn.look): a row remembered since
+	// rows, where writers take turns (see engine.look): a row remembered since
 	// the last time is as this store left it.
 	sight atomic.Uint64
 }
