@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/internal/testdb"
 )
 
 // A batch that meets subjects this store has not seen decides against their quota
@@ -64,4 +66,25 @@ func TestABatchReadsItsRowsWhenAnotherWriterCreatedOneOfThem(t *testing.T) {
 	require.True(t, sqlStore(t, st).InsertsFinal(), "the batch found its one new row new")
 
 	requireUsed(t, st, map[string]int64{"acme": 3, "globex": 1, "initech": 1})
+}
+
+// On either backend, a batch that creates as new a row another store on the database
+// created already fails that attempt, whether the backend's bulk load refuses the
+// row (Postgres) or the insert leaves it out (SQLite), and stores its events in the
+// next, deciding against the row as the other store left it; the store creates rows
+// as new again once a batch finds all of them new.
+func TestABatchThatCreatesARowAnotherStoreCreatedStoresItsEvents(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		loc := b.NewDatabase(t)
+		st, other := b.OpenAt(t, loc), b.OpenAt(t, loc)
+		n := 0
+		ingestCounted(t, st, &n, "globex")
+		require.True(t, sqlStore(t, st).InsertsFinal())
+		ingestCounted(t, other, &n, "acme", "acme")
+		ingestCounted(t, st, &n, "acme", "globex", "initech")
+		require.False(t, sqlStore(t, st).InsertsFinal(), "acme was not new")
+		ingestCounted(t, st, &n, "hooli")
+		require.True(t, sqlStore(t, st).InsertsFinal(), "hooli was")
+		requireUsed(t, st, map[string]int64{"acme": 3, "globex": 2, "initech": 1, "hooli": 1})
+	})
 }

@@ -262,6 +262,21 @@ func (t *ingestTx) execCount(ctx context.Context, stmt string) (int64, error) {
 	return res.RowsAffected()
 }
 
+// copyRows writes n rows into table in t with the backend's bulk load
+// (Dialect.CopyRows); on a pipelined transaction, as its first statement, it also
+// opens the transaction.
+func (s *engine) copyRows(ctx context.Context, t *ingestTx, table string, columns []string, n int, row func(int, RowWriter)) error {
+	var before []string
+	if t.pipelined && !t.begun {
+		before = []string{"BEGIN"}
+	}
+	if err := s.dialect.CopyRows(ctx, t.conn, before, nil, table, columns, n, row); err != nil {
+		return err
+	}
+	t.begun = true
+	return nil
+}
+
 // commit returns the statements that end the transaction when they run after the
 // attempt's writes: a pipelined transaction's COMMIT; none where the transaction is
 // committed afterwards.
