@@ -26,8 +26,12 @@ const (
 // loadRun is what the producers of one run measured.
 type loadRun struct {
 	latencies []time.Duration // of every call, unsorted
-	elapsed   time.Duration
-	failed    int64
+	// afterFirstPass are the latencies of the calls whose events are all numbered
+	// past p.subjects, unsorted: under -dist uniform, the calls after every subject's
+	// first event, which creates its quota row.
+	afterFirstPass []time.Duration
+	elapsed        time.Duration
+	failed         int64
 }
 
 // produce runs p.producers goroutines that track the events numbered first+1 to
@@ -45,6 +49,7 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 	var next atomic.Int64
 	next.Store(first)
 	latencies := make([][]time.Duration, p.producers)
+	afterFirstPass := make([][]time.Duration, p.producers)
 	var failed atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -78,7 +83,11 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 						err = errors.Join(err, r.Err)
 					}
 				}
-				latencies[w] = append(latencies[w], time.Since(t0))
+				took := time.Since(t0)
+				latencies[w] = append(latencies[w], took)
+				if lo > first+int64(p.subjects) {
+					afterFirstPass[w] = append(afterFirstPass[w], took)
+				}
 				if err != nil {
 					failed.Add(1)
 				}
@@ -86,7 +95,8 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 		})
 	}
 	wg.Wait()
-	return loadRun{latencies: slices.Concat(latencies...), elapsed: time.Since(start), failed: failed.Load()}
+	return loadRun{latencies: slices.Concat(latencies...), afterFirstPass: slices.Concat(afterFirstPass...),
+		elapsed: time.Since(start), failed: failed.Load()}
 }
 
 // subjectPicker returns the index of the subject of event i for one producer:

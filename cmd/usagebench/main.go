@@ -21,7 +21,11 @@
 //
 // ingest's -dist zipf spreads events over the subjects by a Zipf law of exponent
 // 1.1, so that a few subjects send most events and a long tail few; the RESULT line
-// gives the mean distinct subjects per group commit (subjects_per_commit).
+// gives the mean distinct subjects per group commit (subjects_per_commit), and
+// beside the p99 of every call the p99 of the calls after the first pass over the
+// subjects (p99_after_first_pass_ms: those whose events are all numbered past
+// -subjects; under -dist uniform every subject has had its first event, which
+// creates its quota row, by then).
 //
 // instances runs k processes of usagebench on one Postgres database, each a Meter
 // configured as ingest's tracking its share of the events over the same subjects,
