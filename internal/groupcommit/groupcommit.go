@@ -6,9 +6,10 @@
 // Batches form naturally: what arrives while a commit is in flight makes up the next
 // one, up to Options.MaxBatch events. A writer holds a batch open a little while it
 // is smaller than the last, for the callers just answered that call again at once
-// (Options.Wait instead holds every small batch open for a fixed time). Events are spread over the writers by subject, so the writers of
-// one process do not wait for each other's quota row locks and their transactions
-// run side by side; a call for several subjects is divided among their writers.
+// (Options.Wait instead holds every small batch open for a fixed time). Events are
+// spread over the writers by subject, so the writers of one process do not wait
+// for each other's quota row locks and their transactions run side by side; a
+// call for several subjects is divided among their writers.
 //
 // It is bounded: at most Options.MaxInFlight events are accepted but not yet
 // committed, and further callers wait for room until their context ends.

@@ -74,7 +74,7 @@ type Dialect struct {
 	Unavailable func(error) bool
 	// DataVersion is a query that returns a number that changes whenever another
 	// connection commits a write to the database, set where writers take turns on
-	// one connection (see sight). Empty: Ingest compares every remembered quota row
+	// one connection (see engine.look). Empty: Ingest compares every remembered quota row
 	// as it writes it.
 	DataVersion string
 }
