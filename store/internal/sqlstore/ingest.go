@@ -41,14 +41,17 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 	// them (see compareAndSetQuotas), and so does one that took for new a row that
 	// exists (see insertFinalQuotas).
 	readStored := false
-	create := s.quotasToCreate(params)
+	sc := getScratch(len(params.Events))
+	defer sc.release()
+	b := newBatchQuotas(params, sc.qids)
+	create := s.quotasToCreate(b)
 	for {
 		var result *store.IngestResult
 		var rows []quotaRow
 		var sight uint64
 		err := s.inIngestTx(ctx, func(ctx context.Context, t *ingestTx) error {
 			var err error
-			result, rows, err = s.ingest(ctx, t, params, readStored, create)
+			result, rows, err = s.ingest(ctx, t, params, sc, b, readStored, create)
 			sight = t.sight
 			return err
 		}, func() {
@@ -101,24 +104,16 @@ var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 // create, if they are missing, before it locks any; when it created every one of
 // them, it takes them as it wrote them and reads and locks only the others (a row
 // a transaction inserted is its own until it commits).
-func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, readStored bool, create []quotaRow) (*store.IngestResult, []quotaRow, error) {
+func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestParams, sc *scratch, b *batchQuotas, readStored bool, create []quotaRow) (*store.IngestResult, []quotaRow, error) {
 	n := len(params.Events)
-	sc := getScratch(n)
-	defer sc.release()
-	rows, qids, earlier, last := sc.rows, sc.qids, sc.earlier, sc.last
-	specs := map[string]quotaRow{}
-	ids := map[quotaKey]string{} // the IDs in specs, built once per quota
+	rows, qids, earlier, last, specs := sc.rows, b.ids, sc.earlier, sc.last, b.ordered
+	clear(last)
 	for i, ie := range params.Events {
 		ev := ie.Event
 		ev.PeriodStart, ev.CreatedAt = ie.Quota.PeriodStart, params.Now
 		var err error
 		if rows[i], err = newEventRow(ev); err != nil {
 			return nil, nil, fmt.Errorf("event %d (%s): properties: %w", i, ie.Event.ID, err)
-		}
-		qk := quotaKey{ev.Subject, ev.Metric, micros(ie.Quota.PeriodStart)}
-		if qids[i] = ids[qk]; qids[i] == "" {
-			row := newQuotaRow(quotaOf(ie, params.Now))
-			ids[qk], qids[i], specs[row.ID] = row.ID, row.ID, row
 		}
 		// A repeat is decided against the earlier event, if that was stored.
 		key := eventKey{ev.Subject, ev.ID}
@@ -238,8 +233,10 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		row.UsedAfter = next.Used
 		newEvents = append(newEvents, row)
 		open := hours[qid]
-		hourly.add(ie.Event, dims.keep(ie), &open)
-		hours[qid] = open
+		before := open
+		if hourly.add(ie.Event, dims.keep(ie), &open); open != before {
+			hours[qid] = open
+		}
 		outcomes[i] = store.Outcome{Status: store.StatusInserted,
 			UsedBefore: q.Used, UsedAfter: next.Used, Limit: q.Limit}
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,26 +14,19 @@ import (
 	"github.com/usagekit/usage/store"
 )
 
-// quotasToCreate returns the quota rows of the batch that this store has not seen
-// in the database, in key order, to be created before any row is locked, as rows
-// found missing are (see lockQuotas). A batch that meets subjects for the first time
-// in a period then locks its rows in its first attempt, instead of finding them
-// missing in an attempt that is rolled back and run again. Creating a row that
-// exists already leaves it as it is.
-func (s *engine) quotasToCreate(params *store.IngestParams) []quotaRow {
+// quotasToCreate returns the rows of b that this store has not seen in the
+// database, in key order, to be created before any row is locked, as rows found
+// missing are (see lockQuotas). A batch that meets subjects for the first time in a
+// period then locks its rows in its first attempt, instead of finding them missing
+// in an attempt that is rolled back and run again. Creating a row that exists
+// already leaves it as it is.
+func (s *engine) quotasToCreate(b *batchQuotas) []quotaRow {
 	var create []quotaRow
-	seen := map[quotaKey]bool{}
-	for _, ie := range params.Events {
-		qk := quotaKey{ie.Event.Subject, ie.Event.Metric, micros(ie.Quota.PeriodStart)}
-		if seen[qk] {
-			continue
-		}
-		seen[qk] = true
-		if !s.quotas.has(quotaID(qk.subject, qk.metric, qk.periodStart)) {
-			create = append(create, newQuotaRow(quotaOf(ie, params.Now)))
+	for _, r := range b.ordered {
+		if !s.quotas.has(r.ID) {
+			create = append(create, r)
 		}
 	}
-	slices.SortFunc(create, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
 	return create
 }
 
@@ -53,23 +44,16 @@ func (s *engine) rememberQuotas(created, rows []quotaRow, sight uint64) {
 	s.quotaStates.committed(rows, sight)
 }
 
-// knownQuotas returns, in ID order, the rows of specs this store remembers, and
-// for each whether it was committed under sight (see quotaStates.known), with ok
-// set, if every row of specs is either remembered or to be created (in create,
-// which is in ID order, while insertFinal is set) and none counts unique values;
-// otherwise ok is false.
-func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow, sight uint64) (rows []quotaRow, inSight []bool, ok bool) {
+// knownQuotas returns, in ID order, the rows of ordered (in ID order) this store
+// remembers, and for each whether it was committed under sight (see
+// quotaStates.known), with ok set, if every row of ordered is either remembered or
+// to be created (in create, a part of ordered, while insertFinal is set) and none
+// counts unique values; otherwise ok is false.
+func (s *engine) knownQuotas(ordered, create []quotaRow, sight uint64) (rows []quotaRow, inSight []bool, ok bool) {
 	if len(create) > 0 && !s.insertFinal.Load() {
 		return nil, nil, false
 	}
-	keys := make([]quotaRow, 0, len(specs))
-	for id, spec := range specs {
-		if !inRows(create, id) {
-			keys = append(keys, spec)
-		}
-	}
-	slices.SortFunc(keys, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
-	if rows, inSight, ok = s.quotaStates.known(keys, sight); !ok {
+	if rows, inSight, ok = s.quotaStates.known(withoutRows(ordered, create), sight); !ok {
 		return nil, nil, false
 	}
 	// A unique count's decisions depend on the values it has counted, read before
@@ -79,12 +63,6 @@ func (s *engine) knownQuotas(specs map[string]quotaRow, create []quotaRow, sight
 		return nil, nil, false
 	}
 	return rows, inSight, true
-}
-
-// inRows reports whether rows, in ID order, hold the row with the given ID.
-func inRows(rows []quotaRow, id string) bool {
-	_, found := slices.BinarySearchFunc(rows, id, func(r quotaRow, id string) int { return strings.Compare(r.ID, id) })
-	return found
 }
 
 // countsUnique reports whether any of rows counts unique values.
@@ -145,11 +123,20 @@ func (s *engine) insertFinalQuotas(ctx context.Context, t *ingestTx, create []qu
 // exists.
 var errQuotaRowsExist = errors.New("sqlstore: a quota row to create exists already")
 
-// withoutRows returns specs without the rows of rows.
-func withoutRows(specs map[string]quotaRow, rows []quotaRow) map[string]quotaRow {
-	out := maps.Clone(specs)
-	for _, r := range rows {
-		delete(out, r.ID)
+// withoutRows returns the rows of ordered (in ID order) that are not in rows, a
+// part of ordered in the same order.
+func withoutRows(ordered, rows []quotaRow) []quotaRow {
+	if len(rows) == 0 {
+		return ordered
+	}
+	out := make([]quotaRow, 0, len(ordered)-len(rows))
+	next := 0 // the first of rows not yet passed
+	for _, r := range ordered {
+		if next < len(rows) && rows[next].ID == r.ID {
+			next++
+			continue
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -165,7 +152,7 @@ func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
 	}
 }
 
-// lockQuotas returns the quota rows of specs (by ID) locked for the transaction,
+// lockQuotas returns the quota rows of specs (in ID order) locked for the transaction,
 // in key order, so that concurrent batches do not deadlock. Where rows are locked,
 // a missing row is not created here: a row created after the rows already locked
 // would be locked out of key order, and when every subject's first event of a
@@ -174,22 +161,21 @@ func quotaOf(ie store.IngestEvent, now time.Time) store.Quota {
 // locks any: creating rows waits only for transactions creating the same rows, in
 // the same order, before they lock anything, so no cycle of waits can form. Where
 // writers are serialised, it creates missing rows itself.
-func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs map[string]quotaRow, hours openHours) (map[string]store.Quota, error) {
-	ids := make([]string, 0, len(specs))
-	for id := range specs {
-		ids = append(ids, id)
+func (s *engine) lockQuotas(ctx context.Context, t *ingestTx, specs []quotaRow, hours openHours) (map[string]store.Quota, error) {
+	ids := make([]string, len(specs))
+	for i, r := range specs {
+		ids[i] = r.ID
 	}
-	sort.Strings(ids)
 	quotas := make(map[string]store.Quota, len(ids))
 	if err := s.selectQuotas(ctx, t, ids, quotas, hours, true); err != nil {
 		return nil, err
 	}
 	var missing []quotaRow
 	var missingIDs []string
-	for _, id := range ids {
-		if _, ok := quotas[id]; !ok {
-			missing = append(missing, specs[id])
-			missingIDs = append(missingIDs, id)
+	for _, r := range specs {
+		if _, ok := quotas[r.ID]; !ok {
+			missing = append(missing, r)
+			missingIDs = append(missingIDs, r.ID)
 		}
 	}
 	if len(missing) == 0 {
@@ -309,6 +295,9 @@ func toCompare(was []quotaRow, inSight []bool, dirty map[string]bool) (compare [
 	for i, r := range was {
 		switch {
 		case !inSight[i]:
+			if compare == nil {
+				compare = make([]quotaRow, 0, len(was)-i)
+			}
 			compare = append(compare, r)
 		case dirty[r.ID]:
 			if changed == nil {

@@ -5,11 +5,12 @@ import (
 	"sync"
 )
 
-// scratch is the working memory of one attempt of Ingest that nothing returned
-// refers to, kept for the next attempt: a writer ingests batch after batch of
+// scratch is the working memory of one call of Ingest that nothing returned
+// refers to, kept for the next call: a writer ingests batch after batch of
 // about the same size, and memory allocated anew for each would be collected anew
 // for each, at a cost in the host's CPU that grows with the events.
 type scratch struct {
+	// rows, earlier and last each attempt sets anew.
 	rows []eventRow
 	// qids[i] is the ID of event i's quota row.
 	qids []string
@@ -22,7 +23,7 @@ type scratch struct {
 var scratches = sync.Pool{New: func() any { return &scratch{last: map[eventKey]int{}} }}
 
 // getScratch returns a scratch for n events, whose slices have length n and
-// whatever values the last attempt left: the caller sets each before reading it.
+// whatever values the last call left: the caller sets each before reading it.
 func getScratch(n int) *scratch {
 	s := scratches.Get().(*scratch)
 	s.rows = slices.Grow(s.rows[:0], n)[:n]
