@@ -50,7 +50,8 @@ var _ store.Store = (*Store)(nil)
 // Open connects to the database at dsn (a URL or key=value string as pgx accepts,
 // e.g. "postgres://user@host:5432/db"), and migrates it to the current schema. The
 // Store owns the connection pool: Close closes it. Open limits the pool to
-// MaxOpenConns. Tables are created in the connection's search_path. opts change the
+// MaxOpenConns and opens them all before it returns, so that the first requests do
+// not wait for connections. Tables are created in the connection's search_path. opts change the
 // Store's settings (store.WithRememberedRows).
 func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
@@ -68,6 +69,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	warm(ctx, db, MaxOpenConns)
 	return &Store{s}, nil
 }
 

@@ -39,6 +39,12 @@ func TestMain(m *testing.M) { storetest.Main(m, harness) }
 
 func TestConformance(t *testing.T) { storetest.Exercise(t, harness) }
 
+func TestOpenOpensItsConnectionsBeforeItReturns(t *testing.T) {
+	s := postgres.BunDB(openNew(t)).DB.Stats()
+	require.Equal(t, postgres.MaxOpenConns, s.OpenConnections, "connections open when Open returns")
+	require.Equal(t, postgres.MaxOpenConns, s.Idle, "all of them idle in the pool")
+}
+
 func TestOpenKeepsItsConnectionsOpenWhileIdle(t *testing.T) {
 	testdb.RequireIdleConnectionsKept(t, postgres.BunDB(openNew(t)).DB)
 }
