@@ -12,3 +12,6 @@ var CopyRows = copyRows
 // BunDB is the database under s, for the tests of package postgres_test that work
 // on its connections (CopyRows).
 func BunDB(s *Store) *bun.DB { return s.Store.(*sqlstore.Store).DB() }
+
+// DropIdle is dropIdle, for the tests of package postgres_test.
+var DropIdle = dropIdle

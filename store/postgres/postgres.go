@@ -114,6 +114,7 @@ var dialect = sqlstore.Dialect{
 	CopyRows:        copyRows,
 	InTransaction:   inTransaction,
 	Unavailable:     unavailable,
+	DropIdle:        dropIdle,
 }
 
 // inTransaction reports whether the server said, when it was last ready for a

@@ -2,6 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"net"
+	"os"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -43,6 +48,29 @@ func TestOpenOpensItsConnectionsBeforeItReturns(t *testing.T) {
 	s := postgres.BunDB(openNew(t)).DB.Stats()
 	require.Equal(t, postgres.MaxOpenConns, s.OpenConnections, "connections open when Open returns")
 	require.Equal(t, postgres.MaxOpenConns, s.Idle, "all of them idle in the pool")
+}
+
+func TestIdleConnectionsAreDroppedWhenAConnectionIsLostNotWhenACallTimesOut(t *testing.T) {
+	db := postgres.BunDB(openNew(t)).DB
+	for _, err := range []error{context.DeadlineExceeded, context.Canceled, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}} {
+		postgres.DropIdle(db, err)
+		require.Equal(t, postgres.MaxOpenConns, db.Stats().Idle, "after %v", err)
+	}
+	postgres.DropIdle(db, fmt.Errorf("write quota rows: %w", driver.ErrBadConn))
+	require.Zero(t, db.Stats().Idle, "after a lost connection")
+
+	// The pool keeps as many idle as before.
+	ctx := context.Background()
+	conns := make([]*sql.Conn, postgres.MaxOpenConns)
+	for i := range conns {
+		var err error
+		conns[i], err = db.Conn(ctx)
+		require.NoError(t, err)
+	}
+	for _, c := range conns {
+		require.NoError(t, c.Close())
+	}
+	require.Equal(t, postgres.MaxOpenConns, db.Stats().Idle, "idle connections kept again")
 }
 
 func TestOpenKeepsItsConnectionsOpenWhileIdle(t *testing.T) {

@@ -21,9 +21,10 @@ var outageTests = []test{
 const outageCallTimeout = 2 * time.Second
 
 // ingestDuringAnOutageStoresNothingAndRecovers cuts the database under an open
-// store: an Ingest fails, with ErrUnavailable or when its context ends, and stores
-// nothing; once the database is back the same store ingests again, and the failed
-// batch is new to it.
+// store that has just served several calls at once: an Ingest fails, with
+// ErrUnavailable or when its context ends, and stores nothing; once the database is
+// back the same store ingests again, at its first call, and the failed batch is new
+// to it.
 func ingestDuringAnOutageStoresNothingAndRecovers(t *testing.T, h Harness) {
 	if h.Outage == nil {
 		t.Fatal("Harness.Outage is nil: the backend must say how to make its database unavailable (see Harness.Outage)")
@@ -36,6 +37,16 @@ func ingestDuringAnOutageStoresNothingAndRecovers(t *testing.T, h Harness) {
 	t.Cleanup(restoreOnce)
 	st := openAt(t, h, storeLoc)
 	ingest(t, st, ingestEvent("acme", "before", "credits", 1, store.AggregationSum, 10, false))
+	// A store in use holds several connections, each used just before the cut.
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = st.GetQuotas(context.Background(), &store.GetQuotasParams{Subject: "acme", Metrics: []string{"credits"}, At: storeNow})
+		})
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 
 	cut()
 	batch := []store.IngestEvent{

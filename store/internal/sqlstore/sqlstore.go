@@ -72,6 +72,13 @@ type Dialect struct {
 	// method returns such errors wrapped in store.ErrUnavailable (see classify), for
 	// the caller to run the call again later; all other errors are permanent.
 	Unavailable func(error) bool
+	// DropIdle closes the idle connections of a pool the store opened, after a call
+	// failed with err, an error Unavailable reports, if err says a connection was
+	// lost: where that says the others are likely lost too (a server restarted, a
+	// network cut) and the driver does not check a connection used lately before
+	// it is used again, each would otherwise fail one more call after the database
+	// is back. Nil: the pool is left as it is.
+	DropIdle func(db *sql.DB, err error)
 	// DataVersion is a query that returns a number that changes whenever another
 	// connection commits a write to the database, set where writers take turns on
 	// one connection (see engine.look). Empty: Ingest compares every remembered quota row

@@ -25,6 +25,9 @@ func (s *engine) classify(err error) error {
 	if err == nil || errors.Is(err, store.ErrUnavailable) || !s.dialect.Unavailable(err) {
 		return err
 	}
+	if s.closeDB && s.dialect.DropIdle != nil {
+		s.dialect.DropIdle(s.db.DB, err)
+	}
 	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 }
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"net"
 	"sync"
 )
 
@@ -28,4 +30,19 @@ func warm(ctx context.Context, db *sql.DB, n int) {
 			c.Close()
 		}
 	}
+}
+
+// dropIdle closes the idle connections of a pool Open made, and lets it keep as
+// many as Open set once more (see sqlstore.Dialect.DropIdle), unless err is a call
+// that ran out of time: its connection is closed, the others are as they were.
+// pgx checks before reuse only a connection idle for longer than a second, so
+// after an outage the connections used just before it would each fail a call.
+func dropIdle(db *sql.DB, err error) {
+	var netErr net.Error
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &netErr) && netErr.Timeout()) {
+		return
+	}
+	db.SetMaxIdleConns(0)
+	db.SetMaxIdleConns(MaxOpenConns)
 }
