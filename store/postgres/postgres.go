@@ -51,8 +51,8 @@ var _ store.Store = (*Store)(nil)
 // e.g. "postgres://user@host:5432/db"), and migrates it to the current schema. The
 // Store owns the connection pool: Close closes it. Open limits the pool to
 // MaxOpenConns and opens them all before it returns, so that the first requests do
-// not wait for connections. Tables are created in the connection's search_path. opts change the
-// Store's settings (store.WithRememberedRows).
+// not wait for connections. Tables are created in the connection's search_path.
+// opts change the Store's settings (store.WithRememberedRows).
 func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
