@@ -87,8 +87,9 @@ func (s *engine) Ingest(ctx context.Context, params *store.IngestParams) (*store
 // for new stored already.
 var errAlreadyStored = errors.New("sqlstore: an event is stored already")
 
-// ingest runs one attempt of Ingest inside t and returns, beside its result, the
-// batch's quota rows as it leaves them. Only the work that depends on the quotas is
+// ingest runs one attempt of Ingest inside t, with the call's scratch sc and the
+// quota rows b of its events, and returns, beside its result, the batch's quota rows
+// as it leaves them. Only the work that depends on the quotas is
 // done while their rows are locked, which is as long as a concurrent batch for the
 // same subjects has to wait: it builds the rows first; then it locks the batch's
 // quota rows, reads the events stored already (if readStored) and the distinct
