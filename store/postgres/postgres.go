@@ -75,11 +75,14 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 
 // New returns a Store on db, a pool the caller opened with the pgx driver ("pgx",
 // or stdlib.OpenDB) and owns: Close leaves it open. It migrates the database to the
-// current schema, and opts change the Store's settings, as for Open. The pool's settings stay the caller's; Open's are MaxOpenConns
-// connections, as many kept while idle (database/sql keeps 2 by default, and a
-// pool that closes and reopens connections as its load varies costs the server a
-// new process each time), and pgx's simple protocol, which saves preparing each
-// statement.
+// current schema, and opts change the Store's settings, as for Open. The pool's
+// settings stay the caller's; Open's are MaxOpenConns connections, as many kept
+// while idle (database/sql keeps 2 by default, and a pool that closes and reopens
+// connections as its load varies costs the server a new process each time), and
+// pgx's simple protocol, which saves preparing each statement. Unlike Open's, the
+// caller's pool is not opened in advance, and its idle connections are not closed
+// when one is found lost: after an outage, each connection used in the second
+// before it fails one call.
 func New(ctx context.Context, db *sql.DB, opts ...store.Option) (*Store, error) {
 	if _, ok := db.Driver().(*stdlib.Driver); !ok {
 		return nil, fmt.Errorf("postgres: New needs a pool opened with the pgx driver, not %T: use sql.Open(\"pgx\", dsn) or stdlib.OpenDB", db.Driver())
