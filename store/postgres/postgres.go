@@ -81,8 +81,9 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 // connections as its load varies costs the server a new process each time), and
 // pgx's simple protocol, which saves preparing each statement. Unlike Open's, the
 // caller's pool is not opened in advance, and its idle connections are not closed
-// when one is found lost: after an outage, each connection used in the second
-// before it fails one call.
+// when one is found lost: when the server restarts or the network drops the
+// connections, each idle one is taken without a check if it was used less than a
+// second before, and fails one call.
 func New(ctx context.Context, db *sql.DB, opts ...store.Option) (*Store, error) {
 	if _, ok := db.Driver().(*stdlib.Driver); !ok {
 		return nil, fmt.Errorf("postgres: New needs a pool opened with the pgx driver, not %T: use sql.Open(\"pgx\", dsn) or stdlib.OpenDB", db.Driver())
