@@ -233,9 +233,10 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 		row := rows[i]
 		row.UsedAfter = next.Used
 		newEvents = append(newEvents, row)
-		open := hours[qid]
-		before := open
-		if hourly.add(ie.Event, dims.keep(ie), &open); open != before {
+		before := hours[qid]
+		open := before
+		hourly.add(ie.Event, dims.keep(ie), &open)
+		if open != before { // the event began the row's open hour or a later one
 			hours[qid] = open
 		}
 		outcomes[i] = store.Outcome{Status: store.StatusInserted,

@@ -30,6 +30,6 @@ func newBatchQuotas(params *store.IngestParams, ids []string) *batchQuotas {
 			b.ordered = append(b.ordered, row)
 		}
 	}
-	slices.SortFunc(b.ordered, func(a, b quotaRow) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(b.ordered, func(x, y quotaRow) int { return strings.Compare(x.ID, y.ID) })
 	return b
 }
