@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"net"
@@ -58,19 +57,8 @@ func TestIdleConnectionsAreDroppedWhenAConnectionIsLostNotWhenACallTimesOut(t *t
 	}
 	postgres.DropIdle(db, fmt.Errorf("write quota rows: %w", driver.ErrBadConn))
 	require.Zero(t, db.Stats().Idle, "after a lost connection")
-
 	// The pool keeps as many idle as before.
-	ctx := context.Background()
-	conns := make([]*sql.Conn, postgres.MaxOpenConns)
-	for i := range conns {
-		var err error
-		conns[i], err = db.Conn(ctx)
-		require.NoError(t, err)
-	}
-	for _, c := range conns {
-		require.NoError(t, c.Close())
-	}
-	require.Equal(t, postgres.MaxOpenConns, db.Stats().Idle, "idle connections kept again")
+	testdb.RequireIdleConnectionsKept(t, db)
 }
 
 func TestOpenKeepsItsConnectionsOpenWhileIdle(t *testing.T) {
