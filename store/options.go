@@ -14,17 +14,18 @@ type Option func(*Settings)
 // Settings are what Options set.
 type Settings struct {
 	// RememberedRows is the most keys of rows of each kind the store remembers
-	// between batches, so that a batch need not read them: keys of quota rows
-	// that exist, dimension values that are kept; and a quarter as many quota
-	// rows as it last wrote them, whose values cost several times the memory of
-	// a key. Past the bound, a new row takes the place of one that no batch has
-	// met lately (CLOCK eviction), so the subjects that keep sending stay
-	// remembered; one dropped is read from the database when it returns, with
-	// the same results. The store also remembers the keys of at least as many
-	// events as it stored last, in two Bloom filters of 16 bits a key, so that a
-	// batch reads first the replays among its events instead of finding them by
-	// its insert and running again. It bounds the store's memory however many
-	// subjects it meters.
+	// between batches, so that a batch need not read them: dimension values that
+	// are kept; four times as many quota rows that exist, each held as a hash of
+	// eight bytes (a batch tries to create the rows it does not remember, and
+	// runs again when one exists); and a quarter as many quota rows as it last
+	// wrote them, whose values cost several times the memory of a key. Past the
+	// bound, a new row takes the place of one that no batch has met lately (CLOCK
+	// eviction), so the subjects that keep sending stay remembered; one dropped
+	// is read from the database when it returns, with the same results. The
+	// store also remembers the keys of at least as many events as it stored last,
+	// in two Bloom filters of 16 bits a key, so that a batch reads first the
+	// replays among its events instead of finding them by its insert and running
+	// again. It bounds the store's memory however many subjects it meters.
 	RememberedRows int
 }
 

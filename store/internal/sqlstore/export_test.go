@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun/schema"
 )
@@ -37,7 +38,7 @@ func (s *Store) InsertsFinal() bool { return s.e.insertFinal.Load() }
 func (s *Store) Remembered() (quotaKeys, keptValues, quotaRows int) {
 	s.e.quotaStates.mu.RLock()
 	defer s.e.quotaStates.mu.RUnlock()
-	return setLen(s.e.quotas), setLen(s.e.kept), s.e.quotaStates.rows.len()
+	return setLen(s.e.quotas.set), setLen(s.e.kept), s.e.quotaStates.rows.len()
 }
 
 func setLen[K comparable](set *boundedSet[K]) int {
@@ -66,4 +67,11 @@ func (s *Store) PreparedSizes() map[string][]int {
 // (see withWriteConn), opening it if none is open.
 func (s *Store) OnWriterConn(ctx context.Context, f func(driverConn any) error) error {
 	return s.e.withWriteConn(ctx, func(w *writerConn) error { return w.conn.Raw(f) })
+}
+
+// TakeQuotaRowForExisting makes the store remember the quota row of subject, metric
+// and periodStart as existing, as a row whose ID shares a hash with one remembered
+// would be.
+func (s *Store) TakeQuotaRowForExisting(subject, metric string, periodStart time.Time) {
+	s.e.quotas.remember([]string{quotaID(subject, metric, micros(periodStart))})
 }

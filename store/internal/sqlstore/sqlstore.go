@@ -120,9 +120,9 @@ type engine struct {
 	// deletes a kept value, so a value read once is kept for good: a batch whose
 	// values are all remembered need not read them.
 	kept *boundedSet[dimensionRow]
-	// quotas remembers IDs of quota rows that exist, for Ingest (see
+	// quotas remembers the quota rows that exist, for Ingest (see
 	// quotasToCreate).
-	quotas *boundedSet[string]
+	quotas *quotaKeys
 	// quotaStates remembers quota rows as this store last committed them, for
 	// Ingest (see compareAndSetQuotas).
 	quotaStates *quotaStates
@@ -148,7 +148,7 @@ func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool, opts [
 	}
 	n := set.RememberedRows
 	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *writerConn, 1),
-		kept: newBoundedSet[dimensionRow](n), quotas: newBoundedSet[string](n), quotaStates: newQuotaStates(max(n/4, 1)), recent: newRecentEvents(n)}
+		kept: newBoundedSet[dimensionRow](n), quotas: newQuotaKeys(quotaKeysPerRow * n), quotaStates: newQuotaStates(max(n/4, 1)), recent: newRecentEvents(n)}
 	s.writer <- nil
 	s.insertFinal.Store(true)
 	if err := s.migrate(ctx); err != nil {
