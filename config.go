@@ -83,9 +83,10 @@ type Config struct {
 	// answering from memory.
 	StrictQuotaCheck bool
 	// QuotaCacheSize is the most quota rows (one per subject and metric) the Meter
-	// keeps in memory to answer CheckQuota; past it, one not used recently is
-	// dropped and read again from the store when next asked for, so answers are as
-	// exact as without the bound. Defaults to DefaultQuotaCacheSize.
+	// keeps in memory to answer CheckQuota: those CheckQuota has read, kept as
+	// the Meter's commits leave them. Past it, one not used recently is dropped
+	// and read again from the store when next asked for, so answers are as exact
+	// as without the bound. Defaults to DefaultQuotaCacheSize.
 	QuotaCacheSize int
 	// WhenUnavailable says what CheckQuota and Quotas do while the database is
 	// unavailable: wait for it, or answer from memory marked Stale. Defaults to

@@ -13,7 +13,7 @@ func BenchmarkGet(b *testing.B) {
 	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	now := march.Add(time.Hour)
 	v := New(100)
-	v.Written([]store.Quota{{Subject: "acme", Metric: "api_calls", PeriodStart: march, Count: 1, Used: 1}}, now)
+	v.Put(Entry{Quota: store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march, Count: 1, Used: 1}, Fresh: now})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

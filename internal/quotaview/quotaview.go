@@ -1,9 +1,11 @@
-// Package quotaview is a Meter's in-memory copy of the quota rows it has read or
-// written, so CheckQuota can answer without a query. It is always consistent with
-// the Meter's own writes: every commit puts the rows it wrote (read under their
-// lock, so including every earlier write of every instance) into the view. Writes
-// by other instances show once an entry is older than its time to live and read
-// again. Enforcement never uses it: Track decides in the database.
+// Package quotaview is a Meter's in-memory copy of the quota rows CheckQuota has
+// read, so it can answer again without a query. It is always consistent with the
+// Meter's own writes: every commit puts the rows it wrote (read under their lock,
+// so including every earlier write of every instance) in the place of those the
+// view holds. A row nobody has checked is left out: tracking for a subject that is
+// never checked would only take a place another needs. Writes by other instances
+// show once an entry is older than its time to live and read again. Enforcement
+// never uses it: Track decides in the database.
 package quotaview
 
 import (
@@ -56,18 +58,26 @@ func (v *View) Put(e Entry) {
 	v.rows.Add(key{e.Quota.Subject, e.Quota.Metric}, &e)
 }
 
-// Written merges the quota rows a commit left, read under their lock, at now. A
-// row with fewer applied events than the view's entry for the same period is older
-// (another writer of this process committed after it) and is skipped. The rows
-// include those of events the commit found stored already, so when a commit
-// succeeds but its reply is lost, the view learns of its usage from the retry.
+// Written merges the quota rows a commit left, read under their lock, at now, into
+// the entries the view holds; a row it holds no entry for is left out (see the
+// package doc). A row with fewer applied events than the view's entry for the same
+// period is older (another writer of this process committed after it) and is
+// skipped. The rows include those of events the commit found stored already, so
+// when a commit succeeds but its reply is lost, the view learns of its usage from
+// the retry.
 func (v *View) Written(rows []store.Quota, now time.Time) {
 	for _, q := range rows {
+		k := key{q.Subject, q.Metric}
+		// Most rows of a busy commit have no entry when few subjects are
+		// checked: looked up without the lock that Update takes.
+		if _, ok := v.rows.Peek(k); !ok {
+			continue
+		}
 		// Checked and replaced in one step: two commits reporting at once
 		// cannot leave the older row in the view.
-		v.rows.Update(key{q.Subject, q.Metric}, func(old *Entry) *Entry {
-			if old != nil && !old.Missing && newer(old.Quota, q) {
-				return old
+		v.rows.Update(k, func(old *Entry) *Entry {
+			if old == nil || (!old.Missing && newer(old.Quota, q)) {
+				return old // dropped meanwhile, or newer
 			}
 			return &Entry{Quota: q, Fresh: now}
 		})

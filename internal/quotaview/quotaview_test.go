@@ -36,6 +36,7 @@ func TestQuotaViewWritten(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v := New(10)
+			v.Put(Entry{Quota: store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march}, Fresh: now, Missing: true})
 			for _, q := range tt.commits {
 				v.Written([]store.Quota{q}, now)
 			}
@@ -46,6 +47,26 @@ func TestQuotaViewWritten(t *testing.T) {
 	}
 }
 
+// The view keeps fresh the rows it holds, those CheckQuota read, and leaves out the
+// other rows a commit wrote: tracking for subjects never checked takes no place.
+func TestQuotaViewKeepsOnlyTheRowsItHolds(t *testing.T) {
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	now := march.Add(time.Hour)
+	v := New(10)
+	v.Put(Entry{Quota: store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march, Count: 1, Used: 1}, Fresh: now})
+	v.Written([]store.Quota{
+		{Subject: "acme", Metric: "api_calls", PeriodStart: march, Count: 2, Used: 7},
+		{Subject: "globex", Metric: "api_calls", PeriodStart: march, Count: 1, Used: 3},
+		{Subject: "acme", Metric: "storage", PeriodStart: march, Count: 1, Used: 9},
+	}, now.Add(time.Minute))
+	require.Equal(t, 1, v.Len(), "the rows nobody checked are left out")
+	e, ok := v.Get("acme", "api_calls", march, now.Add(time.Minute), time.Second)
+	require.True(t, ok, "the row held is fresh as the commit left it")
+	require.Equal(t, int64(7), e.Quota.Used)
+	_, ok = v.Get("globex", "api_calls", march, now, time.Hour)
+	require.False(t, ok)
+}
+
 func TestQuotaViewHoldsAtMostItsSizeAndDropsAnEntryNotReadRecently(t *testing.T) {
 	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	now := march.Add(time.Hour)
@@ -53,7 +74,12 @@ func TestQuotaViewHoldsAtMostItsSizeAndDropsAnEntryNotReadRecently(t *testing.T)
 	row := func(subject string) store.Quota {
 		return store.Quota{Subject: subject, Metric: "api_calls", PeriodStart: march, Count: 1, Used: 1}
 	}
-	v.Written([]store.Quota{row("a"), row("b"), row("c")}, now)
+	put := func(subjects ...string) {
+		for _, s := range subjects {
+			v.Put(Entry{Quota: row(s), Fresh: now})
+		}
+	}
+	put("a", "b", "c")
 	_, ok := v.Get("a", "api_calls", march, now, time.Second) // a is used again: b is the oldest
 	require.True(t, ok)
 	for i := range 1000 {
@@ -61,10 +87,10 @@ func TestQuotaViewHoldsAtMostItsSizeAndDropsAnEntryNotReadRecently(t *testing.T)
 		require.LessOrEqual(t, v.Len(), 3)
 	}
 	v = New(3)
-	v.Written([]store.Quota{row("a"), row("b"), row("c")}, now)
+	put("a", "b", "c")
 	_, ok = v.Get("a", "api_calls", march, now, time.Second)
 	require.True(t, ok)
-	v.Written([]store.Quota{row("d")}, now)
+	put("d")
 	require.Equal(t, 3, v.Len())
 	_, ok = v.Get("b", "api_calls", march, now, time.Second)
 	require.False(t, ok, "the entry not read since the others were is dropped")
@@ -81,6 +107,7 @@ func TestConcurrentCommitsLeaveTheNewestRowInTheView(t *testing.T) {
 	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	now := march.Add(time.Hour)
 	v := New(4)
+	v.Put(Entry{Quota: store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march}, Fresh: now, Missing: true})
 	const writers, commits = 4, 20000
 	var wg sync.WaitGroup
 	for w := range writers {
