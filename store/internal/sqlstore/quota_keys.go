@@ -3,10 +3,10 @@ package sqlstore
 import "hash/maphash"
 
 // quotaKeysPerRow is how many keys of quota rows that exist a store remembers for
-// each of Settings.RememberedRows: a key is held as a hash of eight bytes, about
-// half the memory of the ID it stands for, and a batch whose rows are not all
-// remembered to exist tries to create them, an attempt that fails and runs again
-// when one exists (see insertFinalQuotas).
+// each of Settings.RememberedRows: a key is held as a hash of eight bytes, in less
+// memory than the ID it stands for, and a batch whose rows are not all remembered
+// to exist tries to create them, an attempt that fails and runs again when one
+// exists (see insertFinalQuotas).
 const quotaKeysPerRow = 4
 
 // quotaKeys remembers the quota rows that exist, for Ingest (see quotasToCreate),
