@@ -169,7 +169,7 @@ func (m *Meter) checkCorrection(c *Correction) error {
 		return err
 	}
 	if c.ID == "" {
-		c.ID = randomID()
+		c.ID = generatedID()
 	}
 	return nil
 }

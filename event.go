@@ -1,12 +1,13 @@
 package usage
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/usagekit/usage/store"
 )
@@ -15,8 +16,11 @@ import (
 type Event struct {
 	// ID is the idempotency key, unique per subject: an event tracked again with the
 	// same Subject and ID is stored and charged once, and the original result is
-	// returned. Use a request ID or a hash of what happened. Empty means a random ID
-	// is generated, and retries are then not recognised. At most 256 bytes.
+	// returned. Use a request ID or a hash of what happened. Empty means an ID is
+	// generated (a UUIDv7, ordered by time), and retries are then not recognised. At
+	// most 256 bytes. IDs that increase over time (UUIDv7, ULID, a counter) are
+	// stored faster than random ones (UUIDv4): the store's index of a subject's IDs
+	// grows at one end instead of everywhere.
 	ID string
 	// Subject is the tenant or customer the usage belongs to. Required, at most 256
 	// bytes, no control characters.
@@ -101,10 +105,17 @@ func (p prepared) distinct() string {
 	return p.event.User
 }
 
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
+// generatedID returns an ID for an event or correction that came without one: a
+// UUIDv7 (RFC 9562) in 32 hex digits, which begins with the time in milliseconds
+// and increases from call to call in a process. Stores key events by subject and
+// ID, so the events of a subject that are stored together then sit together in
+// that index: random IDs scatter them over its pages, and each commit writes many
+// more of them.
+func generatedID() string {
+	// NewV7 fails only if reading crypto/rand does, which crashes the program
+	// instead of failing.
+	u := uuid.Must(uuid.NewV7())
+	return hex.EncodeToString(u[:])
 }
 
 // eventFromStore is a stored event of metric as the Meter shows it.

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -111,5 +112,41 @@ func TestFingerprint(t *testing.T) {
 	ev.Properties = map[string]string{}
 	if got := fingerprint(t, ev, eventNow); got != nilProps {
 		t.Errorf("empty properties: fingerprint %s, want %s", got, nilProps)
+	}
+}
+
+// Events tracked without an ID get IDs that increase over time, so that a
+// subject's events stored together sit together in the stores' (subject, ID) key.
+func TestGeneratedIDsAreUUIDv7sThatIncrease(t *testing.T) {
+	t.Parallel()
+
+	c := eventConfig()
+	ev := Event{Subject: "acme", Metric: "api_calls", Value: 1}
+	hexID := regexp.MustCompile(`^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$`)
+	before := time.Now().UnixMilli()
+	prev := ""
+	for i := range 2000 {
+		p, err := c.prepare(ev, eventNow)
+		if err != nil {
+			t.Fatalf("prepare: %v", err)
+		}
+		id := p.event.ID
+		if !hexID.MatchString(id) {
+			t.Fatalf("generated ID %q is not a UUIDv7 in 32 hex digits", id)
+		}
+		if id <= prev {
+			t.Fatalf("generated ID %d, %q, is not after the one before, %q", i, id, prev)
+		}
+		prev = id
+	}
+	after := time.Now().UnixMilli()
+	ms, err := strconv.ParseInt(prev[:12], 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clock's millisecond, unless IDs asked for faster than one per 256 ns
+	// ran ahead of it.
+	if ms < before || ms > after+1 {
+		t.Errorf("the last ID's time is %d ms, want between %d and %d", ms, before, after+1)
 	}
 }

@@ -75,7 +75,7 @@ func (c *Config) prepare(ev Event, now time.Time) (prepared, error) {
 		return prepared{}, invalid("user", "metric %s counts distinct users: set User", metric.Key)
 	}
 	if p.event.ID == "" {
-		p.event.ID = randomID()
+		p.event.ID = generatedID()
 	}
 	// Stores keep microseconds in UTC; the result shows the event as stored.
 	p.event.Time = p.event.Time.Truncate(time.Microsecond).UTC()

@@ -25,6 +25,8 @@ type ingestParams struct {
 	// dist is how events are spread over the subjects: uniform or zipf (see
 	// subjectPicker).
 	dist string
+	// ids is what the events' IDs are (see eventID); empty means "counter".
+	ids string
 	// alertsOff disables alert thresholds (on by default, on every metric).
 	alertsOff bool
 	// cache sets Config.AssignmentCacheSize and QuotaCacheSize (0: the defaults).
@@ -49,6 +51,7 @@ func runIngest(args []string, out io.Writer) error {
 	naiveEvents := fs.Int("naive-events", 20_000, "with -mode both: events of the naive run (at most -events, one per call), which is far slower")
 	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects the events are spread over")
 	fs.StringVar(&p.dist, "dist", "uniform", "how events are spread over the subjects: uniform (in turn) or zipf (exponent "+zipfExponentText+": a few subjects send most events, a long tail few)")
+	fs.StringVar(&p.ids, "ids", "counter", "the events' IDs: counter (e1, e2, … as they are numbered), random (a random UUID each, as clients that send UUIDv4 do) or none (the Meter generates them)")
 	fs.IntVar(&p.writers, "writers", 0, "group-commit writers (0: the Meter's default for the store)")
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
@@ -78,6 +81,9 @@ func runIngest(args []string, out io.Writer) error {
 	}
 	if p.dist != "uniform" && p.dist != "zipf" {
 		return fmt.Errorf("unknown -dist %q: want uniform or zipf", p.dist)
+	}
+	if p.ids != "counter" && p.ids != "random" && p.ids != "none" {
+		return fmt.Errorf("unknown -ids %q: want counter, random or none", p.ids)
 	}
 	if *alerts == "compare" {
 		p.mode = *mode
@@ -156,8 +162,8 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	if p.cache > 0 {
 		cache = strconv.Itoa(p.cache)
 	}
-	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d dist=%s cache=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p99_after_first_pass_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
-		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, cache, rate, ms(p50), ms(p99), ms(p99Later), perCommit, rss)
+	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d dist=%s ids=%s cache=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p99_after_first_pass_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
+		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, p.idsName(), cache, rate, ms(p50), ms(p99), ms(p99Later), perCommit, rss)
 	return rate, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/usagekit/usage"
 	"github.com/usagekit/usage/store"
 )
@@ -57,7 +59,7 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 		wg.Go(func() {
 			pick := subjectPicker(p, law, uint64(w)+uint64(first))
 			event := func(i int64) usage.Event {
-				return usage.Event{ID: "e" + strconv.FormatInt(i, 10), Subject: p.subjectPrefix + "tenant-" + strconv.Itoa(pick(i)),
+				return usage.Event{ID: p.eventID(i), Subject: p.subjectPrefix + "tenant-" + strconv.Itoa(pick(i)),
 					Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
 			}
 			var evs []usage.Event // reused from call to call, as TrackBatch keeps none
@@ -156,4 +158,24 @@ func (c *commitCounter) subjectsPerCommit() float64 {
 		return float64(c.subjects.Load()) / float64(n)
 	}
 	return 0
+}
+
+// eventID is the ID of event i under -ids: "e" and i (counter), a random UUID,
+// version 4 (random), or none, for the Meter to generate (none).
+func (p ingestParams) eventID(i int64) string {
+	switch p.ids {
+	case "random":
+		return uuid.NewString()
+	case "none":
+		return ""
+	}
+	return "e" + strconv.FormatInt(i, 10)
+}
+
+// idsName is -ids as a RESULT line names it.
+func (p ingestParams) idsName() string {
+	if p.ids == "" {
+		return "counter"
+	}
+	return p.ids
 }
