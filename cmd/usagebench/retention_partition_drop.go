@@ -111,17 +111,17 @@ func eventPartitions(ctx context.Context, db *sql.DB) ([]string, error) {
 // index in key order.
 func deletePartitionKeys(ctx context.Context, db *sql.DB, partition string, batch int) (int, error) {
 	deleted := 0
-	subject, id := "", ""
+	id, subject := "", ""
 	for {
 		start := time.Now()
 		var n int
 		err := db.QueryRowContext(ctx, `WITH b AS (
-				SELECT subject, event_id FROM `+partition+` WHERE (subject, event_id) > ($1, $2)
-				ORDER BY subject, event_id LIMIT $3),
-			d AS (DELETE FROM `+keyTable+` k USING b WHERE k.subject = b.subject AND k.event_id = b.event_id RETURNING 1)
-			SELECT (SELECT count(*) FROM d), l.subject, l.event_id
-			FROM (SELECT subject, event_id FROM b ORDER BY subject DESC, event_id DESC LIMIT 1) l`,
-			subject, id, batch).Scan(&n, &subject, &id)
+				SELECT event_id, subject FROM `+partition+` WHERE (event_id, subject) > ($1, $2)
+				ORDER BY event_id, subject LIMIT $3),
+			d AS (DELETE FROM `+keyTable+` k USING b WHERE k.event_id = b.event_id AND k.subject = b.subject RETURNING 1)
+			SELECT (SELECT count(*) FROM d), l.event_id, l.subject
+			FROM (SELECT event_id, subject FROM b ORDER BY event_id DESC, subject DESC LIMIT 1) l`,
+			id, subject, batch).Scan(&n, &id, &subject)
 		if err == sql.ErrNoRows {
 			return deleted, nil
 		}

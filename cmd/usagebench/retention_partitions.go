@@ -16,7 +16,7 @@ import (
 // into it unchanged.
 //
 // A unique index of a partitioned table must include the partition key, and
-// (subject, event_id, at) would not stop an event ID from being stored again at a
+// (event_id, subject, at) would not stop an event ID from being stored again at a
 // time in another month. A table of keys that is not partitioned,
 // usage_event_keys, keeps idempotency global instead: a
 // statement trigger on usage_events adds the keys of every statement's new rows to
@@ -28,8 +28,8 @@ import (
 // keyTable is the table that keeps usage_events' key global.
 const keyTable = "usage_event_keys"
 
-// eventsKey is the name of usage_events' unique key on (subject, event_id).
-const eventsKey = "usage_events_subject_event_id_key"
+// eventsKey is the name of usage_events' unique key on (event_id, subject).
+const eventsKey = "usage_events_event_id_subject_key"
 
 // partitionPrefix names the partitions: the prefix and the month, "usage_events_p202406".
 const partitionPrefix = "usage_events_p"
@@ -37,7 +37,7 @@ const partitionPrefix = "usage_events_p"
 // partitionEvents turns the empty usage_events table of the schema db works in into
 // one partitioned by month of at with a partition per month from the month of first
 // to the month of last. Columns, defaults and indexes stay as they are, except that
-// the unique index on (subject, event_id) becomes a plain one: the key table and
+// the unique index on (event_id, subject) becomes a plain one: the key table and
 // its trigger keep the key unique across all partitions.
 func partitionEvents(ctx context.Context, db *sql.DB, first, last time.Time) error {
 	tx, err := db.BeginTx(ctx, nil)
@@ -57,9 +57,9 @@ func partitionEvents(ctx context.Context, db *sql.DB, first, last time.Time) err
 		return err
 	}
 	if !slices.ContainsFunc(indexes, func(ix eventIndex) bool {
-		return ix.unique && slices.Equal(ix.columns, []string{"subject", "event_id"})
+		return ix.unique && slices.Equal(ix.columns, []string{"event_id", "subject"})
 	}) {
-		return fmt.Errorf("partition usage_events: no unique index on (subject, event_id) to keep global")
+		return fmt.Errorf("partition usage_events: no unique index on (event_id, subject) to keep global")
 	}
 	stmts := []string{
 		"ALTER TABLE usage_events RENAME TO usage_events_plain",
@@ -77,7 +77,7 @@ func partitionEvents(ctx context.Context, db *sql.DB, first, last time.Time) err
 	}
 	stmts = append(stmts,
 		// Same types and collations as usage_events' key columns.
-		`CREATE TABLE `+keyTable+` (subject TEXT COLLATE "C" NOT NULL, event_id TEXT COLLATE "C" NOT NULL, PRIMARY KEY (subject, event_id))`,
+		`CREATE TABLE `+keyTable+` (subject TEXT COLLATE "C" NOT NULL, event_id TEXT COLLATE "C" NOT NULL, PRIMARY KEY (event_id, subject))`,
 		// ON CONFLICT DO NOTHING, then a count, finds a key stored already without
 		// a subtransaction per statement (which an exception handler would take),
 		// and waits, like a unique index, for a concurrent insert of the same key.
@@ -86,7 +86,7 @@ DECLARE
 	added bigint;
 	total bigint;
 BEGIN
-	INSERT INTO `+keyTable+` (subject, event_id) SELECT subject, event_id FROM new_events ON CONFLICT DO NOTHING;
+	INSERT INTO `+keyTable+` (event_id, subject) SELECT event_id, subject FROM new_events ON CONFLICT DO NOTHING;
 	GET DIAGNOSTICS added = ROW_COUNT;
 	SELECT count(*) INTO total FROM new_events;
 	IF added < total THEN

@@ -2,20 +2,47 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/usagekit/usage/store"
 )
 
-// ListEvents does the work of Store.ListEvents.
+// ListEvents does the work of Store.ListEvents. No index of usage_events begins
+// with the subject (see migration 028): a subject's events are found through the
+// (series, at) index, in the series of each metric the subject has a quota row of,
+// which every stored event has. The metrics and the events are read in one
+// snapshot, so a metric whose first event is stored between the two reads is not
+// passed over.
 func (s *engine) ListEvents(ctx context.Context, params *store.ListEventsParams) (*store.ListEventsResult, error) {
 	limit := listLimit(params.Limit, defaultListLimit)
 	var rows []eventRow
-	if err := s.db.NewSelect().Model(&rows).
-		Where("subject = ?", params.Subject).
-		Where("seq > ?", params.AfterSeq).
-		Order("seq").Limit(int64(limit)).Scan(ctx); err != nil {
+	snapshot := &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	err := s.db.RunInTx(ctx, snapshot, func(ctx context.Context, tx bun.Tx) error {
+		var metrics []string
+		if err := tx.NewSelect().TableExpr("usage_quotas").ColumnExpr("DISTINCT metric").
+			Where("subject = ?", params.Subject).Scan(ctx, &metrics); err != nil {
+			return err
+		}
+		if len(metrics) == 0 {
+			return nil
+		}
+		series := make([]int64, len(metrics))
+		for i, m := range metrics {
+			series[i] = seriesOf(params.Subject, m)
+		}
+		// The unary plus keeps SQLite from walking the whole table in the order
+		// of seq, its rowid, for the few events of a subject among many.
+		return tx.NewSelect().Model(&rows).
+			Where("series IN ?", bun.Tuple(series)).
+			Where("subject = ?", params.Subject).
+			Where("+seq > ?", params.AfterSeq).
+			OrderExpr("+seq").Limit(int64(limit)).Scan(ctx)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	out := &store.ListEventsResult{Events: make([]store.Event, len(rows))}

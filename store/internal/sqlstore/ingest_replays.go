@@ -55,9 +55,10 @@ func existingEvents(ctx context.Context, tx bun.IDB, keys []eventKey) (map[event
 	out := map[eventKey]store.Event{}
 	for chunk := range slices.Chunk(keys, chunkSize) {
 		var rows []eventRow
-		values, args := valuesList(chunk, "(?, ?)", func(args []any, k eventKey) []any { return append(args, k.subject, k.id) })
+		// In the order of the events' key (see migration 028).
+		values, args := valuesList(chunk, "(?, ?)", func(args []any, k eventKey) []any { return append(args, k.id, k.subject) })
 		if err := tx.NewSelect().Model(&rows).
-			Where("(subject, event_id) IN (VALUES "+values+")", args...).Scan(ctx); err != nil {
+			Where("(event_id, subject) IN (VALUES "+values+")", args...).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("read stored events: %w", err)
 		}
 		for _, r := range rows {
