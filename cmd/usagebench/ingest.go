@@ -22,7 +22,7 @@ type ingestParams struct {
 	kind, dsn, mode                                       string
 	producers, events, subjects, writers, batch, maxBatch int
 	batchWait                                             time.Duration
-	// dist is how events are spread over the subjects: uniform or zipf (see
+	// dist is how events are spread over the subjects: uniform, random or zipf (see
 	// subjectPicker).
 	dist string
 	// ids is what the events' IDs are (see eventID); empty means "counter".
@@ -50,7 +50,7 @@ func runIngest(args []string, out io.Writer) error {
 	mode := fs.String("mode", "group", "group (group commit), naive (one transaction per event), or both: naive, then group, and their ratio")
 	naiveEvents := fs.Int("naive-events", 20_000, "with -mode both: events of the naive run (at most -events, one per call), which is far slower")
 	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects the events are spread over")
-	fs.StringVar(&p.dist, "dist", "uniform", "how events are spread over the subjects: uniform (in turn) or zipf (exponent "+zipfExponentText+": a few subjects send most events, a long tail few)")
+	fs.StringVar(&p.dist, "dist", "uniform", "how events are spread over the subjects: uniform (in turn), random (each event's subject drawn at random, all alike) or zipf (exponent "+zipfExponentText+": a few subjects send most events, a long tail few)")
 	fs.StringVar(&p.ids, "ids", "counter", "the events' IDs: counter (e1, e2, … as they are numbered), random (a random UUID each, as clients that send UUIDv4 do) or none (the Meter generates them)")
 	fs.IntVar(&p.writers, "writers", 0, "group-commit writers (0: the Meter's default for the store)")
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
@@ -79,8 +79,8 @@ func runIngest(args []string, out io.Writer) error {
 	if p.cache < 0 {
 		return fmt.Errorf("-cache %d: want 0 (the defaults) or a positive size", p.cache)
 	}
-	if p.dist != "uniform" && p.dist != "zipf" {
-		return fmt.Errorf("unknown -dist %q: want uniform or zipf", p.dist)
+	if p.dist != "uniform" && p.dist != "random" && p.dist != "zipf" {
+		return fmt.Errorf("unknown -dist %q: want uniform, random or zipf", p.dist)
 	}
 	if p.ids != "counter" && p.ids != "random" && p.ids != "none" {
 		return fmt.Errorf("unknown -ids %q: want counter, random or none", p.ids)

@@ -38,7 +38,8 @@ type loadRun struct {
 
 // produce runs p.producers goroutines that track the events numbered first+1 to
 // last, p.batch per call, and returns the calls' latencies. Events go to the
-// subjects in turn (-dist uniform) or by a Zipf law (-dist zipf).
+// subjects in turn (-dist uniform), at random (-dist random) or by a Zipf law
+// (-dist zipf).
 func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last int64) loadRun {
 	// The events are made as cheaply as a host would make them, so that the run's
 	// CPU goes to tracking them, not to fmt; subject names are made per event, as a
@@ -102,13 +103,18 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 }
 
 // subjectPicker returns the index of the subject of event i for one producer:
-// i's turn with -dist uniform, a draw of law (seeded by seed) with -dist zipf.
+// i's turn with -dist uniform, a draw (seeded by seed) of every subject alike with
+// -dist random, or of law with -dist zipf. In turn, a commit's subjects are those
+// that follow each other in the turn; drawn, they are anywhere among all.
 func subjectPicker(p ingestParams, law *zipfLaw, seed uint64) func(i int64) int {
 	n := int64(p.subjects)
-	if p.dist != "zipf" || n == 1 {
-		return func(i int64) int { return int(i % n) }
-	}
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	switch {
+	case n == 1 || p.dist == "uniform":
+		return func(i int64) int { return int(i % n) }
+	case p.dist == "random":
+		return func(int64) int { return int(r.Int64N(n)) }
+	}
 	return func(int64) int { return law.draw(r) }
 }
 

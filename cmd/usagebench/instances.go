@@ -32,7 +32,7 @@ func runInstances(args []string, out io.Writer) error {
 	fs.IntVar(&p.events, "events", 500_000, "events to track in all, shared evenly by the processes")
 	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects, the same in every process (with -disjoint, as many of its own in each)")
 	fs.IntVar(&p.batch, "batch", 64, "events per call")
-	fs.StringVar(&p.dist, "dist", "uniform", "uniform or zipf (exponent "+zipfExponentText+"), as for ingest")
+	fs.StringVar(&p.dist, "dist", "uniform", "uniform, random or zipf (exponent "+zipfExponentText+"), as for ingest")
 	disjoint := fs.Bool("disjoint", false, "give each process subjects of its own, none shared: the rate without rows that instances share")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,8 +40,8 @@ func runInstances(args []string, out io.Writer) error {
 	if *k < 1 || p.producers < 1 || p.events < *k || p.subjects < 1 || p.batch < 1 {
 		return errors.New("-k, -producers, -subjects and -batch must be positive and -events at least -k")
 	}
-	if p.dist != "uniform" && p.dist != "zipf" {
-		return fmt.Errorf("unknown -dist %q: want uniform or zipf", p.dist)
+	if p.dist != "uniform" && p.dist != "random" && p.dist != "zipf" {
+		return fmt.Errorf("unknown -dist %q: want uniform, random or zipf", p.dist)
 	}
 	ctx := context.Background()
 	st, dsn, cleanup, err := openFreshAt(ctx, "postgres", p.dsn)
