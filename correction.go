@@ -26,7 +26,8 @@ const (
 type Correction struct {
 	// ID is the correction's idempotency key, unique per subject: correcting again
 	// with the same ID returns the first result and changes nothing; reusing it for
-	// another correction returns a *ConflictError. Empty means a random ID.
+	// another correction returns a *ConflictError. Empty means a generated ID (a
+	// UUIDv7).
 	ID string
 	// Subject and EventID name the event to correct.
 	Subject string

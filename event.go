@@ -107,10 +107,10 @@ func (p prepared) distinct() string {
 
 // generatedID returns an ID for an event or correction that came without one: a
 // UUIDv7 (RFC 9562) in 32 hex digits, which begins with the time in milliseconds
-// and increases from call to call in a process. Stores key events by subject and
-// ID, so the events of a subject that are stored together then sit together in
-// that index: random IDs scatter them over its pages, and each commit writes many
-// more of them.
+// and increases from call to call in a process. Stores key events by ID and
+// subject, so events stored together then sit together in that index, whatever
+// their subjects: random IDs scatter them over its pages, and each commit writes
+// many more of them.
 func generatedID() string {
 	// NewV7 fails only if reading crypto/rand does, which crashes the program
 	// instead of failing.
