@@ -19,8 +19,8 @@ type Event struct {
 	// returned. Use a request ID or a hash of what happened. Empty means an ID is
 	// generated (a UUIDv7, ordered by time), and retries are then not recognised. At
 	// most 256 bytes. IDs that increase over time (UUIDv7, ULID, a counter) are
-	// stored faster than random ones (UUIDv4): the store's index of a subject's IDs
-	// grows at one end instead of everywhere.
+	// stored faster than random ones (UUIDv4): the store's index of IDs grows at
+	// one end instead of everywhere.
 	ID string
 	// Subject is the tenant or customer the usage belongs to. Required, at most 256
 	// bytes, no control characters.

@@ -115,8 +115,8 @@ func TestFingerprint(t *testing.T) {
 	}
 }
 
-// Events tracked without an ID get IDs that increase over time, so that a
-// subject's events stored together sit together in the stores' (subject, ID) key.
+// Events tracked without an ID get IDs that increase over time, so that events
+// stored together sit together in the stores' (ID, subject) key.
 func TestGeneratedIDsAreUUIDv7sThatIncrease(t *testing.T) {
 	t.Parallel()
 
