@@ -119,6 +119,37 @@ var dialect = sqlstore.Dialect{
 	InTransaction:   inTransaction,
 	Unavailable:     unavailable,
 	DropIdle:        dropIdle,
+	RowVersion: &sqlstore.RowVersion{
+		Column: "xmin", Type: "xid", Read: "xmin::text::bigint",
+		// xmin holds the low 32 bits of the 64-bit transaction ID.
+		Current:   "pg_current_xact_id()::text::bigint % 4294967296",
+		QueryLast: queryLast,
+	},
+}
+
+// queryLast runs stmt in one simple-query message on conn, through pgx's
+// connection, and returns the values of the first row of the last statement's
+// result as text: database/sql returns only the first statement's rows.
+func queryLast(ctx context.Context, conn *sql.Conn, stmt string) ([]string, error) {
+	var vals []string
+	err := conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: the pool's driver is %T, not pgx", driverConn)
+		}
+		results, err := c.Conn().PgConn().Exec(ctx, stmt).ReadAll()
+		if err != nil {
+			return err
+		}
+		if len(results) == 0 || len(results[len(results)-1].Rows) == 0 {
+			return errors.New("postgres: the statement returned no row")
+		}
+		for _, v := range results[len(results)-1].Rows[0] {
+			vals = append(vals, string(v))
+		}
+		return nil
+	})
+	return vals, err
 }
 
 // inTransaction reports whether the server said, when it was last ready for a

@@ -3,19 +3,17 @@ package sqlstore
 import (
 	"context"
 	"time"
-
-	"github.com/uptrace/bun/schema"
 )
 
-// CompareAndSetOnPostgres is the statement with which Ingest writes remembered quota
-// rows on Postgres, for the rows of ids, with the settings it runs under.
-func CompareAndSetOnPostgres(d schema.Dialect, ids []string) string {
-	return keyOrder + compareAndSetUnnest(d, len(ids), func(i int, w RowWriter) {
+// CompareAndSet returns the statement with which Ingest writes remembered quota
+// rows where rows are locked, for the rows of ids, and the settings it runs under.
+func (s *Store) CompareAndSet(ids []string) (settings, stmt string) {
+	form := versionedCompareAndSet(s.e.dialect.RowVersion)
+	return keyOrder, form.text(s.e.db.Dialect(), len(ids), func(i int, w RowWriter) {
 		w.Text(ids[i])
-		for range len(compareAndSetColumns) - 2 {
+		for range len(form.names) - 1 {
 			w.Int(0)
 		}
-		w.Text("sum")
 	})
 }
 
@@ -74,4 +72,18 @@ func (s *Store) OnWriterConn(ctx context.Context, f func(driverConn any) error) 
 // would be.
 func (s *Store) TakeQuotaRowForExisting(subject, metric string, periodStart time.Time) {
 	s.e.quotas.remember([]string{quotaID(subject, metric, micros(periodStart))})
+}
+
+// KnownQuotaRows returns how many quota rows the store remembers as last written,
+// with all a batch needs to decide against them without reading them.
+func (s *Store) KnownQuotaRows() int {
+	s.e.quotaStates.mu.RLock()
+	defer s.e.quotaStates.mu.RUnlock()
+	n := 0
+	for i := range s.e.quotaStates.rows.slots {
+		if s.e.quotaStates.rows.slots[i].val.known {
+			n++
+		}
+	}
+	return n
 }

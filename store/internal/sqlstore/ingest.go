@@ -278,7 +278,11 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	left := make([]quotaRow, 0, len(quotas))
 	for id, q := range quotas {
 		locked = append(locked, q)
-		left = append(left, hours.row(id, q))
+		r := hours.row(id, q)
+		// Where rows have versions, a batch that decided against remembered rows
+		// compared, and so wrote, every one it left.
+		r.Version = t.versionOf(id, known || dirty[id])
+		left = append(left, r)
 	}
 	return &store.IngestResult{Outcomes: outcomes, Quotas: locked}, left, nil
 }

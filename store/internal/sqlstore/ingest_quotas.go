@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/schema"
 
 	"github.com/usagekit/usage/store"
 )
@@ -227,16 +226,20 @@ func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow)
 func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota, hours openHours, lock bool) error {
 	for chunk := range slices.Chunk(ids, chunkSize) {
 		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).Order("id")
+		versioned := lock && s.dialect.RowVersion != nil
 		if s.rowLocks() {
 			// Postgres plans an IN list element by element; an array is parsed once.
 			q = q.Where("id = ANY(?)", bun.Safe(textArray(t.db.Dialect(), chunk)))
 			if lock {
 				q = q.For("UPDATE")
 			}
+			if versioned {
+				q = q.ColumnExpr(s.dialect.RowVersion.Read).ColumnExpr(s.dialect.RowVersion.Current)
+			}
 		} else {
 			q = q.Where("id IN ?", bun.Tuple(chunk))
 		}
-		if err := scanQuotas(ctx, t, q, quotas, hours); err != nil {
+		if err := scanQuotas(ctx, t, q, quotas, hours, versioned); err != nil {
 			return fmt.Errorf("read quota rows: %w", err)
 		}
 	}
@@ -244,10 +247,11 @@ func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, qu
 }
 
 // scanQuotas runs q, which selects quotaColumns, and adds its rows to quotas and
-// their open hours to hours. It
+// their open hours to hours; with versioned, q selects each row's version and the
+// transaction's after them (see RowVersion), which go into t. It
 // scans each row's columns itself: every batch reads its quota rows, and bun's
 // scanning by reflection took a tenth of Ingest's CPU in a profile of the client.
-func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map[string]store.Quota, hours openHours) error {
+func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map[string]store.Quota, hours openHours, versioned bool) error {
 	rows, err := t.query(ctx, q)
 	if err != nil {
 		return err
@@ -255,12 +259,21 @@ func scanQuotas(ctx context.Context, t *ingestTx, q *bun.SelectQuery, quotas map
 	defer rows.Close()
 	var r quotaRow
 	fields := r.fields()
+	if versioned {
+		fields = append(fields, &r.Version, &t.version)
+		if t.rowVersions == nil {
+			t.rowVersions = map[string]int64{}
+		}
+	}
 	for rows.Next() {
 		if err := rows.Scan(fields...); err != nil {
 			return err
 		}
 		quotas[r.ID] = r.quota()
 		hours[r.ID] = r.Hour.rollup(r.Subject, r.Metric)
+		if versioned {
+			t.rowVersions[r.ID] = r.Version
+		}
 	}
 	return rows.Err()
 }
@@ -279,7 +292,7 @@ func quotaCounters(quotas map[string]store.Quota, hours openHours, dirty map[str
 		tail:  ") " + setCounters + "v WHERE q.id = v.id",
 		width: len(counterColumns), n: len(ids),
 		arrays: &arrayForm{head: setCounters + "(SELECT * FROM ", tail: ") AS v WHERE q.id = v.id",
-			names: counterColumns, types: compareAndSetTypes[:len(counterColumns)]},
+			names: counterColumns, types: counterTypes},
 		write: func(i int, w RowWriter) {
 			writeCounters(w, ids[i], quotas[ids[i]], hours[ids[i]])
 		},
@@ -312,34 +325,45 @@ func toCompare(was []quotaRow, inSight []bool, dirty map[string]bool) (compare [
 // compareAndSetQuotas writes the counters of the quota rows of was, which the batch
 // decided against as remembered, as quotas holds them now, if every row is still
 // as remembered; otherwise it returns a *staleQuotasError and writes nothing that
-// the attempt's rollback does not undo. A row is compared in every column a write
-// of any kind may change, so a row changed by another instance, a correction or a
-// plan change since it was remembered fails the comparison; of its open hour, in
-// the count alone: an event that changes the hour counts in the row's count too,
-// and closing the hour empties it. It returns the
-// statements to run after it in the transaction. Where rows are locked, this is
+// the attempt's rollback does not undo. Where the database keeps row versions
+// (see RowVersion), a row is compared by its version, which any write changes, and
+// its usage, and the statement returns the version it gave the rows. Elsewhere it
+// is compared in every column a write of any kind may change, so a row changed by
+// another instance, a correction or a plan change since it was remembered fails
+// the comparison; of its open hour, in the count alone: an event that changes the
+// hour counts in the row's count too, and closing the hour empties it. It returns
+// the statements to run after it in the transaction. Where rows are locked, this is
 // where the batch locks them, in key order, as lockQuotas does.
 func (s *engine) compareAndSetQuotas(ctx context.Context, t *ingestTx, was []quotaRow, quotas map[string]store.Quota, hours openHours) ([]string, error) {
-	write := func(i int, w RowWriter) {
-		r := &was[i]
-		writeCounters(w, r.ID, quotas[r.ID], hours[r.ID])
-		for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt, r.Limit, boolInt(r.Unlimited),
-			boolInt(r.AllowOverage), r.PeriodEnd, r.Hour.Count} {
-			w.Int(v)
-		}
-		w.Text(r.Aggregation)
-	}
 	var written int64
 	var err error
 	var after []string
-	if s.rowLocks() {
-		written, err = t.execCount(ctx, keyOrder+compareAndSetUnnest(t.db.Dialect(), len(was), write))
+	if v := s.dialect.RowVersion; v != nil {
+		var vals []int64
+		vals, err = s.queryLast(ctx, t, keyOrder+versionedCompareAndSet(v).text(t.db.Dialect(), len(was), func(i int, w RowWriter) {
+			r := &was[i]
+			writeCounters(w, r.ID, quotas[r.ID], hours[r.ID])
+			w.Int(r.Version)
+			w.Int(r.Used)
+		}))
+		if err == nil {
+			written, t.version = vals[0], vals[1]
+		}
 		after = resetKeyOrder
 	} else {
 		written, err = execPrepared(ctx, t.prepared, rowsStatement{
 			head:  "WITH v (" + strings.Join(compareAndSetColumns, ", ") + ") AS (VALUES ",
 			tail:  ") " + setCounters + "v WHERE q.id = v.id AND " + unchangedSince,
-			width: len(compareAndSetColumns), n: len(was), write: write,
+			width: len(compareAndSetColumns), n: len(was),
+			write: func(i int, w RowWriter) {
+				r := &was[i]
+				writeCounters(w, r.ID, quotas[r.ID], hours[r.ID])
+				for _, v := range [...]int64{r.Used, r.Count, r.Total, r.LastAt, r.UpdatedAt, r.Limit, boolInt(r.Unlimited),
+					boolInt(r.AllowOverage), r.PeriodEnd, r.Hour.Count} {
+					w.Int(v)
+				}
+				w.Text(r.Aggregation)
+			},
 		})
 	}
 	if err != nil {
@@ -365,6 +389,7 @@ func (s *engine) staleQuotas(ctx context.Context, t *ingestTx, was []quotaRow, q
 	}
 	for _, r := range was {
 		q, ok := now[r.ID]
+		r.Version = 0 // the rows read carry none: a row is changed if its values are
 		if row := nowHours.row(r.ID, q); !ok || (row != r && row != hours.row(r.ID, quotas[r.ID])) {
 			stale.changed = append(stale.changed, r.ID)
 		}
@@ -377,24 +402,16 @@ func (s *engine) staleQuotas(ctx context.Context, t *ingestTx, was []quotaRow, q
 var counterColumns = []string{"id", "used", "count", "total", "last_at", "updated_at",
 	"hour_start", "hour_total", "hour_count", "hour_min", "hour_max", "hour_last_at", "hour_last"}
 
-// compareAndSetColumns name the values compareAndSetQuotas gives each row:
-// counterColumns, then the row as remembered.
+// compareAndSetColumns name the values compareAndSetQuotas gives each row where
+// the database keeps no row versions: counterColumns, then the row as remembered.
 var compareAndSetColumns = append(slices.Clone(counterColumns),
 	"was_used", "was_count", "was_total", "was_last_at", "was_updated_at", "was_limit",
 	"was_unlimited", "was_overage", "was_period_end",
 	"was_hour_count",
 	"was_aggregation")
 
-// compareAndSetTypes are the Postgres types of compareAndSetColumns: all bigint but
-// the first and the last.
-var compareAndSetTypes = func() []string {
-	types := make([]string, len(compareAndSetColumns))
-	for i := range types {
-		types[i] = "bigint"
-	}
-	types[0], types[len(types)-1] = "text", "text"
-	return types
-}()
+// counterTypes are the Postgres types of counterColumns: the key, then bigints.
+var counterTypes = append([]string{"text"}, slices.Repeat([]string{"bigint"}, len(counterColumns)-1)...)
 
 // writeCounters writes the values of counterColumns for the quota row id, left as
 // q with the open hour h (nil: none).
@@ -420,16 +437,18 @@ const (
 		"hour_last = v.hour_last FROM "
 	// keyOrder makes the transaction's next UPDATE lock its rows in key order. It
 	// locks each row as it reaches it; with the joins and scans that read a table
-	// in its own order turned off, it can reach them only through the key's index,
-	// one lookup per row of v, which compareAndSetUnnest sorts as lockQuotas's
-	// ORDER BY does. Rows written by several processes at once were seen to
-	// deadlock all the same (in the tests that kill processes as they write), so
+	// in its own order turned off, and the loop's inner side never kept (which
+	// would let a scan of the whole key drive it), it can reach them only through
+	// the key's index, one lookup per row of v, which versionedCompareAndSet sorts
+	// as lockQuotas's ORDER BY does. Rows written by several processes at once
+	// were seen to deadlock all the same (in the tests that kill processes as they
+	// write), so
 	// the UPDATE waits for a row at most a few milliseconds (lock_timeout), then
 	// fails, and the attempt runs again (Dialect.Retryable) until it finds the row
 	// changed and reads and locks it (staleQuotasError): it is never the one a
 	// cycle of waits waits for.
 	keyOrder = "SET LOCAL enable_hashjoin = off;\nSET LOCAL enable_mergejoin = off;\n" +
-		"SET LOCAL enable_seqscan = off;\nSET LOCAL enable_bitmapscan = off;\n" +
+		"SET LOCAL enable_seqscan = off;\nSET LOCAL enable_bitmapscan = off;\nSET LOCAL enable_material = off;\n" +
 		"SET LOCAL lock_timeout = '2ms';\n"
 )
 
@@ -439,18 +458,7 @@ const (
 // for a row (one is written under its quota row's lock, but for an hour that two
 // periods share), and a wait past lock_timeout only runs the attempt again.
 var resetKeyOrder = []string{"RESET enable_hashjoin", "RESET enable_mergejoin", "RESET enable_seqscan",
-	"RESET enable_bitmapscan", "RESET lock_timeout"}
-
-// compareAndSetUnnest is compareAndSetQuotas's UPDATE on Postgres, of n rows that
-// write gives.
-func compareAndSetUnnest(d schema.Dialect, n int, write func(i int, w RowWriter)) string {
-	return compareAndSetForm.text(d, n, write)
-}
-
-// compareAndSetForm is compareAndSetUnnest's statement around its rows.
-var compareAndSetForm = arrayForm{head: setCounters + "(SELECT * FROM ",
-	tail:  " ORDER BY id) AS v WHERE q.id = v.id AND " + unchangedSince,
-	names: compareAndSetColumns, types: compareAndSetTypes}
+	"RESET enable_bitmapscan", "RESET enable_material", "RESET lock_timeout"}
 
 // quotaInsertHead begins insertQuotas's statement, up to where its rows go.
 var quotaInsertHead = "INSERT INTO usage_quotas (" + strings.Join(quotaColumns, ", ") + ") "

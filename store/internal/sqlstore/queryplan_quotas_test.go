@@ -10,7 +10,6 @@ import (
 
 	"github.com/usagekit/usage/internal/testdb"
 	"github.com/usagekit/usage/store"
-	"github.com/usagekit/usage/store/internal/sqlstore"
 )
 
 // Where Ingest writes quota rows it remembers, on Postgres, it locks them by its
@@ -45,12 +44,11 @@ func TestRememberedQuotaRowsAreLockedInKeyOrder(t *testing.T) {
 			_, err = conn.ExecContext(ctx, "BEGIN")
 			require.NoError(t, err)
 			defer conn.ExecContext(ctx, "ROLLBACK") //nolint:errcheck
-			stmt := sqlstore.CompareAndSetOnPostgres(db.Dialect(), ids[:min(len(ids), 1500)])
-			settings, update, _ := strings.Cut(stmt, "UPDATE")
+			settings, stmt := sqlStore(t, st).CompareAndSet(ids[:min(len(ids), 1500)])
 			_, err = conn.ExecContext(ctx, settings)
 			require.NoError(t, err)
 			var lines []string
-			rows, err := conn.QueryContext(ctx, "EXPLAIN (COSTS OFF) UPDATE"+update)
+			rows, err := conn.QueryContext(ctx, "EXPLAIN (COSTS OFF) "+stmt)
 			require.NoError(t, err)
 			for rows.Next() {
 				var line string

@@ -19,6 +19,9 @@ import "sync"
 type quotaStates struct {
 	mu   sync.RWMutex
 	rows *clockMap[string, quotaState]
+	// versioned is set where the database keeps row versions (see RowVersion): a
+	// row is known only with its version.
+	versioned bool
 }
 
 // quotaState is a remembered quota row: if known is set, it held these values when
@@ -28,6 +31,7 @@ type quotaState struct {
 	used, count, total, lastAt, updatedAt, limit, periodEnd int64
 	hour                                                    openHour
 	aggregation                                             string
+	version                                                 int64
 	unlimited, allowOverage, known, contended               bool
 	// sight is the count of engine.sight when the row was committed (see
 	// engine.look).
@@ -37,7 +41,7 @@ type quotaState struct {
 func stateOf(r quotaRow, sight uint64) quotaState {
 	return quotaState{used: r.Used, count: r.Count, total: r.Total, lastAt: r.LastAt,
 		updatedAt: r.UpdatedAt, limit: r.Limit, periodEnd: r.PeriodEnd, hour: r.Hour, aggregation: r.Aggregation,
-		unlimited: r.Unlimited, allowOverage: r.AllowOverage, known: true, sight: sight}
+		version: r.Version, unlimited: r.Unlimited, allowOverage: r.AllowOverage, known: true, sight: sight}
 }
 
 // row returns key, a row with the ID, subject, metric and period start of the
@@ -45,12 +49,12 @@ func stateOf(r quotaRow, sight uint64) quotaState {
 func (st quotaState) row(key quotaRow) quotaRow {
 	key.Used, key.Count, key.Total, key.LastAt, key.UpdatedAt = st.used, st.count, st.total, st.lastAt, st.updatedAt
 	key.Limit, key.PeriodEnd, key.Hour, key.Aggregation = st.limit, st.periodEnd, st.hour, st.aggregation
-	key.Unlimited, key.AllowOverage = st.unlimited, st.allowOverage
+	key.Unlimited, key.AllowOverage, key.Version = st.unlimited, st.allowOverage, st.version
 	return key
 }
 
-func newQuotaStates(size int) *quotaStates {
-	return &quotaStates{rows: newClockMap[string, quotaState](size)}
+func newQuotaStates(size int, versioned bool) *quotaStates {
+	return &quotaStates{rows: newClockMap[string, quotaState](size), versioned: versioned}
 }
 
 // known returns keys, rows in ID order, with their values as remembered, and for
@@ -76,7 +80,13 @@ func (s *quotaStates) committed(rows []quotaRow, sight uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rows {
-		if held, _ := s.rows.get(r.ID); !held.contended {
+		held, _ := s.rows.get(r.ID)
+		switch {
+		case held.contended:
+		case s.versioned && r.Version == 0:
+			// Its version is not known: the next batch reads and locks it.
+			s.rows.put(r.ID, quotaState{})
+		default:
 			s.rows.put(r.ID, stateOf(r, sight))
 		}
 	}

@@ -11,7 +11,7 @@ import (
 // against stays known while rows met once pass through.
 func TestQuotaStatesStayWithinTheirBound(t *testing.T) {
 	const bound = 64
-	s := newQuotaStates(bound)
+	s := newQuotaStates(bound, false)
 	hot := quotaRow{ID: "hot", Used: 7}
 	s.committed([]quotaRow{hot}, 1)
 	keys := make([]quotaRow, 3*bound)
@@ -69,7 +69,7 @@ func TestBoundedSetKeepsTheKeysItMeetsAgain(t *testing.T) {
 // A row is in sight only under the count of sight it was committed under, and
 // never under zero, the count of a store that cannot tell.
 func TestARememberedRowIsInSightOnlyUnderItsCount(t *testing.T) {
-	s := newQuotaStates(8)
+	s := newQuotaStates(8, false)
 	s.committed([]quotaRow{{ID: "a"}}, 2)
 	s.committed([]quotaRow{{ID: "b"}}, 3)
 	for _, c := range []struct {

@@ -81,6 +81,9 @@ type quotaRow struct {
 	UpdatedAt    int64  `bun:"updated_at"`
 	// Hour is the row's open hour (see openHour).
 	Hour openHour `bun:"embed:hour_"`
+	// Version is the row's version where the database keeps one (see RowVersion),
+	// as last read or written by this store; zero: not known.
+	Version int64 `bun:"-"`
 }
 
 // quotaColumns are the columns of usage_quotas, in the order of quotaRow.fields.

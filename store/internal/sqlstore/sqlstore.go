@@ -79,6 +79,12 @@ type Dialect struct {
 	// it is used again, each would otherwise fail one more call after the database
 	// is back. Nil: the pool is left as it is.
 	DropIdle func(db *sql.DB, err error)
+	// RowVersion is the version the database keeps of every row (see RowVersion),
+	// which Ingest compares remembered quota rows by; it must be set where writers
+	// run concurrently. Nil: Ingest compares a remembered quota row by every column
+	// a write may change, which it may do only as the holder of the database's
+	// write lock.
+	RowVersion *RowVersion
 	// DataVersion is a query that returns a number that changes whenever another
 	// connection commits a write to the database, set where writers take turns on
 	// one connection (see engine.look). Empty: Ingest compares every remembered quota row
@@ -148,7 +154,7 @@ func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool, opts [
 	}
 	n := set.RememberedRows
 	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *writerConn, 1),
-		kept: newBoundedSet[dimensionRow](n), quotas: newQuotaKeys(quotaKeysPerRow * n), quotaStates: newQuotaStates(max(n/4, 1)), recent: newRecentEvents(n)}
+		kept: newBoundedSet[dimensionRow](n), quotas: newQuotaKeys(quotaKeysPerRow * n), quotaStates: newQuotaStates(max(n/4, 1), dialect.RowVersion != nil), recent: newRecentEvents(n)}
 	s.writer <- nil
 	s.insertFinal.Store(true)
 	if err := s.migrate(ctx); err != nil {

@@ -226,6 +226,11 @@ type ingestTx struct {
 	// sight is the count of engine.sight under which the quota rows the store
 	// remembers are as it left them (see look); zero: none is.
 	sight uint64
+	// version is the version of the rows the transaction writes, and rowVersions
+	// those of the quota rows it read and locked, where the database keeps row
+	// versions (see RowVersion); zero and nil until a statement returned them.
+	version     int64
+	rowVersions map[string]int64
 }
 
 // query runs q, a query of t.db, and returns its rows; on a pipelined transaction
