@@ -22,6 +22,10 @@ type ingestParams struct {
 	kind, dsn, mode                                       string
 	producers, events, subjects, writers, batch, maxBatch int
 	batchWait                                             time.Duration
+	// metrics is how many metrics the plan limits and the events charge: the k-th
+	// pass over the subjects charges metric k mod metrics (see metricKey), so that
+	// subjects × metrics quota rows are charged in turn.
+	metrics int
 	// dist is how events are spread over the subjects: uniform, random or zipf (see
 	// subjectPicker).
 	dist string
@@ -50,6 +54,7 @@ func runIngest(args []string, out io.Writer) error {
 	mode := fs.String("mode", "group", "group (group commit), naive (one transaction per event), or both: naive, then group, and their ratio")
 	naiveEvents := fs.Int("naive-events", 20_000, "with -mode both: events of the naive run (at most -events, one per call), which is far slower")
 	fs.IntVar(&p.subjects, "subjects", 100, "distinct subjects the events are spread over")
+	fs.IntVar(&p.metrics, "metrics", 1, "metrics each subject's events charge, one per pass over the subjects: subjects × metrics quota rows")
 	fs.StringVar(&p.dist, "dist", "uniform", "how events are spread over the subjects: uniform (in turn), random (each event's subject drawn at random, all alike) or zipf (exponent "+zipfExponentText+": a few subjects send most events, a long tail few)")
 	fs.StringVar(&p.ids, "ids", "counter", "the events' IDs: counter (e1, e2, … as they are numbered), random (a random UUID each, as clients that send UUIDv4 do) or none (the Meter generates them)")
 	fs.IntVar(&p.writers, "writers", 0, "group-commit writers (0: the Meter's default for the store)")
@@ -73,8 +78,8 @@ func runIngest(args []string, out io.Writer) error {
 	if *memProfile != "" {
 		defer writeAllocProfile(*memProfile)
 	}
-	if p.producers < 1 || p.events < 1 || p.subjects < 1 || *naiveEvents < 1 {
-		return fmt.Errorf("-producers, -events, -naive-events and -subjects must be positive")
+	if p.producers < 1 || p.events < 1 || p.subjects < 1 || p.metrics < 1 || *naiveEvents < 1 {
+		return fmt.Errorf("-producers, -events, -naive-events, -subjects and -metrics must be positive")
 	}
 	if p.cache < 0 {
 		return fmt.Errorf("-cache %d: want 0 (the defaults) or a positive size", p.cache)
@@ -162,20 +167,24 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	if p.cache > 0 {
 		cache = strconv.Itoa(p.cache)
 	}
-	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d dist=%s ids=%s cache=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p99_after_first_pass_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
-		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, p.idsName(), cache, rate, ms(p50), ms(p99), ms(p99Later), perCommit, rss)
+	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d metrics=%d dist=%s ids=%s cache=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p99_after_first_pass_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
+		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, max(p.metrics, 1), p.dist, p.idsName(), cache, rate, ms(p50), ms(p99), ms(p99Later), perCommit, rss)
 	return rate, nil
 }
 
 // benchConfig is the Meter configuration of an ingest run.
 func benchConfig(p ingestParams, concurrentWriters bool) (*usage.Config, error) {
+	var metrics []usage.Metric
+	// A limit without overage on each, so every event is checked against it, far
+	// above what the run uses.
+	limits := map[string]usage.Limit{}
+	for k := range max(p.metrics, 1) {
+		metrics = append(metrics, usage.Metric{Key: metricKey(k), Unit: "calls", Dimensions: p.declared})
+		limits[metricKey(k)] = usage.Limit{Included: 1e11}
+	}
 	cfg := &usage.Config{
-		Metrics: []usage.Metric{{Key: "api_calls", Unit: "calls", Dimensions: p.declared}},
-		Plans: []usage.Plan{{Key: "bench", Limits: map[string]usage.Limit{
-			// A limit without overage, so every event is checked against it, far above
-			// what the run uses.
-			"api_calls": {Included: 1e11},
-		}}},
+		Metrics:      metrics,
+		Plans:        []usage.Plan{{Key: "bench", Limits: limits}},
 		DefaultPlan:  "bench",
 		Writers:      p.writers,
 		MaxBatchSize: p.maxBatch,

@@ -29,8 +29,8 @@ const (
 type loadRun struct {
 	latencies []time.Duration // of every call, unsorted
 	// afterFirstPass are the latencies of the calls whose events are all numbered
-	// past p.subjects, unsorted: under -dist uniform, the calls after every subject's
-	// first event, which creates its quota row.
+	// past p.subjects × p.metrics, unsorted: under -dist uniform, the calls after
+	// every quota row's first event, which creates the row.
 	afterFirstPass []time.Duration
 	elapsed        time.Duration
 	failed         int64
@@ -59,9 +59,10 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 	for w := range p.producers {
 		wg.Go(func() {
 			pick := subjectPicker(p, law, uint64(w)+uint64(first))
+			metrics, subjects := int64(max(p.metrics, 1)), int64(p.subjects)
 			event := func(i int64) usage.Event {
 				return usage.Event{ID: p.eventID(i), Subject: p.subjectPrefix + "tenant-" + strconv.Itoa(pick(i)),
-					Metric: "api_calls", Value: 1, Properties: propertiesOf(p.properties, i)}
+					Metric: metricKey(int((i - first) / subjects % metrics)), Value: 1, Properties: propertiesOf(p.properties, i)}
 			}
 			var evs []usage.Event // reused from call to call, as TrackBatch keeps none
 			for {
@@ -88,7 +89,7 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 				}
 				took := time.Since(t0)
 				latencies[w] = append(latencies[w], took)
-				if lo > first+int64(p.subjects) {
+				if lo > first+subjects*metrics {
 					afterFirstPass[w] = append(afterFirstPass[w], took)
 				}
 				if err != nil {
@@ -100,6 +101,15 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 	wg.Wait()
 	return loadRun{latencies: slices.Concat(latencies...), afterFirstPass: slices.Concat(afterFirstPass...),
 		elapsed: time.Since(start), failed: failed.Load()}
+}
+
+// metricKey is the key of the k-th metric of a run: api_calls, then metric_2,
+// metric_3 and so on.
+func metricKey(k int) string {
+	if k == 0 {
+		return "api_calls"
+	}
+	return "metric_" + strconv.Itoa(k+1)
 }
 
 // subjectPicker returns the index of the subject of event i for one producer:
