@@ -17,8 +17,11 @@ type Settings struct {
 	// between batches, so that a batch need not read them: dimension values that
 	// are kept; four times as many quota rows that exist, each held as a hash of
 	// eight bytes (a batch tries to create the rows it does not remember, and
-	// runs again when one exists); and a quarter as many quota rows as it last
-	// wrote them, whose values cost several times the memory of a key. Past the
+	// runs again when one exists); and as many quota rows as it last wrote them,
+	// whose values cost several times the memory of a key: a batch decides
+	// against remembered rows without reading them only if it remembers every row
+	// it charges, so the bound should hold the quota rows (subjects × metrics)
+	// that send within a few seconds of each other. Past the
 	// bound, a new row takes the place of one that no batch has met lately (CLOCK
 	// eviction), so the subjects that keep sending stay remembered; one dropped
 	// is read from the database when it returns, with the same results. The

@@ -154,7 +154,7 @@ func Open(ctx context.Context, db *bun.DB, dialect Dialect, closeDB bool, opts [
 	}
 	n := set.RememberedRows
 	s := &engine{db: db, dialect: dialect, closeDB: closeDB, writer: make(chan *writerConn, 1),
-		kept: newBoundedSet[dimensionRow](n), quotas: newQuotaKeys(quotaKeysPerRow * n), quotaStates: newQuotaStates(max(n/4, 1), dialect.RowVersion != nil), recent: newRecentEvents(n)}
+		kept: newBoundedSet[dimensionRow](n), quotas: newQuotaKeys(quotaKeysPerRow * n), quotaStates: newQuotaStates(n, dialect.RowVersion != nil), recent: newRecentEvents(n)}
 	s.writer <- nil
 	s.insertFinal.Store(true)
 	if err := s.migrate(ctx); err != nil {
