@@ -49,6 +49,11 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 	if p.dist == "zipf" {
 		law = newZipf(zipfExponent, p.subjects)
 	}
+	metrics, subjects := int64(max(p.metrics, 1)), int64(p.subjects)
+	keys := make([]string, metrics)
+	for k := range keys {
+		keys[k] = metricKey(k)
+	}
 	var next atomic.Int64
 	next.Store(first)
 	latencies := make([][]time.Duration, p.producers)
@@ -59,10 +64,9 @@ func produce(ctx context.Context, m *usage.Meter, p ingestParams, first, last in
 	for w := range p.producers {
 		wg.Go(func() {
 			pick := subjectPicker(p, law, uint64(w)+uint64(first))
-			metrics, subjects := int64(max(p.metrics, 1)), int64(p.subjects)
 			event := func(i int64) usage.Event {
 				return usage.Event{ID: p.eventID(i), Subject: p.subjectPrefix + "tenant-" + strconv.Itoa(pick(i)),
-					Metric: metricKey(int((i - first) / subjects % metrics)), Value: 1, Properties: propertiesOf(p.properties, i)}
+					Metric: keys[(i-first)/subjects%metrics], Value: 1, Properties: propertiesOf(p.properties, i)}
 			}
 			var evs []usage.Event // reused from call to call, as TrackBatch keeps none
 			for {
