@@ -224,20 +224,21 @@ func (s *engine) insertQuotas(ctx context.Context, t *ingestTx, rows []quotaRow)
 // their open hours into hours, locking them, if lock is set, where the backend has
 // row locks.
 func (s *engine) selectQuotas(ctx context.Context, t *ingestTx, ids []string, quotas map[string]store.Quota, hours openHours, lock bool) error {
+	v := s.dialect.RowVersion
+	versioned := lock && v != nil
 	for chunk := range slices.Chunk(ids, chunkSize) {
 		q := t.db.NewSelect().Model((*quotaRow)(nil)).Column(quotaColumns...).Order("id")
-		versioned := lock && s.dialect.RowVersion != nil
 		if s.rowLocks() {
 			// Postgres plans an IN list element by element; an array is parsed once.
 			q = q.Where("id = ANY(?)", bun.Safe(textArray(t.db.Dialect(), chunk)))
 			if lock {
 				q = q.For("UPDATE")
 			}
-			if versioned {
-				q = q.ColumnExpr(s.dialect.RowVersion.Read).ColumnExpr(s.dialect.RowVersion.Current)
-			}
 		} else {
 			q = q.Where("id IN ?", bun.Tuple(chunk))
+		}
+		if versioned {
+			q = q.ColumnExpr(v.Read).ColumnExpr(v.Current)
 		}
 		if err := scanQuotas(ctx, t, q, quotas, hours, versioned); err != nil {
 			return fmt.Errorf("read quota rows: %w", err)

@@ -173,11 +173,10 @@ const (
 	// the key's index, one lookup per row of v, which versionedCompareAndSet sorts
 	// as lockQuotas's ORDER BY does. Rows written by several processes at once
 	// were seen to deadlock all the same (in the tests that kill processes as they
-	// write), so
-	// the UPDATE waits for a row at most a few milliseconds (lock_timeout), then
-	// fails, and the attempt runs again (Dialect.Retryable) until it finds the row
-	// changed and reads and locks it (staleQuotasError): it is never the one a
-	// cycle of waits waits for.
+	// write), so the UPDATE waits for a row at most a few milliseconds
+	// (lock_timeout), then fails, and the attempt runs again (Dialect.Retryable)
+	// until it finds the row changed and reads and locks it (staleQuotasError): it
+	// is never the one a cycle of waits waits for.
 	keyOrder = "SET LOCAL enable_hashjoin = off;\nSET LOCAL enable_mergejoin = off;\n" +
 		"SET LOCAL enable_seqscan = off;\nSET LOCAL enable_bitmapscan = off;\nSET LOCAL enable_material = off;\n" +
 		"SET LOCAL lock_timeout = '2ms';\n"
