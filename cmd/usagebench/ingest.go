@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -33,8 +32,9 @@ type ingestParams struct {
 	ids string
 	// alertsOff disables alert thresholds (on by default, on every metric).
 	alertsOff bool
-	// cache sets Config.AssignmentCacheSize and QuotaCacheSize (0: the defaults).
-	cache int
+	// bounds are the Meter's and the store's bounds on what they hold per subject
+	// (zero: the defaults).
+	bounds bounds
 	// subjectPrefix begins every subject's name: instances gives each process its
 	// own with -disjoint, so that no two share a subject.
 	subjectPrefix string
@@ -61,7 +61,10 @@ func runIngest(args []string, out io.Writer) error {
 	fs.IntVar(&p.batch, "batch", 1, "events per call: 1 calls Track, more call TrackBatch")
 	fs.IntVar(&p.maxBatch, "max-batch", 0, "most events per group-commit transaction (0: the Meter's default)")
 	fs.DurationVar(&p.batchWait, "batch-wait", 0, "how long a writer holds a small batch open for more (0: the Meter's default)")
-	fs.IntVar(&p.cache, "cache", 0, "subjects the Meter's caches keep, Config.AssignmentCacheSize and QuotaCacheSize, and rows the store remembers, store.WithRememberedRows (0: the defaults)")
+	cache := fs.Int("cache", 0, "sets the three bounds below to one size (0: the defaults); each of them set apart takes its place")
+	fs.IntVar(&p.bounds.assignments, "assignment-cache", 0, "subjects whose plans the Meter keeps, Config.AssignmentCacheSize (0: the default)")
+	fs.IntVar(&p.bounds.quotas, "quota-cache", 0, "quota rows the Meter keeps, Config.QuotaCacheSize (0: the default)")
+	fs.IntVar(&p.bounds.rows, "remembered-rows", 0, "quota rows the store remembers, store.WithRememberedRows (0: the default)")
 	alerts := fs.String("alerts", "on", "alert thresholds on every metric: on, off, or compare (runs without and with them, alternating, -alert-rounds times each)")
 	alertRounds := fs.Int("alert-rounds", 5, "with -alerts compare: runs of each")
 	dimensions := fs.Int("dimensions", 0, "with N > 0: events carry N properties, and the run ingests them twice, without declared dimensions and with N, and prints the ratio")
@@ -81,9 +84,10 @@ func runIngest(args []string, out io.Writer) error {
 	if p.producers < 1 || p.events < 1 || p.subjects < 1 || p.metrics < 1 || *naiveEvents < 1 {
 		return fmt.Errorf("-producers, -events, -naive-events, -subjects and -metrics must be positive")
 	}
-	if p.cache < 0 {
-		return fmt.Errorf("-cache %d: want 0 (the defaults) or a positive size", p.cache)
+	if *cache < 0 || p.bounds.assignments < 0 || p.bounds.quotas < 0 || p.bounds.rows < 0 {
+		return fmt.Errorf("-cache, -assignment-cache, -quota-cache and -remembered-rows: want 0 (the default) or a positive size")
 	}
+	p.bounds = p.bounds.or(*cache)
 	if p.dist != "uniform" && p.dist != "random" && p.dist != "zipf" {
 		return fmt.Errorf("unknown -dist %q: want uniform, random or zipf", p.dist)
 	}
@@ -128,8 +132,8 @@ func runIngest(args []string, out io.Writer) error {
 func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	ctx := context.Background()
 	var opts []store.Option
-	if p.cache > 0 {
-		opts = append(opts, store.WithRememberedRows(p.cache))
+	if p.bounds.rows > 0 {
+		opts = append(opts, store.WithRememberedRows(p.bounds.rows))
 	}
 	st, cleanup, err := openFresh(ctx, p.kind, p.dsn, opts...)
 	if err != nil {
@@ -163,12 +167,8 @@ func ingestOnce(p ingestParams, out io.Writer) (float64, error) {
 	perCommit := counted.subjectsPerCommit()
 	fmt.Fprintf(out, "ingest %s %s: %d producers × %d events per call, %d events over %d subjects (%s) in %.2fs: %.0f events/s, call latency p50 %.2f ms, p99 %.2f ms (%.2f ms after the first pass over the subjects), %.0f subjects per commit, peak RSS %.0f MiB\n",
 		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, p.dist, run.elapsed.Seconds(), rate, ms(p50), ms(p99), ms(p99Later), perCommit, rss)
-	cache := "default"
-	if p.cache > 0 {
-		cache = strconv.Itoa(p.cache)
-	}
-	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d metrics=%d dist=%s ids=%s cache=%s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p99_after_first_pass_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
-		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, max(p.metrics, 1), p.dist, p.idsName(), cache, rate, ms(p50), ms(p99), ms(p99Later), perCommit, rss)
+	fmt.Fprintf(out, "RESULT bench=ingest store=%s mode=%s producers=%d batch=%d events=%d subjects=%d metrics=%d dist=%s ids=%s %s events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p99_after_first_pass_ms=%.3f subjects_per_commit=%.0f peak_rss_mib=%.0f\n",
+		p.kind, p.mode, p.producers, p.batch, p.events, p.subjects, max(p.metrics, 1), p.dist, p.idsName(), p.bounds, rate, ms(p50), ms(p99), ms(p99Later), perCommit, rss)
 	return rate, nil
 }
 
@@ -191,8 +191,8 @@ func benchConfig(p ingestParams, concurrentWriters bool) (*usage.Config, error) 
 		BatchWait:    p.batchWait,
 		Alerts:       usage.AlertConfig{Disabled: p.alertsOff},
 		// Zero is the defaults.
-		AssignmentCacheSize: p.cache,
-		QuotaCacheSize:      p.cache,
+		AssignmentCacheSize: p.bounds.assignments,
+		QuotaCacheSize:      p.bounds.quotas,
 	}
 	switch p.mode {
 	case "group":
