@@ -267,6 +267,30 @@ func TestASubjectsOwnThresholdsReplaceItsPlansAtRunTime(t *testing.T) {
 	})
 }
 
+// TestASubjectsOwnThresholdsLeaveOtherSubjectsOnThePlanAlone gives one subject on
+// the DefaultPlan thresholds of its own after another on it was resolved: subjects
+// on the DefaultPlan share its terms, and the first keeps the plan's thresholds and
+// its own name.
+func TestASubjectsOwnThresholdsLeaveOtherSubjectsOnThePlanAlone(t *testing.T) {
+	eachMeter(t, func(t *testing.T, tm *testMeter) {
+		m, ctx := tm.meter, context.Background()
+		credits(t, m, "initech", "a", 100)
+		require.NoError(t, m.SetThresholds(ctx, "acme", "credits", []usage.Threshold{{Percent: 50}}))
+		credits(t, m, "acme", "a", 600)
+		credits(t, m, "initech", "b", 500)
+		alerts := alertsOf(t, m, "acme")
+		require.Len(t, alerts, 1)
+		require.Equal(t, 50.0, alerts[0].Threshold)
+		require.Empty(t, alertsOf(t, m, "initech"), "60 % is under the plan's thresholds")
+		for _, subject := range []string{"acme", "initech"} {
+			a, err := m.AssignmentOf(ctx, subject)
+			require.NoError(t, err)
+			require.Equal(t, usage.Assignment{Subject: subject, Plan: "strict", Anchor: time.Unix(0, 0).UTC(),
+				Cycle: usage.CycleCalendar, TimeZone: "UTC"}, a)
+		}
+	})
+}
+
 func TestSetThresholdsRefusesBadInput(t *testing.T) {
 	eachMeter(t, func(t *testing.T, tm *testMeter) {
 		m, ctx := tm.meter, context.Background()

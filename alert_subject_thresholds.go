@@ -81,13 +81,15 @@ func (m *Meter) applySubjectThresholds(ctx context.Context, r *resolved, now tim
 	if len(own) == 0 {
 		return nil
 	}
-	r.alerts = maps.Clone(r.alerts)
+	// The subject's terms become its own: others may share the plan's.
+	alerts := maps.Clone(r.alerts)
 	for _, st := range own {
 		// A metric the plan does not limit has no quota alerts to replace.
-		if _, ok := r.alerts[st.Metric]; ok {
-			r.alerts[st.Metric] = st.Levels
+		if _, ok := alerts[st.Metric]; ok {
+			alerts[st.Metric] = st.Levels
 		}
 	}
+	r.terms = r.terms.withAlerts(alerts)
 	return nil
 }
 

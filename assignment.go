@@ -36,8 +36,25 @@ type PlanResolver interface {
 	Resolve(ctx context.Context, subject string) (Assignment, error)
 }
 
-// resolved is an assignment with what the Meter derives from it.
+// resolved is a subject's assignment with what the Meter derives from it: the
+// subject, its terms and how long the Meter keeps it.
 type resolved struct {
+	// Subject is the subject's; it hides the terms' Assignment.Subject, which is
+	// empty (see assignment).
+	Subject string
+	*terms
+	// expires is when the entry is no longer used; from refreshAt on, a call
+	// starts reading it again in the background (refreshing is set meanwhile).
+	expires, refreshAt time.Time
+	refreshing         atomic.Bool
+}
+
+// terms are what an assignment gives its subject. Subjects on the same terms may
+// share them: every subject on the DefaultPlan without an assignment of its own
+// does (see Meter.termsOf), so that the Meter keeps many such subjects for little
+// more than their keys. Terms are not changed once made.
+type terms struct {
+	// Assignment has no Subject: the subject is resolved's.
 	Assignment
 	plan Plan
 	// limits are the plan's, by metric key (see Config.limits).
@@ -46,22 +63,25 @@ type resolved struct {
 	// Config.alertLevels).
 	alerts map[string][]store.AlertLevel
 	loc    *time.Location
-	// expires is when the entry is no longer used; from refreshAt on, a call
-	// starts reading it again in the background (refreshing is set meanwhile).
-	expires, refreshAt time.Time
-	refreshing         atomic.Bool
 	// current caches the period computed last: most calls ask about now.
 	current atomic.Pointer[Period]
 }
 
+// assignment is the subject's assignment, with its defaults filled in.
+func (r *resolved) assignment() Assignment {
+	a := r.Assignment
+	a.Subject = r.Subject
+	return a
+}
+
 // periodAt is the billing period holding t, from the cache when it holds the
 // period computed last, as nearly every event is of the current one.
-func (r *resolved) periodAt(t time.Time) Period {
-	if p := r.current.Load(); p != nil && p.Contains(t) {
+func (t *terms) periodAt(at time.Time) Period {
+	if p := t.current.Load(); p != nil && p.Contains(at) {
 		return *p
 	}
-	p := PeriodAt(t, r.Cycle, r.Anchor, r.loc)
-	r.current.Store(&p)
+	p := PeriodAt(at, t.Cycle, t.Anchor, t.loc)
+	t.current.Store(&p)
 	return p
 }
 
@@ -119,8 +139,32 @@ func (m *Meter) complete(a Assignment, now time.Time) (*resolved, error) {
 		a.Anchor = now
 	}
 	a.Anchor = a.Anchor.Truncate(time.Microsecond)
-	return &resolved{Assignment: a, plan: plan, limits: m.cfg.limits[plan.Key],
-		alerts: m.cfg.alertLevels[plan.Key], loc: loc}, nil
+	subject := a.Subject
+	a.Subject = ""
+	return &resolved{Subject: subject, terms: m.termsOf(a, plan, loc)}, nil
+}
+
+// termsOf returns the terms of a, an assignment without its subject and with its
+// defaults filled in, on plan in loc: those shared by every subject on the
+// DefaultPlan's terms if a is on them, else terms of its own.
+func (m *Meter) termsOf(a Assignment, plan Plan, loc *time.Location) *terms {
+	shared := m.cfg.DefaultPlan != "" && a == Assignment{Plan: m.cfg.DefaultPlan, Anchor: defaultAnchor,
+		Cycle: CycleCalendar, TimeZone: "UTC"}
+	if shared {
+		if t := m.defaultTerms.Load(); t != nil {
+			return t
+		}
+	}
+	t := &terms{Assignment: a, plan: plan, limits: m.cfg.limits[plan.Key], alerts: m.cfg.alertLevels[plan.Key], loc: loc}
+	if shared && !m.defaultTerms.CompareAndSwap(nil, t) {
+		return m.defaultTerms.Load()
+	}
+	return t
+}
+
+// withAlerts returns terms like t with alerts in place of t's.
+func (t *terms) withAlerts(alerts map[string][]store.AlertLevel) *terms {
+	return &terms{Assignment: t.Assignment, plan: t.plan, limits: t.limits, alerts: alerts, loc: t.loc}
 }
 
 // resolve returns a subject's assignment, from the cache while it is fresh. op names
@@ -230,8 +274,11 @@ func (m *Meter) lookup(ctx context.Context, subject string) (Assignment, error) 
 func (m *Meter) defaultAssignment(subject string) Assignment {
 	// The epoch as anchor keeps a default subject's periods the same on every
 	// instance; with the calendar cycle the anchor is not used anyway.
-	return Assignment{Subject: subject, Plan: m.cfg.DefaultPlan, Anchor: time.Unix(0, 0).UTC()}
+	return Assignment{Subject: subject, Plan: m.cfg.DefaultPlan, Anchor: defaultAnchor}
 }
+
+// defaultAnchor is the anchor of a subject on the DefaultPlan.
+var defaultAnchor = time.Unix(0, 0).UTC()
 
 // changePlan stores a new assignment and applies its limits to the current
 // period's quota rows.

@@ -45,3 +45,27 @@ func newTestMeterOn(t *testing.T, st store.Store, cfg *Config) *Meter {
 	t.Cleanup(func() { require.NoError(t, m.Close(context.Background())) })
 	return m
 }
+
+// TestSubjectsOnTheDefaultPlanShareTheirTerms resolves subjects without an
+// assignment of their own: each is kept with its own name and expiry around one
+// set of terms, so that the assignment cache holds many of them for little more
+// than their keys; a subject assigned other terms keeps its own.
+func TestSubjectsOnTheDefaultPlanShareTheirTerms(t *testing.T) {
+	t.Parallel()
+	st, _ := testdb.SQLite().OpenNew(t)
+	m := newTestMeterOn(t, st, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), DefaultPlan: "basic"})
+	ctx := context.Background()
+	require.NoError(t, m.Assign(ctx, Assignment{Subject: "lisbon", Plan: "basic", TimeZone: "Europe/Lisbon"}))
+	resolve := func(subject string) *resolved {
+		r, err := m.resolve(ctx, "test", subject, m.now())
+		require.NoError(t, err)
+		require.Equal(t, subject, r.Subject)
+		return r
+	}
+	acme, globex, lisbon := resolve("acme"), resolve("globex"), resolve("lisbon")
+	require.Same(t, acme.terms, globex.terms, "subjects on the DefaultPlan share its terms")
+	require.NotSame(t, acme, globex)
+	require.NotSame(t, acme.terms, lisbon.terms, "another time zone has terms of its own")
+	require.Equal(t, "Europe/Lisbon", lisbon.TimeZone)
+	require.Equal(t, "UTC", acme.TimeZone)
+}

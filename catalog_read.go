@@ -51,5 +51,5 @@ func (m *Meter) AssignmentOf(ctx context.Context, subject string) (Assignment, e
 	if err != nil {
 		return Assignment{}, err
 	}
-	return r.Assignment, nil
+	return r.assignment(), nil
 }

@@ -27,7 +27,10 @@ type Meter struct {
 	direct      store.Store
 	cfg         *Config
 	assignments assignments
-	refresher   *refresher
+	// defaultTerms are the terms of the DefaultPlan, which its subjects share
+	// (see termsOf); nil until one is resolved.
+	defaultTerms atomic.Pointer[terms]
+	refresher    *refresher
 	// lookups lets concurrent cache misses for one subject share one lookup, so a
 	// cold start does not send every producer's first call to the store.
 	lookups singleflight.Group
