@@ -36,7 +36,7 @@ func (s *Store) InsertsFinal() bool { return s.e.insertFinal.Load() }
 func (s *Store) Remembered() (quotaKeys, keptValues, quotaRows int) {
 	s.e.quotaStates.mu.RLock()
 	defer s.e.quotaStates.mu.RUnlock()
-	return setLen(s.e.quotas.set), setLen(s.e.kept), s.e.quotaStates.rows.len()
+	return s.e.quotas.set.len(), setLen(s.e.kept), s.e.quotaStates.rows.len()
 }
 
 func setLen[K comparable](set *boundedSet[K]) int {

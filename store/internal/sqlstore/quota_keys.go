@@ -10,17 +10,18 @@ import "hash/maphash"
 const quotaKeysPerRow = 4
 
 // quotaKeys remembers the quota rows that exist, for Ingest (see quotasToCreate),
-// each by a 64-bit hash of its ID. Two IDs of one hash are both taken to exist
+// each by a 64-bit hash of its ID (in a hashSet, which tells apart all but its
+// lowest two bits). Two IDs of one hash are both taken to exist
 // once either is remembered: a row taken so that is missing is found so when its
 // batch locks its rows, and created then (see lockQuotas), so the results are the
 // same, only reached more slowly.
 type quotaKeys struct {
 	seed maphash.Seed
-	set  *boundedSet[uint64]
+	set  *hashSet
 }
 
 func newQuotaKeys(size int) *quotaKeys {
-	return &quotaKeys{seed: maphash.MakeSeed(), set: newBoundedSet[uint64](size)}
+	return &quotaKeys{seed: maphash.MakeSeed(), set: newHashSet(size)}
 }
 
 // has reports whether the row of id is remembered to exist.
