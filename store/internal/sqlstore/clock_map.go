@@ -1,26 +1,44 @@
 package sqlstore
 
 import (
+	"hash/maphash"
+	"math/bits"
 	"sync/atomic"
-
-	"github.com/usagekit/usage/internal/clockcache"
 )
 
-// clockMap maps keys to values, holding at most a fixed number of entries. Past
-// that, a new entry takes the place of one not looked up since the eviction hand
-// last passed it (clockcache.Hand): entries that batches keep meeting stay.
+// clockMap maps keys to values, holding at most a fixed number of entries, in
+// slots of one array: no map entry or allocation per key, so that a store can
+// remember many rows in little memory, and a batch's writes of hundreds of rows
+// are an update in place each.
+//
+// The slots are in buckets of a few (clockMapWays). A key has two buckets, found
+// by its hash, and is held in either: with two choices, a bucket overflows only
+// when the table is nearly full, where with one a tenth of the keys would keep
+// pushing each other out of full buckets well below the bound. Two full buckets
+// double the buckets until they make the bound; then a new key takes the place of
+// one not looked up since its buckets' hands last passed it (CLOCK, or second
+// chance), so the entries batches keep meeting stay, and memory follows the
+// entries held up to the bound.
 //
 // It takes no lock of its own: its owner holds a sync.RWMutex over a batch's keys
-// at once, read-locked for get and locked for put. Unlike clockcache, which keeps
-// its reads free of locks for the Meter's per-request lookups, it keeps each entry
-// in one slot of a slice, so that a batch's writes of hundreds of rows are an
-// update in place each, not an allocation.
+// at once, read-locked for get and locked for put.
 type clockMap[K comparable, V any] struct {
-	index map[K]int32
-	slots []clockSlot[K, V]
-	hand  clockcache.Hand
-	size  int
+	seed maphash.Seed
+	// hashes holds the hash of each slot's key, made odd so that zero marks a
+	// free slot; a bucket's hashes are scanned before any key is compared.
+	hashes []uint64
+	slots  []clockSlot[K, V]
+	// ways is the slots per bucket; len(slots) is a multiple of it.
+	ways int
+	// hands holds each bucket's next slot for its hand.
+	hands []uint8
+	// buckets is the most buckets: their ways make at most the bound.
+	buckets int
 }
+
+// clockMapWays is the most slots in a bucket: a bucket's hashes fill one cache
+// line.
+const clockMapWays = 8
 
 type clockSlot[K comparable, V any] struct {
 	key K
@@ -33,14 +51,58 @@ type clockSlot[K comparable, V any] struct {
 // newClockMap returns an empty clockMap of at most size entries (at least one).
 func newClockMap[K comparable, V any](size int) *clockMap[K, V] {
 	size = max(size, 1)
-	return &clockMap[K, V]{index: map[K]int32{}, size: size}
+	ways := min(clockMapWays, size)
+	m := &clockMap[K, V]{seed: maphash.MakeSeed(), ways: ways, buckets: size / ways}
+	m.make(min(m.buckets, 8))
+	return m
+}
+
+// make gives m empty slots in n buckets.
+func (m *clockMap[K, V]) make(n int) {
+	m.hashes, m.slots, m.hands = make([]uint64, n*m.ways), make([]clockSlot[K, V], n*m.ways), make([]uint8, n)
+}
+
+// grow doubles m's buckets, up to its most, and puts the entries held back in
+// them; an entry whose buckets are both full is dropped, as by a hand.
+func (m *clockMap[K, V]) grow() {
+	hashes, slots := m.hashes, m.slots
+	m.make(min(2*len(m.hands), m.buckets))
+	for i, h := range hashes {
+		if h == 0 {
+			continue
+		}
+		if at := m.free(m.buckets2(h)); at >= 0 {
+			m.hashes[at], m.slots[at].key, m.slots[at].val = h, slots[i].key, slots[i].val
+		}
+	}
+}
+
+// buckets2 returns the first slots of the two buckets of hash h, which may be
+// one.
+func (m *clockMap[K, V]) buckets2(h uint64) [2]int {
+	n := uint64(len(m.hands))
+	return [2]int{int(h>>1%n) * m.ways, int(bits.RotateLeft64(h, 32)>>1%n) * m.ways}
+}
+
+// find returns k's hash and buckets, and k's slot, or -1.
+func (m *clockMap[K, V]) find(k K) (h uint64, in [2]int, at int) {
+	h = maphash.Comparable(m.seed, k) | 1
+	in = m.buckets2(h)
+	for _, lo := range in {
+		for i := lo; i < lo+m.ways; i++ {
+			if m.hashes[i] == h && m.slots[i].key == k {
+				return h, in, i
+			}
+		}
+	}
+	return h, in, -1
 }
 
 // get returns k's value and flags it met. The owner holds its read lock, or its
 // lock.
 func (m *clockMap[K, V]) get(k K) (V, bool) {
-	i, ok := m.index[k]
-	if !ok {
+	_, _, i := m.find(k)
+	if i < 0 {
 		var zero V
 		return zero, false
 	}
@@ -52,26 +114,80 @@ func (m *clockMap[K, V]) get(k K) (V, bool) {
 	return s.val, true
 }
 
-// put sets k's value, in its slot if k has one, else in a slot of its own: a new
-// one while there are fewer than size, else the place of an entry the hand drops.
-// The owner holds its lock.
+// put sets k's value, in its slot if k has one, else in a free slot of its
+// buckets, growing the buckets while they are fewer than their most, else in
+// place of an entry not met since its bucket's hand last passed. The owner holds
+// its lock.
 func (m *clockMap[K, V]) put(k K, v V) {
-	if i, ok := m.index[k]; ok {
+	h, in, i := m.find(k)
+	if i >= 0 {
 		m.slots[i].val = v
 		return
 	}
-	if len(m.slots) < m.size {
-		m.index[k] = int32(len(m.slots))
-		m.slots = append(m.slots, clockSlot[K, V]{key: k, val: v})
-		return
+	for i = m.free(in); i < 0 && len(m.hands) < m.buckets; i = m.free(in) {
+		m.grow()
+		in = m.buckets2(h)
 	}
-	i := m.hand.Victim(len(m.slots), func(i int) *atomic.Bool { return &m.slots[i].met })
+	if i < 0 {
+		i = m.victim(in)
+	}
+	m.hashes[i] = h
 	s := &m.slots[i]
-	delete(m.index, s.key)
 	s.key, s.val = k, v
 	s.met.Store(false)
-	m.index[k] = int32(i)
+}
+
+// free returns a free slot of the bucket, of the two starting at in, with more
+// free slots, or -1: the buckets fill evenly.
+func (m *clockMap[K, V]) free(in [2]int) int {
+	at, most := -1, 0
+	for _, lo := range in {
+		n, first := 0, -1
+		for i := lo; i < lo+m.ways; i++ {
+			if m.hashes[i] == 0 {
+				n++
+				if first < 0 {
+					first = i
+				}
+			}
+		}
+		if n > most {
+			at, most = first, n
+		}
+	}
+	return at
+}
+
+// victim returns the slot, of the buckets starting at in, whose entry to
+// replace: the first on whose flag is clear from the first bucket's hand, then
+// from the second's, clearing the flags the hands pass; after a round of both,
+// the slot the first hand is at. The hand moves past the slot it returns.
+func (m *clockMap[K, V]) victim(in [2]int) int {
+	for _, lo := range in {
+		hand := &m.hands[lo/m.ways]
+		for range m.ways {
+			i := lo + int(*hand)
+			*hand = uint8((int(*hand) + 1) % m.ways)
+			met := &m.slots[i].met
+			if !met.Load() {
+				return i
+			}
+			met.Store(false)
+		}
+	}
+	hand := &m.hands[in[0]/m.ways]
+	i := in[0] + int(*hand)
+	*hand = uint8((int(*hand) + 1) % m.ways)
+	return i
 }
 
 // len is the number of entries held.
-func (m *clockMap[K, V]) len() int { return len(m.slots) }
+func (m *clockMap[K, V]) len() int {
+	n := 0
+	for _, h := range m.hashes {
+		if h != 0 {
+			n++
+		}
+	}
+	return n
+}
