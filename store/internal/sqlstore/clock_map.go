@@ -65,16 +65,36 @@ func (m *clockMap[K, V]) make(n int) {
 // grow doubles m's buckets, up to its most, and puts the entries held back in
 // them; an entry whose buckets are both full is dropped, as by a hand.
 func (m *clockMap[K, V]) grow() {
-	hashes, slots := m.hashes, m.slots
-	m.make(min(2*len(m.hands), m.buckets))
+	hashes, slots, buckets := m.hashes, m.slots, len(m.hands)
+	m.make(min(2*buckets, m.buckets))
 	for i, h := range hashes {
 		if h == 0 {
 			continue
 		}
-		if at := m.free(m.buckets2(h)); at >= 0 {
+		// The bucket the entry was in is split between two of the new ones,
+		// which take entries from it alone: its new bucket has room when the
+		// buckets double.
+		in := m.buckets2(h)
+		if int(h>>1%uint64(buckets))*m.ways != i/m.ways*m.ways {
+			in[0], in[1] = in[1], in[0]
+		}
+		if at := m.firstFree(in); at >= 0 {
 			m.hashes[at], m.slots[at].key, m.slots[at].val = h, slots[i].key, slots[i].val
 		}
 	}
+}
+
+// firstFree returns the first free slot of the first bucket starting at in, else
+// of the second, or -1.
+func (m *clockMap[K, V]) firstFree(in [2]int) int {
+	for _, lo := range in {
+		for i := lo; i < lo+m.ways; i++ {
+			if m.hashes[i] == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // buckets2 returns the first slots of the two buckets of hash h, which may be

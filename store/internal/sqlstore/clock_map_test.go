@@ -67,13 +67,13 @@ func TestAClockMapKeepsTheKeyLookedUpSinceTheHandPassed(t *testing.T) {
 	}
 }
 
-// Three keys for every four of a clockMap's bound are all held: a key has two
+// Two keys for every three of a clockMap's bound are all held: a key has two
 // buckets and goes to the emptier, so none is pushed out of a full bucket while
 // most have room.
-func TestAClockMapThreeQuartersFullDropsNothing(t *testing.T) {
+func TestAClockMapTwoThirdsFullDropsNothing(t *testing.T) {
 	const bound = 1 << 14
 	m := newClockMap[string, int](bound)
-	keys := bound * 3 / 4
+	keys := bound * 2 / 3
 	for i := range keys {
 		m.put(fmt.Sprint("k", i), i)
 	}
