@@ -8,7 +8,9 @@ import (
 
 // BenchmarkGet reads keys from parallel goroutines, each going through the keys
 // held in turn, as a service's tenants' requests interleave: 1,000 keys, and
-// 131,072, enough that most reads miss the processor's caches.
+// 131,072, enough that most reads miss the processor's caches. A cache as large as
+// the keys added does not hold them all, some buckets having filled, so it reads
+// those held and reports their share.
 func BenchmarkGet(b *testing.B) {
 	for _, keys := range []int{1000, 131_072} {
 		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) { benchmarkGet(b, keys) })
@@ -22,16 +24,23 @@ func benchmarkGet(b *testing.B, keys int) {
 		names[i] = "tenant-" + strconv.Itoa(i)
 		c.Add(names[i], ptr(i))
 	}
+	held := names[:0]
+	for _, k := range names {
+		if _, ok := c.Peek(k); ok {
+			held = append(held, k)
+		}
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
-			if _, ok := c.Get(names[i%keys]); !ok {
+			if _, ok := c.Get(held[i%len(held)]); !ok {
 				b.Error("a key held is missing")
 				return
 			}
 		}
 	})
+	b.ReportMetric(float64(len(held))/float64(keys), "held/added")
 }
 
 // BenchmarkMemoryPerEntry fills a cache with a million string keys and reports

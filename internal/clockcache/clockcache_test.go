@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,22 +21,29 @@ func cacheOf(size int, keys ...string) *Cache[string, int] {
 	return c
 }
 
-// consistent checks that the ring and the map hold the same entries, each at its
-// index.
+// consistent checks that each place holds an entry and its hash, or neither; that
+// each entry is in its key's bucket, with its key's hash, once; and that Len counts
+// them.
 func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	require.LessOrEqual(t, len(c.ring), c.size)
-	inMap := 0
-	c.entries.Range(func(h, e any) bool {
-		inMap++
-		en := e.(*entry[K, V])
-		require.Equal(t, h, c.hash(en.key))
-		require.Same(t, en, c.ring[en.index], "entry of %v at its index", en.key)
-		return true
-	})
-	require.Equal(t, len(c.ring), inMap)
+	require.Len(t, c.hashes, len(c.slots))
+	seen := map[K]bool{}
+	for i := range c.slots {
+		en, h := c.slots[i].Load(), c.hashes[i].Load()
+		if en == nil {
+			require.Zero(t, h, "hash of empty place %d", i)
+			continue
+		}
+		require.False(t, seen[en.key], "%v held twice", en.key)
+		seen[en.key] = true
+		want, at := c.place(en.key)
+		require.Equal(t, want, h, "hash of %v", en.key)
+		require.Equal(t, at, i/ways*ways, "bucket of %v", en.key)
+		require.Less(t, i-at, c.waysIn(at/ways), "%v within its bucket's places", en.key)
+	}
+	require.Equal(t, len(seen), c.held)
 }
 
 func TestAnEntryReadSinceTheHandPassedIsKeptAndAnUnreadOneDropped(t *testing.T) {
@@ -62,19 +70,66 @@ func TestPeekDoesNotKeepAnEntry(t *testing.T) {
 	require.False(t, ok)
 }
 
+// TestTheCacheHoldsAtMostItsSize adds many more keys than the cache holds, for
+// sizes within one bucket and across several: the cache never holds more than its
+// size, and once every bucket has filled it holds exactly its size.
 func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
-	c := New[string, int](10)
-	for i := range 1000 {
-		c.Add(strconv.Itoa(i), ptr(i))
-		if i%3 == 0 {
-			c.Get(strconv.Itoa(i))
-		}
-		require.LessOrEqual(t, c.Len(), 10)
+	for _, size := range []int{1, 3, 8, 9, 100, 1000} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			c := New[string, int](size)
+			places := 0
+			for b := range int(c.buckets) {
+				require.LessOrEqual(t, c.waysIn(b), ways)
+				places += c.waysIn(b)
+			}
+			require.Equal(t, size, places, "the buckets' places add up to the size")
+			last := 20*size + 50
+			for i := range last {
+				c.Add(strconv.Itoa(i), ptr(i))
+				if i%3 == 0 {
+					c.Get(strconv.Itoa(i))
+				}
+				require.LessOrEqual(t, c.Len(), size)
+			}
+			held := 0
+			for i := range c.slots {
+				if c.slots[i].Load() != nil {
+					held++
+				}
+			}
+			require.Equal(t, size, held)
+			require.Equal(t, size, c.Len())
+			v, ok := c.Get(strconv.Itoa(last - 1))
+			require.True(t, ok, "the last key added is held")
+			require.Equal(t, last-1, *v)
+			consistent(t, c)
+		})
 	}
-	require.Equal(t, 10, c.Len())
-	_, ok := c.Get("999")
-	require.True(t, ok, "the last key added is held")
+}
+
+// TestANewKeyDropsAnEntryOfItsBucketEvenWithRoomElsewhere sends every key to the
+// first of two buckets: the cache holds no more than that bucket's places.
+func TestANewKeyDropsAnEntryOfItsBucketEvenWithRoomElsewhere(t *testing.T) {
+	c := New[int, int](16)
+	c.hash = func(k int) uint64 { return uint64(k) }
+	for k := range 20 {
+		c.Add(k, ptr(k))
+	}
+	require.Equal(t, 8, c.Len())
+	for k := 12; k < 20; k++ {
+		_, ok := c.Peek(k)
+		require.True(t, ok, "%d, among the last eight added, is held", k)
+	}
 	consistent(t, c)
+}
+
+// TestEachBucketsHashesStartACacheLine checks the table's alignment, on which a
+// read loading a single cache line depends.
+func TestEachBucketsHashesStartACacheLine(t *testing.T) {
+	for size := range 200 {
+		c := New[string, int](size)
+		require.Zero(t, uintptr(unsafe.Pointer(&c.hashes[0]))%64, "size %d", size)
+	}
 }
 
 func TestASizeBelowOneHoldsOneEntry(t *testing.T) {
@@ -85,13 +140,25 @@ func TestASizeBelowOneHoldsOneEntry(t *testing.T) {
 	require.Equal(t, 2, *v)
 }
 
+// TestAddingAKeyHeldReplacesItsValueInPlace adds a key again, to a cache with room
+// and to a full one whose hand is at another entry: its value changes, it is held
+// once, and no other entry is dropped.
 func TestAddingAKeyHeldReplacesItsValueInPlace(t *testing.T) {
-	c := New[string, int](2)
-	c.Add("a", ptr(1))
+	c := cacheOf(3, "a")
 	c.Add("a", ptr(2))
 	require.Equal(t, 1, c.Len())
-	v, _ := c.Get("a")
+	v, _ := c.Peek("a")
 	require.Equal(t, 2, *v)
+	consistent(t, c)
+
+	c = cacheOf(2, "b", "a")
+	c.Add("a", ptr(3))
+	require.Equal(t, 2, c.Len())
+	for k, want := range map[string]int{"a": 3, "b": 1} {
+		v, ok := c.Peek(k)
+		require.True(t, ok, k)
+		require.Equal(t, want, *v, k)
+	}
 	consistent(t, c)
 }
 
@@ -228,28 +295,59 @@ func TestTheHandDropsAnEntryWhileReadersKeepFlaggingEveryOne(t *testing.T) {
 	consistent(t, c)
 }
 
-// TestKeysWithTheSameHashAreNeverConfused makes every key hash alike: a key is
-// found only while it holds the place, never with another key's value.
-func TestKeysWithTheSameHashAreNeverConfused(t *testing.T) {
+// TestKeysWithTheSameHashAreBothHeld makes every key hash alike: each key held is
+// found with its own value, and removing one leaves the other.
+func TestKeysWithTheSameHashAreBothHeld(t *testing.T) {
 	c := New[string, int](4)
 	c.hash = func(string) uint64 { return 7 }
 	c.Add("a", ptr(1))
 	c.Add("b", ptr(2))
-	_, ok := c.Get("a")
-	require.False(t, ok, "b took a's place")
-	v, ok := c.Get("b")
-	require.True(t, ok)
-	require.Equal(t, 2, *v)
+	require.Equal(t, 2, c.Len())
+	for k, want := range map[string]int{"a": 1, "b": 2} {
+		v, ok := c.Get(k)
+		require.True(t, ok, k)
+		require.Equal(t, want, *v, k)
+	}
+	consistent(t, c)
 	c.Remove("a")
-	_, ok = c.Get("b")
-	require.True(t, ok, "removing a, not held, leaves b")
+	_, ok := c.Get("a")
+	require.False(t, ok)
+	v, ok := c.Get("b")
+	require.True(t, ok, "removing a leaves b")
+	require.Equal(t, 2, *v)
 	c.Update("a", func(held *int) *int {
 		require.Nil(t, held, "b's value is not a's")
 		return ptr(3)
 	})
-	require.Equal(t, 1, c.Len())
+	v, ok = c.Get("a")
+	require.True(t, ok)
+	require.Equal(t, 3, *v)
+	require.Equal(t, 2, c.Len())
 	consistent(t, c)
 	c.Remove("a")
+	c.Remove("b")
 	require.Equal(t, 0, c.Len())
+	consistent(t, c)
+}
+
+// TestKeysWithTheSameHashBeyondTheSizeAreNeverConfused adds more keys hashing
+// alike than the cache holds: those held are found with their own values.
+func TestKeysWithTheSameHashBeyondTheSizeAreNeverConfused(t *testing.T) {
+	c := New[int, int](4)
+	c.hash = func(int) uint64 { return 7 }
+	for k := range 50 {
+		c.Add(k, ptr(k))
+		_, ok := c.Peek(k)
+		require.True(t, ok, "%d, just added, is held", k)
+		require.LessOrEqual(t, c.Len(), 4)
+	}
+	held := 0
+	for k := range 50 {
+		if v, ok := c.Peek(k); ok {
+			held++
+			require.Equal(t, k, *v)
+		}
+	}
+	require.Equal(t, 4, held)
 	consistent(t, c)
 }
