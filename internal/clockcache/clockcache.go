@@ -1,7 +1,7 @@
 // Package clockcache is a bounded map whose reads take no lock, for the Meter's
-// caches that every CheckQuota and Track reads: a hit costs a scan of one cache
-// line of hashes and an atomic flag, where a least-recently-used list would move
-// the entry under a lock that every request takes.
+// caches that every CheckQuota and Track reads: a hit costs a scan of a cache
+// line of hashes or two and an atomic flag, where a least-recently-used list
+// would move the entry under a lock that every request takes.
 package clockcache
 
 import (
@@ -10,48 +10,55 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
-// ways is the most entries a bucket holds: their hashes fill one cache line.
+// ways is the most entries a bucket holds: their hashes fill a cache line.
 const ways = 8
 
-// Cache maps keys to values, holding at most a fixed number of entries. It is a
-// table allocated once, in buckets of up to eight places: a key's hash picks its
-// bucket, and the key can only be held in one of that bucket's places. The places
-// add up to the cache's size, so the bound is exact, and no entry costs more than
-// its own allocation and two words of the table.
+// Cache maps keys to values, holding at most a fixed number of entries, in a
+// table of buckets of up to eight places each: no map node per key, so that an
+// entry costs little more than its own allocation and two words of the table.
 //
-// When a new key's bucket is full, it takes the place of an entry not read since
-// its bucket's hand last passed it (CLOCK, or second chance): each entry has a
-// flag set when it is read; the hand goes round its bucket's places, clearing the
-// flags it finds set, and drops the first entry whose flag is clear. Recently read
-// entries stay, as with a least-recently-used list kept per bucket; a new entry
-// starts unflagged, so keys read once go before the ones read again. A new key
-// drops an entry of its bucket even while other buckets have room.
+// A key has two buckets, picked by its hash, and is held in either: a new key
+// goes to the emptier, so the buckets fill evenly and a key is pushed out of a
+// full pair only when nearly all places are taken (with one bucket per key, a
+// tenth of the keys would push each other out well below the bound). Two full
+// buckets double the table until its places make the bound, so memory follows
+// the entries held. Then a new key takes the place of an entry not read since its
+// bucket's hand last passed it (CLOCK, or second chance): each entry has a flag
+// set when it is read; the hand goes round its bucket's places, clearing the
+// flags it finds set, and drops the first entry whose flag is clear. Recently
+// read entries stay, as with a least-recently-used list; a new entry starts
+// unflagged, so keys read once go before the ones read again.
 //
 // Get and Peek take no lock; Add, Update and Remove take a mutex. Values are
 // pointers the cache hands out as they were stored: callers must not change what
 // they point to. It is safe for concurrent use.
 type Cache[K comparable, V any] struct {
-	// hashes holds the hash of the key in each place, ways to a bucket, with
-	// the low bit set so that zero means an empty place; a bucket's hashes
-	// share a cache line. A reader compares the entry's key too: two keys may
-	// have the same hash, and a writer may change the place between the
-	// reader's loads of its hash and its entry.
-	hashes []atomic.Uint64
-	// slots holds the entry in each place, parallel to hashes.
-	slots   []atomic.Pointer[entry[K, V]]
-	buckets uint64
-	hash    func(K) uint64
+	// table is replaced, under mu, by one twice its size when it grows.
+	table atomic.Pointer[table[K, V]]
+	hash  func(K) uint64
 
 	mu sync.Mutex
-	// hands holds each bucket's eviction hand.
+	// buckets is the most buckets the table grows to: their places make at
+	// most the size.
+	buckets int
+	held    int
+}
+
+// table holds the places of a Cache.
+type table[K comparable, V any] struct {
+	// hashes holds the hash of the key in each place, a bucket's ways of them
+	// together, with the low bit set so that zero means an empty place. A reader
+	// compares the entry's key too: two keys may have the same hash, and a
+	// writer may change the place between the reader's loads of its hash and
+	// its entry.
+	hashes []atomic.Uint64
+	// slots holds the entry in each place, parallel to hashes.
+	slots []atomic.Pointer[entry[K, V]]
+	// hands holds each bucket's eviction hand; the Cache's mu guards them.
 	hands []uint8
-	// Every bucket has narrow places, the first wider of them one more, so that
-	// they add up to the size.
-	narrow, wider int
-	held          int
+	ways  int
 }
 
 type entry[K comparable, V any] struct {
@@ -62,58 +69,115 @@ type entry[K comparable, V any] struct {
 }
 
 // New returns an empty cache that holds at most size entries (at least one, at
-// most math.MaxInt32). It allocates its table for size entries at once.
+// most math.MaxInt32).
 func New[K comparable, V any](size int) *Cache[K, V] {
 	size = min(max(size, 1), math.MaxInt32)
-	nb := (size + ways - 1) / ways
+	w := min(ways, size)
 	seed := maphash.MakeSeed()
-	return &Cache[K, V]{
-		hashes:  alignedHashes(nb * ways),
-		slots:   make([]atomic.Pointer[entry[K, V]], nb*ways),
-		buckets: uint64(nb),
-		hash:    func(k K) uint64 { return maphash.Comparable(seed, k) },
-		hands:   make([]uint8, nb),
-		narrow:  size / nb,
-		wider:   size % nb,
+	c := &Cache[K, V]{buckets: size / w, hash: func(k K) uint64 { return maphash.Comparable(seed, k) }}
+	c.table.Store(newTable[K, V](min(c.buckets, 8), w))
+	return c
+}
+
+func newTable[K comparable, V any](buckets, ways int) *table[K, V] {
+	return &table[K, V]{hashes: make([]atomic.Uint64, buckets*ways),
+		slots: make([]atomic.Pointer[entry[K, V]], buckets*ways), hands: make([]uint8, buckets), ways: ways}
+}
+
+// pair returns the first places of the two buckets of hash h, which may be one.
+func (t *table[K, V]) pair(h uint64) [2]int {
+	n := uint64(len(t.hands))
+	b1, _ := bits.Mul64(h, n)
+	b2, _ := bits.Mul64(bits.RotateLeft64(h, 32), n)
+	return [2]int{int(b1) * t.ways, int(b2) * t.ways}
+}
+
+// find returns the entry of key k, of hash h, and its place; or nil and -1.
+// The entry is the one whose key was compared: a writer may have changed the
+// place since.
+func (t *table[K, V]) find(k K, h uint64) (*entry[K, V], int) {
+	for _, at := range t.pair(h) {
+		for i := at; i < at+t.ways; i++ {
+			if t.hashes[i].Load() == h {
+				if en := t.slots[i].Load(); en != nil && en.key == k {
+					return en, i
+				}
+			}
+		}
 	}
+	return nil, -1
 }
 
-// alignedHashes returns n hashes starting at a cache line, so that a bucket's
-// hashes are one line and a read loads one line, whatever the allocator's
-// alignment.
-func alignedHashes(n int) []atomic.Uint64 {
-	raw := make([]atomic.Uint64, n+ways-1)
-	off := int(-uintptr(unsafe.Pointer(&raw[0])) % (ways * 8) / 8)
-	return raw[off : off+n : off+n]
-}
-
-// place returns the hash to store for k and the first place of its bucket.
-func (c *Cache[K, V]) place(k K) (h uint64, at int) {
-	h = c.hash(k) | 1
-	b, _ := bits.Mul64(h, c.buckets)
-	return h, int(b) * ways
-}
-
-// waysIn is the number of places of bucket b.
-func (c *Cache[K, V]) waysIn(b int) int {
-	if b < c.wider {
-		return c.narrow + 1
+// free returns an empty place of the bucket, of the two starting at pair, with
+// more empty places, or -1.
+func (t *table[K, V]) free(pair [2]int) int {
+	at, most := -1, 0
+	for _, lo := range pair {
+		n, first := 0, -1
+		for i := lo; i < lo+t.ways; i++ {
+			if t.hashes[i].Load() == 0 {
+				n++
+				if first < 0 {
+					first = i
+				}
+			}
+		}
+		if n > most {
+			at, most = first, n
+		}
 	}
-	return c.narrow
+	return at
+}
+
+// firstFree returns the first empty place of the first bucket starting at pair,
+// else of the second, or -1.
+func (t *table[K, V]) firstFree(pair [2]int) int {
+	for _, lo := range pair {
+		for i := lo; i < lo+t.ways; i++ {
+			if t.hashes[i].Load() == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// victim returns the place, of the buckets starting at pair, whose entry to drop:
+// the first whose flag is clear from the first bucket's hand, then from the
+// second's, clearing the flags the hands pass; after a round of both, the place
+// the first hand is at. The hand moves past the place it returns. The Cache's mu
+// is held.
+func (t *table[K, V]) victim(pair [2]int) int {
+	for _, lo := range pair {
+		hand := &t.hands[lo/t.ways]
+		for range t.ways {
+			i := lo + int(*hand)
+			*hand = uint8((int(*hand) + 1) % t.ways)
+			if read := &t.slots[i].Load().read; read.Load() {
+				read.Store(false)
+			} else {
+				return i
+			}
+		}
+	}
+	hand := &t.hands[pair[0]/t.ways]
+	i := pair[0] + int(*hand)
+	*hand = uint8((int(*hand) + 1) % t.ways)
+	return i
+}
+
+// put stores en, of hash h, in place i: the entry before its hash, so that a
+// reader matching the hash finds it, and one still matching the hash it replaces
+// finds another key.
+func (t *table[K, V]) put(i int, h uint64, en *entry[K, V]) {
+	t.slots[i].Store(en)
+	t.hashes[i].Store(h)
 }
 
 // load returns k's entry, or nil.
 func (c *Cache[K, V]) load(k K) *entry[K, V] {
-	h, at := c.place(k)
-	hs := (*[ways]atomic.Uint64)(c.hashes[at:])
-	for i := range hs {
-		if hs[i].Load() == h {
-			if en := c.slots[at+i].Load(); en != nil && en.key == k {
-				return en
-			}
-		}
-	}
-	return nil
+	en, _ := c.table.Load().find(k, c.hash(k)|1)
+	return en
 }
 
 // Get returns k's value and marks it used, so the next pass of its bucket's hand
@@ -141,7 +205,7 @@ func (c *Cache[K, V]) Peek(k K) (*V, bool) {
 }
 
 // Add sets k's value to v. An entry already held keeps its place and counts as
-// used; a new one may drop another of its bucket (see Cache).
+// used; a new one may drop another (see Cache).
 func (c *Cache[K, V]) Add(k K, v *V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -167,14 +231,11 @@ func (c *Cache[K, V]) Update(k K, f func(held *V) *V) {
 func (c *Cache[K, V]) Remove(k K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	h, at := c.place(k)
-	for i := at; i < at+ways; i++ {
-		if c.hashes[i].Load() == h && c.slots[i].Load().key == k {
-			c.hashes[i].Store(0)
-			c.slots[i].Store(nil)
-			c.held--
-			return
-		}
+	t := c.table.Load()
+	if _, i := t.find(k, c.hash(k)|1); i >= 0 {
+		t.hashes[i].Store(0)
+		t.slots[i].Store(nil)
+		c.held--
 	}
 }
 
@@ -187,34 +248,55 @@ func (c *Cache[K, V]) Len() int {
 
 // set stores k's value; c.mu is held.
 func (c *Cache[K, V]) set(k K, v *V) {
-	h, at := c.place(k)
-	n := c.waysIn(at / ways)
-	free := -1
-	for i := at; i < at+n; i++ {
-		switch c.hashes[i].Load() {
-		case h:
-			if held := c.slots[i].Load(); held.key == k {
-				held.value.Store(v)
-				held.read.Store(true)
-				return
-			}
-		case 0:
-			if free < 0 {
-				free = i
-			}
-		}
+	h := c.hash(k) | 1
+	t := c.table.Load()
+	if held, _ := t.find(k, h); held != nil {
+		held.value.Store(v)
+		held.read.Store(true)
+		return
 	}
 	en := &entry[K, V]{key: k}
 	en.value.Store(v)
-	if free < 0 {
-		hand := Hand{at: int(c.hands[at/ways])}
-		free = at + hand.Victim(n, func(i int) *atomic.Bool { return &c.slots[at+i].Load().read })
-		c.hands[at/ways] = uint8(hand.at)
+	pair := t.pair(h)
+	i := t.free(pair)
+	for i < 0 && len(t.hands) < c.buckets {
+		t = c.grow()
+		pair = t.pair(h)
+		i = t.free(pair)
+	}
+	if i < 0 {
+		i = t.victim(pair)
 		c.held--
 	}
-	// The entry goes in before its hash: a reader matching the hash finds it,
-	// and one still matching the hash it replaces finds another key.
-	c.slots[free].Store(en)
-	c.hashes[free].Store(h)
+	t.put(i, h, en)
 	c.held++
+}
+
+// grow replaces the table by one of twice its buckets, up to the most, holding
+// its entries, and returns it; an entry whose buckets are both full is dropped,
+// as by a hand. Readers of the old table meanwhile find what it held. c.mu is
+// held.
+func (c *Cache[K, V]) grow() *table[K, V] {
+	old := c.table.Load()
+	t := newTable[K, V](min(2*len(old.hands), c.buckets), old.ways)
+	for i := range old.slots {
+		h := old.hashes[i].Load()
+		if h == 0 {
+			continue
+		}
+		// The bucket the entry was in is split between two of the new table,
+		// which take entries from it alone: its new bucket has room when the
+		// table doubles.
+		pair := t.pair(h)
+		if old.pair(h)[0] != i/old.ways*old.ways {
+			pair[0], pair[1] = pair[1], pair[0]
+		}
+		if at := t.firstFree(pair); at >= 0 {
+			t.put(at, h, old.slots[i].Load())
+		} else {
+			c.held--
+		}
+	}
+	c.table.Store(t)
+	return t
 }

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -22,26 +21,26 @@ func cacheOf(size int, keys ...string) *Cache[string, int] {
 }
 
 // consistent checks that each place holds an entry and its hash, or neither; that
-// each entry is in its key's bucket, with its key's hash, once; and that Len counts
-// them.
+// each entry is in one of its key's two buckets, with its key's hash, once; and
+// that Len counts them.
 func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	require.Len(t, c.hashes, len(c.slots))
+	tab := c.table.Load()
+	require.Len(t, tab.hashes, len(tab.slots))
+	require.Len(t, tab.slots, len(tab.hands)*tab.ways)
 	seen := map[K]bool{}
-	for i := range c.slots {
-		en, h := c.slots[i].Load(), c.hashes[i].Load()
+	for i := range tab.slots {
+		en, h := tab.slots[i].Load(), tab.hashes[i].Load()
 		if en == nil {
 			require.Zero(t, h, "hash of empty place %d", i)
 			continue
 		}
 		require.False(t, seen[en.key], "%v held twice", en.key)
 		seen[en.key] = true
-		want, at := c.place(en.key)
-		require.Equal(t, want, h, "hash of %v", en.key)
-		require.Equal(t, at, i/ways*ways, "bucket of %v", en.key)
-		require.Less(t, i-at, c.waysIn(at/ways), "%v within its bucket's places", en.key)
+		require.Equal(t, c.hash(en.key)|1, h, "hash of %v", en.key)
+		require.Contains(t, tab.pair(h), i/tab.ways*tab.ways, "bucket of %v", en.key)
 	}
 	require.Equal(t, len(seen), c.held)
 }
@@ -72,17 +71,15 @@ func TestPeekDoesNotKeepAnEntry(t *testing.T) {
 
 // TestTheCacheHoldsAtMostItsSize adds many more keys than the cache holds, for
 // sizes within one bucket and across several: the cache never holds more than its
-// size, and once every bucket has filled it holds exactly its size.
+// size, and once its table has grown and every bucket has filled, it holds its
+// places, which are its size but for less than a bucket.
 func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
 	for _, size := range []int{1, 3, 8, 9, 100, 1000} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			c := New[string, int](size)
-			places := 0
-			for b := range int(c.buckets) {
-				require.LessOrEqual(t, c.waysIn(b), ways)
-				places += c.waysIn(b)
-			}
-			require.Equal(t, size, places, "the buckets' places add up to the size")
+			places := c.buckets * min(ways, size)
+			require.LessOrEqual(t, places, size)
+			require.Greater(t, places, size-ways)
 			last := 20*size + 50
 			for i := range last {
 				c.Add(strconv.Itoa(i), ptr(i))
@@ -91,14 +88,16 @@ func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
 				}
 				require.LessOrEqual(t, c.Len(), size)
 			}
+			tab := c.table.Load()
+			require.Len(t, tab.slots, places, "the table has grown to its most")
 			held := 0
-			for i := range c.slots {
-				if c.slots[i].Load() != nil {
+			for i := range tab.slots {
+				if tab.slots[i].Load() != nil {
 					held++
 				}
 			}
-			require.Equal(t, size, held)
-			require.Equal(t, size, c.Len())
+			require.Equal(t, places, held)
+			require.Equal(t, places, c.Len())
 			v, ok := c.Get(strconv.Itoa(last - 1))
 			require.True(t, ok, "the last key added is held")
 			require.Equal(t, last-1, *v)
@@ -107,29 +106,41 @@ func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
 	}
 }
 
-// TestANewKeyDropsAnEntryOfItsBucketEvenWithRoomElsewhere sends every key to the
-// first of two buckets: the cache holds no more than that bucket's places.
-func TestANewKeyDropsAnEntryOfItsBucketEvenWithRoomElsewhere(t *testing.T) {
-	c := New[int, int](16)
-	c.hash = func(k int) uint64 { return uint64(k) }
-	for k := range 20 {
-		c.Add(k, ptr(k))
+// TestTwoThirdsOfTheSizeAreAllHeld: a key has two buckets and goes to the
+// emptier, so none is pushed out of a full bucket while most have room.
+func TestTwoThirdsOfTheSizeAreAllHeld(t *testing.T) {
+	const size = 1 << 14
+	c := New[string, int](size)
+	keys := size * 2 / 3
+	for i := range keys {
+		c.Add(strconv.Itoa(i), ptr(i))
 	}
-	require.Equal(t, 8, c.Len())
-	for k := 12; k < 20; k++ {
-		_, ok := c.Peek(k)
-		require.True(t, ok, "%d, among the last eight added, is held", k)
+	require.Equal(t, keys, c.Len())
+	for i := range keys {
+		v, ok := c.Peek(strconv.Itoa(i))
+		require.True(t, ok, "%d", i)
+		require.Equal(t, i, *v)
 	}
 	consistent(t, c)
 }
 
-// TestEachBucketsHashesStartACacheLine checks the table's alignment, on which a
-// read loading a single cache line depends.
-func TestEachBucketsHashesStartACacheLine(t *testing.T) {
-	for size := range 200 {
-		c := New[string, int](size)
-		require.Zero(t, uintptr(unsafe.Pointer(&c.hashes[0]))%64, "size %d", size)
+// TestTheTableFollowsTheEntriesHeld: a cache far from its size holds a table
+// for its entries, not for its size, and readers of the table it grew out of
+// still find what that table held.
+func TestTheTableFollowsTheEntriesHeld(t *testing.T) {
+	const size, keys = 1 << 16, 1000
+	c := New[string, int](size)
+	first := c.table.Load()
+	c.Add("first", ptr(-1))
+	for i := range keys {
+		c.Add(strconv.Itoa(i), ptr(i))
 	}
+	require.Equal(t, keys+1, c.Len())
+	require.LessOrEqual(t, len(c.table.Load().slots), size/8)
+	en, _ := first.find("first", c.hash("first")|1)
+	require.NotNil(t, en, "the table grown out of still holds its entry")
+	require.Equal(t, -1, *en.value.Load())
+	consistent(t, c)
 }
 
 func TestASizeBelowOneHoldsOneEntry(t *testing.T) {
