@@ -20,22 +20,29 @@ func cacheOf(size int, keys ...string) *Cache[string, int] {
 	return c
 }
 
-// consistent checks that the ring and the map hold the same entries, each at its
-// index.
+// consistent checks that each place holds an entry and its hash, or neither; that
+// each entry is in one of its key's two buckets, with its key's hash, once; and
+// that Len counts them.
 func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	require.LessOrEqual(t, len(c.ring), c.size)
-	inMap := 0
-	c.entries.Range(func(h, e any) bool {
-		inMap++
-		en := e.(*entry[K, V])
-		require.Equal(t, h, c.hash(en.key))
-		require.Same(t, en, c.ring[en.index], "entry of %v at its index", en.key)
-		return true
-	})
-	require.Equal(t, len(c.ring), inMap)
+	tab := c.table.Load()
+	require.Len(t, tab.hashes, len(tab.slots))
+	require.Len(t, tab.slots, len(tab.hands)*tab.ways)
+	seen := map[K]bool{}
+	for i := range tab.slots {
+		en, h := tab.slots[i].Load(), tab.hashes[i].Load()
+		if en == nil {
+			require.Zero(t, h, "hash of empty place %d", i)
+			continue
+		}
+		require.False(t, seen[en.key], "%v held twice", en.key)
+		seen[en.key] = true
+		require.Equal(t, c.hash(en.key)|1, h, "hash of %v", en.key)
+		require.Contains(t, tab.pair(h), i/tab.ways*tab.ways, "bucket of %v", en.key)
+	}
+	require.Equal(t, len(seen), c.held)
 }
 
 func TestAnEntryReadSinceTheHandPassedIsKeptAndAnUnreadOneDropped(t *testing.T) {
@@ -62,18 +69,77 @@ func TestPeekDoesNotKeepAnEntry(t *testing.T) {
 	require.False(t, ok)
 }
 
+// TestTheCacheHoldsAtMostItsSize adds many more keys than the cache holds, for
+// sizes within one bucket and across several: the cache never holds more than its
+// size, and once its table has grown and every bucket has filled, it holds its
+// places, which are its size but for less than a bucket.
 func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
-	c := New[string, int](10)
-	for i := range 1000 {
-		c.Add(strconv.Itoa(i), ptr(i))
-		if i%3 == 0 {
-			c.Get(strconv.Itoa(i))
-		}
-		require.LessOrEqual(t, c.Len(), 10)
+	for _, size := range []int{1, 3, 8, 9, 100, 1000} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			c := New[string, int](size)
+			places := c.buckets * min(ways, size)
+			require.LessOrEqual(t, places, size)
+			require.Greater(t, places, size-ways)
+			last := 20*size + 50
+			for i := range last {
+				c.Add(strconv.Itoa(i), ptr(i))
+				if i%3 == 0 {
+					c.Get(strconv.Itoa(i))
+				}
+				require.LessOrEqual(t, c.Len(), size)
+			}
+			tab := c.table.Load()
+			require.Len(t, tab.slots, places, "the table has grown to its most")
+			held := 0
+			for i := range tab.slots {
+				if tab.slots[i].Load() != nil {
+					held++
+				}
+			}
+			require.Equal(t, places, held)
+			require.Equal(t, places, c.Len())
+			v, ok := c.Get(strconv.Itoa(last - 1))
+			require.True(t, ok, "the last key added is held")
+			require.Equal(t, last-1, *v)
+			consistent(t, c)
+		})
 	}
-	require.Equal(t, 10, c.Len())
-	_, ok := c.Get("999")
-	require.True(t, ok, "the last key added is held")
+}
+
+// TestTwoThirdsOfTheSizeAreAllHeld: a key has two buckets and goes to the
+// emptier, so none is pushed out of a full bucket while most have room.
+func TestTwoThirdsOfTheSizeAreAllHeld(t *testing.T) {
+	const size = 1 << 14
+	c := New[string, int](size)
+	keys := size * 2 / 3
+	for i := range keys {
+		c.Add(strconv.Itoa(i), ptr(i))
+	}
+	require.Equal(t, keys, c.Len())
+	for i := range keys {
+		v, ok := c.Peek(strconv.Itoa(i))
+		require.True(t, ok, "%d", i)
+		require.Equal(t, i, *v)
+	}
+	consistent(t, c)
+}
+
+// TestTheTableFollowsTheEntriesHeld: a cache far from its size holds a table
+// for its entries, not for its size, and readers of the table it grew out of
+// still find what that table held.
+func TestTheTableFollowsTheEntriesHeld(t *testing.T) {
+	const size, keys = 1 << 16, 1000
+	c := New[string, int](size)
+	first := c.table.Load()
+	c.Add("first", ptr(-1))
+	for i := range keys {
+		c.Add(strconv.Itoa(i), ptr(i))
+	}
+	require.Equal(t, keys+1, c.Len())
+	require.LessOrEqual(t, len(c.table.Load().slots), size/8)
+	en, _ := first.find("first", c.hash("first")|1)
+	require.NotNil(t, en, "the table grown out of still holds its entry")
+	require.Equal(t, -1, *en.value.Load())
 	consistent(t, c)
 }
 
@@ -85,13 +151,25 @@ func TestASizeBelowOneHoldsOneEntry(t *testing.T) {
 	require.Equal(t, 2, *v)
 }
 
+// TestAddingAKeyHeldReplacesItsValueInPlace adds a key again, to a cache with room
+// and to a full one whose hand is at another entry: its value changes, it is held
+// once, and no other entry is dropped.
 func TestAddingAKeyHeldReplacesItsValueInPlace(t *testing.T) {
-	c := New[string, int](2)
-	c.Add("a", ptr(1))
+	c := cacheOf(3, "a")
 	c.Add("a", ptr(2))
 	require.Equal(t, 1, c.Len())
-	v, _ := c.Get("a")
+	v, _ := c.Peek("a")
 	require.Equal(t, 2, *v)
+	consistent(t, c)
+
+	c = cacheOf(2, "b", "a")
+	c.Add("a", ptr(3))
+	require.Equal(t, 2, c.Len())
+	for k, want := range map[string]int{"a": 3, "b": 1} {
+		v, ok := c.Peek(k)
+		require.True(t, ok, k)
+		require.Equal(t, want, *v, k)
+	}
 	consistent(t, c)
 }
 
@@ -228,28 +306,59 @@ func TestTheHandDropsAnEntryWhileReadersKeepFlaggingEveryOne(t *testing.T) {
 	consistent(t, c)
 }
 
-// TestKeysWithTheSameHashAreNeverConfused makes every key hash alike: a key is
-// found only while it holds the place, never with another key's value.
-func TestKeysWithTheSameHashAreNeverConfused(t *testing.T) {
+// TestKeysWithTheSameHashAreBothHeld makes every key hash alike: each key held is
+// found with its own value, and removing one leaves the other.
+func TestKeysWithTheSameHashAreBothHeld(t *testing.T) {
 	c := New[string, int](4)
 	c.hash = func(string) uint64 { return 7 }
 	c.Add("a", ptr(1))
 	c.Add("b", ptr(2))
-	_, ok := c.Get("a")
-	require.False(t, ok, "b took a's place")
-	v, ok := c.Get("b")
-	require.True(t, ok)
-	require.Equal(t, 2, *v)
+	require.Equal(t, 2, c.Len())
+	for k, want := range map[string]int{"a": 1, "b": 2} {
+		v, ok := c.Get(k)
+		require.True(t, ok, k)
+		require.Equal(t, want, *v, k)
+	}
+	consistent(t, c)
 	c.Remove("a")
-	_, ok = c.Get("b")
-	require.True(t, ok, "removing a, not held, leaves b")
+	_, ok := c.Get("a")
+	require.False(t, ok)
+	v, ok := c.Get("b")
+	require.True(t, ok, "removing a leaves b")
+	require.Equal(t, 2, *v)
 	c.Update("a", func(held *int) *int {
 		require.Nil(t, held, "b's value is not a's")
 		return ptr(3)
 	})
-	require.Equal(t, 1, c.Len())
+	v, ok = c.Get("a")
+	require.True(t, ok)
+	require.Equal(t, 3, *v)
+	require.Equal(t, 2, c.Len())
 	consistent(t, c)
 	c.Remove("a")
+	c.Remove("b")
 	require.Equal(t, 0, c.Len())
+	consistent(t, c)
+}
+
+// TestKeysWithTheSameHashBeyondTheSizeAreNeverConfused adds more keys hashing
+// alike than the cache holds: those held are found with their own values.
+func TestKeysWithTheSameHashBeyondTheSizeAreNeverConfused(t *testing.T) {
+	c := New[int, int](4)
+	c.hash = func(int) uint64 { return 7 }
+	for k := range 50 {
+		c.Add(k, ptr(k))
+		_, ok := c.Peek(k)
+		require.True(t, ok, "%d, just added, is held", k)
+		require.LessOrEqual(t, c.Len(), 4)
+	}
+	held := 0
+	for k := range 50 {
+		if v, ok := c.Peek(k); ok {
+			held++
+			require.Equal(t, k, *v)
+		}
+	}
+	require.Equal(t, 4, held)
 	consistent(t, c)
 }
