@@ -43,10 +43,12 @@ type resolved struct {
 	// empty (see assignment).
 	Subject string
 	*terms
-	// expires is when the entry is no longer used; from refreshAt on, a call
-	// starts reading it again in the background (refreshing is set meanwhile).
-	expires, refreshAt time.Time
-	refreshing         atomic.Bool
+	// expires is when the entry is no longer used; from refreshLeft before it
+	// on, a call starts reading it again in the background (refreshing is set
+	// meanwhile).
+	expires     time.Time
+	refreshLeft time.Duration
+	refreshing  atomic.Bool
 }
 
 // terms are what an assignment gives its subject. Subjects on the same terms may

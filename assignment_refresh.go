@@ -43,13 +43,16 @@ func (f *refresher) close() {
 // random point between three quarters and seven eighths of the TTL.
 func schedule(r *resolved, now time.Time, ttl time.Duration) {
 	r.expires = now.Add(ttl)
-	r.refreshAt = now.Add(ttl*3/4 + rand.N(ttl/8+1))
+	r.refreshLeft = ttl - (ttl*3/4 + rand.N(ttl/8+1))
 }
+
+// refreshAt is when a call starts reading r again.
+func (r *resolved) refreshAt() time.Time { return r.expires.Add(-r.refreshLeft) }
 
 // refreshIfDue starts a background lookup of r's subject when r is past its
 // refresh time and no refresh of it runs already.
 func (m *Meter) refreshIfDue(r *resolved, now time.Time) {
-	if now.Before(r.refreshAt) || !r.refreshing.CompareAndSwap(false, true) {
+	if now.Before(r.refreshAt()) || !r.refreshing.CompareAndSwap(false, true) {
 		return
 	}
 	f := m.refresher

@@ -76,13 +76,13 @@ func TestAssignmentsReadTogetherAreRefreshedAtSpreadTimes(t *testing.T) {
 	for i := range 1000 {
 		r, err := m.resolve(context.Background(), "test", fmt.Sprint("tenant-", i), t0)
 		require.NoError(t, err)
-		require.False(t, r.refreshAt.Before(t0.Add(ttl*3/4)), "refreshed in the last quarter of the TTL")
-		require.False(t, r.refreshAt.After(t0.Add(ttl*7/8)), "with an eighth of the TTL left to refresh")
-		if r.refreshAt.Before(first) {
-			first = r.refreshAt
+		require.False(t, r.refreshAt().Before(t0.Add(ttl*3/4)), "refreshed in the last quarter of the TTL")
+		require.False(t, r.refreshAt().After(t0.Add(ttl*7/8)), "with an eighth of the TTL left to refresh")
+		if r.refreshAt().Before(first) {
+			first = r.refreshAt()
 		}
-		if r.refreshAt.After(last) {
-			last = r.refreshAt
+		if r.refreshAt().After(last) {
+			last = r.refreshAt()
 		}
 	}
 	require.Greater(t, last.Sub(first), ttl/10, "refresh times are spread over the eighth of the TTL")

@@ -3,9 +3,10 @@ package store
 import "fmt"
 
 // DefaultRememberedRows is Settings.RememberedRows unless WithRememberedRows says
-// otherwise: with it a store's share of a process's memory at a million subjects
-// stays within the bound BENCHMARKS.md, "Default cache bounds", measures.
-const DefaultRememberedRows = 65_536
+// otherwise: it holds the rows of 100,000 subjects sending in turn, and with it a
+// store's share of a process's memory at a million subjects stays within the
+// bound BENCHMARKS.md, "Default bounds of 131,072", measures.
+const DefaultRememberedRows = 131_072
 
 // Option changes a setting of a store as it is opened (sqlite.Open and New,
 // postgres.Open and New).
