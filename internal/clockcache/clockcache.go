@@ -7,29 +7,21 @@ package clockcache
 import (
 	"hash/maphash"
 	"math"
-	"math/bits"
 	"sync"
 	"sync/atomic"
 )
 
-// ways is the most entries a bucket holds: their hashes fill a cache line.
-const ways = 8
-
 // Cache maps keys to values, holding at most a fixed number of entries, in a
-// table of buckets of up to eight places each: no map node per key, so that an
-// entry costs little more than its own allocation and two words of the table.
-//
-// A key has two buckets, picked by its hash, and is held in either: a new key
-// goes to the emptier, so the buckets fill evenly and a key is pushed out of a
-// full pair only when nearly all places are taken (with one bucket per key, a
-// tenth of the keys would push each other out well below the bound). Two full
-// buckets double the table until its places make the bound, so memory follows
-// the entries held. Then a new key takes the place of an entry not read since its
-// bucket's hand last passed it (CLOCK, or second chance): each entry has a flag
-// set when it is read; the hand goes round its bucket's places, clearing the
-// flags it finds set, and drops the first entry whose flag is clear. Recently
-// read entries stay, as with a least-recently-used list; a new entry starts
-// unflagged, so keys read once go before the ones read again.
+// table of slots laid out in Buckets: no map node per key, so that an entry costs
+// little more than its own allocation and two words of the table. A key is held
+// in either of its two buckets. Two full buckets double the table until its slots
+// make the bound, so memory follows the entries held. Then a new key takes the
+// place of an entry not read since its bucket's hand last passed it (CLOCK, or
+// second chance): each entry has a flag set when it is read; the hand goes round
+// its bucket's slots, clearing the flags it finds set, and drops the first entry
+// whose flag is clear. Recently read entries stay, as with a least-recently-used
+// list; a new entry starts unflagged, so keys read once go before the ones read
+// again.
 //
 // Get and Peek take no lock; Add, Update and Remove take a mutex. Values are
 // pointers the cache hands out as they were stored: callers must not change what
@@ -40,25 +32,23 @@ type Cache[K comparable, V any] struct {
 	hash  func(K) uint64
 
 	mu sync.Mutex
-	// buckets is the most buckets the table grows to: their places make at
-	// most the size.
+	// buckets is the most buckets the table grows to: their slots make at most
+	// the size.
 	buckets int
 	held    int
 }
 
-// table holds the places of a Cache.
+// table holds the slots of a Cache.
 type table[K comparable, V any] struct {
-	// hashes holds the hash of the key in each place, a bucket's ways of them
-	// together, with the low bit set so that zero means an empty place. A reader
-	// compares the entry's key too: two keys may have the same hash, and a
-	// writer may change the place between the reader's loads of its hash and
-	// its entry.
+	// hashes holds the hash of the key in each slot, with the low bit set so
+	// that zero means an empty slot. A reader compares the entry's key too: two
+	// keys may have the same hash, and a writer may change the slot between the
+	// reader's loads of its hash and its entry.
 	hashes []atomic.Uint64
-	// slots holds the entry in each place, parallel to hashes.
+	// slots holds the entry in each slot, parallel to hashes.
 	slots []atomic.Pointer[entry[K, V]]
-	// hands holds each bucket's eviction hand; the Cache's mu guards them.
-	hands []uint8
-	ways  int
+	// The Cache's mu guards the hands.
+	Buckets
 }
 
 type entry[K comparable, V any] struct {
@@ -72,32 +62,24 @@ type entry[K comparable, V any] struct {
 // most math.MaxInt32).
 func New[K comparable, V any](size int) *Cache[K, V] {
 	size = min(max(size, 1), math.MaxInt32)
-	w := min(ways, size)
+	ways := min(Ways, size)
 	seed := maphash.MakeSeed()
-	c := &Cache[K, V]{buckets: size / w, hash: func(k K) uint64 { return maphash.Comparable(seed, k) }}
-	c.table.Store(newTable[K, V](min(c.buckets, 8), w))
+	c := &Cache[K, V]{buckets: size / ways, hash: func(k K) uint64 { return maphash.Comparable(seed, k) }}
+	c.table.Store(newTable[K, V](min(c.buckets, 8), ways))
 	return c
 }
 
 func newTable[K comparable, V any](buckets, ways int) *table[K, V] {
 	return &table[K, V]{hashes: make([]atomic.Uint64, buckets*ways),
-		slots: make([]atomic.Pointer[entry[K, V]], buckets*ways), hands: make([]uint8, buckets), ways: ways}
+		slots: make([]atomic.Pointer[entry[K, V]], buckets*ways), Buckets: NewBuckets(buckets, ways)}
 }
 
-// pair returns the first places of the two buckets of hash h, which may be one.
-func (t *table[K, V]) pair(h uint64) [2]int {
-	n := uint64(len(t.hands))
-	b1, _ := bits.Mul64(h, n)
-	b2, _ := bits.Mul64(bits.RotateLeft64(h, 32), n)
-	return [2]int{int(b1) * t.ways, int(b2) * t.ways}
-}
-
-// find returns the entry of key k, of hash h, and its place; or nil and -1.
+// find returns the entry of key k, of hash h, and its slot; or nil and -1.
 // The entry is the one whose key was compared: a writer may have changed the
-// place since.
+// slot since.
 func (t *table[K, V]) find(k K, h uint64) (*entry[K, V], int) {
-	for _, at := range t.pair(h) {
-		for i := at; i < at+t.ways; i++ {
+	for _, at := range t.Pair(h) {
+		for i := at; i < at+t.Ways(); i++ {
 			if t.hashes[i].Load() == h {
 				if en := t.slots[i].Load(); en != nil && en.key == k {
 					return en, i
@@ -108,65 +90,13 @@ func (t *table[K, V]) find(k K, h uint64) (*entry[K, V], int) {
 	return nil, -1
 }
 
-// free returns an empty place of the bucket, of the two starting at pair, with
-// more empty places, or -1.
-func (t *table[K, V]) free(pair [2]int) int {
-	at, most := -1, 0
-	for _, lo := range pair {
-		n, first := 0, -1
-		for i := lo; i < lo+t.ways; i++ {
-			if t.hashes[i].Load() == 0 {
-				n++
-				if first < 0 {
-					first = i
-				}
-			}
-		}
-		if n > most {
-			at, most = first, n
-		}
-	}
-	return at
-}
+// empty reports whether slot i is empty.
+func (t *table[K, V]) empty(i int) bool { return t.hashes[i].Load() == 0 }
 
-// firstFree returns the first empty place of the first bucket starting at pair,
-// else of the second, or -1.
-func (t *table[K, V]) firstFree(pair [2]int) int {
-	for _, lo := range pair {
-		for i := lo; i < lo+t.ways; i++ {
-			if t.hashes[i].Load() == 0 {
-				return i
-			}
-		}
-	}
-	return -1
-}
+// read returns the read flag of the entry in slot i, which holds one.
+func (t *table[K, V]) read(i int) *atomic.Bool { return &t.slots[i].Load().read }
 
-// victim returns the place, of the buckets starting at pair, whose entry to drop:
-// the first whose flag is clear from the first bucket's hand, then from the
-// second's, clearing the flags the hands pass; after a round of both, the place
-// the first hand is at. The hand moves past the place it returns. The Cache's mu
-// is held.
-func (t *table[K, V]) victim(pair [2]int) int {
-	for _, lo := range pair {
-		hand := &t.hands[lo/t.ways]
-		for range t.ways {
-			i := lo + int(*hand)
-			*hand = uint8((int(*hand) + 1) % t.ways)
-			if read := &t.slots[i].Load().read; read.Load() {
-				read.Store(false)
-			} else {
-				return i
-			}
-		}
-	}
-	hand := &t.hands[pair[0]/t.ways]
-	i := pair[0] + int(*hand)
-	*hand = uint8((int(*hand) + 1) % t.ways)
-	return i
-}
-
-// put stores en, of hash h, in place i: the entry before its hash, so that a
+// put stores en, of hash h, in slot i: the entry before its hash, so that a
 // reader matching the hash finds it, and one still matching the hash it replaces
 // finds another key.
 func (t *table[K, V]) put(i int, h uint64, en *entry[K, V]) {
@@ -257,15 +187,15 @@ func (c *Cache[K, V]) set(k K, v *V) {
 	}
 	en := &entry[K, V]{key: k}
 	en.value.Store(v)
-	pair := t.pair(h)
-	i := t.free(pair)
-	for i < 0 && len(t.hands) < c.buckets {
+	pair := t.Pair(h)
+	i := t.Emptier(pair, t.empty)
+	for i < 0 && t.Len() < c.buckets {
 		t = c.grow()
-		pair = t.pair(h)
-		i = t.free(pair)
+		pair = t.Pair(h)
+		i = t.Emptier(pair, t.empty)
 	}
 	if i < 0 {
-		i = t.victim(pair)
+		i = t.Victim(pair, t.read)
 		c.held--
 	}
 	t.put(i, h, en)
@@ -278,20 +208,13 @@ func (c *Cache[K, V]) set(k K, v *V) {
 // held.
 func (c *Cache[K, V]) grow() *table[K, V] {
 	old := c.table.Load()
-	t := newTable[K, V](min(2*len(old.hands), c.buckets), old.ways)
+	t := newTable[K, V](min(2*old.Len(), c.buckets), old.Ways())
 	for i := range old.slots {
 		h := old.hashes[i].Load()
 		if h == 0 {
 			continue
 		}
-		// The bucket the entry was in is split between two of the new table,
-		// which take entries from it alone: its new bucket has room when the
-		// table doubles.
-		pair := t.pair(h)
-		if old.pair(h)[0] != i/old.ways*old.ways {
-			pair[0], pair[1] = pair[1], pair[0]
-		}
-		if at := t.firstFree(pair); at >= 0 {
+		if at := t.First(t.PairFrom(h, &old.Buckets, i), t.empty); at >= 0 {
 			t.put(at, h, old.slots[i].Load())
 		} else {
 			c.held--

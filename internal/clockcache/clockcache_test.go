@@ -29,7 +29,7 @@ func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 	defer c.mu.Unlock()
 	tab := c.table.Load()
 	require.Len(t, tab.hashes, len(tab.slots))
-	require.Len(t, tab.slots, len(tab.hands)*tab.ways)
+	require.Len(t, tab.slots, tab.Len()*tab.Ways())
 	seen := map[K]bool{}
 	for i := range tab.slots {
 		en, h := tab.slots[i].Load(), tab.hashes[i].Load()
@@ -40,9 +40,19 @@ func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 		require.False(t, seen[en.key], "%v held twice", en.key)
 		seen[en.key] = true
 		require.Equal(t, c.hash(en.key)|1, h, "hash of %v", en.key)
-		require.Contains(t, tab.pair(h), i/tab.ways*tab.ways, "bucket of %v", en.key)
+		require.Contains(t, tab.Pair(h), i/tab.Ways()*tab.Ways(), "bucket of %v", en.key)
 	}
 	require.Equal(t, len(seen), c.held)
+}
+
+// holds checks that c holds each key of want with its value.
+func holds(t *testing.T, c *Cache[string, int], want map[string]int) {
+	t.Helper()
+	for k, v := range want {
+		held, ok := c.Peek(k)
+		require.True(t, ok, k)
+		require.Equal(t, v, *held, k)
+	}
 }
 
 func TestAnEntryReadSinceTheHandPassedIsKeptAndAnUnreadOneDropped(t *testing.T) {
@@ -77,9 +87,9 @@ func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
 	for _, size := range []int{1, 3, 8, 9, 100, 1000} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			c := New[string, int](size)
-			places := c.buckets * min(ways, size)
+			places := c.buckets * min(Ways, size)
 			require.LessOrEqual(t, places, size)
-			require.Greater(t, places, size-ways)
+			require.Greater(t, places, size-Ways)
 			last := 20*size + 50
 			for i := range last {
 				c.Add(strconv.Itoa(i), ptr(i))
@@ -165,11 +175,7 @@ func TestAddingAKeyHeldReplacesItsValueInPlace(t *testing.T) {
 	c = cacheOf(2, "b", "a")
 	c.Add("a", ptr(3))
 	require.Equal(t, 2, c.Len())
-	for k, want := range map[string]int{"a": 3, "b": 1} {
-		v, ok := c.Peek(k)
-		require.True(t, ok, k)
-		require.Equal(t, want, *v, k)
-	}
+	holds(t, c, map[string]int{"a": 3, "b": 1})
 	consistent(t, c)
 }
 
@@ -314,11 +320,7 @@ func TestKeysWithTheSameHashAreBothHeld(t *testing.T) {
 	c.Add("a", ptr(1))
 	c.Add("b", ptr(2))
 	require.Equal(t, 2, c.Len())
-	for k, want := range map[string]int{"a": 1, "b": 2} {
-		v, ok := c.Get(k)
-		require.True(t, ok, k)
-		require.Equal(t, want, *v, k)
-	}
+	holds(t, c, map[string]int{"a": 1, "b": 2})
 	consistent(t, c)
 	c.Remove("a")
 	_, ok := c.Get("a")

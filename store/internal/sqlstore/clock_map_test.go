@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"fmt"
 	"testing"
+
+	"github.com/usagekit/usage/internal/clockcache"
 )
 
 // Below its bound a clockMap drops nothing, and its slots follow the entries it
@@ -46,8 +48,8 @@ func TestAClockMapStaysWithinItsBound(t *testing.T) {
 // In a full bucket, a new key takes the place of one not looked up since the hand
 // last passed, and a key put again keeps its place.
 func TestAClockMapKeepsTheKeyLookedUpSinceTheHandPassed(t *testing.T) {
-	m := newClockMap[string, int](clockMapWays)
-	for i := range clockMapWays {
+	m := newClockMap[string, int](clockcache.Ways)
+	for i := range clockcache.Ways {
 		m.put(fmt.Sprint("k", i), i)
 	}
 	m.get("k0")
@@ -62,8 +64,8 @@ func TestAClockMapKeepsTheKeyLookedUpSinceTheHandPassed(t *testing.T) {
 	if _, ok := m.get("k2"); !ok {
 		t.Fatal("k2 is dropped though k1 was the hand's first unflagged entry")
 	}
-	if n := m.len(); n != clockMapWays {
-		t.Fatalf("%d entries held, want %d", n, clockMapWays)
+	if n := m.len(); n != clockcache.Ways {
+		t.Fatalf("%d entries held, want %d", n, clockcache.Ways)
 	}
 }
 
