@@ -29,8 +29,8 @@ func NewBuckets(n, ways int) Buckets {
 	return Buckets{ways: ways, hands: make([]uint8, n)}
 }
 
-// Len is the number of buckets.
-func (b *Buckets) Len() int { return len(b.hands) }
+// Count is the number of buckets.
+func (b *Buckets) Count() int { return len(b.hands) }
 
 // Ways is the number of slots per bucket.
 func (b *Buckets) Ways() int { return b.ways }

@@ -189,7 +189,7 @@ func (c *Cache[K, V]) set(k K, v *V) {
 	en.value.Store(v)
 	pair := t.Pair(h)
 	i := t.Emptier(pair, t.empty)
-	for i < 0 && t.Len() < c.buckets {
+	for i < 0 && t.Count() < c.buckets {
 		t = c.grow()
 		pair = t.Pair(h)
 		i = t.Emptier(pair, t.empty)
@@ -208,7 +208,7 @@ func (c *Cache[K, V]) set(k K, v *V) {
 // held.
 func (c *Cache[K, V]) grow() *table[K, V] {
 	old := c.table.Load()
-	t := newTable[K, V](min(2*old.Len(), c.buckets), old.Ways())
+	t := newTable[K, V](min(2*old.Count(), c.buckets), old.Ways())
 	for i := range old.slots {
 		h := old.hashes[i].Load()
 		if h == 0 {

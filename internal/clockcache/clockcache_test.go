@@ -29,7 +29,7 @@ func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 	defer c.mu.Unlock()
 	tab := c.table.Load()
 	require.Len(t, tab.hashes, len(tab.slots))
-	require.Len(t, tab.slots, tab.Len()*tab.Ways())
+	require.Len(t, tab.slots, tab.Count()*tab.Ways())
 	seen := map[K]bool{}
 	for i := range tab.slots {
 		en, h := tab.slots[i].Load(), tab.hashes[i].Load()

@@ -55,7 +55,7 @@ func (m *clockMap[K, V]) make(n, ways int) {
 // them; an entry whose buckets are both full is dropped, as by a hand.
 func (m *clockMap[K, V]) grow() {
 	hashes, slots, old := m.hashes, m.slots, m.Buckets
-	m.make(min(2*old.Len(), m.buckets), old.Ways())
+	m.make(min(2*old.Count(), m.buckets), old.Ways())
 	for i, h := range hashes {
 		if h == 0 {
 			continue
@@ -112,7 +112,7 @@ func (m *clockMap[K, V]) put(k K, v V) {
 		m.slots[i].val = v
 		return
 	}
-	for i = m.Emptier(in, m.free); i < 0 && m.Len() < m.buckets; i = m.Emptier(in, m.free) {
+	for i = m.Emptier(in, m.free); i < 0 && m.Count() < m.buckets; i = m.Emptier(in, m.free) {
 		m.grow()
 		in = m.Pair(h)
 	}
