@@ -44,10 +44,9 @@ const (
 	// before reading it again.
 	DefaultAssignmentTTL = 10 * time.Second
 	// DefaultAssignmentCacheSize is how many subjects' plan assignments a Meter keeps
-	// in memory: 100,000 subjects sending in turn stay held. With
-	// DefaultQuotaCacheSize it bounds what a Meter holds per subject however many
-	// it meters (BENCHMARKS.md, "Default bounds of 131,072"); raise it when more
-	// subjects than this are active within AssignmentTTL.
+	// in memory. With DefaultQuotaCacheSize it bounds what a Meter holds per
+	// subject however many it meters (BENCHMARKS.md, "Larger default bounds");
+	// raise it when more subjects than this are active within AssignmentTTL.
 	DefaultAssignmentCacheSize = 131_072
 	// DefaultQuotaCacheSize is how many quota rows (one per subject and metric) a
 	// Meter keeps in memory for CheckQuota. An entry holds a whole quota row, so

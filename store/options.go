@@ -3,9 +3,8 @@ package store
 import "fmt"
 
 // DefaultRememberedRows is Settings.RememberedRows unless WithRememberedRows says
-// otherwise: it holds the rows of 100,000 subjects sending in turn, and with it a
-// store's share of a process's memory at a million subjects stays within the
-// bound BENCHMARKS.md, "Default bounds of 131,072", measures.
+// otherwise: with it a store's share of a process's memory at a million subjects
+// stays within the bound BENCHMARKS.md, "Larger default bounds", measures.
 const DefaultRememberedRows = 131_072
 
 // Option changes a setting of a store as it is opened (sqlite.Open and New,
