@@ -13,8 +13,8 @@ const Ways = 8
 // bounded maps elsewhere that keep their entries in slots of their own. A key
 // goes to the emptier of its two buckets, so the buckets fill evenly and a key is
 // pushed out of a full pair only when nearly every slot is taken (with one bucket
-// per key, a tenth of the keys would push each other out of full buckets well
-// below the table's size).
+// per key, keys of buckets that fill first would push each other out well below
+// the table's size).
 //
 // Buckets does not see the slots: its methods are told, by slot index, which are
 // empty or flagged. Victim moves a hand, so its callers serialize their writes.
