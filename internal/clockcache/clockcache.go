@@ -35,7 +35,6 @@ type Cache[K comparable, V any] struct {
 	// buckets is the most buckets the table grows to: their slots make at most
 	// the size.
 	buckets int
-	held    int
 }
 
 // table holds the slots of a Cache.
@@ -165,15 +164,20 @@ func (c *Cache[K, V]) Remove(k K) {
 	if _, i := t.find(k, c.hash(k)|1); i >= 0 {
 		t.hashes[i].Store(0)
 		t.slots[i].Store(nil)
-		c.held--
 	}
 }
 
-// Len is the number of entries held.
+// Len is the number of entries held, counted slot by slot: only tests ask.
 func (c *Cache[K, V]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.held
+	t, n := c.table.Load(), 0
+	for i := range t.slots {
+		if !t.empty(i) {
+			n++
+		}
+	}
+	return n
 }
 
 // set stores k's value; c.mu is held.
@@ -196,10 +200,8 @@ func (c *Cache[K, V]) set(k K, v *V) {
 	}
 	if i < 0 {
 		i = t.Victim(pair, t.read)
-		c.held--
 	}
 	t.put(i, h, en)
-	c.held++
 }
 
 // grow replaces the table by one of twice its buckets, up to the most, holding
@@ -216,8 +218,6 @@ func (c *Cache[K, V]) grow() *table[K, V] {
 		}
 		if at := t.First(t.PairFrom(h, &old.Buckets, i), t.empty); at >= 0 {
 			t.put(at, h, old.slots[i].Load())
-		} else {
-			c.held--
 		}
 	}
 	c.table.Store(t)

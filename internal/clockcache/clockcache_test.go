@@ -25,12 +25,11 @@ func cacheOf(size int, keys ...string) *Cache[string, int] {
 // that Len counts them.
 func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 	t.Helper()
+	seen := map[K]bool{}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	tab := c.table.Load()
 	require.Len(t, tab.hashes, len(tab.slots))
 	require.Len(t, tab.slots, tab.Count()*tab.Ways())
-	seen := map[K]bool{}
 	for i := range tab.slots {
 		en, h := tab.slots[i].Load(), tab.hashes[i].Load()
 		if en == nil {
@@ -42,7 +41,8 @@ func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 		require.Equal(t, c.hash(en.key)|1, h, "hash of %v", en.key)
 		require.Contains(t, tab.Pair(h), i/tab.Ways()*tab.Ways(), "bucket of %v", en.key)
 	}
-	require.Equal(t, len(seen), c.held)
+	c.mu.Unlock()
+	require.Equal(t, len(seen), c.Len())
 }
 
 // holds checks that c holds each key of want with its value.
