@@ -98,7 +98,7 @@ func (b *Buckets) First(pair [2]int, empty func(i int) bool) int {
 func (b *Buckets) Victim(pair [2]int, flag func(i int) *atomic.Bool) int {
 	for _, lo := range pair {
 		for range b.ways {
-			i := b.advance(lo)
+			i := b.Advance(lo)
 			if f := flag(i); f.Load() {
 				f.Store(false)
 			} else {
@@ -106,12 +106,13 @@ func (b *Buckets) Victim(pair [2]int, flag func(i int) *atomic.Bool) int {
 			}
 		}
 	}
-	return b.advance(pair[0])
+	return b.Advance(pair[0])
 }
 
-// advance returns the slot the hand of the bucket starting at lo is at, and moves
-// the hand past it.
-func (b *Buckets) advance(lo int) int {
+// Advance returns the slot the hand of the bucket starting at lo is at, and moves
+// the hand past it: for tables whose flags are not an atomic.Bool, which run
+// Victim's round themselves.
+func (b *Buckets) Advance(lo int) int {
 	hand := &b.hands[lo/b.ways]
 	i := lo + int(*hand)
 	*hand = uint8((int(*hand) + 1) % b.ways)

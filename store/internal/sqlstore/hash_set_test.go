@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/usagekit/usage/internal/clockcache"
 )
 
 // inBucket returns the k-th hash of bucket b of a hashSet of buckets buckets.
@@ -12,10 +14,10 @@ func inBucket(b, k, buckets int) uint64 { return uint64(k*buckets+b) << 2 }
 
 func TestAHashSetHoldsWhatFitsItsBucketsAndNoMore(t *testing.T) {
 	const buckets = 8
-	s := newHashSet(buckets * hashSetWays)
+	s := newHashSet(buckets * clockcache.Ways)
 	var all []uint64
 	for b := range buckets {
-		for k := range hashSetWays {
+		for k := range clockcache.Ways {
 			all = append(all, inBucket(b, k, buckets))
 		}
 	}
@@ -25,17 +27,17 @@ func TestAHashSetHoldsWhatFitsItsBucketsAndNoMore(t *testing.T) {
 		require.True(t, s.has(h), "%d", h)
 		require.True(t, s.has(h|slotMet|slotHeld), "the lowest two bits are not told apart")
 	}
-	require.False(t, s.has(inBucket(3, hashSetWays, buckets)), "never remembered")
+	require.False(t, s.has(inBucket(3, clockcache.Ways, buckets)), "never remembered")
 
 	for k := range 1000 {
-		s.remember([]uint64{inBucket(k%buckets, hashSetWays+k, buckets)})
-		require.Equal(t, buckets*hashSetWays, s.len(), "at its bound")
+		s.remember([]uint64{inBucket(k%buckets, clockcache.Ways+k, buckets)})
+		require.Equal(t, buckets*clockcache.Ways, s.len(), "at its bound")
 	}
 }
 
 func TestAHashSetKeepsTheHashesLookedUpSinceItsHandPassed(t *testing.T) {
 	const buckets = 2
-	s := newHashSet(buckets * hashSetWays)
+	s := newHashSet(buckets * clockcache.Ways)
 	kept := inBucket(1, 0, buckets)
 	s.remember([]uint64{kept})
 	for k := 1; k < 200; k++ {
