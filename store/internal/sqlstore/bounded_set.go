@@ -5,10 +5,9 @@ import "sync"
 // boundedSet remembers keys of rows that batches have found in the database, so
 // that later batches can skip work for them: dimension values that are kept (the
 // quota rows that exist are held as hashes, in a hashSet). It holds at most a
-// fixed number of keys; past that, a new key
-// takes the place of one that no batch has looked up lately (see clockMap), so
-// memory stays bounded whatever the number of subjects, and the keys batches keep
-// meeting stay.
+// fixed number of keys; past that, a new key takes the place of one that no batch
+// has looked up lately (see clockMap), so memory stays bounded whatever the number
+// of subjects, and the keys batches keep meeting stay.
 type boundedSet[K comparable] struct {
 	mu   sync.RWMutex
 	keys *clockMap[K, struct{}]

@@ -11,10 +11,10 @@ const quotaKeysPerRow = 4
 
 // quotaKeys remembers the quota rows that exist, for Ingest (see quotasToCreate),
 // each by a 64-bit hash of its ID (in a hashSet, which tells apart all but its
-// lowest two bits). Two IDs of one hash are both taken to exist
-// once either is remembered: a row taken so that is missing is found so when its
-// batch locks its rows, and created then (see lockQuotas), so the results are the
-// same, only reached more slowly.
+// lowest two bits). Two IDs of one hash are both taken to exist once either is
+// remembered: a row taken so that is missing is found so when its batch locks its
+// rows, and created then (see lockQuotas), so the results are the same, only
+// reached more slowly.
 type quotaKeys struct {
 	seed maphash.Seed
 	set  *hashSet
