@@ -15,3 +15,6 @@ func BunDB(s *Store) *bun.DB { return s.Store.(*sqlstore.Store).DB() }
 
 // DropIdle is dropIdle, for the tests of package postgres_test.
 var DropIdle = dropIdle
+
+// WarmUp is the statement Open has each of its connections run.
+const WarmUp = sqlstore.WarmUp

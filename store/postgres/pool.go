@@ -6,14 +6,18 @@ import (
 	"errors"
 	"net"
 	"sync"
+
+	"github.com/usagekit/usage/store/internal/sqlstore"
 )
 
 // warm opens n connections of db at once and leaves them idle in the pool, so
 // that the first requests after Open do not each wait for a server process to
 // start and a connection to be set up: with many callers at once, as when a
 // service starts under load, those waits were most of the first requests'
-// latency. A connection that cannot be opened now is opened when first needed,
-// as it would be without this.
+// latency. Each connection then runs sqlstore.WarmUp, so that its server process
+// has read the catalog entries the first calls need. A connection that cannot be
+// opened now is opened when first needed, and one whose warm-up fails is used
+// unwarmed, as they would be without this.
 func warm(ctx context.Context, db *sql.DB, n int) {
 	conns := make([]*sql.Conn, n)
 	var wg sync.WaitGroup
@@ -21,6 +25,7 @@ func warm(ctx context.Context, db *sql.DB, n int) {
 		wg.Go(func() {
 			if c, err := db.Conn(ctx); err == nil {
 				conns[i] = c
+				_, _ = c.ExecContext(ctx, sqlstore.WarmUp)
 			}
 		})
 	}

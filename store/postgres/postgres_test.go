@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"net"
@@ -47,6 +48,43 @@ func TestOpenOpensItsConnectionsBeforeItReturns(t *testing.T) {
 	s := postgres.BunDB(openNew(t)).DB.Stats()
 	require.Equal(t, postgres.MaxOpenConns, s.OpenConnections, "connections open when Open returns")
 	require.Equal(t, postgres.MaxOpenConns, s.Idle, "all of them idle in the pool")
+}
+
+func TestOpenHasEachConnectionLookUpTheTablesEveryTrackUses(t *testing.T) {
+	ctx := context.Background()
+	dsn := newSchema(t)
+	st, err := postgres.Open(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	// What every server process ran last, read from a connection of another pool
+	// before the test's own statements on the Store's connections replace it.
+	other, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	rows, err := other.QueryContext(ctx, "SELECT pid, query FROM pg_stat_activity")
+	require.NoError(t, err)
+	ranLast := map[int]string{}
+	for rows.Next() {
+		var pid int
+		var query string
+		require.NoError(t, rows.Scan(&pid, &query))
+		ranLast[pid] = query
+	}
+	require.NoError(t, rows.Err())
+
+	// Every connection of the pool at once, each with its server process.
+	db := postgres.BunDB(st).DB
+	conns := make([]*sql.Conn, postgres.MaxOpenConns)
+	for i := range conns {
+		conns[i], err = db.Conn(ctx)
+		require.NoError(t, err)
+		defer conns[i].Close()
+		var pid int
+		require.NoError(t, conns[i].QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid))
+		require.Equal(t, postgres.WarmUp, ranLast[pid], "the last statement of connection %d's server process", i)
+	}
+	_, err = conns[0].ExecContext(ctx, postgres.WarmUp)
+	require.NoError(t, err, "the warm-up runs on the current schema")
 }
 
 func TestIdleConnectionsAreDroppedWhenAConnectionIsLostNotWhenACallTimesOut(t *testing.T) {
