@@ -78,6 +78,7 @@ func families() [][]test {
 	return [][]test{
 		openTests,
 		ingestTests,
+		ingestConcurrencyTests,
 		quotasTests,
 		plansTests,
 		metricsTests,
