@@ -32,9 +32,12 @@ var harness = storetest.Harness{
 func newSchema(t testing.TB) string { return backend.NewDatabase(t) }
 
 // openNew opens a Store on a schema of its own, closed when the test ends.
-func openNew(t testing.TB) *postgres.Store {
+func openNew(t testing.TB) *postgres.Store { t.Helper(); return openAt(t, newSchema(t)) }
+
+// openAt opens a Store on dsn, closed when the test ends.
+func openAt(t testing.TB, dsn string) *postgres.Store {
 	t.Helper()
-	st, err := postgres.Open(context.Background(), newSchema(t))
+	st, err := postgres.Open(context.Background(), dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	return st
@@ -53,9 +56,7 @@ func TestOpenOpensItsConnectionsBeforeItReturns(t *testing.T) {
 func TestOpenHasEachConnectionLookUpTheTablesEveryTrackUses(t *testing.T) {
 	ctx := context.Background()
 	dsn := newSchema(t)
-	st, err := postgres.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := openAt(t, dsn)
 	// What every server process ran last, read from a connection of another pool
 	// before the test's own statements on the Store's connections replace it.
 	other, err := sql.Open("pgx", dsn)

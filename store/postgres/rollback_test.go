@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usagekit/usage/store"
-	"github.com/usagekit/usage/store/postgres"
 )
 
 // An Ingest that fails after it has locked its quota rows must release them at
@@ -19,12 +18,7 @@ import (
 func TestFailedIngestReleasesItsQuotaLocks(t *testing.T) {
 	ctx := context.Background()
 	dsn := newSchema(t)
-	first, err := postgres.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { first.Close() })
-	second, err := postgres.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { second.Close() })
+	first, second := openAt(t, dsn), openAt(t, dsn)
 
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	event := func(id, metric string, agg store.Aggregation, value int64) store.IngestEvent {
@@ -34,7 +28,7 @@ func TestFailedIngestReleasesItsQuotaLocks(t *testing.T) {
 				Aggregation: agg, Unlimited: true},
 		}
 	}
-	_, err = first.Ingest(ctx, &store.IngestParams{Now: now, Events: []store.IngestEvent{
+	_, err := first.Ingest(ctx, &store.IngestParams{Now: now, Events: []store.IngestEvent{
 		event("huge", "calls", store.AggregationSum, math.MaxInt64-10)}})
 	require.NoError(t, err)
 	// The unknown aggregation fails the batch: Ingest finds that with the quota
