@@ -159,8 +159,15 @@ func loggedSQLite(t *testing.T) (store.Store, string, *queryLog) {
 	b, ok := testdb.Lookup("sqlite")
 	require.True(t, ok)
 	st, loc := b.OpenNew(t)
+	return st, loc, logQueries(t, st)
+}
+
+// logQueries logs the statements of st from now on, each as it passes bun's hooks,
+// and returns the log.
+func logQueries(t *testing.T, st store.Store) *queryLog {
+	t.Helper()
 	queries := &queryLog{}
 	//lint:ignore SA1019 WithQueryHook returns a copy of the DB, which the store does not use
 	bunDB(t, st).AddQueryHook(queries)
-	return st, loc, queries
+	return queries
 }

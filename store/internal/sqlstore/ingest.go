@@ -268,6 +268,9 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 			bulk = append([]rowsStatement{quotaCounters(quotas, hours, changed)}, bulk...)
 		}
 	}
+	if err := s.learnVersion(ctx, t); err != nil {
+		return nil, nil, err
+	}
 	rest = append(rest, distinctInserts(t.db, newDistinct)...)
 	rest = append(rest, dims.statements(t.db)...)
 	rest = append(rest, alertCrossings(t.db, params, qids, outcomes, quotas)...)

@@ -68,6 +68,25 @@ func (s *engine) queryLast(ctx context.Context, t *ingestTx, stmt string) ([]int
 	return out, nil
 }
 
+// learnVersion reads the version of the rows the attempt writes where the database
+// keeps versions and no statement of the attempt has returned it yet: an attempt
+// that only created quota rows, or wrote by key only rows it created. Rows left
+// with their version known are decided against as remembered by the next batch,
+// instead of being read and locked by it, as every subject's rows of a new period
+// would be in the second pass over them.
+func (s *engine) learnVersion(ctx context.Context, t *ingestTx) error {
+	v := s.dialect.RowVersion
+	if v == nil || t.version != 0 {
+		return nil
+	}
+	vals, err := s.queryLast(ctx, t, "SELECT "+v.Current)
+	if err != nil {
+		return fmt.Errorf("read the transaction's version: %w", err)
+	}
+	t.version = vals[0]
+	return nil
+}
+
 // versionOf returns the version of quota row id that this attempt leaves: the
 // transaction's for a row it wrote (changed, created or compared), and the one read
 // for a row it locked and left as it was; zero where it does not know.

@@ -44,9 +44,7 @@ func TestARememberedRowChangedBehindTheStoresBackIsDecidedAsItIs(t *testing.T) {
 }
 
 // A batch that decided against remembered rows leaves them known, as it wrote them:
-// on Postgres the statement that writes them returns their new version. Rows it
-// created are known from the next batch on, which on Postgres reads them with
-// their version.
+// on Postgres the statement that writes them returns their new version.
 func TestRowsDecidedAsRememberedStayKnown(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		st, _ := b.OpenNew(t)
@@ -56,5 +54,25 @@ func TestRowsDecidedAsRememberedStayKnown(t *testing.T) {
 		}
 		require.Equal(t, 2, sqlStore(t, st).KnownQuotaRows())
 		requireUsed(t, st, map[string]int64{"acme": 5, "globex": 5})
+	})
+}
+
+// Rows a batch created are known from that batch on, with their version where the
+// database keeps one: on Postgres a batch that only created rows asks for its
+// transaction's ID. The next batch then decides against them as remembered,
+// reading none, where without the version it would read and lock them, and with
+// a wrong one it would find them changed and read them.
+func TestRowsABatchCreatedAreKnownWithTheirVersion(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		st, _ := b.OpenNew(t)
+		queries := logQueries(t, st)
+		n := 0
+		ingestCounted(t, st, &n, "acme", "globex")
+		require.Equal(t, 2, sqlStore(t, st).KnownQuotaRows(), "the rows the batch created")
+
+		ingestCounted(t, st, &n, "globex", "acme", "acme")
+		require.Zero(t, quotaStatements(queries, "SELECT"), "the rows are decided as remembered")
+		require.Equal(t, 2, sqlStore(t, st).KnownQuotaRows())
+		requireUsed(t, st, map[string]int64{"acme": 3, "globex": 2})
 	})
 }
