@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -29,6 +30,10 @@ func (r *gatedResolver) Resolve(ctx context.Context, subject string) (Assignment
 // TestConcurrentMissesShareOneLookup starts many calls for a subject that is not
 // cached yet: they wait for one lookup instead of each asking the resolver.
 func TestConcurrentMissesShareOneLookup(t *testing.T) {
+	synctest.Test(t, concurrentMissesShareOneLookup)
+}
+
+func concurrentMissesShareOneLookup(t *testing.T) {
 	r := &gatedResolver{gate: make(chan struct{})}
 	m := newTestMeter(t, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), PlanResolver: r})
 	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
@@ -49,9 +54,8 @@ func TestConcurrentMissesShareOneLookup(t *testing.T) {
 		})
 	}
 	started.Wait()
-	// Give the callers time to join the lookup in flight; any that come later
-	// find the cache filled, so only a very slow start adds a call.
-	time.Sleep(50 * time.Millisecond)
+	// Every caller has joined the lookup in flight, or started its own.
+	synctest.Wait()
 	close(r.gate)
 	wg.Wait()
 
@@ -59,12 +63,16 @@ func TestConcurrentMissesShareOneLookup(t *testing.T) {
 		require.NoError(t, errs[i])
 		require.Equal(t, "basic", plans[i])
 	}
-	require.Less(t, r.calls.Load(), int64(10), "each caller asked the resolver itself")
+	require.EqualValues(t, 1, r.calls.Load(), "the callers shared one lookup")
 }
 
 // TestLookupOutlivesTheCallerThatStartedIt: a caller whose context ends does not
 // fail the others sharing its lookup.
 func TestLookupOutlivesTheCallerThatStartedIt(t *testing.T) {
+	synctest.Test(t, lookupOutlivesTheCallerThatStartedIt)
+}
+
+func lookupOutlivesTheCallerThatStartedIt(t *testing.T) {
 	r := &gatedResolver{gate: make(chan struct{})}
 	m := newTestMeter(t, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), PlanResolver: r})
 	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
@@ -75,15 +83,14 @@ func TestLookupOutlivesTheCallerThatStartedIt(t *testing.T) {
 		_, err := m.resolve(first, "test", "acme", now)
 		firstErr <- err
 	}()
-	for r.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	synctest.Wait() // the first caller's lookup waits at the gate
 	second := make(chan error, 1)
 	go func() {
 		_, err := m.resolve(context.Background(), "test", "acme", now)
 		second <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait() // the second caller waits for the same lookup
+	require.EqualValues(t, 1, r.calls.Load(), "the second caller joined the lookup in flight")
 	cancel()
 	require.ErrorIs(t, <-firstErr, context.Canceled)
 	close(r.gate)
