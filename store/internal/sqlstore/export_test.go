@@ -17,6 +17,20 @@ func (s *Store) CompareAndSet(ids []string) (settings, stmt string) {
 	})
 }
 
+// Counters returns the statement with which Ingest writes the quota rows of ids
+// that it has read and locked, where rows are locked, and the settings it runs
+// under.
+func (s *Store) Counters(ids []string) (settings, stmt string) {
+	dirty := map[string]bool{}
+	for _, id := range ids {
+		dirty[id] = true
+	}
+	counters := quotaCounters(nil, nil, dirty)
+	form := *counters.arrays
+	settings, form.settings = form.settings, ""
+	return settings, form.text(s.e.db.Dialect(), counters.n, counters.write)
+}
+
 // CloseOpenHours writes every quota row's open hour into usage_aggregations, as a
 // version of the store before open hours would have held them.
 func (s *Store) CloseOpenHours(ctx context.Context) error {

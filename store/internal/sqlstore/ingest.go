@@ -252,6 +252,9 @@ func (s *engine) ingest(ctx context.Context, t *ingestTx, params *store.IngestPa
 	var rest []string
 	if !known {
 		bulk = append([]rowsStatement{quotaCounters(quotas, hours, dirty)}, bulk...)
+		if s.rowLocks() {
+			rest = append(rest, resetKeyOrder...) // the counters' byKeyIndex
+		}
 	} else {
 		if len(create) > 0 {
 			if err := s.insertFinalQuotas(ctx, t, create, quotas, hours); err != nil {

@@ -22,7 +22,7 @@ func quotaCounters(quotas map[string]store.Quota, hours openHours, dirty map[str
 		head:  "WITH v (" + strings.Join(counterColumns, ", ") + ") AS (VALUES ",
 		tail:  ") " + setCounters + "v WHERE q.id = v.id",
 		width: len(counterColumns), n: len(ids),
-		arrays: &arrayForm{head: setCounters + "(SELECT * FROM ", tail: ") AS v WHERE q.id = v.id",
+		arrays: &arrayForm{settings: byKeyIndex, head: setCounters + "(SELECT * FROM ", tail: ") AS v WHERE q.id = v.id",
 			names: counterColumns, types: counterTypes},
 		write: func(i int, w RowWriter) {
 			writeCounters(w, ids[i], quotas[ids[i]], hours[ids[i]])
@@ -166,23 +166,27 @@ const (
 		"last_at = v.last_at, updated_at = v.updated_at, hour_start = v.hour_start, hour_total = v.hour_total, " +
 		"hour_count = v.hour_count, hour_min = v.hour_min, hour_max = v.hour_max, hour_last_at = v.hour_last_at, " +
 		"hour_last = v.hour_last FROM "
+	// byKeyIndex makes the transaction's next UPDATE over rows from arrays reach
+	// each row through the key's index, one lookup per row of v: the joins and
+	// scans that read a table in its own order are turned off, and the loop's
+	// inner side is never kept (which would let a scan of the whole key drive it).
+	// Left to itself, the planner joins a batch's rows by hashing every row of a
+	// table of a few thousand, a scan of the whole table for each batch.
+	byKeyIndex = "SET LOCAL enable_hashjoin = off;\nSET LOCAL enable_mergejoin = off;\n" +
+		"SET LOCAL enable_seqscan = off;\nSET LOCAL enable_bitmapscan = off;\nSET LOCAL enable_material = off;\n"
 	// keyOrder makes the transaction's next UPDATE lock its rows in key order. It
-	// locks each row as it reaches it; with the joins and scans that read a table
-	// in its own order turned off, and the loop's inner side never kept (which
-	// would let a scan of the whole key drive it), it can reach them only through
-	// the key's index, one lookup per row of v, which versionedCompareAndSet sorts
-	// as lockQuotas's ORDER BY does. Rows written by several processes at once
-	// were seen to deadlock all the same (in the tests that kill processes as they
-	// write), so the UPDATE waits for a row at most a few milliseconds
-	// (lock_timeout), then fails, and the attempt runs again (Dialect.Retryable)
-	// until it finds the row changed and reads and locks it (staleQuotasError): it
-	// is never the one a cycle of waits waits for.
-	keyOrder = "SET LOCAL enable_hashjoin = off;\nSET LOCAL enable_mergejoin = off;\n" +
-		"SET LOCAL enable_seqscan = off;\nSET LOCAL enable_bitmapscan = off;\nSET LOCAL enable_material = off;\n" +
-		"SET LOCAL lock_timeout = '2ms';\n"
+	// locks each row as it reaches it, through the key's index (byKeyIndex), in
+	// the order of v, which versionedCompareAndSet sorts as lockQuotas's ORDER BY
+	// does. Rows written by several processes at once were seen to deadlock all
+	// the same (in the tests that kill processes as they write), so the UPDATE
+	// waits for a row at most a few milliseconds (lock_timeout), then fails, and
+	// the attempt runs again (Dialect.Retryable) until it finds the row changed and
+	// reads and locks it (staleQuotasError): it is never the one a cycle of waits
+	// waits for.
+	keyOrder = byKeyIndex + "SET LOCAL lock_timeout = '2ms';\n"
 )
 
-// resetKeyOrder undoes keyOrder for the rest of the transaction. Ingest runs it
+// resetKeyOrder undoes keyOrder, or byKeyIndex, for the rest of the transaction. Ingest runs it
 // among the statements after the rollup upserts, which read their rows from arrays
 // without a join, so the plan settings change nothing for them; they seldom wait
 // for a row (one is written under its quota row's lock, but for an hour that two

@@ -29,10 +29,12 @@ type rowsStatement struct {
 
 // arrayForm is a rowsStatement's form that reads its rows from arrays: head (which
 // ends where the rows go, e.g. "SELECT * FROM "), the rows (named u), then tail;
-// names and types are the rows' column names and Postgres types.
+// names and types are the rows' column names and Postgres types. Settings, if
+// set, are statements sent before it in the same message, such as the plan
+// settings it needs.
 type arrayForm struct {
-	head, tail   string
-	names, types []string
+	settings, head, tail string
+	names, types         []string
 }
 
 // text returns s with its values written in d's literal syntax, in statements of

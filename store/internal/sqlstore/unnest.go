@@ -16,8 +16,8 @@ func unnestRows(d schema.Dialect, names, types []string, n int, write func(i int
 	return arrayForm{names: names, types: types}.text(d, n, write)
 }
 
-// text returns f's statement over n rows that write gives: head, the rows as
-// unnestRows gives them, then tail. The columns are written in buffers kept
+// text returns f's statement over n rows that write gives, after its settings:
+// head, the rows as unnestRows gives them, then tail. The columns are written in buffers kept
 // between statements and the statement in one buffer of its size: a batch's
 // statements are large, and buffers grown by appending, value after value, left
 // more garbage than the statements themselves.
@@ -29,12 +29,13 @@ func (f arrayForm) text(d schema.Dialect, n int, write func(i int, w RowWriter))
 		w.k = 0
 		write(i, w)
 	}
-	size := len(f.head) + len("unnest() AS u ()") + len(f.tail)
+	size := len(f.settings) + len(f.head) + len("unnest() AS u ()") + len(f.tail)
 	for k, col := range w.cols {
 		size += len(col) + len(", '}'::[]") + len(f.types[k]) + len(", ") + len(f.names[k])
 	}
 	// Room for quotes that the literal doubles, which values seldom hold.
 	b := make([]byte, 0, size+size/64)
+	b = append(b, f.settings...)
 	b = append(b, f.head...)
 	b = append(b, "unnest("...)
 	for k, col := range w.cols {
