@@ -186,11 +186,12 @@ const (
 	keyOrder = byKeyIndex + "SET LOCAL lock_timeout = '2ms';\n"
 )
 
-// resetKeyOrder undoes keyOrder, or byKeyIndex, for the rest of the transaction. Ingest runs it
-// among the statements after the rollup upserts, which read their rows from arrays
-// without a join, so the plan settings change nothing for them; they seldom wait
-// for a row (one is written under its quota row's lock, but for an hour that two
-// periods share), and a wait past lock_timeout only runs the attempt again.
+// resetKeyOrder undoes keyOrder, or byKeyIndex, for the rest of the transaction.
+// Ingest runs it among the statements after the rollup upserts, which read their
+// rows from arrays without a join, so the plan settings change nothing for them;
+// they seldom wait for a row (one is written under its quota row's lock, but for
+// an hour that two periods share), and a wait past lock_timeout only runs the
+// attempt again.
 var resetKeyOrder = []string{"RESET enable_hashjoin", "RESET enable_mergejoin", "RESET enable_seqscan",
 	"RESET enable_bitmapscan", "RESET enable_material", "RESET lock_timeout"}
 
