@@ -17,10 +17,10 @@ func unnestRows(d schema.Dialect, names, types []string, n int, write func(i int
 }
 
 // text returns f's statement over n rows that write gives, after its settings:
-// head, the rows as unnestRows gives them, then tail. The columns are written in buffers kept
-// between statements and the statement in one buffer of its size: a batch's
-// statements are large, and buffers grown by appending, value after value, left
-// more garbage than the statements themselves.
+// head, the rows as unnestRows gives them, then tail. The columns are written in
+// buffers kept between statements and the statement in one buffer of its size: a
+// batch's statements are large, and buffers grown by appending, value after
+// value, left more garbage than the statements themselves.
 func (f arrayForm) text(d schema.Dialect, n int, write func(i int, w RowWriter)) string {
 	w := columnWriters.Get().(*arraysWriter)
 	defer w.release()
