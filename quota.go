@@ -58,7 +58,16 @@ type QuotaStatus struct {
 // instances (Config.StrictQuotaCheck reads the database every time). n must be a positive quantity; NaN, infinities, zero and negative
 // values return a *ValidationError. While the database is unavailable it waits for
 // it, or answers from memory marked Stale, as Config.WhenUnavailable says.
-func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
+func (m *Meter) CheckQuota(ctx context.Context, subject, metric string, n float64) (s QuotaStatus, err error) {
+	if m.checkFromMemory(&s, subject, metric, n) {
+		return s, nil
+	}
+	return m.checkQuota(ctx, subject, metric, n)
+}
+
+// checkQuota is CheckQuota when checkFromMemory cannot answer: apart, so that
+// an answer from memory does not pay for this path's frame.
+func (m *Meter) checkQuota(ctx context.Context, subject, metric string, n float64) (QuotaStatus, error) {
 	met, err := m.subjectMetric(subject, metric)
 	if err != nil {
 		return QuotaStatus{}, err
@@ -121,12 +130,48 @@ func (m *Meter) quota(ctx context.Context, op, subject string, metric Metric, wa
 	return s, nil
 }
 
-// status derives a QuotaStatus from a quota row, asking whether want more would be
-// admitted (as a new distinct value, for unique_count).
-func status(metric Metric, period Period, q *store.Quota, want Quantity, now time.Time) QuotaStatus {
-	s := QuotaStatus{
+// checkFromMemory is CheckQuota's answer when everything it needs is in memory
+// and its arguments are plainly valid: the subject's assignment cached and
+// fresh, its current period known, the quota row in the view and fresh. It fills
+// s and reports true; otherwise CheckQuota takes its full path, which checks the
+// arguments and answers the same. Apart, so that an answer from memory runs only
+// this: it is on the path of every metered request.
+func (m *Meter) checkFromMemory(s *QuotaStatus, subject, metric string, n float64) bool {
+	if m.cfg.StrictQuotaCheck || m.closed.Load() || !plainName(subject) {
+		return false
+	}
+	met, ok := m.cfg.metrics[metric]
+	if !ok {
+		return false
+	}
+	want, why := quantityOf(n, met.scale())
+	if why != "" || want.Sign() <= 0 {
+		return false
+	}
+	now := m.now()
+	r, ok := m.assignments.Get(subject)
+	if !ok || !now.Before(r.expires) {
+		return false
+	}
+	period := r.current.Load()
+	if period == nil || !period.Contains(now) {
+		return false
+	}
+	e, ok := m.view.Get(subject, metric, period.Start, now, m.cfg.QuotaViewTTL)
+	if !ok || e.Missing {
+		return false
+	}
+	m.refreshIfDue(r, now)
+	fillStatus(s, &met, period, &e.Quota, want, now)
+	return true
+}
+
+// fillStatus sets s to the QuotaStatus of a quota row, asking whether want more
+// would be admitted (as a new distinct value, for unique_count).
+func fillStatus(s *QuotaStatus, metric *Metric, period *Period, q *store.Quota, want Quantity, now time.Time) {
+	*s = QuotaStatus{
 		Subject: q.Subject, Metric: q.Metric, Unit: metric.Unit, Aggregation: q.Aggregation,
-		Period: period, At: now, Unlimited: q.Unlimited, AllowOverage: q.AllowOverage,
+		Period: *period, At: now, Unlimited: q.Unlimited, AllowOverage: q.AllowOverage,
 		Used: metric.quantity(q.Used), Requested: want, Allowed: true,
 	}
 	if !q.Unlimited {
@@ -145,6 +190,12 @@ func status(metric Metric, period Period, q *store.Quota, want Quantity, now tim
 		}
 		s.Allowed = err == nil && !q.RefusesChange(q.Used, after)
 	}
+}
+
+// status is fillStatus's QuotaStatus as a value.
+func status(metric Metric, period Period, q *store.Quota, want Quantity, now time.Time) QuotaStatus {
+	var s QuotaStatus
+	fillStatus(&s, &metric, &period, q, want, now)
 	return s
 }
 

@@ -98,6 +98,21 @@ func checkSign(m Metric, v Quantity) error {
 	return nil
 }
 
+// plainName reports whether s is a name checkName accepts that has only printable
+// ASCII: a check of each byte, for the paths that answer from memory. A name it
+// does not report plain may still be valid; checkName tells.
+func plainName(s string) bool {
+	if s == "" || len(s) > maxIDBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 func checkName(field, s string, required bool) error {
 	if s == "" {
 		if required {
