@@ -161,33 +161,9 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		reset: q.Period.End.Sub(start), resetAt: q.Period.End}
 
 	// Charged before the handler: exact limits, and every request in strict mode.
-	charged, replayed := false, false
+	charged, replayed, proceed := false, false, true
 	if err == nil && (mw.o.strict || (limited && !q.AllowOverage)) {
-		if ev.ID == "" {
-			ev.ID = mw.ids.next()
-		}
-		res, err := mw.charge(r.Context(), ev, route, r.Method)
-		var qe *usage.QuotaExceededError
-		switch {
-		case err == nil:
-			charged, replayed = true, res.Replayed
-			ls.remaining = q.Limit.Float64() - res.UsedAfter.Float64()
-			if res.Replayed {
-				mw.stats.duplicates.Add(1)
-			} else {
-				mw.stats.charged.Add(1)
-			}
-		case errors.As(err, &qe):
-			mw.throttle(w, start, metric, qe.Used.Float64(), qe.Limit.Float64(), q.Period)
-			return
-		case errors.Is(err, usage.ErrEventConflict):
-			writeProblem(w, &Problem{Status: http.StatusUnprocessableEntity,
-				Detail: "the request ID " + mw.o.idHeader + " was already used for another request"})
-			return
-		case mw.o.failOpen && unavailable(err):
-			// Served, and recorded off the response path once the store is back.
-		default:
-			mw.fail(w, err)
+		if charged, replayed, proceed = mw.chargeFirst(w, r, &ev, route, &q, &ls, start); !proceed {
 			return
 		}
 	}
@@ -215,6 +191,39 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 	next.ServeHTTP(&c.rw, &c.req)
 	done = true
 	mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, mw.o.charge(c.rw.statusCode()))
+}
+
+// chargeFirst charges a request's event before its handler runs, and counts the
+// charge. It reports whether the request goes on to its handler; if not, it has
+// answered it. Apart from serve, whose frame every metered request pays for.
+func (mw *Middleware) chargeFirst(w http.ResponseWriter, r *http.Request, ev *usage.Event, route string,
+	q *usage.QuotaStatus, ls *limitState, start time.Time) (charged, replayed, proceed bool) {
+	if ev.ID == "" {
+		ev.ID = mw.ids.next()
+	}
+	res, err := mw.charge(r.Context(), *ev, route, r.Method)
+	var qe *usage.QuotaExceededError
+	switch {
+	case err == nil:
+		ls.remaining = q.Limit.Float64() - res.UsedAfter.Float64()
+		if res.Replayed {
+			mw.stats.duplicates.Add(1)
+		} else {
+			mw.stats.charged.Add(1)
+		}
+		return true, res.Replayed, true
+	case errors.As(err, &qe):
+		mw.throttle(w, start, ev.Metric, qe.Used.Float64(), qe.Limit.Float64(), q.Period)
+	case errors.Is(err, usage.ErrEventConflict):
+		writeProblem(w, &Problem{Status: http.StatusUnprocessableEntity,
+			Detail: "the request ID " + mw.o.idHeader + " was already used for another request"})
+	case mw.o.failOpen && unavailable(err):
+		// Served, and recorded off the response path once the store is back.
+		return false, false, true
+	default:
+		mw.fail(w, err)
+	}
+	return false, false, false
 }
 
 // requestStart returns the time a request's latency is measured from: the Meter's
