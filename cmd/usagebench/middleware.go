@@ -45,6 +45,7 @@ func runMiddleware(args []string, out io.Writer) error {
 	fs.DurationVar(&p.d, "for", 3*time.Second, "paced runs: how long each op is run")
 	fs.IntVar(&p.clients, "clients", 8, "paced runs: client goroutines sharing the rate")
 	batchWait := fs.Duration("batch-wait", httpmw.DefaultBatchWait, "httpmw.WithBatchWait")
+	interleave := fs.Bool("interleave", false, "paced runs: the ops take turns request by request in one run (see runPacedTurns), instead of each running alone")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -148,6 +149,14 @@ func runMiddleware(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "store-bound: %.0f requests/s stored; events counted on the response path: %d\n",
 		1e9/float64(storeBound.NsPerOp()), counting.events.Load())
 
+	for _, x := range closed {
+		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=closed batch_wait=%s op=%s ns_per_op=%d cpu_ns_per_op=%d bytes_per_op=%d allocs_per_op=%d\n",
+			*kind, *batchWait, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
+	}
+	if *interleave {
+		return runInterleaved(out, *kind, *batchWait, p, handler, limiter(handler), storing,
+			func() (*httpmw.Middleware, error) { return httpmw.New(counting, subject, opts...) })
+	}
 	// Paced: the same handlers, each over its own time slot at the same rate.
 	pacedOps := []string{"bare", "middleware", "middleware_response_path", "httprate"}
 	paced := make([]pacedResult, len(pacedOps))
@@ -178,14 +187,54 @@ func runMiddleware(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "events stored: %d\n", stored)
 
-	for _, x := range closed {
-		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=closed batch_wait=%s op=%s ns_per_op=%d cpu_ns_per_op=%d bytes_per_op=%d allocs_per_op=%d\n",
-			*kind, *batchWait, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
-	}
 	for i, r := range paced {
 		fmt.Fprintf(out, "RESULT bench=middleware_paced store=%s mode=paced batch_wait=%s op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
 			*kind, *batchWait, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
 			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
+	}
+	return nil
+}
+
+// runInterleaved is runMiddleware's paced part with -interleave: two runs in
+// which the ops take turns request by request (see runPacedTurns). In the first,
+// httpmw hands its events to the counting Meter, so nothing is stored and the
+// three ops differ only by their response paths. In the second, httpmw stores
+// every event, as a user's does: the commits run throughout, beside all three.
+func runInterleaved(out io.Writer, kind string, batchWait time.Duration, p pace, bare, limited http.Handler,
+	storing func(run func(h http.Handler, close func() error) error) error, counted func() (*httpmw.Middleware, error)) error {
+	mw, err := counted()
+	if err != nil {
+		return err
+	}
+	ops := []string{"bare", "middleware_response_path", "httprate"}
+	responsePath, err := runPacedTurns([]http.Handler{bare, mw.Handler(bare), limited}, p,
+		func() error { return mw.Close(context.Background()) })
+	if err != nil {
+		return err
+	}
+	var stored []pacedResult
+	if err := storing(func(h http.Handler, close func() error) error {
+		stored, err = runPacedTurns([]http.Handler{bare, h, limited}, p, close)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, set := range []struct {
+		name string
+		ops  []string
+		rs   []pacedResult
+	}{{"response_path", ops, responsePath}, {"stored", []string{"bare", "middleware", "httprate"}, stored}} {
+		fmt.Fprintf(out, "paced in turns (%s), %s (time in ServeHTTP per request)\n", set.name, p)
+		for i, r := range set.rs {
+			fmt.Fprintf(out, "%-26s %5.0f req/s  mean %6d ns  p50 %6d ns  p99 %7d ns  (over bare: mean %6d ns, p50 %6d ns)\n",
+				set.ops[i], r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(),
+				(r.mean - set.rs[0].mean).Nanoseconds(), (r.p50 - set.rs[0].p50).Nanoseconds())
+		}
+		for i, r := range set.rs {
+			fmt.Fprintf(out, "RESULT bench=middleware_interleaved store=%s set=%s batch_wait=%s op=%s rate=%.0f clients=%d requests=%d mean_ns=%d p50_ns=%d p99_ns=%d over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
+				kind, set.name, batchWait, set.ops[i], p.rate, p.clients, r.requests, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(),
+				(r.mean - set.rs[0].mean).Nanoseconds(), (r.p50 - set.rs[0].p50).Nanoseconds())
+		}
 	}
 	return nil
 }

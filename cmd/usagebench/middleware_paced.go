@@ -40,19 +40,36 @@ type pacedResult struct {
 // not nil, runs once the requests are served and before the allocations are
 // counted: the middleware's Close, so storing the last events counts too.
 func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) {
+	rs, err := runPacedTurns([]http.Handler{h}, p, finish)
+	if err != nil {
+		return pacedResult{}, err
+	}
+	return rs[0], nil
+}
+
+// runPacedTurns serves p's requests to the handlers in turn: client c sends its
+// k-th request to handler (k+c) mod len(hs), so that every handler meets the
+// machine in the same state, whatever else runs on it meanwhile, and gets an
+// equal share of the requests. Each result's allocations and CPU time are the
+// whole run's per request, of all the handlers together.
+func runPacedTurns(hs []http.Handler, p pace, finish func() error) ([]pacedResult, error) {
 	if p.rate <= 0 || p.d <= 0 || p.clients < 1 {
-		return pacedResult{}, fmt.Errorf("paced run: -rate, -for and -clients must be positive (got %g, %s, %d)", p.rate, p.d, p.clients)
+		return nil, fmt.Errorf("paced run: -rate, -for and -clients must be positive (got %g, %s, %d)", p.rate, p.d, p.clients)
 	}
 	perClient := int(p.rate * p.d.Seconds() / float64(p.clients))
-	if perClient < 1 {
-		return pacedResult{}, fmt.Errorf("paced run: %s is less than one request per client", p)
+	if perClient < len(hs) {
+		return nil, fmt.Errorf("paced run: %s is less than one request per client and handler", p)
 	}
 	interval := time.Duration(float64(p.clients) / p.rate * float64(time.Second))
-	lat := make([][]time.Duration, p.clients)
+	// lat[c][i] holds client c's times for handler i.
+	lat := make([][][]time.Duration, p.clients)
 	reqs := make([]*http.Request, p.clients)
 	writers := make([]*discardWriter, p.clients)
 	for c := range lat {
-		lat[c] = make([]time.Duration, 0, perClient)
+		lat[c] = make([][]time.Duration, len(hs))
+		for i := range hs {
+			lat[c][i] = make([]time.Duration, 0, perClient/len(hs)+1)
+		}
 		reqs[c], writers[c] = benchRequest(c)
 	}
 	var failed error
@@ -72,11 +89,12 @@ func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) 
 				if d := time.Until(first.Add(interval * time.Duration(k))); d > 0 {
 					time.Sleep(d)
 				}
+				i := (k + c) % len(hs)
 				clear(w.header)
 				w.code = 0
 				t := time.Now()
-				h.ServeHTTP(w, r)
-				lat[c] = append(lat[c], time.Since(t))
+				hs[i].ServeHTTP(w, r)
+				lat[c][i] = append(lat[c][i], time.Since(t))
 				if w.code != http.StatusOK {
 					mu.Lock()
 					failed = fmt.Errorf("paced run: status %d", w.code)
@@ -89,21 +107,29 @@ func runPaced(h http.Handler, p pace, finish func() error) (pacedResult, error) 
 	elapsed := time.Since(start)
 	if finish != nil {
 		if err := finish(); err != nil {
-			return pacedResult{}, err
+			return nil, err
 		}
 	}
 	cpu := cpuTime() - cpu0
 	runtime.ReadMemStats(&after)
 	if failed != nil {
-		return pacedResult{}, failed
+		return nil, failed
 	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	var sum time.Duration
-	for _, d := range all {
-		sum += d
+	total := p.clients * perClient
+	out := make([]pacedResult, len(hs))
+	for i := range hs {
+		var all []time.Duration
+		for c := range lat {
+			all = append(all, lat[c][i]...)
+		}
+		slices.Sort(all)
+		var sum time.Duration
+		for _, d := range all {
+			sum += d
+		}
+		n := len(all)
+		out[i] = pacedResult{requests: n, rate: float64(n) / elapsed.Seconds(), mean: sum / time.Duration(n), p50: all[n/2], p99: all[n*99/100],
+			allocs: float64(after.Mallocs-before.Mallocs) / float64(total), cpu: cpu / time.Duration(total)}
 	}
-	n := len(all)
-	return pacedResult{requests: n, rate: float64(n) / elapsed.Seconds(), mean: sum / time.Duration(n), p50: all[n/2], p99: all[n*99/100],
-		allocs: float64(after.Mallocs-before.Mallocs) / float64(n), cpu: cpu / time.Duration(n)}, nil
+	return out, nil
 }
