@@ -79,12 +79,20 @@ func (r *resolved) assignment() Assignment {
 // periodAt is the billing period holding t, from the cache when it holds the
 // period computed last, as nearly every event is of the current one.
 func (t *terms) periodAt(at time.Time) Period {
-	if p := t.current.Load(); p != nil && p.Contains(at) {
+	if p := t.knownPeriod(at); p != nil {
 		return *p
 	}
 	p := PeriodAt(at, t.Cycle, t.Anchor, t.loc)
 	t.current.Store(&p)
 	return p
+}
+
+// knownPeriod is the period computed last, if it holds t; nil otherwise.
+func (t *terms) knownPeriod(at time.Time) *Period {
+	if p := t.current.Load(); p != nil && p.Contains(at) {
+		return p
+	}
+	return nil
 }
 
 // assignments caches resolved assignments for Config.AssignmentTTL, at most
@@ -173,9 +181,7 @@ func (t *terms) withAlerts(alerts map[string][]store.AlertLevel) *terms {
 // the public method, for the prefix of a failed lookup's error ("usage: track: …").
 // An entry near its expiry is refreshed in the background (see refreshIfDue).
 func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) (*resolved, error) {
-	r, ok := m.assignments.Get(subject)
-	if ok && now.Before(r.expires) {
-		m.refreshIfDue(r, now)
+	if r, fresh := m.cachedAssignment(subject, now); fresh {
 		return r, nil
 	}
 	r, err := m.lookUpAndComplete(ctx, op, subject, now)
@@ -184,6 +190,18 @@ func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) 
 	}
 	m.assignments.Add(subject, r)
 	return r, nil
+}
+
+// cachedAssignment returns subject's cached assignment, nil if there is none, and
+// whether it is fresh at now. A fresh one near its expiry is refreshed in the
+// background (see refreshIfDue).
+func (m *Meter) cachedAssignment(subject string, now time.Time) (r *resolved, fresh bool) {
+	r, _ = m.assignments.Get(subject)
+	if r == nil || !now.Before(r.expires) {
+		return r, false
+	}
+	m.refreshIfDue(r, now)
+	return r, true
 }
 
 // lookUpAndComplete looks up a subject's assignment (shared with concurrent calls)
@@ -211,13 +229,12 @@ func (m *Meter) lookUpAndComplete(ctx context.Context, op, subject string, now t
 // AnswerStale, when the database is unavailable it returns the subject's cached
 // assignment past its AssignmentTTL, with stale set, rather than wait.
 func (m *Meter) resolveForRead(ctx context.Context, op, subject string, now time.Time) (r *resolved, stale bool, err error) {
-	cached, ok := m.assignments.Get(subject)
-	if ok && now.Before(cached.expires) {
+	cached, fresh := m.cachedAssignment(subject, now)
+	if fresh {
 		// What resolve would answer, without looking the subject up a second time.
-		m.refreshIfDue(cached, now)
 		return cached, false, nil
 	}
-	if m.cfg.WhenUnavailable != AnswerStale || !ok || m.cfg.PlanResolver != nil {
+	if m.cfg.WhenUnavailable != AnswerStale || cached == nil || m.cfg.PlanResolver != nil {
 		r, err = m.resolve(ctx, op, subject, now)
 		return r, false, err
 	}

@@ -149,19 +149,18 @@ func (m *Meter) checkFromMemory(s *QuotaStatus, subject, metric string, n float6
 		return false
 	}
 	now := m.now()
-	r, ok := m.assignments.Get(subject)
-	if !ok || !now.Before(r.expires) {
+	r, fresh := m.cachedAssignment(subject, now)
+	if !fresh {
 		return false
 	}
-	period := r.current.Load()
-	if period == nil || !period.Contains(now) {
+	period := r.knownPeriod(now)
+	if period == nil {
 		return false
 	}
 	e, ok := m.view.Get(subject, metric, period.Start, now, m.cfg.QuotaViewTTL)
 	if !ok || e.Missing {
 		return false
 	}
-	m.refreshIfDue(r, now)
 	fillStatus(s, &met, period, &e.Quota, want, now)
 	return true
 }
