@@ -161,8 +161,9 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		reset: q.Period.End.Sub(start), resetAt: q.Period.End}
 
 	// Charged before the handler: exact limits, and every request in strict mode.
-	charged, replayed, proceed := false, false, true
+	charged, replayed := false, false
 	if err == nil && (mw.o.strict || (limited && !q.AllowOverage)) {
+		var proceed bool
 		if charged, replayed, proceed = mw.chargeFirst(w, r, &ev, route, &q, &ls, start); !proceed {
 			return
 		}

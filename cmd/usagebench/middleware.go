@@ -154,8 +154,11 @@ func runMiddleware(args []string, out io.Writer) error {
 			*kind, *batchWait, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
 	}
 	if *interleave {
-		return runInterleaved(out, *kind, *batchWait, p, handler, limiter(handler), storing,
-			func() (*httpmw.Middleware, error) { return httpmw.New(counting, subject, opts...) })
+		if mw, err = httpmw.New(counting, subject, opts...); err != nil {
+			return err
+		}
+		return runInterleaved(out, *kind, *batchWait, p, handler, mw.Handler(handler), func() error { return mw.Close(ctx) },
+			limiter(handler), storing)
 	}
 	// Paced: the same handlers, each over its own time slot at the same rate.
 	pacedOps := []string{"bare", "middleware", "middleware_response_path", "httprate"}
@@ -197,18 +200,13 @@ func runMiddleware(args []string, out io.Writer) error {
 
 // runInterleaved is runMiddleware's paced part with -interleave: two runs in
 // which the ops take turns request by request (see runPacedTurns). In the first,
-// httpmw hands its events to the counting Meter, so nothing is stored and the
-// three ops differ only by their response paths. In the second, httpmw stores
-// every event, as a user's does: the commits run throughout, beside all three.
-func runInterleaved(out io.Writer, kind string, batchWait time.Duration, p pace, bare, limited http.Handler,
-	storing func(run func(h http.Handler, close func() error) error) error, counted func() (*httpmw.Middleware, error)) error {
-	mw, err := counted()
-	if err != nil {
-		return err
-	}
-	ops := []string{"bare", "middleware_response_path", "httprate"}
-	responsePath, err := runPacedTurns([]http.Handler{bare, mw.Handler(bare), limited}, p,
-		func() error { return mw.Close(context.Background()) })
+// counted is httpmw handing its events to the counting Meter (closeCounted closes
+// it), so nothing is stored and the three ops differ only by their response
+// paths. In the second, httpmw stores every event, as a user's does: the commits
+// run throughout, beside all three.
+func runInterleaved(out io.Writer, kind string, batchWait time.Duration, p pace, bare, counted http.Handler, closeCounted func() error,
+	limited http.Handler, storing func(run func(h http.Handler, close func() error) error) error) error {
+	responsePath, err := runPacedTurns([]http.Handler{bare, counted, limited}, p, closeCounted)
 	if err != nil {
 		return err
 	}
@@ -223,7 +221,8 @@ func runInterleaved(out io.Writer, kind string, batchWait time.Duration, p pace,
 		name string
 		ops  []string
 		rs   []pacedResult
-	}{{"response_path", ops, responsePath}, {"stored", []string{"bare", "middleware", "httprate"}, stored}} {
+	}{{"response_path", []string{"bare", "middleware_response_path", "httprate"}, responsePath},
+		{"stored", []string{"bare", "middleware", "httprate"}, stored}} {
 		fmt.Fprintf(out, "paced in turns (%s), %s (time in ServeHTTP per request)\n", set.name, p)
 		for i, r := range set.rs {
 			fmt.Fprintf(out, "%-26s %5.0f req/s  mean %6d ns  p50 %6d ns  p99 %7d ns  (over bare: mean %6d ns, p50 %6d ns)\n",
