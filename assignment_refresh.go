@@ -88,4 +88,8 @@ func (m *Meter) assignmentChanged(subject string) {
 	m.refresher.changes.Add(1)
 	m.lookups.Forget(subject)
 	m.assignments.Remove(subject)
+	// CheckQuota's answers from memory must not go on with the old assignment.
+	for metric := range m.cfg.metrics {
+		m.view.Detach(subject, metric)
+	}
 }

@@ -124,6 +124,8 @@ func (m *Meter) quota(ctx context.Context, op, subject string, metric Metric, wa
 		limit := r.limits[key]
 		q = &store.Quota{Subject: subject, Metric: key, Aggregation: metric.Aggregation,
 			Limit: limit.Limit, Unlimited: limit.Unlimited, AllowOverage: limit.AllowOverage}
+	} else if !stale && !staleQuota && !m.cfg.StrictQuotaCheck {
+		m.attachAssignment(subject, key, r, period)
 	}
 	s := status(metric, period, q, want, now)
 	s.Stale = stale || staleQuota
@@ -131,8 +133,9 @@ func (m *Meter) quota(ctx context.Context, op, subject string, metric Metric, wa
 }
 
 // checkFromMemory is CheckQuota's answer when everything it needs is in memory
-// and its arguments are plainly valid: the subject's assignment cached and
-// fresh, its current period known, the quota row in the view and fresh. It fills
+// and its arguments are plainly valid: the quota row in the view and fresh, with
+// the subject's assignment the full path attached to it still fresh and its
+// period still current. It fills
 // s and reports true; otherwise CheckQuota takes its full path, which checks the
 // arguments and answers the same. Apart, so that an answer from memory runs only
 // this: it is on the path of every metered request.
@@ -149,20 +152,38 @@ func (m *Meter) checkFromMemory(s *QuotaStatus, subject, metric string, n float6
 		return false
 	}
 	now := m.now()
-	r, fresh := m.cachedAssignment(subject, now)
-	if !fresh {
-		return false
-	}
-	period := r.knownPeriod(now)
-	if period == nil {
-		return false
-	}
-	e, ok := m.view.Get(subject, metric, period.Start, now, m.cfg.QuotaViewTTL)
+	e, ok := m.view.Fresh(subject, metric, now, m.cfg.QuotaViewTTL)
 	if !ok || e.Missing {
 		return false
 	}
-	fillStatus(s, &met, period, &e.Quota, want, now)
+	// The assignment the full path last checked the entry against, and its
+	// period (see attachAssignment). While it is fresh, it is what a lookup would
+	// return, or one that a refresh replaced within its time to live: that is as
+	// late as other instances' changes may show.
+	r, _ := e.Owner.(*resolved)
+	period := Period{Start: e.Period[0], End: e.Period[1]}
+	if r == nil || !now.Before(r.expires) || !period.Contains(now) {
+		return false
+	}
+	m.refreshIfDue(r, now)
+	fillStatus(s, &met, &period, &e.Quota, want, now)
 	return true
+}
+
+// attachAssignment records on the view's entry for subject and metric that its
+// row belongs to r's period, so that checkFromMemory can answer from the entry
+// without looking r up. Only the assignment in the cache is attached: one read
+// before this Meter changed it is not, nor one that a change made meanwhile
+// replaces (assignmentChanged counts the change before it detaches).
+func (m *Meter) attachAssignment(subject, metric string, r *resolved, period Period) {
+	changes := m.refresher.changes.Load()
+	if cached, _ := m.assignments.Get(subject); cached != r {
+		return
+	}
+	m.view.Attach(subject, metric, r, [2]time.Time{period.Start, period.End})
+	if m.refresher.changes.Load() != changes {
+		m.view.Detach(subject, metric)
+	}
 }
 
 // fillStatus sets s to the QuotaStatus of a quota row, asking whether want more

@@ -154,6 +154,51 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 		later := clock.Load().Add(m.cfg.AssignmentTTL + time.Second)
 		clock.Store(&later)
 		declines(t, m, "acme", MetricAPICalls, 1)
+		_, err := m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+		require.NoError(t, err)
+		var s QuotaStatus
+		require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1), "looked up again, the assignment is fresh")
+	})
+	t.Run("ThisMetersAssign", func(t *testing.T) {
+		m, _ := setUp(t)
+		require.NoError(t, m.Assign(ctx, Assignment{Subject: "acme", Plan: "professional"}))
+		declines(t, m, "acme", MetricAPICalls, 1)
+		s, err := m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+		require.NoError(t, err)
+		require.Equal(t, "10000", s.Limit.String(), "the new plan's limit at once")
+		var again QuotaStatus
+		require.True(t, m.checkFromMemory(&again, "acme", MetricAPICalls, 1))
+		require.Equal(t, s, again)
+	})
+	t.Run("ThisMetersAssignToAnotherCycle", func(t *testing.T) {
+		m, clock := setUp(t)
+		anchor := clock.Load().Add(-48 * time.Hour)
+		require.NoError(t, m.Assign(ctx, Assignment{Subject: "acme", Plan: "basic", Cycle: CycleAnniversary, Anchor: anchor}))
+		declines(t, m, "acme", MetricAPICalls, 1)
+		s, err := m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+		require.NoError(t, err)
+		require.Equal(t, time.Date(2026, 3, 13, 0, 0, 0, 0, time.UTC), s.Period.Start, "the anniversary period")
+		// The row the store keeps is still the calendar period's, which memory
+		// does not take for the anniversary period's.
+		declines(t, m, "acme", MetricAPICalls, 1)
+	})
+	t.Run("AnAssignmentNotInTheCache", func(t *testing.T) {
+		m, clock := setUp(t)
+		// The entry answered from memory; what the full path attaches instead must
+		// be the cached assignment, not one read before a change.
+		m.view.Detach("acme", MetricAPICalls)
+		r, fresh := m.cachedAssignment("acme", *clock.Load())
+		require.True(t, fresh)
+		old := &resolved{Subject: r.Subject, terms: r.terms, expires: r.expires}
+		m.attachAssignment("acme", MetricAPICalls, old, *r.knownPeriod(*clock.Load()))
+		declines(t, m, "acme", MetricAPICalls, 1)
+		m.attachAssignment("acme", MetricAPICalls, r, *r.knownPeriod(*clock.Load()))
+		var s QuotaStatus
+		require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1))
+		// A change this Meter makes detaches what a full path attached just
+		// before it.
+		m.assignmentChanged("acme")
+		declines(t, m, "acme", MetricAPICalls, 1)
 	})
 	t.Run("ANewPeriod", func(t *testing.T) {
 		m, clock := setUp(t)
@@ -164,6 +209,24 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "0", s.Used.String(), "April has no usage yet")
 		require.Equal(t, april.Add(-time.Second), s.Period.Start)
+	})
+	t.Run("APeriodEndingWhileItsAssignmentIsFresh", func(t *testing.T) {
+		m, clock := memoryMeter(t, false)
+		last := time.Date(2026, 3, 31, 23, 59, 59, 800_000_000, time.UTC)
+		clock.Store(&last)
+		_, err := m.Track(ctx, Event{Subject: "acme", Metric: MetricAPICalls, Value: 7})
+		require.NoError(t, err)
+		_, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+		require.NoError(t, err)
+		var s QuotaStatus
+		require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1))
+		// Within the view's and the assignment's time to live.
+		april := last.Add(400 * time.Millisecond)
+		clock.Store(&april)
+		declines(t, m, "acme", MetricAPICalls, 1)
+		s, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+		require.NoError(t, err)
+		require.Equal(t, "0", s.Used.String(), "April has no usage yet")
 	})
 	t.Run("StrictQuotaCheck", func(t *testing.T) {
 		m, _ := memoryMeter(t, true)

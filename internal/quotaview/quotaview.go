@@ -39,6 +39,14 @@ type Entry struct {
 	Fresh time.Time
 	// Missing means the store had no row: no usage yet in the period.
 	Missing bool
+	// Owner is what the Meter checked the entry against when it last answered
+	// from the store's state (its subject's plan assignment), and Period the
+	// period the owner puts the row in, in the owner's time zone, so that an
+	// answer from the entry alone need not look them up again. Nil and zero until
+	// Attach; Written keeps them while the row stays in that period, Put and
+	// Detach clear them.
+	Owner  any
+	Period [2]time.Time
 }
 
 // Get returns the entry for a subject and metric in the period starting at
@@ -50,6 +58,46 @@ func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.
 		return nil, false
 	}
 	return e, true
+}
+
+// Fresh returns the entry for a subject and metric, whatever its period, if it is
+// no older than ttl at now. The entry is shared: the caller must not change it.
+func (v *View) Fresh(subject, metric string, now time.Time, ttl time.Duration) (*Entry, bool) {
+	e, ok := v.rows.Get(key{subject, metric})
+	if !ok || now.Sub(e.Fresh) > ttl {
+		return nil, false
+	}
+	return e, true
+}
+
+// Attach sets the Owner and Period of the entry for a subject and metric, if it
+// holds a row of that period.
+func (v *View) Attach(subject, metric string, owner any, period [2]time.Time) {
+	k := key{subject, metric}
+	// Most calls find it attached already: they take no lock.
+	if e, ok := v.rows.Peek(k); ok && e.Owner == owner {
+		return
+	}
+	v.rows.Update(k, func(old *Entry) *Entry {
+		if old == nil || old.Missing || old.Owner == owner || !old.Quota.PeriodStart.Equal(period[0]) {
+			return old
+		}
+		e := *old
+		e.Owner, e.Period = owner, period
+		return &e
+	})
+}
+
+// Detach clears the Owner and Period of the entry for a subject and metric.
+func (v *View) Detach(subject, metric string) {
+	v.rows.Update(key{subject, metric}, func(old *Entry) *Entry {
+		if old == nil || old.Owner == nil {
+			return old
+		}
+		e := *old
+		e.Owner, e.Period = nil, [2]time.Time{}
+		return &e
+	})
 }
 
 // Put records what the store said of a quota row (or its absence), replacing what
@@ -79,7 +127,11 @@ func (v *View) Written(rows []store.Quota, now time.Time) {
 			if old == nil || (!old.Missing && newer(old.Quota, q)) {
 				return old // dropped meanwhile, or newer
 			}
-			return &Entry{Quota: q, Fresh: now}
+			e := &Entry{Quota: q, Fresh: now}
+			if q.PeriodStart.Equal(old.Period[0]) {
+				e.Owner, e.Period = old.Owner, old.Period
+			}
+			return e
 		})
 	}
 }

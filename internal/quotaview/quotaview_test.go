@@ -47,6 +47,45 @@ func TestQuotaViewWritten(t *testing.T) {
 	}
 }
 
+// An entry's owner is attached only to a row of the period it names, kept by the
+// rows commits write, and cleared by Put and Detach.
+func TestQuotaViewAttachesAnOwnerToARowOfItsPeriod(t *testing.T) {
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	april := march.AddDate(0, 1, 0)
+	now := april.Add(-time.Hour)
+	row := store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march, Count: 1, Used: 10}
+	owner := new(int)
+	ownerOf := func(v *View) any {
+		t.Helper()
+		e, ok := v.Fresh("acme", "api_calls", now, time.Second)
+		require.True(t, ok)
+		return e.Owner
+	}
+
+	v := New(10)
+	v.Put(Entry{Quota: store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march}, Fresh: now, Missing: true})
+	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
+	require.Nil(t, ownerOf(v), "a missing row has no owner")
+	v.Put(Entry{Quota: row, Fresh: now})
+	v.Attach("acme", "api_calls", owner, [2]time.Time{april, april.AddDate(0, 1, 0)})
+	require.Nil(t, ownerOf(v), "not to a row of another period")
+	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
+	require.Equal(t, owner, ownerOf(v))
+	row.Count, row.Used = 2, 20
+	v.Written([]store.Quota{row}, now)
+	require.Equal(t, owner, ownerOf(v), "a commit's row keeps it")
+	v.Detach("acme", "api_calls")
+	require.Nil(t, ownerOf(v))
+	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
+	v.Put(Entry{Quota: row, Fresh: now})
+	require.Nil(t, ownerOf(v), "a row put anew has none")
+	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
+	v.Written([]store.Quota{{Subject: "acme", Metric: "api_calls", PeriodStart: april, Count: 1, Used: 1}}, now)
+	require.Nil(t, ownerOf(v), "a row of the next period drops it")
+	_, ok := v.Fresh("acme", "api_calls", now.Add(2*time.Second), time.Second)
+	require.False(t, ok, "past its time to live")
+}
+
 // The view keeps fresh the rows it holds, those CheckQuota read, and leaves out the
 // other rows a commit wrote: tracking for subjects never checked takes no place.
 func TestQuotaViewKeepsOnlyTheRowsItHolds(t *testing.T) {
