@@ -79,20 +79,12 @@ func (r *resolved) assignment() Assignment {
 // periodAt is the billing period holding t, from the cache when it holds the
 // period computed last, as nearly every event is of the current one.
 func (t *terms) periodAt(at time.Time) Period {
-	if p := t.knownPeriod(at); p != nil {
+	if p := t.current.Load(); p != nil && p.Contains(at) {
 		return *p
 	}
 	p := PeriodAt(at, t.Cycle, t.Anchor, t.loc)
 	t.current.Store(&p)
 	return p
-}
-
-// knownPeriod is the period computed last, if it holds t; nil otherwise.
-func (t *terms) knownPeriod(at time.Time) *Period {
-	if p := t.current.Load(); p != nil && p.Contains(at) {
-		return p
-	}
-	return nil
 }
 
 // assignments caches resolved assignments for Config.AssignmentTTL, at most

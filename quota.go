@@ -135,10 +135,10 @@ func (m *Meter) quota(ctx context.Context, op, subject string, metric Metric, wa
 // checkFromMemory is CheckQuota's answer when everything it needs is in memory
 // and its arguments are plainly valid: the quota row in the view and fresh, with
 // the subject's assignment the full path attached to it still fresh and its
-// period still current. It fills
-// s and reports true; otherwise CheckQuota takes its full path, which checks the
-// arguments and answers the same. Apart, so that an answer from memory runs only
-// this: it is on the path of every metered request.
+// period still current. It fills s and reports true; otherwise CheckQuota takes
+// its full path, which checks the arguments and answers the same. Apart, so that
+// an answer from memory runs only this: it is on the path of every metered
+// request.
 func (m *Meter) checkFromMemory(s *QuotaStatus, subject, metric string, n float64) bool {
 	if m.cfg.StrictQuotaCheck || m.closed.Load() || !plainName(subject) {
 		return false

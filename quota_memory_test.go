@@ -137,27 +137,27 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 		require.Equal(t, "1000", s.Limit.String())
 		declines(t, m, "globex", MetricAPICalls, 1)
 	})
-	t.Run("AViewEntryPastItsTimeToLive", func(t *testing.T) {
+	// pastTTL moves the set-up's clock past ttl: the short path declines, the
+	// full path answers, and then memory answers again, read afresh.
+	pastTTL := func(t *testing.T, ttl func(*Meter) time.Duration) (QuotaStatus, time.Time) {
+		t.Helper()
 		m, clock := setUp(t)
-		later := clock.Load().Add(m.cfg.QuotaViewTTL + time.Second)
+		later := clock.Load().Add(ttl(m) + time.Second)
 		clock.Store(&later)
 		declines(t, m, "acme", MetricAPICalls, 1)
 		s, err := m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
 		require.NoError(t, err)
+		var again QuotaStatus
+		require.True(t, m.checkFromMemory(&again, "acme", MetricAPICalls, 1), "read again, memory answers")
+		return s, later
+	}
+	t.Run("AViewEntryPastItsTimeToLive", func(t *testing.T) {
+		s, later := pastTTL(t, func(m *Meter) time.Duration { return m.cfg.QuotaViewTTL })
 		require.Equal(t, "7", s.Used.String())
 		require.True(t, later.Equal(s.At))
-		var again QuotaStatus
-		require.True(t, m.checkFromMemory(&again, "acme", MetricAPICalls, 1), "read again, the row is fresh")
 	})
 	t.Run("AnAssignmentPastItsExpiry", func(t *testing.T) {
-		m, clock := setUp(t)
-		later := clock.Load().Add(m.cfg.AssignmentTTL + time.Second)
-		clock.Store(&later)
-		declines(t, m, "acme", MetricAPICalls, 1)
-		_, err := m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
-		require.NoError(t, err)
-		var s QuotaStatus
-		require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1), "looked up again, the assignment is fresh")
+		pastTTL(t, func(m *Meter) time.Duration { return m.cfg.AssignmentTTL })
 	})
 	t.Run("ThisMetersAssign", func(t *testing.T) {
 		m, _ := setUp(t)
@@ -190,9 +190,9 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 		r, fresh := m.cachedAssignment("acme", *clock.Load())
 		require.True(t, fresh)
 		old := &resolved{Subject: r.Subject, terms: r.terms, expires: r.expires}
-		m.attachAssignment("acme", MetricAPICalls, old, *r.knownPeriod(*clock.Load()))
+		m.attachAssignment("acme", MetricAPICalls, old, r.periodAt(*clock.Load()))
 		declines(t, m, "acme", MetricAPICalls, 1)
-		m.attachAssignment("acme", MetricAPICalls, r, *r.knownPeriod(*clock.Load()))
+		m.attachAssignment("acme", MetricAPICalls, r, r.periodAt(*clock.Load()))
 		var s QuotaStatus
 		require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1))
 		// A change this Meter makes detaches what a full path attached just

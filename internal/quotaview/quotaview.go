@@ -53,8 +53,8 @@ type Entry struct {
 // periodStart, if it is no older than ttl at now. The entry is shared: the caller
 // must not change it.
 func (v *View) Get(subject, metric string, periodStart, now time.Time, ttl time.Duration) (*Entry, bool) {
-	e, ok := v.rows.Get(key{subject, metric})
-	if !ok || !e.Quota.PeriodStart.Equal(periodStart) || now.Sub(e.Fresh) > ttl {
+	e, ok := v.Fresh(subject, metric, now, ttl)
+	if !ok || !e.Quota.PeriodStart.Equal(periodStart) {
 		return nil, false
 	}
 	return e, true
