@@ -60,6 +60,10 @@ func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(maxOpenConns)
+	if err := connect(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	s, err := sqlstore.Open(ctx, bun.NewDB(db, sqlitedialect.New()), dialect, true, opts)
 	if err != nil {
 		db.Close()
@@ -103,6 +107,9 @@ func (s *Store) Close() error {
 func check(ctx context.Context, db *sql.DB) error {
 	if _, ok := db.Driver().(*sqlite.Driver); !ok {
 		return fmt.Errorf("sqlite: New needs a database opened with the modernc.org/sqlite driver, not %T: use sql.Open(\"sqlite\", sqlite.DSN(path))", db.Driver())
+	}
+	if err := connect(ctx, db); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
