@@ -46,10 +46,15 @@ func runMiddleware(args []string, out io.Writer) error {
 	fs.IntVar(&p.clients, "clients", 8, "paced runs: client goroutines sharing the rate")
 	batchWait := fs.Duration("batch-wait", httpmw.DefaultBatchWait, "httpmw.WithBatchWait")
 	interleave := fs.Bool("interleave", false, "paced runs: the ops take turns request by request in one run (see runPacedTurns), instead of each running alone")
+	fields := fs.String("fields", "default", "the rate-limit fields the two middlewares write: default (each its defaults: httpmw five, httprate three), legacy (both the three X-RateLimit fields) or none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := []httpmw.Option{httpmw.WithMetric(usage.MetricAPICalls), httpmw.WithBatchWait(*batchWait)}
+	fieldOpts, limiterOpts, err := fieldOptions(*fields)
+	if err != nil {
+		return err
+	}
+	opts := append([]httpmw.Option{httpmw.WithMetric(usage.MetricAPICalls), httpmw.WithBatchWait(*batchWait)}, fieldOpts...)
 	ctx := context.Background()
 	// A quota with overage: checked from memory, fields on every response, never
 	// refused, each request recorded after its response.
@@ -128,8 +133,9 @@ func runMiddleware(args []string, out io.Writer) error {
 
 	// One limiter for both loops: its counters are per client address and window,
 	// so the paced run starts on the closed loop's counts, far from its limit.
-	//lint:ignore SA1019 LimitByIP is the limiter services use today, the one to compare with.
-	limiter := httprate.LimitByIP(1<<30, time.Hour)
+	// LimitByIP's limiter, with its response headers left out by -fields none.
+	//lint:ignore SA1019 LimitByIP's key is the one services use today, the one to compare with.
+	limiter := httprate.LimitBy(1<<30, time.Hour, httprate.KeyByIP, limiterOpts...)
 	limited := measure(limiter(handler))
 	if err, ok := failure.Load().(error); ok {
 		return err
@@ -150,14 +156,14 @@ func runMiddleware(args []string, out io.Writer) error {
 		1e9/float64(storeBound.NsPerOp()), counting.events.Load())
 
 	for _, x := range closed {
-		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=closed batch_wait=%s op=%s ns_per_op=%d cpu_ns_per_op=%d bytes_per_op=%d allocs_per_op=%d\n",
-			*kind, *batchWait, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
+		fmt.Fprintf(out, "RESULT bench=middleware store=%s mode=closed batch_wait=%s fields=%s op=%s ns_per_op=%d cpu_ns_per_op=%d bytes_per_op=%d allocs_per_op=%d\n",
+			*kind, *batchWait, *fields, x.op, x.r.NsPerOp(), x.r.cpuPerOp(), x.r.AllocedBytesPerOp(), x.r.AllocsPerOp())
 	}
 	if *interleave {
 		if mw, err = httpmw.New(counting, subject, opts...); err != nil {
 			return err
 		}
-		return runInterleaved(out, *kind, *batchWait, p, handler, mw.Handler(handler), func() error { return mw.Close(ctx) },
+		return runInterleaved(out, *kind, *batchWait, *fields, p, handler, mw.Handler(handler), func() error { return mw.Close(ctx) },
 			limiter(handler), storing)
 	}
 	// Paced: the same handlers, each over its own time slot at the same rate.
@@ -191,11 +197,27 @@ func runMiddleware(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "events stored: %d\n", stored)
 
 	for i, r := range paced {
-		fmt.Fprintf(out, "RESULT bench=middleware_paced store=%s mode=paced batch_wait=%s op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
-			*kind, *batchWait, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
+		fmt.Fprintf(out, "RESULT bench=middleware_paced store=%s mode=paced batch_wait=%s fields=%s op=%s rate=%.0f clients=%d requests=%d achieved_per_s=%.0f mean_ns=%d p50_ns=%d p99_ns=%d cpu_ns_per_req=%d allocs_per_req=%.1f over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
+			*kind, *batchWait, *fields, pacedOps[i], p.rate, p.clients, r.requests, r.rate, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(), r.cpu.Nanoseconds(), r.allocs,
 			(r.mean - paced[0].mean).Nanoseconds(), (r.p50 - paced[0].p50).Nanoseconds())
 	}
 	return nil
+}
+
+// fieldOptions returns the options with which httpmw and httprate write the
+// rate-limit fields of -fields: each its defaults (httpmw the IETF and legacy
+// fields, httprate the legacy ones), both the legacy ones only, or none.
+func fieldOptions(fields string) ([]httpmw.Option, []httprate.Option, error) {
+	switch fields {
+	case "default":
+		return nil, nil, nil
+	case "legacy":
+		return []httpmw.Option{httpmw.WithoutRateLimitFields()}, nil, nil
+	case "none":
+		return []httpmw.Option{httpmw.WithoutRateLimitFields(), httpmw.WithoutLegacyFields()},
+			[]httprate.Option{httprate.WithResponseHeaders(httprate.ResponseHeaders{})}, nil
+	}
+	return nil, nil, fmt.Errorf("-fields %q: want default, legacy or none", fields)
 }
 
 // runInterleaved is runMiddleware's paced part with -interleave: two runs in
@@ -204,7 +226,7 @@ func runMiddleware(args []string, out io.Writer) error {
 // it), so nothing is stored and the three ops differ only by their response
 // paths. In the second, httpmw stores every event, as a user's does: the commits
 // run throughout, beside all three.
-func runInterleaved(out io.Writer, kind string, batchWait time.Duration, p pace, bare, counted http.Handler, closeCounted func() error,
+func runInterleaved(out io.Writer, kind string, batchWait time.Duration, fields string, p pace, bare, counted http.Handler, closeCounted func() error,
 	limited http.Handler, storing func(run func(h http.Handler, close func() error) error) error) error {
 	responsePath, err := runPacedTurns([]http.Handler{bare, counted, limited}, p, closeCounted)
 	if err != nil {
@@ -230,8 +252,8 @@ func runInterleaved(out io.Writer, kind string, batchWait time.Duration, p pace,
 				(r.mean - set.rs[0].mean).Nanoseconds(), (r.p50 - set.rs[0].p50).Nanoseconds())
 		}
 		for i, r := range set.rs {
-			fmt.Fprintf(out, "RESULT bench=middleware_interleaved store=%s set=%s batch_wait=%s op=%s rate=%.0f clients=%d requests=%d mean_ns=%d p50_ns=%d p99_ns=%d over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
-				kind, set.name, batchWait, set.ops[i], p.rate, p.clients, r.requests, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(),
+			fmt.Fprintf(out, "RESULT bench=middleware_interleaved store=%s set=%s batch_wait=%s fields=%s op=%s rate=%.0f clients=%d requests=%d mean_ns=%d p50_ns=%d p99_ns=%d over_bare_mean_ns=%d over_bare_p50_ns=%d\n",
+				kind, set.name, batchWait, fields, set.ops[i], p.rate, p.clients, r.requests, r.mean.Nanoseconds(), r.p50.Nanoseconds(), r.p99.Nanoseconds(),
 				(r.mean - set.rs[0].mean).Nanoseconds(), (r.p50 - set.rs[0].p50).Nanoseconds())
 		}
 	}
