@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/usagekit/usage/store"
 	"github.com/usagekit/usage/store/sqlite"
 )
 
@@ -72,4 +73,19 @@ func TestOpenWaitsForTheLockAnotherConnectionHoldsOnANewFile(t *testing.T) {
 			require.Equal(t, "wal", mode, "the file's journal mode once opened")
 		})
 	}
+}
+
+// A file that cannot be opened, or a lock held past the busy timeout, is
+// store.ErrUnavailable from Open and New, as from the Store's own calls: the
+// database is there, or may be, but cannot serve now.
+func TestOpenAndNewSayAFileTheyCannotOpenIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "usage.db")
+	_, err := sqlite.Open(ctx, path)
+	require.ErrorIs(t, err, store.ErrUnavailable, "Open")
+	db, err := sql.Open("sqlite", sqlite.DSN(path))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	_, err = sqlite.New(ctx, db)
+	require.ErrorIs(t, err, store.ErrUnavailable, "New")
 }
