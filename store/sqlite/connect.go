@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
-	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/usagekit/usage/store"
@@ -28,7 +26,7 @@ func connect(ctx context.Context, db *sql.DB) error {
 		if err == nil {
 			return conn.Close()
 		}
-		if !busy(err) || time.Now().Add(wait).After(deadline) {
+		if primaryCode(err) != sqlite3.SQLITE_BUSY || time.Now().Add(wait).After(deadline) {
 			if unavailable(err) {
 				return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 			}
@@ -42,10 +40,4 @@ func connect(ctx context.Context, db *sql.DB) error {
 			return ctx.Err()
 		}
 	}
-}
-
-// busy reports SQLite's "database is locked" by another connection.
-func busy(err error) bool {
-	var e *sqlite.Error
-	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }

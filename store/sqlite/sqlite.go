@@ -205,13 +205,19 @@ func retryable(error) bool { return false }
 // opened. Everything else, such as syntax errors and violated constraints, is
 // permanent.
 func unavailable(err error) bool {
-	var e *sqlite.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch e.Code() & 0xff {
+	switch primaryCode(err) {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
 		return true
 	}
 	return false
+}
+
+// primaryCode returns the primary result code of a driver error (its extended
+// code's low byte), or 0 for another error.
+func primaryCode(err error) int {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	return e.Code() & 0xff
 }
