@@ -91,7 +91,7 @@ func (t *terms) periodAt(at time.Time) Period {
 // Config.AssignmentCacheSize of them: past that one not read recently is dropped
 // (see clockcache), and looked up again when its subject returns. A hit takes no
 // lock.
-type assignments = *clockcache.Cache[string, resolved]
+type assignments = *clockcache.Cache[string, *resolved]
 
 // Assign puts a subject on a plan, replacing its previous assignment. Other instances
 // see the change within Config.AssignmentTTL. A change within a period applies the
@@ -188,7 +188,9 @@ func (m *Meter) resolve(ctx context.Context, op, subject string, now time.Time) 
 // whether it is fresh at now. A fresh one near its expiry is refreshed in the
 // background (see refreshIfDue).
 func (m *Meter) cachedAssignment(subject string, now time.Time) (r *resolved, fresh bool) {
-	r, _ = m.assignments.Get(subject)
+	if cached, ok := m.assignments.Get(subject); ok {
+		r = *cached
+	}
 	if r == nil || !now.Before(r.expires) {
 		return r, false
 	}

@@ -21,7 +21,7 @@ func (m *Meter) prefetchAssignments(ctx context.Context, events []Event, now tim
 	var missing []string
 	var seen map[string]bool
 	for _, ev := range events {
-		if r, ok := m.assignments.Peek(ev.Subject); (ok && now.Before(r.expires)) || seen[ev.Subject] {
+		if r, ok := m.assignments.Peek(ev.Subject); (ok && now.Before((*r).expires)) || seen[ev.Subject] {
 			continue
 		}
 		if seen == nil {

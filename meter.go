@@ -35,7 +35,7 @@ type Meter struct {
 	// cold start does not send every producer's first call to the store.
 	lookups singleflight.Group
 	writer  *groupcommit.Writer
-	view    *quotaview.View
+	view    quotaview.View
 	// dispatcher delivers alerts to Config.Alerts.Notifiers; nil without any.
 	dispatcher *dispatch.Dispatcher
 	// ownThresholds caches the subjects' own alert thresholds (nil: read again).
@@ -74,8 +74,8 @@ func New(st store.Store, cfg *Config) (*Meter, error) {
 		return nil, err
 	}
 	m := &Meter{store: ws, direct: st, cfg: c, refresher: newRefresher(), tel: tel,
-		assignments: clockcache.New[string, resolved](c.AssignmentCacheSize),
-		view:        quotaview.New(c.QuotaCacheSize)}
+		assignments: clockcache.New[string, *resolved](c.AssignmentCacheSize)}
+	m.view.Init(c.QuotaCacheSize)
 	writers := c.Writers
 	if writers == 0 {
 		writers = 1

@@ -160,12 +160,13 @@ func (m *Meter) checkFromMemory(s *QuotaStatus, subject, metric string, n float6
 	// period (see attachAssignment). While it is fresh, it is what a lookup would
 	// return, or one that a refresh replaced within its time to live: that is as
 	// late as other instances' changes may show.
-	r, _ := e.Owner.(*resolved)
 	period := Period{Start: e.Period[0], End: e.Period[1]}
-	if r == nil || !now.Before(r.expires) || !period.Contains(now) {
+	if e.Owner == nil || !now.Before(e.Expires) || !period.Contains(now) {
 		return false
 	}
-	m.refreshIfDue(r, now)
+	if !now.Before(e.RefreshAt) {
+		m.refreshIfDue(e.Owner.(*resolved), now)
+	}
 	fillStatus(s, &met, &period, &e.Quota, want, now)
 	return true
 }
@@ -177,10 +178,11 @@ func (m *Meter) checkFromMemory(s *QuotaStatus, subject, metric string, n float6
 // replaces (assignmentChanged counts the change before it detaches).
 func (m *Meter) attachAssignment(subject, metric string, r *resolved, period Period) {
 	changes := m.refresher.changes.Load()
-	if cached, _ := m.assignments.Get(subject); cached != r {
+	if cached, ok := m.assignments.Get(subject); !ok || *cached != r {
 		return
 	}
-	m.view.Attach(subject, metric, r, [2]time.Time{period.Start, period.End})
+	m.view.Attach(subject, metric, quotaview.Attachment{Owner: r, Period: [2]time.Time{period.Start, period.End},
+		Expires: r.expires, RefreshAt: r.refreshAt()})
 	if m.refresher.changes.Load() != changes {
 		m.view.Detach(subject, metric)
 	}

@@ -244,3 +244,37 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 		require.True(t, errors.Is(err, ErrClosed), "%v", err)
 	})
 }
+
+// TestCheckQuotaFromMemoryFollowsItsAssignmentsLife: an answer from memory past
+// the assignment's refresh time starts its background lookup, and past its expiry
+// memory declines, while the quota row's entry is still fresh.
+func TestCheckQuotaFromMemoryFollowsItsAssignmentsLife(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const ttl = 10 * time.Second
+	clock := new(atomic.Pointer[time.Time])
+	t0 := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
+	clock.Store(&t0)
+	resolver := &gatedResolver{gate: closedGate()}
+	st, _ := testdb.SQLite().OpenNew(t)
+	m := newTestMeterOn(t, st, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), PlanResolver: resolver,
+		AssignmentTTL: ttl, QuotaViewTTL: time.Hour, Test: TestConfig{Time: func() time.Time { return *clock.Load() }}})
+	_, err := m.Track(ctx, Event{Subject: "acme", Metric: MetricAPICalls, Value: 7})
+	require.NoError(t, err)
+	_, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+	require.NoError(t, err)
+	var s QuotaStatus
+	require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1))
+	require.Equal(t, int64(1), resolver.calls.Load())
+
+	due := t0.Add(ttl * 15 / 16)
+	clock.Store(&due)
+	require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1), "answered while the assignment is fresh")
+	m.refresher.running.Wait()
+	require.Equal(t, int64(2), resolver.calls.Load(), "and its refresh started")
+
+	expired := t0.Add(ttl + time.Second)
+	clock.Store(&expired)
+	var after QuotaStatus
+	require.False(t, m.checkFromMemory(&after, "acme", MetricAPICalls, 1), "not past the assignment's expiry")
+}

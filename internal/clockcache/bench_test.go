@@ -22,7 +22,7 @@ func benchmarkGet(b *testing.B, keys int) {
 	names := make([]string, keys)
 	for i := range names {
 		names[i] = "tenant-" + strconv.Itoa(i)
-		c.Add(names[i], ptr(i))
+		c.Add(names[i], i)
 	}
 	held := names[:0]
 	for _, k := range names {
@@ -50,10 +50,10 @@ func benchmarkGet(b *testing.B, keys int) {
 func BenchmarkMemoryPerEntry(b *testing.B) {
 	const n = 1_000_000
 	keys := make([]string, n)
-	vals := make([]*int, n)
+	vals := make([]int, n)
 	for i := range keys {
 		keys[i] = "tenant-" + strconv.Itoa(i)
-		vals[i] = ptr(i)
+		vals[i] = i
 	}
 	for b.Loop() {
 		before := heapInUse()

@@ -5,7 +5,8 @@ import (
 	"sync/atomic"
 )
 
-// Ways is the most slots in a bucket: a bucket's hashes fill a cache line.
+// Ways is the most slots in a bucket: a bucket's hashes fill a cache line, and
+// a Cache's slots, each a hash beside its entry, two.
 const Ways = 8
 
 // Buckets lays a table's slots out in buckets of a few ways each, gives a key's

@@ -1,7 +1,8 @@
 // Package clockcache is a bounded map whose reads take no lock, for the Meter's
 // caches that every CheckQuota and Track reads: a hit costs a scan of a cache
-// line of hashes or two and an atomic flag, where a least-recently-used list
-// would move the entry under a lock that every request takes.
+// line or two of hashes, each beside its entry, and an atomic flag, where a
+// least-recently-used list would move the entry under a lock that every request
+// takes.
 package clockcache
 
 import (
@@ -23,13 +24,19 @@ import (
 // list; a new entry starts unflagged, so keys read once go before the ones read
 // again.
 //
-// Get and Peek take no lock; Add, Update and Remove take a mutex. Values are
-// pointers the cache hands out as they were stored: callers must not change what
-// they point to. It is safe for concurrent use.
+// Get and Peek take no lock; Add, Update and Remove take a mutex. A value is
+// held in its entry, and a change of a key's value puts a new entry in its slot:
+// Get hands out a pointer to a value that no later change touches, and a hit
+// follows one pointer from the slot. Callers must not change what it points to.
+// It is safe for concurrent use.
 type Cache[K comparable, V any] struct {
 	// table is replaced, under mu, by one twice its size when it grows.
 	table atomic.Pointer[table[K, V]]
-	hash  func(K) uint64
+	// seed is the keys' hash seed, held here rather than in a closure: a cold
+	// lookup follows one pointer fewer.
+	seed maphash.Seed
+	// hash, when set, replaces the seeded hash: tests give keys the same hash.
+	hash func(K) uint64
 
 	mu sync.Mutex
 	// buckets is the most buckets the table grows to: their slots make at most
@@ -39,38 +46,56 @@ type Cache[K comparable, V any] struct {
 
 // table holds the slots of a Cache.
 type table[K comparable, V any] struct {
-	// hashes holds the hash of the key in each slot, with the low bit set so
-	// that zero means an empty slot. A reader compares the entry's key too: two
-	// keys may have the same hash, and a writer may change the slot between the
-	// reader's loads of its hash and its entry.
-	hashes []atomic.Uint64
-	// slots holds the entry in each slot, parallel to hashes.
-	slots []atomic.Pointer[entry[K, V]]
+	slots []slot[K, V]
 	// The Cache's mu guards the hands.
 	Buckets
 }
 
+// slot holds an entry beside its key's hash, so that the hash a lookup matches
+// and the entry it then loads are on one cache line.
+type slot[K comparable, V any] struct {
+	// hash is the hash of the entry's key, with the low bit set so that zero
+	// means an empty slot. A reader compares the entry's key too: two keys may
+	// have the same hash, and a writer may change the slot between the reader's
+	// loads of its hash and its entry.
+	hash  atomic.Uint64
+	entry atomic.Pointer[entry[K, V]]
+}
+
 type entry[K comparable, V any] struct {
-	key   K
-	value atomic.Pointer[V]
+	key K
 	// read is set by Get and cleared by the hand passing.
-	read atomic.Bool
+	read  atomic.Bool
+	value V
 }
 
 // New returns an empty cache that holds at most size entries (at least one, at
 // most math.MaxInt32).
 func New[K comparable, V any](size int) *Cache[K, V] {
-	size = min(max(size, 1), math.MaxInt32)
-	ways := min(Ways, size)
-	seed := maphash.MakeSeed()
-	c := &Cache[K, V]{buckets: size / ways, hash: func(k K) uint64 { return maphash.Comparable(seed, k) }}
-	c.table.Store(newTable[K, V](min(c.buckets, 8), ways))
+	c := new(Cache[K, V])
+	c.Init(size)
 	return c
 }
 
+// Init makes c, a zero Cache, an empty cache as New's: for a Cache held in
+// another struct, where a lookup follows one pointer fewer than from New's.
+func (c *Cache[K, V]) Init(size int) {
+	size = min(max(size, 1), math.MaxInt32)
+	ways := min(Ways, size)
+	c.seed, c.buckets = maphash.MakeSeed(), size/ways
+	c.table.Store(newTable[K, V](min(c.buckets, 8), ways))
+}
+
 func newTable[K comparable, V any](buckets, ways int) *table[K, V] {
-	return &table[K, V]{hashes: make([]atomic.Uint64, buckets*ways),
-		slots: make([]atomic.Pointer[entry[K, V]], buckets*ways), Buckets: NewBuckets(buckets, ways)}
+	return &table[K, V]{slots: make([]slot[K, V], buckets*ways), Buckets: NewBuckets(buckets, ways)}
+}
+
+// hashOf returns k's hash, with the low bit set (see slot).
+func (c *Cache[K, V]) hashOf(k K) uint64 {
+	if c.hash != nil {
+		return c.hash(k) | 1
+	}
+	return maphash.Comparable(c.seed, k) | 1
 }
 
 // find returns the entry of key k, of hash h, and its slot; or nil and -1.
@@ -79,8 +104,8 @@ func newTable[K comparable, V any](buckets, ways int) *table[K, V] {
 func (t *table[K, V]) find(k K, h uint64) (*entry[K, V], int) {
 	for _, at := range t.Pair(h) {
 		for i := at; i < at+t.Ways(); i++ {
-			if t.hashes[i].Load() == h {
-				if en := t.slots[i].Load(); en != nil && en.key == k {
+			if s := &t.slots[i]; s.hash.Load() == h {
+				if en := s.entry.Load(); en != nil && en.key == k {
 					return en, i
 				}
 			}
@@ -90,22 +115,22 @@ func (t *table[K, V]) find(k K, h uint64) (*entry[K, V], int) {
 }
 
 // empty reports whether slot i is empty.
-func (t *table[K, V]) empty(i int) bool { return t.hashes[i].Load() == 0 }
+func (t *table[K, V]) empty(i int) bool { return t.slots[i].hash.Load() == 0 }
 
 // read returns the read flag of the entry in slot i, which holds one.
-func (t *table[K, V]) read(i int) *atomic.Bool { return &t.slots[i].Load().read }
+func (t *table[K, V]) read(i int) *atomic.Bool { return &t.slots[i].entry.Load().read }
 
 // put stores en, of hash h, in slot i: the entry before its hash, so that a
 // reader matching the hash finds it, and one still matching the hash it replaces
 // finds another key.
 func (t *table[K, V]) put(i int, h uint64, en *entry[K, V]) {
-	t.slots[i].Store(en)
-	t.hashes[i].Store(h)
+	t.slots[i].entry.Store(en)
+	t.slots[i].hash.Store(h)
 }
 
 // load returns k's entry, or nil.
 func (c *Cache[K, V]) load(k K) *entry[K, V] {
-	en, _ := c.table.Load().find(k, c.hash(k)|1)
+	en, _ := c.table.Load().find(k, c.hashOf(k))
 	return en
 }
 
@@ -121,7 +146,7 @@ func (c *Cache[K, V]) Get(k K) (*V, bool) {
 	if !en.read.Load() {
 		en.read.Store(true)
 	}
-	return en.value.Load(), true
+	return &en.value, true
 }
 
 // Peek returns k's value without marking it used.
@@ -130,12 +155,12 @@ func (c *Cache[K, V]) Peek(k K) (*V, bool) {
 	if en == nil {
 		return nil, false
 	}
-	return en.value.Load(), true
+	return &en.value, true
 }
 
 // Add sets k's value to v. An entry already held keeps its place and counts as
 // used; a new one may drop another (see Cache).
-func (c *Cache[K, V]) Add(k K, v *V) {
+func (c *Cache[K, V]) Add(k K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.set(k, v)
@@ -143,15 +168,15 @@ func (c *Cache[K, V]) Add(k K, v *V) {
 
 // Update sets k's value to what f returns when given the value held (nil when k
 // has none), in one step with respect to the cache's other changes. When f
-// returns the value held, or nil, nothing changes.
-func (c *Cache[K, V]) Update(k K, f func(held *V) *V) {
+// returns false, nothing changes.
+func (c *Cache[K, V]) Update(k K, f func(held *V) (V, bool)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var held *V
 	if en := c.load(k); en != nil {
-		held = en.value.Load()
+		held = &en.value
 	}
-	if v := f(held); v != nil && v != held {
+	if v, ok := f(held); ok {
 		c.set(k, v)
 	}
 }
@@ -161,9 +186,9 @@ func (c *Cache[K, V]) Remove(k K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.table.Load()
-	if _, i := t.find(k, c.hash(k)|1); i >= 0 {
-		t.hashes[i].Store(0)
-		t.slots[i].Store(nil)
+	if _, i := t.find(k, c.hashOf(k)); i >= 0 {
+		t.slots[i].hash.Store(0)
+		t.slots[i].entry.Store(nil)
 	}
 }
 
@@ -181,16 +206,16 @@ func (c *Cache[K, V]) Len() int {
 }
 
 // set stores k's value; c.mu is held.
-func (c *Cache[K, V]) set(k K, v *V) {
-	h := c.hash(k) | 1
+func (c *Cache[K, V]) set(k K, v V) {
+	h := c.hashOf(k)
 	t := c.table.Load()
-	if held, _ := t.find(k, h); held != nil {
-		held.value.Store(v)
-		held.read.Store(true)
+	en := &entry[K, V]{key: k, value: v}
+	if _, i := t.find(k, h); i >= 0 {
+		// In its place, and counted as used.
+		en.read.Store(true)
+		t.put(i, h, en)
 		return
 	}
-	en := &entry[K, V]{key: k}
-	en.value.Store(v)
 	pair := t.Pair(h)
 	i := t.Emptier(pair, t.empty)
 	for i < 0 && t.Count() < c.buckets {
@@ -212,12 +237,12 @@ func (c *Cache[K, V]) grow() *table[K, V] {
 	old := c.table.Load()
 	t := newTable[K, V](min(2*old.Count(), c.buckets), old.Ways())
 	for i := range old.slots {
-		h := old.hashes[i].Load()
+		h := old.slots[i].hash.Load()
 		if h == 0 {
 			continue
 		}
 		if at := t.First(t.PairFrom(h, &old.Buckets, i), t.empty); at >= 0 {
-			t.put(at, h, old.slots[i].Load())
+			t.put(at, h, old.slots[i].entry.Load())
 		}
 	}
 	c.table.Store(t)

@@ -8,14 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func ptr(v int) *int { return &v }
-
 // cacheOf returns a cache of size holding keys, in order, each with its place
 // among them, counted from one, as its value.
 func cacheOf(size int, keys ...string) *Cache[string, int] {
 	c := New[string, int](size)
 	for i, k := range keys {
-		c.Add(k, ptr(i+1))
+		c.Add(k, i+1)
 	}
 	return c
 }
@@ -28,17 +26,16 @@ func consistent[K comparable, V any](t *testing.T, c *Cache[K, V]) {
 	seen := map[K]bool{}
 	c.mu.Lock()
 	tab := c.table.Load()
-	require.Len(t, tab.hashes, len(tab.slots))
 	require.Len(t, tab.slots, tab.Count()*tab.Ways())
 	for i := range tab.slots {
-		en, h := tab.slots[i].Load(), tab.hashes[i].Load()
+		en, h := tab.slots[i].entry.Load(), tab.slots[i].hash.Load()
 		if en == nil {
 			require.Zero(t, h, "hash of empty place %d", i)
 			continue
 		}
 		require.False(t, seen[en.key], "%v held twice", en.key)
 		seen[en.key] = true
-		require.Equal(t, c.hash(en.key)|1, h, "hash of %v", en.key)
+		require.Equal(t, c.hashOf(en.key), h, "hash of %v", en.key)
 		require.Contains(t, tab.Pair(h), i/tab.Ways()*tab.Ways(), "bucket of %v", en.key)
 	}
 	c.mu.Unlock()
@@ -59,7 +56,7 @@ func TestAnEntryReadSinceTheHandPassedIsKeptAndAnUnreadOneDropped(t *testing.T) 
 	c := cacheOf(3, "a", "b", "c")
 	_, ok := c.Get("a")
 	require.True(t, ok)
-	c.Add("d", ptr(4))
+	c.Add("d", 4)
 	_, ok = c.Peek("b")
 	require.False(t, ok, "b, never read, is dropped")
 	for k, want := range map[string]int{"a": 1, "c": 3, "d": 4} {
@@ -74,7 +71,7 @@ func TestPeekDoesNotKeepAnEntry(t *testing.T) {
 	c := cacheOf(2, "a", "b")
 	_, ok := c.Peek("a")
 	require.True(t, ok)
-	c.Add("c", ptr(3))
+	c.Add("c", 3)
 	_, ok = c.Peek("a")
 	require.False(t, ok)
 }
@@ -92,7 +89,7 @@ func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
 			require.Greater(t, places, size-Ways)
 			last := 20*size + 50
 			for i := range last {
-				c.Add(strconv.Itoa(i), ptr(i))
+				c.Add(strconv.Itoa(i), i)
 				if i%3 == 0 {
 					c.Get(strconv.Itoa(i))
 				}
@@ -102,7 +99,7 @@ func TestTheCacheHoldsAtMostItsSize(t *testing.T) {
 			require.Len(t, tab.slots, places, "the table has grown to its most")
 			held := 0
 			for i := range tab.slots {
-				if tab.slots[i].Load() != nil {
+				if tab.slots[i].entry.Load() != nil {
 					held++
 				}
 			}
@@ -123,7 +120,7 @@ func TestTwoThirdsOfTheSizeAreAllHeld(t *testing.T) {
 	c := New[string, int](size)
 	keys := size * 2 / 3
 	for i := range keys {
-		c.Add(strconv.Itoa(i), ptr(i))
+		c.Add(strconv.Itoa(i), i)
 	}
 	require.Equal(t, keys, c.Len())
 	for i := range keys {
@@ -141,15 +138,15 @@ func TestTheTableFollowsTheEntriesHeld(t *testing.T) {
 	const size, keys = 1 << 16, 1000
 	c := New[string, int](size)
 	first := c.table.Load()
-	c.Add("first", ptr(-1))
+	c.Add("first", -1)
 	for i := range keys {
-		c.Add(strconv.Itoa(i), ptr(i))
+		c.Add(strconv.Itoa(i), i)
 	}
 	require.Equal(t, keys+1, c.Len())
 	require.LessOrEqual(t, len(c.table.Load().slots), size/8)
-	en, _ := first.find("first", c.hash("first")|1)
+	en, _ := first.find("first", c.hashOf("first"))
 	require.NotNil(t, en, "the table grown out of still holds its entry")
-	require.Equal(t, -1, *en.value.Load())
+	require.Equal(t, -1, en.value)
 	consistent(t, c)
 }
 
@@ -166,14 +163,14 @@ func TestASizeBelowOneHoldsOneEntry(t *testing.T) {
 // once, and no other entry is dropped.
 func TestAddingAKeyHeldReplacesItsValueInPlace(t *testing.T) {
 	c := cacheOf(3, "a")
-	c.Add("a", ptr(2))
+	c.Add("a", 2)
 	require.Equal(t, 1, c.Len())
 	v, _ := c.Peek("a")
 	require.Equal(t, 2, *v)
 	consistent(t, c)
 
 	c = cacheOf(2, "b", "a")
-	c.Add("a", ptr(3))
+	c.Add("a", 3)
 	require.Equal(t, 2, c.Len())
 	holds(t, c, map[string]int{"a": 3, "b": 1})
 	consistent(t, c)
@@ -182,7 +179,7 @@ func TestAddingAKeyHeldReplacesItsValueInPlace(t *testing.T) {
 func TestRemoveDropsTheEntryAndFreesItsPlace(t *testing.T) {
 	c := New[string, int](3)
 	for _, k := range []string{"a", "b", "c"} {
-		c.Add(k, ptr(len(k)))
+		c.Add(k, len(k))
 	}
 	c.Remove("a")
 	c.Remove("missing")
@@ -190,7 +187,7 @@ func TestRemoveDropsTheEntryAndFreesItsPlace(t *testing.T) {
 	require.False(t, ok)
 	require.Equal(t, 2, c.Len())
 	consistent(t, c)
-	c.Add("d", ptr(4))
+	c.Add("d", 4)
 	for _, k := range []string{"b", "c", "d"} {
 		_, ok := c.Peek(k)
 		require.True(t, ok, "%s is kept: there was room for d", k)
@@ -200,26 +197,41 @@ func TestRemoveDropsTheEntryAndFreesItsPlace(t *testing.T) {
 		consistent(t, c)
 	}
 	require.Equal(t, 0, c.Len())
-	c.Add("e", ptr(5))
+	c.Add("e", 5)
 	consistent(t, c)
 }
 
 func TestUpdateSeesTheValueHeldAndKeepsItWhenToldTo(t *testing.T) {
 	c := New[string, int](2)
-	c.Update("a", func(held *int) *int {
+	c.Update("a", func(held *int) (int, bool) {
 		require.Nil(t, held)
-		return ptr(1)
+		return 1, true
 	})
 	one, _ := c.Peek("a")
-	c.Update("a", func(held *int) *int { return held })
+	c.Update("a", func(held *int) (int, bool) {
+		require.Same(t, one, held)
+		return 2, false
+	})
 	v, _ := c.Peek("a")
 	require.Same(t, one, v)
-	c.Update("a", func(held *int) *int { return nil })
-	v, _ = c.Peek("a")
-	require.Same(t, one, v)
-	c.Update("b", func(held *int) *int { return nil })
+	require.Equal(t, 1, *v)
+	c.Update("b", func(held *int) (int, bool) { return 2, false })
 	_, ok := c.Peek("b")
-	require.False(t, ok, "a nil from f adds nothing")
+	require.False(t, ok, "false from f adds nothing")
+}
+
+// TestAChangedValueLeavesThePointerHandedOutBefore changes a key's value by Add
+// and by Update: a pointer Get returned before still reads the value it read.
+func TestAChangedValueLeavesThePointerHandedOutBefore(t *testing.T) {
+	c := New[string, int](2)
+	c.Add("a", 1)
+	first, _ := c.Get("a")
+	c.Add("a", 2)
+	second, _ := c.Get("a")
+	c.Update("a", func(held *int) (int, bool) { return *held + 1, true })
+	third, _ := c.Get("a")
+	require.Equal(t, []int{1, 2, 3}, []int{*first, *second, *third})
+	consistent(t, c)
 }
 
 // TestConcurrentUpdatesAreEachAppliedOnce increments one value from many
@@ -230,11 +242,11 @@ func TestConcurrentUpdatesAreEachAppliedOnce(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 500 {
-				c.Update("n", func(held *int) *int {
+				c.Update("n", func(held *int) (int, bool) {
 					if held == nil {
-						return ptr(1)
+						return 1, true
 					}
-					return ptr(*held + 1)
+					return *held + 1, true
 				})
 			}
 		})
@@ -258,7 +270,7 @@ func TestConcurrentReadersAndWritersKeepTheBoundAndEachKeysValue(t *testing.T) {
 				if i%11 == 0 {
 					c.Remove(k)
 				} else {
-					c.Add(k, ptr(k))
+					c.Add(k, k)
 				}
 			}
 		})
@@ -283,8 +295,8 @@ func TestConcurrentReadersAndWritersKeepTheBoundAndEachKeysValue(t *testing.T) {
 // read every key held: the hand, finding every flag set again, still drops one.
 func TestTheHandDropsAnEntryWhileReadersKeepFlaggingEveryOne(t *testing.T) {
 	c := New[int, int](2)
-	c.Add(0, ptr(0))
-	c.Add(1, ptr(1))
+	c.Add(0, 0)
+	c.Add(1, 1)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -301,7 +313,7 @@ func TestTheHandDropsAnEntryWhileReadersKeepFlaggingEveryOne(t *testing.T) {
 		})
 	}
 	for k := 2; k < 2000; k++ {
-		c.Add(k, ptr(k))
+		c.Add(k, k)
 		v, ok := c.Peek(k)
 		require.True(t, ok)
 		require.Equal(t, k, *v)
@@ -317,8 +329,8 @@ func TestTheHandDropsAnEntryWhileReadersKeepFlaggingEveryOne(t *testing.T) {
 func TestKeysWithTheSameHashAreBothHeld(t *testing.T) {
 	c := New[string, int](4)
 	c.hash = func(string) uint64 { return 7 }
-	c.Add("a", ptr(1))
-	c.Add("b", ptr(2))
+	c.Add("a", 1)
+	c.Add("b", 2)
 	require.Equal(t, 2, c.Len())
 	holds(t, c, map[string]int{"a": 1, "b": 2})
 	consistent(t, c)
@@ -328,9 +340,9 @@ func TestKeysWithTheSameHashAreBothHeld(t *testing.T) {
 	v, ok := c.Get("b")
 	require.True(t, ok, "removing a leaves b")
 	require.Equal(t, 2, *v)
-	c.Update("a", func(held *int) *int {
+	c.Update("a", func(held *int) (int, bool) {
 		require.Nil(t, held, "b's value is not a's")
-		return ptr(3)
+		return 3, true
 	})
 	v, ok = c.Get("a")
 	require.True(t, ok)
@@ -349,7 +361,7 @@ func TestKeysWithTheSameHashBeyondTheSizeAreNeverConfused(t *testing.T) {
 	c := New[int, int](4)
 	c.hash = func(int) uint64 { return 7 }
 	for k := range 50 {
-		c.Add(k, ptr(k))
+		c.Add(k, k)
 		_, ok := c.Peek(k)
 		require.True(t, ok, "%d, just added, is held", k)
 		require.LessOrEqual(t, c.Len(), 4)

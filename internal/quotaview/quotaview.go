@@ -20,15 +20,22 @@ import (
 // clockcache), and read again from the store when it is next asked for. Get takes
 // no lock. It is safe for concurrent use.
 type View struct {
-	// rows hold pointers to entries never changed once stored, so a Get copies
-	// no row.
-	rows *clockcache.Cache[key, Entry]
+	// rows hands out pointers to entries never changed once stored, so a Get
+	// copies no row. Held here rather than by pointer: a cold lookup follows one
+	// pointer fewer.
+	rows clockcache.Cache[key, Entry]
 }
 
 // New returns an empty view that holds at most size entries (at least one).
 func New(size int) *View {
-	return &View{rows: clockcache.New[key, Entry](size)}
+	v := new(View)
+	v.Init(size)
+	return v
 }
+
+// Init makes v, a zero View, an empty view as New's: for a View held in the
+// struct that reads it, one pointer fewer to follow.
+func (v *View) Init(size int) { v.rows.Init(size) }
 
 type key struct{ subject, metric string }
 
@@ -39,14 +46,23 @@ type Entry struct {
 	Fresh time.Time
 	// Missing means the store had no row: no usage yet in the period.
 	Missing bool
-	// Owner is what the Meter checked the entry against when it last answered
-	// from the store's state (its subject's plan assignment), and Period the
-	// period the owner puts the row in, in the owner's time zone, so that an
-	// answer from the entry alone need not look them up again. Nil and zero until
-	// Attach; Written keeps them while the row stays in that period, Put and
-	// Detach clear them.
+	// Attachment is zero until Attach; Written keeps it while the row stays in
+	// its period, Put and Detach clear it.
+	Attachment
+}
+
+// Attachment is what the Meter checked an entry against when it last answered
+// from the store's state, so that an answer from the entry alone need not look it
+// up again.
+type Attachment struct {
+	// Owner is the subject's plan assignment; Period the period it puts the
+	// row in, in the owner's time zone.
 	Owner  any
 	Period [2]time.Time
+	// Expires and RefreshAt are the owner's: when it is no longer used, and when
+	// a reader asks for it to be read again. Copied here, so that a reader
+	// follows no pointer to the owner while it is fresh.
+	Expires, RefreshAt time.Time
 }
 
 // Get returns the entry for a subject and metric in the period starting at
@@ -70,40 +86,40 @@ func (v *View) Fresh(subject, metric string, now time.Time, ttl time.Duration) (
 	return e, true
 }
 
-// Attach sets the Owner and Period of the entry for a subject and metric, if it
-// holds a row of that period.
-func (v *View) Attach(subject, metric string, owner any, period [2]time.Time) {
+// Attach sets the Attachment of the entry for a subject and metric, if it holds a
+// row of a's period.
+func (v *View) Attach(subject, metric string, a Attachment) {
 	k := key{subject, metric}
 	// Most calls find it attached already: they take no lock.
-	if e, ok := v.rows.Peek(k); ok && e.Owner == owner {
+	if e, ok := v.rows.Peek(k); ok && e.Owner == a.Owner {
 		return
 	}
-	v.rows.Update(k, func(old *Entry) *Entry {
-		if old == nil || old.Missing || old.Owner == owner || !old.Quota.PeriodStart.Equal(period[0]) {
-			return old
+	v.rows.Update(k, func(old *Entry) (Entry, bool) {
+		if old == nil || old.Missing || old.Owner == a.Owner || !old.Quota.PeriodStart.Equal(a.Period[0]) {
+			return Entry{}, false
 		}
 		e := *old
-		e.Owner, e.Period = owner, period
-		return &e
+		e.Attachment = a
+		return e, true
 	})
 }
 
-// Detach clears the Owner and Period of the entry for a subject and metric.
+// Detach clears the Attachment of the entry for a subject and metric.
 func (v *View) Detach(subject, metric string) {
-	v.rows.Update(key{subject, metric}, func(old *Entry) *Entry {
+	v.rows.Update(key{subject, metric}, func(old *Entry) (Entry, bool) {
 		if old == nil || old.Owner == nil {
-			return old
+			return Entry{}, false
 		}
 		e := *old
-		e.Owner, e.Period = nil, [2]time.Time{}
-		return &e
+		e.Attachment = Attachment{}
+		return e, true
 	})
 }
 
 // Put records what the store said of a quota row (or its absence), replacing what
 // the view had. Missing entries name their subject and metric in Quota.
 func (v *View) Put(e Entry) {
-	v.rows.Add(key{e.Quota.Subject, e.Quota.Metric}, &e)
+	v.rows.Add(key{e.Quota.Subject, e.Quota.Metric}, e)
 }
 
 // Written merges the quota rows a commit left, read under their lock, at now, into
@@ -123,15 +139,15 @@ func (v *View) Written(rows []store.Quota, now time.Time) {
 		}
 		// Checked and replaced in one step: two commits reporting at once
 		// cannot leave the older row in the view.
-		v.rows.Update(k, func(old *Entry) *Entry {
+		v.rows.Update(k, func(old *Entry) (Entry, bool) {
 			if old == nil || (!old.Missing && newer(old.Quota, q)) {
-				return old // dropped meanwhile, or newer
+				return Entry{}, false // dropped meanwhile, or newer
 			}
-			e := &Entry{Quota: q, Fresh: now}
+			e := Entry{Quota: q, Fresh: now}
 			if q.PeriodStart.Equal(old.Period[0]) {
-				e.Owner, e.Period = old.Owner, old.Period
+				e.Attachment = old.Attachment
 			}
-			return e
+			return e, true
 		})
 	}
 }

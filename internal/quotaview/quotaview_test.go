@@ -47,41 +47,45 @@ func TestQuotaViewWritten(t *testing.T) {
 	}
 }
 
-// An entry's owner is attached only to a row of the period it names, kept by the
-// rows commits write, and cleared by Put and Detach.
+// An entry's attachment is made only to a row of the period it names, kept whole
+// by the rows commits write, and cleared by Put and Detach.
 func TestQuotaViewAttachesAnOwnerToARowOfItsPeriod(t *testing.T) {
 	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	april := march.AddDate(0, 1, 0)
 	now := april.Add(-time.Hour)
 	row := store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march, Count: 1, Used: 10}
 	owner := new(int)
-	ownerOf := func(v *View) any {
+	in := func(start, end time.Time) Attachment {
+		return Attachment{Owner: owner, Period: [2]time.Time{start, end},
+			Expires: now.Add(time.Minute), RefreshAt: now.Add(50 * time.Second)}
+	}
+	attachmentOf := func(v *View) Attachment {
 		t.Helper()
 		e, ok := v.Fresh("acme", "api_calls", now, time.Second)
 		require.True(t, ok)
-		return e.Owner
+		return e.Attachment
 	}
 
 	v := New(10)
 	v.Put(Entry{Quota: store.Quota{Subject: "acme", Metric: "api_calls", PeriodStart: march}, Fresh: now, Missing: true})
-	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
-	require.Nil(t, ownerOf(v), "a missing row has no owner")
+	v.Attach("acme", "api_calls", in(march, april))
+	require.Zero(t, attachmentOf(v), "a missing row has no owner")
 	v.Put(Entry{Quota: row, Fresh: now})
-	v.Attach("acme", "api_calls", owner, [2]time.Time{april, april.AddDate(0, 1, 0)})
-	require.Nil(t, ownerOf(v), "not to a row of another period")
-	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
-	require.Equal(t, owner, ownerOf(v))
+	v.Attach("acme", "api_calls", in(april, april.AddDate(0, 1, 0)))
+	require.Zero(t, attachmentOf(v), "not to a row of another period")
+	v.Attach("acme", "api_calls", in(march, april))
+	require.Equal(t, in(march, april), attachmentOf(v))
 	row.Count, row.Used = 2, 20
 	v.Written([]store.Quota{row}, now)
-	require.Equal(t, owner, ownerOf(v), "a commit's row keeps it")
+	require.Equal(t, in(march, april), attachmentOf(v), "a commit's row keeps it")
 	v.Detach("acme", "api_calls")
-	require.Nil(t, ownerOf(v))
-	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
+	require.Zero(t, attachmentOf(v))
+	v.Attach("acme", "api_calls", in(march, april))
 	v.Put(Entry{Quota: row, Fresh: now})
-	require.Nil(t, ownerOf(v), "a row put anew has none")
-	v.Attach("acme", "api_calls", owner, [2]time.Time{march, april})
+	require.Zero(t, attachmentOf(v), "a row put anew has none")
+	v.Attach("acme", "api_calls", in(march, april))
 	v.Written([]store.Quota{{Subject: "acme", Metric: "api_calls", PeriodStart: april, Count: 1, Used: 1}}, now)
-	require.Nil(t, ownerOf(v), "a row of the next period drops it")
+	require.Zero(t, attachmentOf(v), "a row of the next period drops it")
 	_, ok := v.Fresh("acme", "api_calls", now.Add(2*time.Second), time.Second)
 	require.False(t, ok, "past its time to live")
 }
