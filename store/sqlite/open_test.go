@@ -89,3 +89,31 @@ func TestOpenAndNewSayAFileTheyCannotOpenIsUnavailable(t *testing.T) {
 	_, err = sqlite.New(ctx, db)
 	require.ErrorIs(t, err, store.ErrUnavailable, "New")
 }
+
+// Opening a database that has every migration does not wait for the write lock:
+// a process that starts beside busy writers would otherwise wait for it, at worst
+// past the busy timeout.
+func TestOpenOfAnUpToDateFileWaitsForNoWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "usage.db")
+	st, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+
+	// Another process's connection holds the write lock for the whole test.
+	other, err := sql.Open("sqlite", sqlite.DSN(path))
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	conn, err := other.Conn(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = conn.ExecContext(ctx, "ROLLBACK") })
+
+	openCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	st, err = sqlite.Open(openCtx, path)
+	require.NoError(t, err, "opening while another connection holds the write lock")
+	require.NoError(t, st.Close())
+}

@@ -42,6 +42,12 @@ func (s *engine) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The usual database has every migration already: seen by a read, without the
+	// lock, which on SQLite is the write lock that a process opening beside busy
+	// writers could wait for past its busy timeout.
+	if s.upToDate(ctx, migrations) {
+		return nil
+	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if s.dialect.MigrationLock != "" {
 			if _, err := tx.ExecContext(ctx, s.dialect.MigrationLock); err != nil {
@@ -78,6 +84,23 @@ func (s *engine) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// upToDate reports whether the database records every one of migrations as
+// applied; false too when it cannot tell, as for a new database without the table
+// of them, and migrate takes the lock to find out. Migrations are only ever added,
+// so a database found up to date stays so.
+func (s *engine) upToDate(ctx context.Context, migrations []migration) bool {
+	var applied []int
+	if err := s.db.NewSelect().TableExpr("usage_schema_migrations").Column("version").Scan(ctx, &applied); err != nil {
+		return false
+	}
+	for _, m := range migrations {
+		if !slices.Contains(applied, m.version) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *engine) loadMigrations() ([]migration, error) {
