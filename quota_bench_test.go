@@ -19,16 +19,7 @@ import (
 // to golang.org/x/time/rate, for scale.
 func BenchmarkCheckQuota(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	m, err := usage.New(st, &usage.Config{Metrics: usage.ExampleMetrics(), Plans: usage.ExamplePlans(), DefaultPlan: "basic"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close(ctx)
+	m := benchMeter(b, &usage.Config{Metrics: usage.ExampleMetrics(), Plans: usage.ExamplePlans(), DefaultPlan: "basic"})
 	if _, err := m.Track(ctx, usage.Event{Subject: "acme", Metric: usage.MetricAPICalls, Value: 10}); err != nil {
 		b.Fatal(err)
 	}
@@ -66,17 +57,8 @@ func BenchmarkLimiterAllowN(b *testing.B) {
 // an hour, so that every call is answered from memory.
 func BenchmarkCheckQuotaCold(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	m, err := usage.New(st, &usage.Config{Metrics: usage.ExampleMetrics(), Plans: usage.ExamplePlans(), DefaultPlan: "basic",
+	m := benchMeter(b, &usage.Config{Metrics: usage.ExampleMetrics(), Plans: usage.ExamplePlans(), DefaultPlan: "basic",
 		QuotaViewTTL: time.Hour, AssignmentTTL: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close(ctx)
 	subjects := make([]string, 1000)
 	for i := range subjects {
 		subjects[i] = fmt.Sprint("tenant-", i)
@@ -104,4 +86,21 @@ func BenchmarkCheckQuotaCold(b *testing.B) {
 	}
 	slices.Sort(calls)
 	b.ReportMetric(float64(calls[len(calls)/2]), "ns/check")
+}
+
+// benchMeter returns a Meter of cfg on a new SQLite file, closed with its store
+// when the benchmark ends.
+func benchMeter(b *testing.B, cfg *usage.Config) *usage.Meter {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	m, err := usage.New(st, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close(ctx) })
+	return m
 }

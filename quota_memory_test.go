@@ -25,6 +25,19 @@ func memoryMeter(t *testing.T, strict bool) (*Meter, *atomic.Pointer[time.Time])
 	return m, clock
 }
 
+// checkedOnce tracks 7 api_calls for acme and checks that quota once, so that the
+// next check is answered from memory, and requires that it is.
+func checkedOnce(t *testing.T, m *Meter) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := m.Track(ctx, Event{Subject: "acme", Metric: MetricAPICalls, Value: 7})
+	require.NoError(t, err)
+	_, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+	require.NoError(t, err)
+	var s QuotaStatus
+	require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1), "answered from memory")
+}
+
 // fullPath is CheckQuota's answer without memory's: what checkFromMemory must
 // give whenever it answers.
 func fullPath(t *testing.T, m *Meter, subject, metric string, n float64) QuotaStatus {
@@ -96,12 +109,7 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 	}
 	setUp := func(t *testing.T) (*Meter, *atomic.Pointer[time.Time]) {
 		m, clock := memoryMeter(t, false)
-		_, err := m.Track(ctx, Event{Subject: "acme", Metric: MetricAPICalls, Value: 7})
-		require.NoError(t, err)
-		_, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
-		require.NoError(t, err)
-		var s QuotaStatus
-		require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1), "the set-up is answered from memory")
+		checkedOnce(t, m)
 		return m, clock
 	}
 
@@ -214,17 +222,12 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 		m, clock := memoryMeter(t, false)
 		last := time.Date(2026, 3, 31, 23, 59, 59, 800_000_000, time.UTC)
 		clock.Store(&last)
-		_, err := m.Track(ctx, Event{Subject: "acme", Metric: MetricAPICalls, Value: 7})
-		require.NoError(t, err)
-		_, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
-		require.NoError(t, err)
-		var s QuotaStatus
-		require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1))
+		checkedOnce(t, m)
 		// Within the view's and the assignment's time to live.
 		april := last.Add(400 * time.Millisecond)
 		clock.Store(&april)
 		declines(t, m, "acme", MetricAPICalls, 1)
-		s, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
+		s, err := m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
 		require.NoError(t, err)
 		require.Equal(t, "0", s.Used.String(), "April has no usage yet")
 	})
@@ -250,7 +253,6 @@ func TestCheckQuotaFromMemoryLeavesToTheFullPath(t *testing.T) {
 // memory declines, while the quota row's entry is still fresh.
 func TestCheckQuotaFromMemoryFollowsItsAssignmentsLife(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	const ttl = 10 * time.Second
 	clock := new(atomic.Pointer[time.Time])
 	t0 := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
@@ -259,22 +261,17 @@ func TestCheckQuotaFromMemoryFollowsItsAssignmentsLife(t *testing.T) {
 	st, _ := testdb.SQLite().OpenNew(t)
 	m := newTestMeterOn(t, st, &Config{Metrics: ExampleMetrics(), Plans: ExamplePlans(), PlanResolver: resolver,
 		AssignmentTTL: ttl, QuotaViewTTL: time.Hour, Test: TestConfig{Time: func() time.Time { return *clock.Load() }}})
-	_, err := m.Track(ctx, Event{Subject: "acme", Metric: MetricAPICalls, Value: 7})
-	require.NoError(t, err)
-	_, err = m.CheckQuota(ctx, "acme", MetricAPICalls, 1)
-	require.NoError(t, err)
-	var s QuotaStatus
-	require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1))
+	checkedOnce(t, m)
 	require.Equal(t, int64(1), resolver.calls.Load())
 
 	due := t0.Add(ttl * 15 / 16)
 	clock.Store(&due)
+	var s QuotaStatus
 	require.True(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1), "answered while the assignment is fresh")
 	m.refresher.running.Wait()
 	require.Equal(t, int64(2), resolver.calls.Load(), "and its refresh started")
 
 	expired := t0.Add(ttl + time.Second)
 	clock.Store(&expired)
-	var after QuotaStatus
-	require.False(t, m.checkFromMemory(&after, "acme", MetricAPICalls, 1), "not past the assignment's expiry")
+	require.False(t, m.checkFromMemory(&s, "acme", MetricAPICalls, 1), "not past the assignment's expiry")
 }
