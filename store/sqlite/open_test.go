@@ -39,14 +39,8 @@ func TestOpenWaitsForTheLockAnotherConnectionHoldsOnANewFile(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "usage.db")
 			// Another process's connection, in the file's default rollback mode,
 			// writing: it holds the lock a switch to WAL needs.
-			other, err := sql.Open("sqlite", path)
-			require.NoError(t, err)
-			t.Cleanup(func() { other.Close() })
-			conn, err := other.Conn(ctx)
-			require.NoError(t, err)
-			_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
-			require.NoError(t, err)
-			_, err = conn.ExecContext(ctx, "CREATE TABLE other (x INTEGER)")
+			conn := holdWriteLock(t, path)
+			_, err := conn.ExecContext(ctx, "CREATE TABLE other (x INTEGER)")
 			require.NoError(t, err)
 			const held = 300 * time.Millisecond
 			released := make(chan error, 1)
@@ -101,19 +95,31 @@ func TestOpenOfAnUpToDateFileWaitsForNoWriter(t *testing.T) {
 	require.NoError(t, st.Close())
 
 	// Another process's connection holds the write lock for the whole test.
-	other, err := sql.Open("sqlite", sqlite.DSN(path))
-	require.NoError(t, err)
-	t.Cleanup(func() { other.Close() })
-	conn, err := other.Conn(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = conn.ExecContext(ctx, "ROLLBACK") })
+	holdWriteLock(t, sqlite.DSN(path))
 
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	st, err = sqlite.Open(openCtx, path)
 	require.NoError(t, err, "opening while another connection holds the write lock")
 	require.NoError(t, st.Close())
+}
+
+// holdWriteLock opens dsn as another process would and takes the write lock on
+// one connection, which it returns. The lock is let go and the connection closed
+// when the test ends, unless the test has done so.
+func holdWriteLock(t *testing.T, dsn string) *sql.Conn {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		conn.Close()
+	})
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	return conn
 }
