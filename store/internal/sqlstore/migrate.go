@@ -58,8 +58,8 @@ func (s *engine) migrate(ctx context.Context) error {
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 			return fmt.Errorf("create migrations table: %w", err)
 		}
-		var applied []int
-		if err := tx.NewSelect().TableExpr("usage_schema_migrations").Column("version").Scan(ctx, &applied); err != nil {
+		applied, err := appliedVersions(ctx, tx)
+		if err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
 		for _, m := range migrations {
@@ -91,8 +91,8 @@ func (s *engine) migrate(ctx context.Context) error {
 // of them, and migrate takes the lock to find out. Migrations are only ever added,
 // so a database found up to date stays so.
 func (s *engine) upToDate(ctx context.Context, migrations []migration) bool {
-	var applied []int
-	if err := s.db.NewSelect().TableExpr("usage_schema_migrations").Column("version").Scan(ctx, &applied); err != nil {
+	applied, err := appliedVersions(ctx, s.db)
+	if err != nil {
 		return false
 	}
 	for _, m := range migrations {
@@ -101,6 +101,13 @@ func (s *engine) upToDate(ctx context.Context, migrations []migration) bool {
 		}
 	}
 	return true
+}
+
+// appliedVersions returns the versions the database records as applied.
+func appliedVersions(ctx context.Context, db bun.IDB) ([]int, error) {
+	var applied []int
+	err := db.NewSelect().TableExpr("usage_schema_migrations").Column("version").Scan(ctx, &applied)
+	return applied, err
 }
 
 func (s *engine) loadMigrations() ([]migration, error) {
