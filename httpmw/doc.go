@@ -31,7 +31,10 @@
 //     the response turns out not to be charged (see DefaultCharge) or the handler
 //     panics, the charge is voided with Meter.Correct; if the handler changed the cost
 //     with SetCost, it is amended. The event carries the route and method only, since
-//     the status and latency are not known when it is stored.
+//     the status and latency are not known when it is stored; SetProperty reports
+//     false there. A client that leaves while its charge is being stored does not
+//     end the charge, so its outcome is known. A charge the store does not confirm
+//     within WithChargeTimeout is answered 503, and voided once the store has it.
 //   - Every other request (overage allowed, unlimited, or no plan limit) is recorded
 //     after the response, off its path: the event, with route, method, status,
 //     latency (latency_ms: from the quota check to the handler's return), bytes and
@@ -48,12 +51,30 @@
 // WithStrict charges every metered request before the handler runs, as for exact
 // limits, and refuses it when the charge fails.
 //
+// # What counts as served
+//
+// A response is charged by its status, as the charge policy says. The handler's
+// answer did not reach the client, and the response counts as 503, when a write
+// returned http.ErrHandlerTimeout (an http.TimeoutHandler around the middleware
+// answered 503 instead), or when the handler returned without writing a body
+// after its request's context ended (the client left, or a timeout answered).
+// Under a TimeoutHandler, a handler that returns at the deadline itself, having
+// written its body before it, may be charged: TimeoutHandler's own answer is not
+// yet visible to the middleware then.
+//
 // # Idempotency
 //
 // The event ID is the request's ID, read from the Idempotency-Key header by default
 // (WithRequestIDHeader), or generated when the header is missing or unusable (empty,
 // over 128 bytes, or not printable ASCII). A retried request with the same ID is not
 // charged twice.
+//
+// The ID comes from the client, so a client that sends an ID again gets its
+// request served without a charge: the handler runs each time. Read it only on
+// endpoints that honour the key themselves, storing the first response and
+// replaying it for a retry (as the Idempotency-Key draft asks of a server), or
+// from a header a proxy sets and clients cannot; elsewhere WithRequestIDHeader("")
+// charges every request. Stats.Duplicates counts the requests served as retries.
 //
 // # Failures
 //

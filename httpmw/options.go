@@ -104,10 +104,15 @@ func WithMetricFunc(f func(r *http.Request, route string) (metric string, ok boo
 }
 
 // WithRouteFunc returns a request's route pattern, for routers other than
-// http.ServeMux; for chi, when the middleware runs after routing (r.With or inside
-// r.Route): func(r *http.Request) string { return chi.RouteContext(r.Context()).RoutePattern() }.
-// By default the route is r.Pattern, set by http.ServeMux when the middleware wraps
-// a handler registered on it, or found with WithServeMux.
+// http.ServeMux. By default the route is r.Pattern, set by http.ServeMux when the
+// middleware wraps a handler registered on it, or found with WithServeMux.
+//
+// With chi, the middleware needs the whole pattern before the handler runs, which
+// chi's route context holds only once routing is done. Ask the router instead,
+// which works wherever the middleware is mounted (router.Use, inside r.Route, or
+// r.With):
+//
+//	func(r *http.Request) string { return router.Find(chi.NewRouteContext(), r.Method, r.URL.Path) }
 func WithRouteFunc(f func(r *http.Request) string) Option {
 	return func(o *options) { o.routeFunc = f }
 }
@@ -123,7 +128,8 @@ func WithCost(f func(r *http.Request) float64) Option { return func(o *options) 
 
 // WithRequestIDHeader names the header whose value is the event ID, e.g.
 // "X-Request-ID". Empty means IDs are always generated. Defaults to
-// DefaultRequestIDHeader.
+// DefaultRequestIDHeader. A client that sends an ID again is not charged again:
+// see the package doc on which endpoints should read it.
 func WithRequestIDHeader(name string) Option { return func(o *options) { o.idHeader = name } }
 
 // WithCharge sets the charge policy: whether a response with the status is charged.
