@@ -104,7 +104,8 @@ func TestAHandlerChangesTheCostThroughTheContext(t *testing.T) {
 		mw := newMiddleware(t, m)
 		h := serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			require.True(t, httpmw.SetCost(r.Context(), 12))
-			require.True(t, httpmw.SetProperty(r.Context(), "format", "pdf"))
+			// An exact charge was stored with its properties before the handler ran.
+			require.Equal(t, r.Pattern != "POST /documents", httpmw.SetProperty(r.Context(), "format", "pdf"))
 		}))
 		do(h, "POST", "/documents", "acme")
 		do(h, "GET", "/search", "acme")

@@ -2,6 +2,7 @@ package httpmw
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -16,6 +17,9 @@ type requestState struct {
 	changed atomic.Bool
 	cost    float64
 	props   map[string]string
+	// stored is set when the event was charged before the handler: its
+	// properties are stored already.
+	stored bool
 }
 
 func stateFrom(ctx context.Context) *requestState {
@@ -24,13 +28,14 @@ func stateFrom(ctx context.Context) *requestState {
 }
 
 // SetCost changes the cost charged for the request whose context ctx is, e.g. to
-// the number of documents a handler found it processed. It reports false when ctx
-// is not a metered request's. The quota was checked before the handler ran, for the
-// cost known then; for a limit without overage the charge is amended, and an amend
-// past the limit is refused and logged (the response has been served).
+// the number of documents a handler found it processed. It reports false, and
+// changes nothing, when ctx is not a metered request's or n is negative, NaN or
+// infinite. The quota was checked before the handler ran, for the cost known then;
+// for a limit without overage the charge is amended, and an amend past the limit
+// is refused and logged (the response has been served).
 func SetCost(ctx context.Context, n float64) bool {
 	s := stateFrom(ctx)
-	if s == nil {
+	if s == nil || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
 		return false
 	}
 	s.mu.Lock()
@@ -41,13 +46,14 @@ func SetCost(ctx context.Context, n float64) bool {
 }
 
 // SetProperty adds a property to the event of the request whose context ctx is. It
-// reports false when ctx is not a metered request's. Properties are recorded for
-// requests recorded off the response path (see the package doc); keys and values
-// must be valid as usage.Event properties, or the event is refused, counted in
-// Stats.Invalid and logged.
+// reports false when ctx is not a metered request's, or when its event was charged
+// before the handler ran (a limit without overage, or WithStrict; see the package
+// doc), whose properties are stored already. Keys and values must be valid as
+// usage.Event properties; if they are not, the event is stored without the
+// handler's properties, and that is counted in Stats.Invalid and logged.
 func SetProperty(ctx context.Context, key, value string) bool {
 	s := stateFrom(ctx)
-	if s == nil {
+	if s == nil || s.stored {
 		return false
 	}
 	s.mu.Lock()

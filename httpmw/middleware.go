@@ -175,7 +175,7 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 			return
 		}
 	}
-	c := &call{Context: r.Context(), rw: responseWriter{ResponseWriter: w}, state: requestState{cost: cost}}
+	c := &call{Context: r.Context(), rw: responseWriter{ResponseWriter: w}, state: requestState{cost: cost, stored: charged}}
 	if limited {
 		mw.setLimitFields(w.Header(), &ls, c.fields[:], false)
 	}
@@ -191,6 +191,7 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 	c.req = *r.WithContext(c)
 	next.ServeHTTP(&c.rw, &c.req)
 	done = true
+	c.rw.finish(r.Context())
 	mw.settle(r.Context(), c, &ev, route, r.Method, start, charged, replayed, mw.o.charge(c.rw.statusCode()))
 }
 
@@ -223,6 +224,11 @@ func (mw *Middleware) chargeFirst(w http.ResponseWriter, r *http.Request, ev *us
 		return false, false, true
 	default:
 		mw.fail(w, err)
+		if inFlight(err) {
+			// The client has its answer before the charge is settled.
+			_ = http.NewResponseController(w).Flush()
+			mw.voidUnconfirmed(r.Context(), *ev, route, r.Method)
+		}
 	}
 	return false, false, false
 }
@@ -238,15 +244,34 @@ func requestStart(checked time.Time) time.Time {
 	return checked
 }
 
-// charge tracks ev before the handler runs, waiting at most the charge timeout.
+// charge tracks ev before the handler runs, waiting at most the charge timeout. A
+// client that leaves meanwhile does not end the wait: the charge's outcome is
+// known, and voided after the handler if the response is not charged.
 func (mw *Middleware) charge(ctx context.Context, ev usage.Event, route, method string) (usage.TrackResult, error) {
-	ev.Properties = map[string]string{"method": method}
+	ev.Properties = map[string]string{"method": methodProperty(method)}
 	if route != "" {
 		ev.Properties["route"] = route
 	}
-	ctx, cancel := context.WithTimeout(ctx, mw.o.chargeTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mw.o.chargeTimeout)
 	defer cancel()
 	return mw.meter.Track(ctx, ev)
+}
+
+// voidUnconfirmed voids the charge of a request answered without its handler
+// because the charge was not confirmed in time: the event may still be stored.
+// Tracking it again waits for its outcome (an event is stored once per ID); if it
+// is stored, the charge is voided.
+func (mw *Middleware) voidUnconfirmed(ctx context.Context, ev usage.Event, route, method string) {
+	if _, err := mw.charge(ctx, ev, route, method); err != nil {
+		if !errors.Is(err, usage.ErrQuotaExceeded) {
+			mw.stats.failed.Add(1)
+			mw.o.logger.Error("httpmw: the charge of a request answered 503 may stand", "subject", ev.Subject,
+				"id", ev.ID, "err", err)
+		}
+		return
+	}
+	mw.correct(ctx, usage.Correction{ID: ev.ID + ":void", Subject: ev.Subject, EventID: ev.ID,
+		Kind: usage.CorrectionVoid, Reason: "httpmw: the charge was not confirmed before the request was answered 503"})
 }
 
 // settle records the outcome of a served request: its event is queued, or its

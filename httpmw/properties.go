@@ -31,7 +31,7 @@ func properties(p map[string]string, route, method string, status int, latency, 
 	if route != "" {
 		p["route"] = route
 	}
-	p["method"] = method
+	p["method"] = methodProperty(method)
 	if status >= 0 && status < len(statusText) {
 		p["status"] = statusText[status]
 	} else {
@@ -39,6 +39,33 @@ func properties(p map[string]string, route, method string, status int, latency, 
 	}
 	p["latency_ms"], p["bytes"] = latency, bytes
 	return p
+}
+
+// maxMethodProperty is the longest method recorded whole. net/http accepts a
+// method of any length, and one past the limit of a property's value would make
+// the event invalid: its request would go uncharged.
+const maxMethodProperty = 32
+
+// methodProperty is the method as a request's event records it: cut to
+// maxMethodProperty bytes. A method is a token of ASCII characters, so any cut is
+// valid text.
+func methodProperty(m string) string {
+	if len(m) > maxMethodProperty {
+		return m[:maxMethodProperty]
+	}
+	return m
+}
+
+// standardProperties returns the properties of an event without those its
+// handler set: those the middleware records for every request.
+func standardProperties(p map[string]string) map[string]string {
+	out := make(map[string]string, 5)
+	for _, k := range [...]string{"route", "method", "status", "latency_ms", "bytes"} {
+		if v, ok := p[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // eventBuilder turns records into events. The generated IDs and the numbers of up

@@ -282,11 +282,11 @@ func (q *queue) ready() bool {
 // waiting for a commit (see inFlight).
 func (q *queue) store(batch []usage.Event) (done bool) {
 	res, err := q.meter.TrackBatch(q.ctx, batch)
-	if errors.Is(err, usage.ErrInvalidEvent) && len(batch) > 1 {
+	if errors.Is(err, usage.ErrInvalidEvent) {
 		done = true
 		for _, ev := range batch {
-			_, err := q.meter.Track(q.ctx, ev)
-			q.count(ev, err, false)
+			res, err := q.trackAlone(ev, len(batch) > 1)
+			q.count(ev, err, res.Replayed)
 			done = done && !inFlight(err)
 		}
 		return done
@@ -303,6 +303,34 @@ func (q *queue) store(batch []usage.Event) (done bool) {
 		done = done && !inFlight(r.Err)
 	}
 	return done
+}
+
+// trackAlone tracks an event of a batch the Meter refused as invalid (again if
+// again is set: a batch of one was tried alone already). An event refused as
+// invalid is tried once more with only the properties the middleware records: a
+// property its handler set is what it can have wrong, and the request was served,
+// so it is charged without them.
+func (q *queue) trackAlone(ev usage.Event, again bool) (usage.TrackResult, error) {
+	var res usage.TrackResult
+	err := usage.ErrInvalidEvent
+	if again {
+		res, err = q.meter.Track(q.ctx, ev)
+	}
+	if !errors.Is(err, usage.ErrInvalidEvent) {
+		return res, err
+	}
+	std := standardProperties(ev.Properties)
+	if len(std) == len(ev.Properties) {
+		return res, err
+	}
+	q.logger.Warn("httpmw: request event refused as invalid; stored without its handler's properties",
+		"subject", ev.Subject, "id", ev.ID, "err", err)
+	ev.Properties = std
+	res, err = q.meter.Track(q.ctx, ev)
+	if err == nil {
+		q.stats.propertiesDropped.Add(1)
+	}
+	return res, err
 }
 
 // inFlight reports whether err leaves its event's commit unknown: the Meter

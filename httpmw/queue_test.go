@@ -132,7 +132,7 @@ func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
 	require.Eventually(t, func() bool { return mw.Stats().Failed == 1 }, 5*time.Second, time.Millisecond)
 }
 
-func TestAnInvalidPropertyRefusesOnlyItsOwnEvent(t *testing.T) {
+func TestAnInvalidPropertyIsDroppedFromItsOwnEventOnly(t *testing.T) {
 	t.Parallel()
 	m := &gatedMeter{Meter: newMeter(t, testdb.SQLite()), gate: make(chan struct{})}
 	mw := newMiddleware(t, m, httpmw.WithQueue(16, 1))
@@ -146,8 +146,11 @@ func TestAnInvalidPropertyRefusesOnlyItsOwnEvent(t *testing.T) {
 	}
 	close(m.gate) // the three go to the Meter in one batch
 	flush(t, mw)
-	require.Equal(t, 2.0, used(t, m.Meter, "acme", calls))
-	require.Equal(t, int64(1), mw.Stats().Invalid)
+	require.Equal(t, 3.0, used(t, m.Meter, "acme", calls))
+	s := mw.Stats()
+	require.Equal(t, int64(3), s.Charged)
+	require.Equal(t, int64(1), s.PropertiesDropped)
+	require.Zero(t, s.Invalid)
 }
 
 func TestQueuedEventsAreStoredWithoutWaitingForClose(t *testing.T) {

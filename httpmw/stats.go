@@ -27,15 +27,21 @@ type Stats struct {
 	// Failed is the number of events or corrections that could not be stored
 	// before Close gave up, or that failed otherwise; they were logged.
 	Failed int64
+	// PropertiesDropped is the number of events stored without the properties
+	// their handler set with SetProperty, because the Meter refused those as
+	// invalid; they were logged. These events are counted in Charged or
+	// Duplicates as well.
+	PropertiesDropped int64
 }
 
 type counters struct {
 	charged, duplicates, notCharged, throttled, queueFull, invalid, refused, failed atomic.Int64
+	propertiesDropped                                                               atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{Charged: c.charged.Load(), Duplicates: c.duplicates.Load(),
 		NotCharged: c.notCharged.Load(), Throttled: c.throttled.Load(),
 		QueueFull: c.queueFull.Load(), Invalid: c.invalid.Load(), Refused: c.refused.Load(),
-		Failed: c.failed.Load()}
+		Failed: c.failed.Load(), PropertiesDropped: c.propertiesDropped.Load()}
 }

@@ -2,6 +2,7 @@ package httpmw
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/http"
 )
@@ -13,6 +14,9 @@ type responseWriter struct {
 	status   int
 	bytes    int64
 	hijacked bool
+	// timedOut is set when a write returned http.ErrHandlerTimeout: an
+	// http.TimeoutHandler around the middleware answered 503 instead.
+	timedOut bool
 }
 
 // WriteHeader forwards the first final status only: a second call would make
@@ -35,6 +39,9 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
+	if err == http.ErrHandlerTimeout {
+		w.timedOut = true
+	}
 	return n, err
 }
 
@@ -63,6 +70,29 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap lets http.ResponseController reach the wrapped writer's other features
 // (deadlines, full-duplex).
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// finish settles the response's status once the handler has returned, ctx being
+// the request's context as the middleware got it. The client did not get the
+// handler's answer if a write timed out (http.TimeoutHandler answered 503
+// instead), or if the handler wrote no body after ctx ended (the client left, or a
+// timeout answered). Both count as 503, which the default charge policy does not
+// charge.
+func (w *responseWriter) finish(ctx context.Context) {
+	if w.hijacked || ctx.Err() == nil && !w.timedOut {
+		return
+	}
+	if w.bytes > 0 && !w.timedOut {
+		// What was written before a TimeoutHandler's deadline is dropped, and only
+		// a write says so, once the TimeoutHandler has answered: a handler that
+		// returns at the deadline itself may be taken as served. A write of nothing
+		// changes no response whose body has begun.
+		_, err := w.ResponseWriter.Write(nil)
+		w.timedOut = err == http.ErrHandlerTimeout
+	}
+	if w.timedOut || w.bytes == 0 {
+		w.status = http.StatusServiceUnavailable
+	}
+}
 
 // statusCode is the response's status: 200 when the handler wrote nothing, as
 // net/http answers then.
