@@ -45,13 +45,19 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Flush sends what is buffered to the client, for streaming responses; it does
-// nothing when the wrapped writer cannot flush.
-func (w *responseWriter) Flush() {
+// Flush sends what is buffered to the client, for streaming handlers that assert
+// http.Flusher; it does nothing when the wrapped writer cannot flush.
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush with the wrapped writer's error, which
+// http.ResponseController.Flush returns to the handler: ErrNotSupported when the
+// writer cannot flush, or the connection's error. Without it the controller would
+// call Flush and report success whatever happened.
+func (w *responseWriter) FlushError() error {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Hijack hands the connection to the handler, for protocol upgrades. The response

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -65,6 +66,41 @@ func TestTheWrapperIsAFlusherForHandlersThatAssertIt(t *testing.T) {
 	r.Header.Set("X-Tenant", "acme")
 	h.ServeHTTP(rec, r)
 	require.True(t, rec.Flushed)
+}
+
+// cannotFlush is a ResponseWriter without Flush, as some wrappers are: embedding
+// the interface promotes its methods only.
+type cannotFlush struct{ http.ResponseWriter }
+
+// flushFails is a ResponseWriter whose flush fails, as one to a lost connection does.
+type flushFails struct {
+	http.ResponseWriter
+	err error
+}
+
+func (w flushFails) FlushError() error { return w.err }
+
+func TestResponseControllerFlushReturnsTheErrorOfTheWriterUnderneath(t *testing.T) {
+	t.Parallel()
+	mw := newMiddleware(t, newMeter(t, testdb.SQLite()))
+	var flushErr error
+	h := serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("x"))
+		flushErr = http.NewResponseController(w).Flush()
+	}))
+	flushThrough := func(w http.ResponseWriter) error {
+		flushErr = errors.New("the handler did not run")
+		r := httptest.NewRequest("GET", "/search", nil)
+		r.Header.Set("X-Tenant", "acme")
+		h.ServeHTTP(w, r)
+		return flushErr
+	}
+	rec := httptest.NewRecorder()
+	require.NoError(t, flushThrough(rec))
+	require.True(t, rec.Flushed)
+	require.ErrorIs(t, flushThrough(cannotFlush{httptest.NewRecorder()}), http.ErrNotSupported)
+	lost := errors.New("connection lost")
+	require.ErrorIs(t, flushThrough(flushFails{httptest.NewRecorder(), lost}), lost)
 }
 
 func TestAHijackedConnectionStillWorks(t *testing.T) {
