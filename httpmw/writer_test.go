@@ -103,6 +103,27 @@ func TestResponseControllerFlushReturnsTheErrorOfTheWriterUnderneath(t *testing.
 	require.ErrorIs(t, flushThrough(flushFails{httptest.NewRecorder(), lost}), lost)
 }
 
+func TestResponseControllerReachesTheServersWriterForDeadlinesAndFullDuplex(t *testing.T) {
+	t.Parallel()
+	mw := newMiddleware(t, newMeter(t, testdb.SQLite()))
+	errs := make(chan error, 2)
+	srv := httptest.NewServer(serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		errs <- rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		errs <- rc.EnableFullDuplex()
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/search", nil)
+	req.Header.Set("X-Tenant", "acme")
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	// The response is sent once the handler returned, so both results are waiting.
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.NoError(t, <-errs, "SetWriteDeadline")
+	require.NoError(t, <-errs, "EnableFullDuplex")
+}
+
 func TestAHijackedConnectionStillWorks(t *testing.T) {
 	t.Parallel()
 	m := newMeter(t, testdb.SQLite())
