@@ -21,32 +21,52 @@ import (
 	"github.com/usagekit/usage/internal/testdb"
 )
 
+// clientPatience bounds how long a test's client waits for the server, so that a
+// response never sent fails the test instead of hanging it.
+const clientPatience = 10 * time.Second
+
 func TestServerSentEventsFlushThroughTheMiddleware(t *testing.T) {
 	t.Parallel()
 	m := newMeter(t, testdb.SQLite())
 	mw := newMiddleware(t, m)
-	next := make(chan struct{})
+	// The handler runs on the server's goroutine, where the test cannot fail: it
+	// reports each flush's result, and writes an event only once the client has
+	// read the one before.
+	flushed := make(chan error, 3)
+	read := make(chan struct{}, 3)
 	srv := httptest.NewServer(serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
+		rc := http.NewResponseController(w)
 		for i := range 3 {
 			fmt.Fprintf(w, "data: %d\n\n", i)
-			require.NoError(t, http.NewResponseController(w).Flush())
-			<-next // the client must have read the event before the next is written
+			err := rc.Flush()
+			flushed <- err
+			if err != nil {
+				return
+			}
+			select {
+			case <-read:
+			case <-r.Context().Done():
+				return
+			}
 		}
 	})))
 	defer srv.Close()
-	req, _ := http.NewRequest("GET", srv.URL+"/search", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), clientPatience)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/search", nil)
 	req.Header.Set("X-Tenant", "acme")
 	res, err := srv.Client().Do(req)
-	require.NoError(t, err)
+	require.NoError(t, err, "no response: the first event was not flushed")
 	defer res.Body.Close()
 	rd := bufio.NewReader(res.Body)
 	for i := range 3 {
 		line, err := rd.ReadString('\n')
-		require.NoError(t, err)
+		require.NoError(t, err, "event %d was not flushed", i)
 		require.Equal(t, fmt.Sprintf("data: %d\n", i), line)
 		_, _ = rd.ReadString('\n')
-		next <- struct{}{}
+		require.NoError(t, <-flushed, "flush of event %d", i)
+		read <- struct{}{}
 	}
 	flush(t, mw)
 	require.Equal(t, 1.0, used(t, m, "acme", calls))
@@ -128,10 +148,17 @@ func TestAHijackedConnectionStillWorks(t *testing.T) {
 	t.Parallel()
 	m := newMeter(t, testdb.SQLite())
 	mw := newMiddleware(t, m)
+	// The handler reports the hijack's result for the test goroutine to check.
+	hijacked := make(chan error, 1)
 	srv := httptest.NewServer(serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, brw, err := http.NewResponseController(w).Hijack()
-		require.NoError(t, err)
+		hijacked <- err
+		if err != nil {
+			return
+		}
 		defer conn.Close()
+		// The server no longer watches a hijacked connection: bound the exchange.
+		_ = conn.SetDeadline(time.Now().Add(clientPatience))
 		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
 		_ = brw.Flush()
 		line, _ := brw.ReadString('\n')
@@ -139,13 +166,21 @@ func TestAHijackedConnectionStillWorks(t *testing.T) {
 		_ = brw.Flush()
 	})))
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	conn, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), clientPatience)
 	require.NoError(t, err)
 	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(clientPatience)))
 	fmt.Fprintf(conn, "GET /search HTTP/1.1\r\nHost: x\r\nX-Tenant: acme\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
 	rd := bufio.NewReader(conn)
 	res, err := http.ReadResponse(rd, nil)
 	require.NoError(t, err)
+	// A handler that ran reported before anything was written to the client; one
+	// refused by the middleware did not, and the status tells why.
+	select {
+	case err := <-hijacked:
+		require.NoError(t, err, "Hijack")
+	default:
+	}
 	require.Equal(t, http.StatusSwitchingProtocols, res.StatusCode)
 	fmt.Fprintf(conn, "hello\n")
 	line, err := rd.ReadString('\n')
