@@ -3,6 +3,7 @@ package httpmw
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 )
@@ -54,10 +55,13 @@ func (w *responseWriter) Flush() { _ = w.FlushError() }
 // writer cannot flush, or the connection's error. Without it the controller would
 // call Flush and report success whatever happened.
 func (w *responseWriter) FlushError() error {
-	if w.status == 0 {
+	err := http.NewResponseController(w.ResponseWriter).Flush()
+	// A flush sends the header, 200 unless one was written; a writer that cannot
+	// flush sent nothing, and the handler may still write another status.
+	if w.status == 0 && !errors.Is(err, http.ErrNotSupported) {
 		w.status = http.StatusOK
 	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
+	return err
 }
 
 // Hijack hands the connection to the handler, for protocol upgrades. The response

@@ -123,6 +123,26 @@ func TestResponseControllerFlushReturnsTheErrorOfTheWriterUnderneath(t *testing.
 	require.ErrorIs(t, flushThrough(flushFails{httptest.NewRecorder(), lost}), lost)
 }
 
+// A flush that sent nothing leaves the handler free to answer another status,
+// which the client gets and the charge policy reads.
+func TestAFlushThatCannotFlushLeavesTheStatusToTheHandler(t *testing.T) {
+	t.Parallel()
+	m := newMeter(t, testdb.SQLite())
+	mw := newMiddleware(t, m)
+	h := serveMux(mw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).Flush()
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/search", nil)
+	r.Header.Set("X-Tenant", "acme")
+	h.ServeHTTP(cannotFlush{rec}, r)
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	flush(t, mw)
+	require.Zero(t, used(t, m, "acme", calls), "a 500 is not charged")
+	require.Equal(t, int64(1), mw.Stats().NotCharged)
+}
+
 func TestResponseControllerReachesTheServersWriterForDeadlinesAndFullDuplex(t *testing.T) {
 	t.Parallel()
 	mw := newMiddleware(t, newMeter(t, testdb.SQLite()))
