@@ -2,6 +2,7 @@ package httpmw_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -36,18 +37,28 @@ func TestChiRoutesAreFoundWhereverTheMiddlewareIsMounted(t *testing.T) {
 		{"With", "/pages/3", "/pages/{id}", pages, func(router chi.Router, mw func(http.Handler) http.Handler) {
 			router.With(mw).Get("/pages/{id}", ok200)
 		}},
+		// chi routes by the escaped path when there is one: an ID with a slash.
+		{"router.Use, escaped slash", "/v1/documents/a%2Fb", "/v1/documents/{id}", docs, func(router chi.Router, mw func(http.Handler) http.Handler) {
+			router.Use(mw)
+			router.Route("/v1", func(r chi.Router) { r.Get("/documents/{id}", ok200) })
+		}},
 	}
-	for _, c := range mounts {
+	for i, c := range mounts {
 		router := chi.NewRouter()
 		mw := newMiddleware(t, m,
 			httpmw.WithRouteFunc(func(r *http.Request) string {
-				return router.Find(chi.NewRouteContext(), r.Method, r.URL.Path)
+				path := r.URL.RawPath
+				if path == "" {
+					path = r.URL.Path
+				}
+				return router.Find(chi.NewRouteContext(), r.Method, path)
 			}),
 			httpmw.WithRoutes(map[string]string{c.pattern: c.metric}))
 		c.mount(router, mw.Handler)
-		require.Equal(t, http.StatusOK, do(router, "GET", c.path, "acme").StatusCode, c.name)
+		tenant := fmt.Sprint("tenant-", i)
+		require.Equal(t, http.StatusOK, do(router, "GET", c.path, tenant).StatusCode, c.name)
 		flush(t, mw)
-		page, err := m.Events(context.Background(), usage.EventQuery{Subject: "acme", Metric: c.metric})
+		page, err := m.Events(context.Background(), usage.EventQuery{Subject: tenant, Metric: c.metric})
 		require.NoError(t, err)
 		require.Len(t, page.Events, 1, c.name)
 		require.Equal(t, c.pattern, page.Events[0].Properties["route"], c.name)

@@ -50,7 +50,7 @@ func SetCost(ctx context.Context, n float64) bool {
 // before the handler ran (a limit without overage, or WithStrict; see the package
 // doc), whose properties are stored already. Keys and values must be valid as
 // usage.Event properties; if they are not, the event is stored without the
-// handler's properties, and that is counted in Stats.Invalid and logged.
+// handler's properties, and that is counted in Stats.PropertiesDropped and logged.
 func SetProperty(ctx context.Context, key, value string) bool {
 	s := stateFrom(ctx)
 	if s == nil || s.stored {

@@ -33,8 +33,12 @@
 //     with SetCost, it is amended. The event carries the route and method only, since
 //     the status and latency are not known when it is stored; SetProperty reports
 //     false there. A client that leaves while its charge is being stored does not
-//     end the charge, so its outcome is known. A charge the store does not confirm
-//     within WithChargeTimeout is answered 503, and voided once the store has it.
+//     end the charge, so its outcome is known: the charge is voided and the
+//     handler does not run. A charge the store does not confirm within
+//     WithChargeTimeout is answered 503 (with WithFailOpen, served). Its event may
+//     be stored later: with a generated ID it is voided once stored; the client's
+//     own ID is left to the client's retry, which is then served without a second
+//     charge.
 //   - Every other request (overage allowed, unlimited, or no plan limit) is recorded
 //     after the response, off its path: the event, with route, method, status,
 //     latency (latency_ms: from the quota check to the handler's return), bytes and
@@ -53,14 +57,14 @@
 //
 // # What counts as served
 //
-// A response is charged by its status, as the charge policy says. The handler's
-// answer did not reach the client, and the response counts as 503, when a write
-// returned http.ErrHandlerTimeout (an http.TimeoutHandler around the middleware
-// answered 503 instead), or when the handler returned without writing a body
-// after its request's context ended (the client left, or a timeout answered).
-// Under a TimeoutHandler, a handler that returns at the deadline itself, having
-// written its body before it, may be charged: TimeoutHandler's own answer is not
-// yet visible to the middleware then.
+// A response is charged by its status, as the charge policy says. When an
+// http.TimeoutHandler around the middleware answered 503 in the handler's place,
+// the response counts as 503: the handler's writes return
+// http.ErrHandlerTimeout, and one that returns without writing after its
+// deadline is asked with a write of nothing. A handler that returns at the
+// deadline itself may come before TimeoutHandler's answer, and be charged. A
+// client that leaves while the handler runs does not change what is charged: the
+// handler did its work.
 //
 // # Idempotency
 //

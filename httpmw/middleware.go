@@ -167,6 +167,16 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		if charged, replayed, proceed = mw.chargeFirst(w, r, &ev, route, &q, &ls, start); !proceed {
 			return
 		}
+		if r.Context().Err() != nil {
+			// The client left, or a timeout answered, while the charge was stored:
+			// the handler's work would reach nobody.
+			if charged && !replayed {
+				mw.void(r.Context(), &ev, "httpmw: the request ended while it was charged")
+			}
+			writeProblem(w, &Problem{Status: http.StatusServiceUnavailable,
+				Detail: "the request ended before its handler ran"})
+			return
+		}
 	}
 	if !charged {
 		if err := mw.queue.reserve(r.Context()); err != nil {
@@ -200,7 +210,8 @@ func (mw *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 // answered it. Apart from serve, whose frame every metered request pays for.
 func (mw *Middleware) chargeFirst(w http.ResponseWriter, r *http.Request, ev *usage.Event, route string,
 	q *usage.QuotaStatus, ls *limitState, start time.Time) (charged, replayed, proceed bool) {
-	if ev.ID == "" {
+	generated := ev.ID == ""
+	if generated {
 		ev.ID = mw.ids.next()
 	}
 	res, err := mw.charge(r.Context(), *ev, route, r.Method)
@@ -224,7 +235,9 @@ func (mw *Middleware) chargeFirst(w http.ResponseWriter, r *http.Request, ev *us
 		return false, false, true
 	default:
 		mw.fail(w, err)
-		if inFlight(err) {
+		// The charge may still be stored. A client's own ID is left to its retry,
+		// which that charge then pays for; a generated one no retry can reuse.
+		if inFlight(err) && generated {
 			// The client has its answer before the charge is settled.
 			_ = http.NewResponseController(w).Flush()
 			mw.voidUnconfirmed(r.Context(), *ev, route, r.Method)
@@ -287,10 +300,7 @@ func (mw *Middleware) settle(ctx context.Context, c *call, ev *usage.Event, rout
 	switch {
 	case charged && replayed:
 	case charged && !chargeable:
-		mw.stats.charged.Add(-1)
-		mw.stats.notCharged.Add(1)
-		mw.correct(ctx, usage.Correction{ID: ev.ID + ":void", Subject: ev.Subject, EventID: ev.ID,
-			Kind: usage.CorrectionVoid, Reason: fmt.Sprintf("httpmw: response %d is not charged", c.rw.statusCode())})
+		mw.void(ctx, ev, fmt.Sprintf("httpmw: response %d is not charged", c.rw.statusCode()))
 	case charged && cost != ev.Value:
 		mw.correct(ctx, usage.Correction{ID: ev.ID + ":cost", Subject: ev.Subject, EventID: ev.ID,
 			Kind: usage.CorrectionAmend, Value: cost, Reason: "httpmw: the handler set the request's cost"})
@@ -303,6 +313,15 @@ func (mw *Middleware) settle(ctx context.Context, c *call, ev *usage.Event, rout
 		mw.queue.put(record{ev: *ev, route: route, method: method, status: c.rw.statusCode(),
 			latency: time.Since(start), bytes: c.rw.bytes, props: props})
 	}
+}
+
+// void voids the charge of a request that is not charged after all, and counts it
+// so.
+func (mw *Middleware) void(ctx context.Context, ev *usage.Event, reason string) {
+	mw.stats.charged.Add(-1)
+	mw.stats.notCharged.Add(1)
+	mw.correct(ctx, usage.Correction{ID: ev.ID + ":void", Subject: ev.Subject, EventID: ev.ID,
+		Kind: usage.CorrectionVoid, Reason: reason})
 }
 
 // correct applies a correction after the handler, even when the request's context

@@ -108,11 +108,17 @@ func WithMetricFunc(f func(r *http.Request, route string) (metric string, ok boo
 // middleware wraps a handler registered on it, or found with WithServeMux.
 //
 // With chi, the middleware needs the whole pattern before the handler runs, which
-// chi's route context holds only once routing is done. Ask the router instead,
-// which works wherever the middleware is mounted (router.Use, inside r.Route, or
-// r.With):
+// chi's route context holds only once routing is done. Ask the router instead, on
+// the path chi routes by, which works wherever the middleware is mounted
+// (router.Use, inside r.Route, or r.With):
 //
-//	func(r *http.Request) string { return router.Find(chi.NewRouteContext(), r.Method, r.URL.Path) }
+//	func(r *http.Request) string {
+//		path := r.URL.RawPath
+//		if path == "" {
+//			path = r.URL.Path
+//		}
+//		return router.Find(chi.NewRouteContext(), r.Method, path)
+//	}
 func WithRouteFunc(f func(r *http.Request) string) Option {
 	return func(o *options) { o.routeFunc = f }
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,9 +29,11 @@ func TestATimeoutHandlerAroundTheMiddlewareIsNotCharged(t *testing.T) {
 		// Each handler notices the deadline late, as one busy with its work does:
 		// one that returns at the deadline itself may find TimeoutHandler not yet
 		// answering (see responseWriter.finish).
+		var ran atomic.Int32
 		pastDeadline := func(r *http.Request) {
+			ran.Add(1)
 			<-r.Context().Done()
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond)
 		}
 		lateWrite := func(w http.ResponseWriter, r *http.Request) {
 			pastDeadline(r)
@@ -52,7 +55,7 @@ func TestATimeoutHandlerAroundTheMiddlewareIsNotCharged(t *testing.T) {
 				mux.Handle(pattern, http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					defer settled.Done()
 					inner.ServeHTTP(w, r)
-				}), 200*time.Millisecond, "too slow"))
+				}), time.Second, "too slow"))
 				settled.Add(1)
 				go func() { statuses <- do(mux, methodOf(pattern), pathOf(pattern), "acme").StatusCode }()
 			}
@@ -61,6 +64,7 @@ func TestATimeoutHandlerAroundTheMiddlewareIsNotCharged(t *testing.T) {
 			require.Equal(t, http.StatusServiceUnavailable, <-statuses)
 		}
 		settled.Wait()
+		require.Equal(t, int32(9), ran.Load(), "every handler ran: the deadline passed while it worked")
 		flush(t, mw)
 		for _, metric := range []string{docs, calls, pages} {
 			require.Zero(t, used(t, m, "acme", metric), metric)
@@ -96,7 +100,10 @@ func newLateMeter(m *usage.Meter, delayed int32) *lateMeter {
 
 func (m *lateMeter) Track(ctx context.Context, ev usage.Event) (usage.TrackResult, error) {
 	if m.delayed.Add(-1) >= 0 {
-		m.started <- struct{}{}
+		select {
+		case m.started <- struct{}{}:
+		default: // no one is watching
+		}
 		select {
 		case <-m.release:
 		case <-ctx.Done():
@@ -110,18 +117,16 @@ func (m *lateMeter) Track(ctx context.Context, ev usage.Event) (usage.TrackResul
 }
 
 // A client that leaves while its request's charge is being stored does not end
-// the charge: its outcome is known, and the request, which its handler did not
-// answer, is not charged.
+// the charge: its outcome is known, the charge is voided, and the handler, whose
+// work would reach nobody, does not run.
 func TestAClientLeavingDuringTheChargeLeavesNoCharge(t *testing.T) {
 	t.Parallel()
 	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
 		m := newMeter(t, db)
 		late := newLateMeter(m, 1)
 		mw := newMiddleware(t, late)
-		handled := make(chan bool, 1)
-		h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			handled <- r.Context().Err() != nil
-		}))
+		ran := false
+		h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true }))
 		ctx, leave := context.WithCancel(context.Background())
 		r, _ := http.NewRequestWithContext(ctx, "POST", "/documents", nil)
 		r.Pattern = "POST /documents"
@@ -132,16 +137,78 @@ func TestAClientLeavingDuringTheChargeLeavesNoCharge(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 			close(late.release)
 		}()
-		h.ServeHTTP(newDiscardWriter(), r)
-		select {
-		case ended := <-handled:
-			require.True(t, ended, "the handler runs, on the context the client ended")
-		default:
-			t.Fatal("the handler did not run")
-		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		require.False(t, ran)
 		require.Zero(t, used(t, m, "acme", docs))
+		page, err := m.Events(context.Background(), usage.EventQuery{Subject: "acme"})
+		require.NoError(t, err)
+		require.Len(t, page.Events, 1, "the charge was stored, then voided")
 		require.Equal(t, int64(1), mw.Stats().NotCharged)
 	})
+}
+
+// A client that leaves while its handler works is charged: the work is done,
+// whether the handler then answers or returns without a body. So is a request
+// whose own deadline passed while its handler worked, when no TimeoutHandler
+// answered in its place: the client got the handler's answer.
+func TestARequestThatEndedWhileItsHandlerWorkedIsCharged(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) {
+		m := newMeter(t, db)
+		mw := newMiddleware(t, m)
+		started := make(chan struct{}, 1)
+		handlers := []http.HandlerFunc{
+			func(w http.ResponseWriter, r *http.Request) {
+				started <- struct{}{}
+				<-r.Context().Done()
+				w.WriteHeader(http.StatusCreated)
+			},
+			func(w http.ResponseWriter, r *http.Request) {
+				started <- struct{}{}
+				<-r.Context().Done()
+			},
+		}
+		for _, h := range handlers {
+			mux := serveMux(mw, h)
+			for _, target := range []string{"POST /documents", "GET /search"} {
+				for _, deadline := range []bool{false, true} {
+					ctx := &endingContext{Context: context.Background(), done: make(chan struct{}), deadline: deadline}
+					go func() { <-started; close(ctx.done) }()
+					r, _ := http.NewRequestWithContext(ctx, methodOf(target), pathOf(target), nil)
+					r.Header.Set("X-Tenant", "acme")
+					mux.ServeHTTP(httptest.NewRecorder(), r)
+				}
+			}
+		}
+		flush(t, mw)
+		require.Equal(t, 4.0, used(t, m, "acme", docs))
+		require.Equal(t, 4.0, used(t, m, "acme", calls))
+		require.Zero(t, mw.Stats().NotCharged)
+	})
+}
+
+// endingContext ends when done is closed, as a request's context does when its
+// client leaves (context.Canceled) or its deadline passes.
+type endingContext struct {
+	context.Context
+	done     chan struct{}
+	deadline bool
+}
+
+func (c *endingContext) Done() <-chan struct{} { return c.done }
+
+func (c *endingContext) Err() error {
+	select {
+	case <-c.done:
+		if c.deadline {
+			return context.DeadlineExceeded
+		}
+		return context.Canceled
+	default:
+		return nil
+	}
 }
 
 // A charge not confirmed within the charge timeout is answered 503, and voided
@@ -158,6 +225,16 @@ func TestAChargeNotConfirmedInTimeIsVoided(t *testing.T) {
 		require.False(t, ran)
 		require.Zero(t, used(t, m, "acme", docs))
 		require.Zero(t, mw.Stats().Failed)
+
+		// With the client's own ID the late charge is left for its retry, which it
+		// pays for: one charge, one request served.
+		late.delayed.Store(1)
+		key := []string{"Idempotency-Key", "k1"}
+		require.Equal(t, http.StatusServiceUnavailable, do(mux, "POST", "/documents", "acme", key...).StatusCode)
+		require.False(t, ran)
+		require.Equal(t, http.StatusOK, do(mux, "POST", "/documents", "acme", key...).StatusCode)
+		require.True(t, ran)
+		require.Equal(t, 1.0, used(t, m, "acme", docs))
 	})
 }
 
@@ -233,12 +310,3 @@ func TestACostNoEventCanCarryIsRefused(t *testing.T) {
 	require.Equal(t, 1.0, used(t, m, "acme", calls))
 	require.Equal(t, int64(1), mw.Stats().Charged)
 }
-
-// discardWriter is a ResponseWriter that keeps nothing.
-type discardWriter struct{ h http.Header }
-
-func newDiscardWriter() *discardWriter { return &discardWriter{h: http.Header{}} }
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *discardWriter) WriteHeader(int)             {}

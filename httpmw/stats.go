@@ -18,8 +18,9 @@ type Stats struct {
 	Throttled int64
 	// QueueFull is the number of times a request found the queue full.
 	QueueFull int64
-	// Invalid is the number of events the Meter refused as invalid (a property set
-	// by the handler, say); they were logged.
+	// Invalid is the number of events the Meter refused as invalid even without
+	// the handler's properties (a cost the metric cannot hold, say); they were
+	// logged.
 	Invalid int64
 	// Refused is the number of events recorded after the response that the Meter
 	// refused by quota (the plan changed meanwhile), and of amends past a limit.

@@ -82,24 +82,24 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // finish settles the response's status once the handler has returned, ctx being
-// the request's context as the middleware got it. The client did not get the
-// handler's answer if a write timed out (http.TimeoutHandler answered 503
-// instead), or if the handler wrote no body after ctx ended (the client left, or a
-// timeout answered). Both count as 503, which the default charge policy does not
-// charge.
+// the request's context as the middleware got it. If an http.TimeoutHandler
+// around the middleware answered 503 in the handler's place, the response counts
+// as 503, which the default charge policy does not charge. Its writes say so
+// with http.ErrHandlerTimeout; a handler that did not write after its deadline
+// passed is asked with a write of nothing. That write changes no response whose
+// header is written, and a handler that wrote nothing is answered 200 anyway.
+// A client that left does not change the status: the handler did its work.
 func (w *responseWriter) finish(ctx context.Context) {
-	if w.hijacked || ctx.Err() == nil && !w.timedOut {
+	if w.hijacked {
 		return
 	}
-	if w.bytes > 0 && !w.timedOut {
-		// What was written before a TimeoutHandler's deadline is dropped, and only
-		// a write says so, once the TimeoutHandler has answered: a handler that
-		// returns at the deadline itself may be taken as served. A write of nothing
-		// changes no response whose body has begun.
+	if !w.timedOut && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// A handler that returns at the deadline itself may come before the
+		// TimeoutHandler's answer, and be taken as served.
 		_, err := w.ResponseWriter.Write(nil)
 		w.timedOut = err == http.ErrHandlerTimeout
 	}
-	if w.timedOut || w.bytes == 0 {
+	if w.timedOut {
 		w.status = http.StatusServiceUnavailable
 	}
 }
