@@ -261,9 +261,9 @@ func requestStart(checked time.Time) time.Time {
 // client that leaves meanwhile does not end the wait: the charge's outcome is
 // known, and voided after the handler if the response is not charged.
 func (mw *Middleware) charge(ctx context.Context, ev usage.Event, route, method string) (usage.TrackResult, error) {
-	ev.Properties = map[string]string{"method": methodProperty(method)}
+	ev.Properties = map[string]string{propMethod: methodProperty(method)}
 	if route != "" {
-		ev.Properties["route"] = route
+		ev.Properties[propRoute] = route
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mw.o.chargeTimeout)
 	defer cancel()
@@ -283,8 +283,7 @@ func (mw *Middleware) voidUnconfirmed(ctx context.Context, ev usage.Event, route
 		}
 		return
 	}
-	mw.correct(ctx, usage.Correction{ID: ev.ID + ":void", Subject: ev.Subject, EventID: ev.ID,
-		Kind: usage.CorrectionVoid, Reason: "httpmw: the charge was not confirmed before the request was answered 503"})
+	mw.correct(ctx, voidOf(&ev, "httpmw: the charge was not confirmed before the request was answered 503"))
 }
 
 // settle records the outcome of a served request: its event is queued, or its
@@ -320,8 +319,14 @@ func (mw *Middleware) settle(ctx context.Context, c *call, ev *usage.Event, rout
 func (mw *Middleware) void(ctx context.Context, ev *usage.Event, reason string) {
 	mw.stats.charged.Add(-1)
 	mw.stats.notCharged.Add(1)
-	mw.correct(ctx, usage.Correction{ID: ev.ID + ":void", Subject: ev.Subject, EventID: ev.ID,
-		Kind: usage.CorrectionVoid, Reason: reason})
+	mw.correct(ctx, voidOf(ev, reason))
+}
+
+// voidOf is the correction that voids ev's charge. Its ID is derived from the
+// event's, so a void applied twice is applied once.
+func voidOf(ev *usage.Event, reason string) usage.Correction {
+	return usage.Correction{ID: ev.ID + ":void", Subject: ev.Subject, EventID: ev.ID,
+		Kind: usage.CorrectionVoid, Reason: reason}
 }
 
 // correct applies a correction after the handler, even when the request's context

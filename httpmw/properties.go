@@ -29,17 +29,26 @@ func properties(p map[string]string, route, method string, status int, latency, 
 		p[k] = v
 	}
 	if route != "" {
-		p["route"] = route
+		p[propRoute] = route
 	}
-	p["method"] = methodProperty(method)
+	p[propMethod] = methodProperty(method)
 	if status >= 0 && status < len(statusText) {
-		p["status"] = statusText[status]
+		p[propStatus] = statusText[status]
 	} else {
-		p["status"] = strconv.Itoa(status)
+		p[propStatus] = strconv.Itoa(status)
 	}
-	p["latency_ms"], p["bytes"] = latency, bytes
+	p[propLatency], p[propBytes] = latency, bytes
 	return p
 }
+
+// The keys of the properties the middleware records for every request.
+const (
+	propRoute   = "route"
+	propMethod  = "method"
+	propStatus  = "status"
+	propLatency = "latency_ms"
+	propBytes   = "bytes"
+)
 
 // maxMethodProperty is the longest method recorded whole. net/http accepts a
 // method of any length, and one past the limit of a property's value would make
@@ -60,7 +69,7 @@ func methodProperty(m string) string {
 // handler set: those the middleware records for every request.
 func standardProperties(p map[string]string) map[string]string {
 	out := make(map[string]string, 5)
-	for _, k := range [...]string{"route", "method", "status", "latency_ms", "bytes"} {
+	for _, k := range [...]string{propRoute, propMethod, propStatus, propLatency, propBytes} {
 		if v, ok := p[k]; ok {
 			out[k] = v
 		}

@@ -283,11 +283,19 @@ func (q *queue) ready() bool {
 func (q *queue) store(batch []usage.Event) (done bool) {
 	res, err := q.meter.TrackBatch(q.ctx, batch)
 	if errors.Is(err, usage.ErrInvalidEvent) {
+		// One bad event refuses its whole batch: each is tracked alone (a batch of
+		// one was already), and one refused again without its handler's properties.
 		done = true
 		for _, ev := range batch {
-			res, err := q.trackAlone(ev, len(batch) > 1)
-			q.count(ev, err, res.Replayed)
-			done = done && !inFlight(err)
+			res, evErr := usage.TrackResult{}, err
+			if len(batch) > 1 {
+				res, evErr = q.meter.Track(q.ctx, ev)
+			}
+			if errors.Is(evErr, usage.ErrInvalidEvent) {
+				res, evErr = q.trackWithoutHandlerProperties(ev, evErr)
+			}
+			q.count(ev, evErr, res.Replayed)
+			done = done && !inFlight(evErr)
 		}
 		return done
 	}
@@ -305,28 +313,19 @@ func (q *queue) store(batch []usage.Event) (done bool) {
 	return done
 }
 
-// trackAlone tracks an event of a batch the Meter refused as invalid (again if
-// again is set: a batch of one was tried alone already). An event refused as
-// invalid is tried once more with only the properties the middleware records: a
-// property its handler set is what it can have wrong, and the request was served,
-// so it is charged without them.
-func (q *queue) trackAlone(ev usage.Event, again bool) (usage.TrackResult, error) {
-	var res usage.TrackResult
-	err := usage.ErrInvalidEvent
-	if again {
-		res, err = q.meter.Track(q.ctx, ev)
-	}
-	if !errors.Is(err, usage.ErrInvalidEvent) {
-		return res, err
-	}
+// trackWithoutHandlerProperties tracks an event the Meter refused as invalid
+// (with err) again, with only the properties the middleware records: a property
+// its handler set is what it can have wrong, and the request was served, so it is
+// charged without them. An event with no such property is refused as it was.
+func (q *queue) trackWithoutHandlerProperties(ev usage.Event, err error) (usage.TrackResult, error) {
 	std := standardProperties(ev.Properties)
 	if len(std) == len(ev.Properties) {
-		return res, err
+		return usage.TrackResult{}, err
 	}
 	q.logger.Warn("httpmw: request event refused as invalid; stored without its handler's properties",
 		"subject", ev.Subject, "id", ev.ID, "err", err)
 	ev.Properties = std
-	res, err = q.meter.Track(q.ctx, ev)
+	res, err := q.meter.Track(q.ctx, ev)
 	if err == nil {
 		q.stats.propertiesDropped.Add(1)
 	}
