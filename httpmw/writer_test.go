@@ -153,11 +153,7 @@ func TestResponseControllerReachesTheServersWriterForDeadlinesAndFullDuplex(t *t
 		errs <- rc.EnableFullDuplex()
 	})))
 	defer srv.Close()
-	req, _ := http.NewRequest("GET", srv.URL+"/search", nil)
-	req.Header.Set("X-Tenant", "acme")
-	res, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
+	res := searchThrough(t, srv)
 	// The response is sent once the handler returned, so both results are waiting.
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.NoError(t, <-errs, "SetWriteDeadline")
@@ -224,11 +220,7 @@ func TestASecondWriteHeaderIsNotForwarded(t *testing.T) {
 	srv.Config.ErrorLog = log.New(&logs, "", 0)
 	srv.Start()
 	defer srv.Close()
-	req, _ := http.NewRequest("GET", srv.URL+"/search", nil)
-	req.Header.Set("X-Tenant", "acme")
-	res, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
+	res := searchThrough(t, srv)
 	require.Equal(t, http.StatusAccepted, res.StatusCode)
 	srv.Close()
 	require.NotContains(t, logs.String(), "superfluous")
@@ -298,4 +290,17 @@ func TestARouteFuncReadsAnotherRoutersPattern(t *testing.T) {
 	do(router, "GET", "/pages/1", "acme")
 	flush(t, mw)
 	require.Equal(t, 1.0, used(t, m, "acme", pages))
+}
+
+// searchThrough sends GET /search as tenant acme to srv, a running server, and
+// returns its response, whose body it has closed.
+func searchThrough(t *testing.T, srv *httptest.Server) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("GET", srv.URL+"/search", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Tenant", "acme")
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	return res
 }
